@@ -1,0 +1,73 @@
+// Command tongdao is the one binary of the tongdao toolkit: the channel simulator, the
+// scenario runner, the ledger tools and the demo that ties them together.
+//
+// Usage:
+//
+//	tongdao demo                 run the bundled scenario suites against an in-process simulator
+//	tongdao sim serve [flags]    serve every simulated channel on one listener
+//	tongdao scenario run PATH…   run QA scenario files
+//	tongdao ledger …             verify, close a day, read balances
+//
+// Every command accepts --help.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one top-level subcommand.
+type command struct {
+	name    string
+	summary string
+	main    func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "start the simulator in-process and run the bundled scenario suites", demoMain},
+		{"sim", "the channel simulator (sim serve)", simMain},
+		{"scenario", "run declarative QA scenarios (scenario run PATH…)", scenarioMain},
+		{"ledger", "ledger tools: verify, close-day, balance", ledgerMain},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.main(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "tongdao: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "tongdao: a toolkit for Chinese payment channels")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: tongdao COMMAND [ARGS…]   (every command takes --help)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+}
