@@ -28,3 +28,16 @@ var (
 	// (unknown sign type, bad options).
 	ErrInput = errors.New("sign: invalid input")
 )
+
+// errorf wraps a sentinel with the name of what was being processed.
+func errorf(what string, sentinel error) error {
+	return &wrapped{what: what, err: sentinel}
+}
+
+type wrapped struct {
+	what string
+	err  error
+}
+
+func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }
