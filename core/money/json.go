@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 )
 
 // jsonAmount is the wire shape of an Amount. Pointers detect missing fields.
@@ -43,6 +44,9 @@ func (a *Amount) UnmarshalJSON(data []byte) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
 		return fmt.Errorf("money: decoding amount: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("money: decoding amount: data after the object: %w", ErrSyntax)
 	}
 	if j.Minor == nil {
 		return fmt.Errorf("money: decoding amount: field minor missing: %w", ErrSyntax)
