@@ -11,11 +11,11 @@ import (
 // on the machine's zoneinfo (containers often have none) or on ZONEINFO.
 //
 //go:embed zoneinfo/Asia_Shanghai
-var shanghaiTZif []byte
+var shanghaiTZif string // a string, so the embedded bytes are immutable
 
 // beijing parses the embedded zone once; the *time.Location is immutable.
 var beijing = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocationFromTZData("Asia/Shanghai", shanghaiTZif)
+	loc, err := time.LoadLocationFromTZData("Asia/Shanghai", []byte(shanghaiTZif))
 	if err != nil {
 		// Unreachable: the bytes are compiled in and TestBeijing checks them.
 		// A fixed UTC+8 is right for every date since 1991.

@@ -1,7 +1,7 @@
 package clock
 
 import (
-	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,7 +16,7 @@ func TestBeijing_FromEmbeddedTZData(t *testing.T) {
 	if loc.String() != "Asia/Shanghai" {
 		t.Fatalf("Beijing() = %q; the embedded zone failed to load", loc)
 	}
-	if !bytes.HasPrefix(shanghaiTZif, []byte("TZif")) {
+	if !strings.HasPrefix(shanghaiTZif, "TZif") {
 		t.Fatal("embedded zone is not TZif data")
 	}
 	tests := []struct {

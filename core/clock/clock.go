@@ -38,6 +38,14 @@ type Timer interface {
 // returns an equivalent value.
 func Real() Clock { return realClock{} }
 
+// The implementations satisfy the interfaces.
+var (
+	_ Clock = realClock{}
+	_ Clock = (*Virtual)(nil)
+	_ Timer = realTimer{}
+	_ Timer = (*vtimer)(nil)
+)
+
 type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now() }

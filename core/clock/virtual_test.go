@@ -108,6 +108,26 @@ func TestVirtual_CallbackMaySchedule(t *testing.T) {
 	}
 }
 
+func TestVirtual_CallbackMayAdvance(t *testing.T) {
+	v := NewVirtual(epoch)
+	var got []string
+	rec := func(name string) func() {
+		return func() { got = append(got, fmt.Sprintf("%s@%v", name, v.Since(epoch))) }
+	}
+	v.AfterFunc(time.Second, func() {
+		rec("outer")()
+		v.Advance(5 * time.Second) // nested: fires what is due up to 6s
+		rec("back")()
+	})
+	v.AfterFunc(3*time.Second, rec("three"))
+	v.AfterFunc(8*time.Second, rec("eight"))
+	v.Advance(10 * time.Second)
+	want := "[outer@1s three@3s back@6s eight@8s]"
+	if fmt.Sprint(got) != want || v.Since(epoch) != 10*time.Second {
+		t.Fatalf("fired %v, want %s; now %v", got, want, v.Since(epoch))
+	}
+}
+
 func TestVirtual_CallbackMayStopAnotherTimer(t *testing.T) {
 	v := NewVirtual(epoch)
 	fired := false

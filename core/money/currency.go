@@ -62,13 +62,3 @@ func ParseCurrency(s string) (Currency, error) {
 	}
 	return c, nil
 }
-
-// pow10 returns 10^e for 0 <= e <= 18. Exponents here are at most 3, so a
-// loop beats a (mutable) package-level table.
-func pow10(e int) int64 {
-	p := int64(1)
-	for ; e > 0; e-- {
-		p *= 10
-	}
-	return p
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // jsonAmount is the wire shape of an Amount. Pointers detect missing fields.
@@ -19,7 +20,7 @@ type jsonAmount struct {
 func (a Amount) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 48)
 	b = append(b, `{"minor":`...)
-	b = fmt.Appendf(b, "%d", a.minor)
+	b = strconv.AppendInt(b, a.minor, 10)
 	b = append(b, `,"currency":`...)
 	cb, err := json.Marshal(string(a.cur))
 	if err != nil {

@@ -196,3 +196,32 @@ func (a Amount) String() string {
 	b = append(b, ' ')
 	return string(a.AppendDecimal(b))
 }
+
+// Grouped formats a like Decimal but with the integer part grouped in threes
+// by commas, as channel statements print it: "1,998,000.00", "-1,000.01",
+// "12,345" (JPY). Parse accepts the result.
+func (a Amount) Grouped() string {
+	var buf [32]byte
+	d := a.AppendDecimal(buf[:0])
+	sign := 0
+	if len(d) > 0 && d[0] == '-' {
+		sign = 1
+	}
+	intEnd := len(d)
+	for i := sign; i < len(d); i++ {
+		if d[i] == '.' {
+			intEnd = i
+			break
+		}
+	}
+	digits := intEnd - sign
+	out := make([]byte, 0, len(d)+digits/3)
+	out = append(out, d[:sign]...)
+	for i := sign; i < intEnd; i++ {
+		if i > sign && (intEnd-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, d[i])
+	}
+	return string(append(out, d[intEnd:]...))
+}

@@ -178,6 +178,33 @@ func TestDecimal_ExactlyExponentDecimals(t *testing.T) {
 	}
 }
 
+func TestGrouped_CommasEveryThreeDigits(t *testing.T) {
+	tests := []struct {
+		a    Amount
+		want string
+	}{
+		{Fen(0), "0.00"},
+		{Fen(1), "0.01"},
+		{Fen(-100001), "-1,000.01"},
+		{Fen(99999), "999.99"},
+		{Fen(100000), "1,000.00"},
+		{Fen(199800000), "1,998,000.00"},
+		{Fen(math.MinInt64), "-92,233,720,368,547,758.08"},
+		{New(12345, JPY), "12,345"},
+		{New(-123456, JPY), "-123,456"},
+		{New(123, JPY), "123"},
+	}
+	for _, tt := range tests {
+		got := tt.a.Grouped()
+		if got != tt.want {
+			t.Errorf("%v.Grouped() = %q, want %q", tt.a, got, tt.want)
+		}
+		if back, err := Parse(got, tt.a.Currency()); err != nil || back != tt.a {
+			t.Errorf("Parse(%q) = %v, %v", got, back, err)
+		}
+	}
+}
+
 func TestString_CurrencyThenDecimal(t *testing.T) {
 	tests := []struct {
 		a    Amount
@@ -265,6 +292,9 @@ func FuzzParse(f *testing.F) {
 		if err != nil || back != a {
 			t.Fatalf("Parse(Decimal()) of %v: %v, %v", a, back, err)
 		}
+		if back, err := Parse(a.Grouped(), c); err != nil || back != a {
+			t.Fatalf("Parse(Grouped()) of %v: %v, %v", a, back, err)
+		}
 	})
 }
 
@@ -279,6 +309,9 @@ func FuzzDecimalRoundTrip(f *testing.F) {
 		got, err := Parse(a.Decimal(), a.Currency())
 		if err != nil || got != a {
 			t.Fatalf("Parse(%q) = %v, %v; want %v", a.Decimal(), got, err, a)
+		}
+		if got, err := Parse(a.Grouped(), a.Currency()); err != nil || got != a {
+			t.Fatalf("Parse(%q) = %v, %v; want %v", a.Grouped(), got, err, a)
 		}
 	})
 }

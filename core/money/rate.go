@@ -2,7 +2,6 @@ package money
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -77,21 +76,18 @@ func (r Rounding) round(d decimal.Decimal) (decimal.Decimal, error) {
 	return decimal.Decimal{}, fmt.Errorf("money: rounding %v: %w", r, ErrInvalidRounding)
 }
 
-var (
-	maxMinor = decimal.NewFromInt(math.MaxInt64)
-	minMinor = decimal.NewFromInt(math.MinInt64)
-)
-
 // roundToMinor rounds an exact count of minor units and converts it to int64.
 func roundToMinor(d decimal.Decimal, r Rounding) (int64, error) {
 	rd, err := r.round(d)
 	if err != nil {
 		return 0, err
 	}
-	if rd.GreaterThan(maxMinor) || rd.LessThan(minMinor) {
+	// rd is an integer now; BigInt is exact where IntPart would wrap.
+	bi := rd.BigInt()
+	if !bi.IsInt64() {
 		return 0, fmt.Errorf("money: %s minor units: %w", rd.String(), ErrOverflow)
 	}
-	return rd.IntPart(), nil
+	return bi.Int64(), nil
 }
 
 // maxRateLen bounds rate strings so a hostile config cannot make decimal work
