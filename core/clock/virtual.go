@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -28,6 +29,9 @@ type Virtual struct {
 	now   int64     // nanoseconds since base
 	seq   uint64    // scheduling counter, breaks ties between equal due times
 	timer timerHeap
+	// scheduled is closed (and cleared) on the next scheduling; created only
+	// while a WaitForPending caller needs it, so scheduling stays cheap.
+	scheduled chan struct{}
 }
 
 // NewVirtual returns a virtual clock reading start (in start's location, with
@@ -162,6 +166,53 @@ func (v *Virtual) schedule(t *vtimer, d time.Duration) {
 	v.seq++
 	t.seq = v.seq
 	v.timer.push(t)
+	if v.scheduled != nil {
+		close(v.scheduled)
+		v.scheduled = nil
+	}
+}
+
+// WaitForPending blocks until at least n timers are pending or ctx is done
+// (returning ctx.Err()). A test uses it to know that code running in another
+// goroutine has armed its timer (e.g. is waiting in After) before calling
+// Advance — the replacement for a time.Sleep.
+func (v *Virtual) WaitForPending(ctx context.Context, n int) error {
+	for {
+		v.mu.Lock()
+		if len(v.timer) >= n {
+			v.mu.Unlock()
+			return nil
+		}
+		if v.scheduled == nil {
+			v.scheduled = make(chan struct{})
+		}
+		ch := v.scheduled
+		v.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("clock: waiting for %d pending timers: %w", n, ctx.Err())
+		}
+	}
+}
+
+// AdvanceToNext moves time to the earliest pending timer's due time and fires
+// every timer due at that instant (and any a callback schedules for it). It
+// returns the new time, or false and changes nothing if no timer is pending.
+// Useful to step through a retry schedule one firing at a time.
+func (v *Virtual) AdvanceToNext() (time.Time, bool) {
+	v.mu.Lock()
+	if len(v.timer) == 0 {
+		v.mu.Unlock()
+		return time.Time{}, false
+	}
+	target := v.timer[0].due
+	if target < v.now {
+		target = v.now
+	}
+	v.mu.Unlock()
+	v.runUntil(target)
+	return v.base.Add(time.Duration(target)), true
 }
 
 // vtimer is a Virtual timer; every field is guarded by v.mu.

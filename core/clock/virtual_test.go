@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -386,5 +387,54 @@ func TestVirtual_ConcurrentUse(t *testing.T) {
 	defer mu.Unlock()
 	if fired != want || want < 4*500/2 {
 		t.Fatalf("fired %d, want %d (once per schedule not stopped)", fired, want)
+	}
+}
+
+func TestVirtual_AdvanceToNextStepsThroughSchedule(t *testing.T) {
+	v := NewVirtual(epoch)
+	if _, ok := v.AdvanceToNext(); ok {
+		t.Fatal("AdvanceToNext with nothing pending reported true")
+	}
+	var got []time.Duration
+	// A callback retry schedule like a channel's: 15s, 15s, 30s, 3m.
+	for _, d := range []time.Duration{15 * time.Second, 15 * time.Second, 30 * time.Second, 3 * time.Minute} {
+		v.AfterFunc(d, func() { got = append(got, v.Since(epoch)) })
+	}
+	var steps []time.Duration
+	for {
+		now, ok := v.AdvanceToNext()
+		if !ok {
+			break
+		}
+		steps = append(steps, now.Sub(epoch))
+	}
+	if fmt.Sprint(steps) != "[15s 30s 3m0s]" || fmt.Sprint(got) != "[15s 15s 30s 3m0s]" {
+		t.Fatalf("steps %v fired %v", steps, got)
+	}
+}
+
+func TestVirtual_WaitForPendingSeesTimerArmedInAnotherGoroutine(t *testing.T) {
+	v := NewVirtual(epoch)
+	result := make(chan time.Time)
+	go func() {
+		result <- <-v.After(time.Minute) // code under test waiting on the clock
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := v.WaitForPending(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	v.Advance(time.Minute)
+	if got := <-result; !got.Equal(epoch.Add(time.Minute)) {
+		t.Fatalf("goroutine received %v", got)
+	}
+
+	cctx, ccancel := context.WithCancel(context.Background())
+	ccancel()
+	if err := v.WaitForPending(cctx, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitForPending with a cancelled context = %v", err)
+	}
+	if err := v.WaitForPending(cctx, 0); err != nil {
+		t.Fatalf("WaitForPending(0) = %v", err)
 	}
 }
