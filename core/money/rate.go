@@ -95,7 +95,7 @@ func roundToMinor(d decimal.Decimal, r Rounding) (int64, error) {
 const maxRateLen = 40
 
 // ParseRate parses a non-negative rate into a fraction: "0.6%" → 0.006,
-// "60bp" or "60bps" → 0.006, "0.006" → 0.006. The number is plain ASCII
+// "6‰" → 0.006, "60bp" or "60bps" → 0.006, "0.006" → 0.006. The number is plain ASCII
 // decimal ("digits[.digits]", no sign, no exponent, no spaces, at most 40
 // bytes); errors are *ParseError wrapping ErrSyntax.
 func ParseRate(s string) (decimal.Decimal, error) {
@@ -103,6 +103,8 @@ func ParseRate(s string) (decimal.Decimal, error) {
 	switch {
 	case strings.HasSuffix(s, "%"):
 		num, shift = s[:len(s)-1], -2
+	case strings.HasSuffix(s, "‰"): // per mille, as in 千分之六 = "6‰"
+		num, shift = s[:len(s)-len("‰")], -3
 	case strings.HasSuffix(s, "bps"):
 		num, shift = s[:len(s)-3], -4
 	case strings.HasSuffix(s, "bp"):

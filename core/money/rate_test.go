@@ -96,6 +96,8 @@ func TestParseRate(t *testing.T) {
 		{"0.6%", "0.006"},
 		{"60bp", "0.006"},
 		{"60bps", "0.006"},
+		{"6‰", "0.006"},
+		{"0.5‰", "0.0005"},
 		{"0.006", "0.006"},
 		{"0.38%", "0.0038"},
 		{"2.5bp", "0.00025"},
@@ -110,7 +112,7 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "%", "bp", "bps", "-0.6%", "+0.6%", "0.6 %", " 0.6", "1e-3", "NaN", "Inf",
-		".6%", "6.%", "0..6", "0.6%%", "60bpss", "60 bp", "0x10", "６0bp", "0.000000000000000000000000000000000000001"} {
+		".6%", "6.%", "0..6", "0.6%%", "60bpss", "60 bp", "0x10", "６0bp", "‰", "6‰%", "6%‰", "0.000000000000000000000000000000000000001"} {
 		if got, err := ParseRate(in); !errors.Is(err, ErrSyntax) {
 			t.Errorf("ParseRate(%q) = %s, %v; want ErrSyntax", in, got, err)
 		}
@@ -196,4 +198,23 @@ func TestMajor(t *testing.T) {
 	if got := New(-7, JPY).Major(); !got.Equal(dec("-7")) {
 		t.Errorf("JPY Major = %s", got)
 	}
+}
+
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"0.6%", "60bp", "60bps", "6‰", "0.006", "", "1e-3", "-1%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseRate(s)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrSyntax) {
+				t.Fatalf("ParseRate(%q) error %v", s, err)
+			}
+			return
+		}
+		if d.Sign() < 0 {
+			t.Fatalf("ParseRate(%q) = %s, negative", s, d)
+		}
+	})
 }
