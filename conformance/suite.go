@@ -1,0 +1,160 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/money"
+)
+
+// TestChannel runs the channel contract's behaviours against h.Channel as subtests of t.
+func TestChannel(t *testing.T, h Harness) {
+	t.Helper()
+	Run(testingT{t}, &h)
+}
+
+// Run is TestChannel for any T (a *testing.T wrapper or a Recorder).
+func Run(t T, h *Harness) {
+	t.Helper()
+	if h.Channel == nil || h.Sim == nil {
+		t.Fatalf("conformance: Harness.Channel and Harness.Sim are required")
+	}
+	if h.NotifyCollector == nil {
+		h.NotifyCollector = NewCollector(h.Channel)
+		t.Cleanup(h.NotifyCollector.Close)
+	}
+	s := &suite{h: h}
+	t.Run("UnsupportedMethods", s.unsupportedMethods)
+	t.Run("PayQueryClose", s.payQueryClose)
+	t.Run("TimeoutAfterProcessingIsUnknown", s.timeoutAfterProcessing)
+	t.Run("Notifications", s.notifications)
+	t.Run("Refunds", s.refunds)
+	t.Run("BusinessCodes", s.businessCodes)
+	t.Run("Statements", s.statements)
+}
+
+type suite struct {
+	h   *Harness
+	seq atomic.Int64
+}
+
+// ctx gives each behaviour a bounded context.
+func (s *suite) ctx(t T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func (s *suite) name() string { return s.h.Channel.Name() }
+
+func (s *suite) amount(minor int64) money.Amount { return money.New(minor, s.h.currency()) }
+
+func (s *suite) payRequest(orderNo string, minor int64) *channel.PayRequest {
+	return &channel.PayRequest{
+		OrderNo:   orderNo,
+		Amount:    s.amount(minor),
+		Method:    s.h.method(),
+		Subject:   "conformance",
+		NotifyURL: s.h.NotifyCollector.URL(),
+		ReturnURL: "http://127.0.0.1/return",
+		ClientIP:  "127.0.0.1",
+		PayerID:   s.h.PayerID,
+	}
+}
+
+// needMethod skips when the channel has no method the suite can drive through the payer.
+func (s *suite) needMethod(t T) {
+	t.Helper()
+	if s.h.method() == "" {
+		t.Skipf("channel %s supports none of QR, H5, Web, App, JSAPI; the payer-driven behaviours do not apply", s.name())
+	}
+}
+
+// createPaid pays a new order through the payer and returns its number.
+func (s *suite) createPaid(t T, ctx context.Context, tag string, minor int64) string {
+	t.Helper()
+	no := s.number(tag)
+	if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, minor)); err != nil {
+		t.Fatalf("%s: Pay(%s) failed: %v; the contract expects an order awaiting the payer", s.name(), no, err)
+	}
+	if err := s.h.Sim.PayerPay(ctx, s.name(), no); err != nil {
+		t.Fatalf("simulator: payer could not pay %s: %v", no, err)
+	}
+	s.advance(t, ctx, time.Second)
+	q := s.query(t, ctx, no)
+	if q.Status != channel.StatusSucceeded {
+		t.Fatalf("%s: Query(%s) after the payer paid gave status %v; the contract expects SUCCEEDED", s.name(), no, q.Status)
+	}
+	return no
+}
+
+func (s *suite) query(t T, ctx context.Context, no string) *channel.PaymentResult {
+	t.Helper()
+	q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no})
+	if err != nil {
+		t.Fatalf("%s: Query(%s) failed: %v", s.name(), no, err)
+	}
+	if q.OrderNo != "" && q.OrderNo != no {
+		t.Errorf("%s: Query(%s) returned order %q", s.name(), no, q.OrderNo)
+	}
+	return q
+}
+
+func (s *suite) advance(t T, ctx context.Context, d time.Duration) {
+	t.Helper()
+	if err := s.h.Sim.Advance(ctx, d); err != nil {
+		t.Fatalf("simulator: advance %v: %v", d, err)
+	}
+}
+
+func (s *suite) fault(t T, ctx context.Context, f Fault) {
+	t.Helper()
+	f.Channel = s.name()
+	id, err := s.h.Sim.AddFault(ctx, f)
+	if err != nil {
+		t.Fatalf("simulator: adding fault %+v: %v", f, err)
+	}
+	t.Cleanup(func() { _ = s.h.Sim.RemoveFault(context.Background(), id) })
+}
+
+// isUnknown reports whether a call's outcome is unknown by the contract's rules.
+func isUnknown(status channel.Status, err error) bool {
+	if err != nil {
+		return errors.Is(err, channel.ErrUnknownOutcome)
+	}
+	return status == channel.StatusUnknown
+}
+
+func describe(status channel.Status, err error) string {
+	if err != nil {
+		return fmt.Sprintf("error %v (kind %q)", err, channel.KindOf(err))
+	}
+	return fmt.Sprintf("status %v and no error", status)
+}
+
+func (s *suite) unsupportedMethods(t T) {
+	ctx := s.ctx(t)
+	supported := map[channel.Method]bool{}
+	for _, m := range s.h.Channel.Methods() {
+		if !m.Valid() {
+			t.Errorf("%s: Methods() lists %q, which is not a contract method", s.name(), m)
+		}
+		supported[m] = true
+	}
+	for _, m := range channel.Methods() {
+		if supported[m] {
+			continue
+		}
+		req := s.payRequest(s.number("U"), 1)
+		req.Method = m
+		_, err := s.h.Channel.Pay(ctx, req)
+		if !errors.Is(err, channel.ErrUnsupported) || !errors.Is(err, channel.ErrInvalidRequest) {
+			t.Errorf("%s: Pay with unsupported method %q gave %s; the contract expects an Unsupported InvalidRequest error", s.name(), m, describe(0, err))
+		}
+	}
+}
