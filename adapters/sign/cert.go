@@ -24,7 +24,7 @@ func ParseCertificate(data []byte) (*x509.Certificate, error) {
 // blocks are an error. It returns at least one certificate or an error wrapping
 // ErrCertificate.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	data = bytes.TrimSpace(data)
+	data = trimText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("certificate: empty input: %w", ErrCertificate)
 	}
@@ -141,7 +141,7 @@ func verifyFrom(c *x509.Certificate, roots, intermediates []*x509.Certificate, n
 // pemCertBlocks returns the DER of every CERTIFICATE block (or the single DER/base64
 // certificate) in data.
 func pemCertBlocks(data []byte) ([][]byte, error) {
-	data = bytes.TrimSpace(data)
+	data = trimText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("certificate: empty input: %w", ErrCertificate)
 	}

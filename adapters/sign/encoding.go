@@ -46,3 +46,14 @@ func decodeBase64Loose(b []byte) ([]byte, bool) {
 	}
 	return out, true
 }
+
+// trimText trims surrounding white space only from textual input (PEM, base64, hex);
+// binary DER is returned as is, since its first or last byte may be 0x09–0x20.
+func trimText(b []byte) []byte {
+	for _, c := range b {
+		if c >= 0x7f || c < 0x20 && c != '\r' && c != '\n' && c != '\t' {
+			return b
+		}
+	}
+	return bytes.TrimSpace(b)
+}

@@ -17,7 +17,7 @@ import (
 // output, alipay.md §4). Errors wrap ErrKeyFormat, naming the key type found when it is
 // not RSA, or ErrPassword for encrypted keys (decrypt them first: openssl pkey -in k.pem).
 func ParseRSAPrivateKey(data []byte) (*rsa.PrivateKey, error) {
-	data = bytes.TrimSpace(data)
+	data = trimText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("rsa private key: empty input: %w", ErrKeyFormat)
 	}
@@ -63,7 +63,7 @@ func parseRSAPrivateDER(der []byte) (*rsa.PrivateKey, error) {
 // KEY" PKCS#1 or "CERTIFICATE"), DER of those, or bare base64 of the DER (Alipay's
 // public key in key mode, alipay.md §4). Errors wrap ErrKeyFormat.
 func ParseRSAPublicKey(data []byte) (*rsa.PublicKey, error) {
-	data = bytes.TrimSpace(data)
+	data = trimText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("rsa public key: empty input: %w", ErrKeyFormat)
 	}

@@ -193,7 +193,7 @@ type sec1Key struct {
 // base64 of the DER, or 64 hex characters of d. Errors wrap ErrKeyFormat (saying e.g.
 // "RSA key, want SM2" or "curve P-256, want sm2p256v1") or ErrPassword.
 func ParseSM2PrivateKey(data, password []byte) (*SM2PrivateKey, error) {
-	data = bytes.TrimSpace(data)
+	data = trimText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("sm2 private key: empty input: %w", ErrKeyFormat)
 	}
@@ -337,7 +337,7 @@ func parseSM2EncryptedPKCS8(der, password []byte) (k *SM2PrivateKey, err error) 
 // base64 of SPKI DER, hex of 04‖X‖Y (130 chars) or X‖Y (128 chars), or the raw 65/64
 // bytes. The point is checked to lie on sm2p256v1. Errors wrap ErrKeyFormat.
 func ParseSM2PublicKey(data []byte) (*SM2PublicKey, error) {
-	data = bytes.TrimSpace(data)
+	data = trimText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("sm2 public key: empty input: %w", ErrKeyFormat)
 	}
