@@ -222,7 +222,7 @@ func TestString_CurrencyThenDecimal(t *testing.T) {
 	}
 }
 
-func TestParse_DoesNotAllocateOnUngroupedInput(t *testing.T) {
+func TestParse_DoesNotAllocateOnSuccess(t *testing.T) {
 	for _, in := range []string{"0.01", "-3.50", "1998000.00", "1,998,000.00"} {
 		allocs := testing.AllocsPerRun(100, func() {
 			if _, err := Parse(in, CNY); err != nil {
