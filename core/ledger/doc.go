@@ -1,0 +1,27 @@
+// Package ledger is the payment core's double-entry ledger: the source of truth about money.
+//
+// The model:
+//
+//   - A chart of accounts (ChartAccount) gives codes with parent/child links, a type and a
+//     normal side. Accounts (Account) hang off a chart code, per owner and currency, with flags
+//     (may go negative, frozen, closed).
+//   - An Entry has N lines; debits equal credits per currency (and per Effect) or it is refused.
+//     Every entry carries a client-chosen idempotency key and a Voucher: the business record
+//     (order, refund, settlement, adjustment) that caused it, with its amount.
+//   - Holds follow TigerBeetle's two-phase transfers: Hold moves an amount into the pending
+//     counters of a debit and a credit account, Capture (full or part) moves it to posted,
+//     Release voids what remains. Each step is an entry.
+//   - The ledger is append-only. Corrections are Reverse entries that name the entry they undo.
+//   - Each entry hashes its content together with the previous entry's hash. CloseDay (日切)
+//     stores opening, movements and closing per account for a Beijing accounting day and seals
+//     the chain head, optionally signed (Signer) so an exported copy of the seals proves a later
+//     rewrite.
+//   - Verify recomputes everything from the journal and reports, by check, the records that
+//     disagree: balances, vouchers (账证核对), balance of entries and books (借贷平衡), ageing of
+//     receivables (账龄), external positions (账实核对) and the hash chain.
+//
+// Writes go through one writer goroutine per Ledger that batches queued requests into a single
+// store transaction (a bounded queue gives back-pressure); each caller still gets its own result.
+// Persistence is behind the Store interface; package core/store implements it on SQLite and
+// PostgreSQL.
+package ledger

@@ -1,0 +1,60 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. A refused request wraps exactly one of them (match with errors.Is) in a
+// *RequestError naming the field; nothing is written for a refused request.
+var (
+	ErrUnbalanced          = errors.New("ledger: debits do not equal credits")
+	ErrUnknownAccount      = errors.New("ledger: unknown account")
+	ErrCurrencyMismatch    = errors.New("ledger: currency does not match the account")
+	ErrNonPositiveAmount   = errors.New("ledger: line amount must be greater than zero")
+	ErrInsufficientFunds   = errors.New("ledger: account may not go negative")
+	ErrDayClosed           = errors.New("ledger: accounting day is closed")
+	ErrAccountFrozen       = errors.New("ledger: account is frozen")
+	ErrAccountClosed       = errors.New("ledger: account is closed")
+	ErrIdempotencyConflict = errors.New("ledger: idempotency key reused with different content")
+	ErrVoucherMismatch     = errors.New("ledger: voucher amount does not match")
+	ErrInvalidRequest      = errors.New("ledger: invalid request")
+	ErrInvalidAccount      = errors.New("ledger: invalid account")
+	ErrUnknownHold         = errors.New("ledger: unknown or finished hold")
+	ErrHoldExceeded        = errors.New("ledger: capture exceeds what remains of the hold")
+	ErrNotReversible       = errors.New("ledger: entry cannot be reversed")
+	ErrAlreadyReversed     = errors.New("ledger: entry already reversed")
+	ErrNotFound            = errors.New("ledger: not found")
+	ErrDayNotOver          = errors.New("ledger: accounting day is not over yet")
+	ErrClosed              = errors.New("ledger: closed")
+	ErrOverflow            = errors.New("ledger: balance would overflow")
+)
+
+// RequestError is a refused request: Field names the offending input (e.g. "lines[2].amount"),
+// Err is one of the sentinels.
+type RequestError struct {
+	Key   string
+	Field string
+	Err   error
+	// Detail says more for a human, e.g. the two currencies.
+	Detail string
+}
+
+// Error implements error.
+func (e *RequestError) Error() string {
+	s := fmt.Sprintf("%v: %s", e.Err, e.Field)
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	if e.Key != "" {
+		s += " [key " + e.Key + "]"
+	}
+	return s
+}
+
+// Unwrap returns the sentinel.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+func reqErr(key, field string, err error, format string, args ...any) *RequestError {
+	return &RequestError{Key: key, Field: field, Err: err, Detail: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,105 @@
+package ledger
+
+import (
+	"context"
+
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
+)
+
+// Store is the persistence the ledger needs. Package core/store implements it on SQLite and
+// PostgreSQL; both pass the same suite (core/store/storetest). Only the ledger's writer
+// goroutine calls Write, so one Ledger is the single writer of its store.
+type Store interface {
+	// Write runs fn in one read-write transaction. The transaction excludes every other
+	// writer of the journal (it locks the chain head) so even a second process cannot
+	// interleave. fn's error, or a failed commit, rolls everything back.
+	Write(ctx context.Context, fn func(WriteTx) error) error
+	// Read runs fn in a read-only snapshot of the whole ledger.
+	Read(ctx context.Context, fn func(ReadTx) error) error
+}
+
+// Head is the end of the journal and the last closed day.
+type Head struct {
+	Seq        int64
+	Hash       []byte
+	LastClosed clock.Date // zero if no day was ever closed
+}
+
+// DayBalance is one account's row of a day close: counters at the opening of the period, the
+// movements of the day, and the closing (Opening + Movement).
+type DayBalance struct {
+	Day      clock.Date
+	Account  AccountID
+	Opening  Counters
+	Movement Counters
+	Closing  Counters
+}
+
+// VoucherProblem is an entry whose voucher is missing from the voucher table or differs from it.
+type VoucherProblem struct {
+	Seq     int64
+	Voucher Voucher
+	Stored  *money.Amount // nil if missing
+}
+
+// ReadTx reads a consistent snapshot.
+type ReadTx interface {
+	Head(ctx context.Context) (Head, error)
+	Chart(ctx context.Context) ([]ChartAccount, error)
+	// AccountsByID returns the accounts that exist among ids.
+	AccountsByID(ctx context.Context, ids []AccountID) (map[AccountID]Account, error)
+	// FindAccount returns ErrNotFound if no account has these keys.
+	FindAccount(ctx context.Context, code string, kind OwnerKind, owner string, cur money.Currency) (Account, error)
+	// Accounts calls fn for every account in ID order.
+	Accounts(ctx context.Context, fn func(Account) error) error
+	// EntriesByKey returns the entries, with lines, whose idempotency keys are among keys.
+	EntriesByKey(ctx context.Context, keys []string) (map[string]*Entry, error)
+	// Entry returns entry seq with its lines, or ErrNotFound.
+	Entry(ctx context.Context, seq int64) (*Entry, error)
+	// Entries calls fn for every entry with Seq > after, in Seq order, with its lines. The
+	// entry passed to fn is only valid during the call.
+	Entries(ctx context.Context, after int64, fn func(*Entry) error) error
+	// Reversal returns the seq of the entry that reversed seq, or 0.
+	Reversal(ctx context.Context, seq int64) (int64, error)
+	// Vouchers returns the stored amounts of the vouchers among refs.
+	Vouchers(ctx context.Context, refs []VoucherRef) (map[VoucherRef]money.Amount, error)
+	// AllVouchers calls fn for every stored voucher.
+	AllVouchers(ctx context.Context, fn func(Voucher) error) error
+	// VoucherProblems lists entries whose voucher is missing or differs from the voucher table.
+	VoucherProblems(ctx context.Context, limit int) ([]VoucherProblem, error)
+	// Hold returns hold seq, or ErrNotFound.
+	Hold(ctx context.Context, seq int64) (HoldState, error)
+	// Seals returns every sealed head in day order.
+	Seals(ctx context.Context) ([]Seal, error)
+	// DayBalances calls fn for every row of the close of day.
+	DayBalances(ctx context.Context, day clock.Date, fn func(DayBalance) error) error
+	// Movements sums the lines of entries whose day is in (after, through] per account.
+	Movements(ctx context.Context, after, through clock.Date) (map[AccountID]Counters, error)
+}
+
+// Batch is what the writer appends in one transaction.
+type Batch struct {
+	Entries     []*Entry
+	Accounts    []Account // touched accounts with their new counters
+	NewVouchers []Voucher
+	NewHolds    []HoldState
+	HoldUpdates []HoldState // holds whose Remaining changed
+	Head        Head        // the new head (LastClosed unchanged)
+}
+
+// WriteTx is a read-write transaction.
+type WriteTx interface {
+	ReadTx
+	// Append writes a batch of entries with their lines, vouchers, holds, new account
+	// counters and the new chain head.
+	Append(ctx context.Context, b *Batch) error
+	// PutChart inserts or replaces a chart code.
+	PutChart(ctx context.Context, c ChartAccount) error
+	// CreateAccount inserts a with zero counters and returns its new ID.
+	CreateAccount(ctx context.Context, a Account) (AccountID, error)
+	// SetFlags replaces the flags of account id.
+	SetFlags(ctx context.Context, id AccountID, f Flags) error
+	// PutDayClose stores the rows and the seal of a day close and moves Head.LastClosed.
+	PutDayClose(ctx context.Context, s Seal, rows []DayBalance) error
+}

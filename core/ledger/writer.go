@@ -1,0 +1,297 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
+)
+
+// request is one queued write. Either op is set (a non-posting write, run in its own
+// transaction) or kind describes an entry.
+type request struct {
+	ctx  context.Context
+	done chan result
+	op   func(context.Context, WriteTx) error
+
+	kind    Kind
+	key     string
+	voucher Voucher
+	lines   []Line // as given (post, hold)
+	ref     int64
+	amount  money.Amount // capture
+	day     clock.Date
+	late    clock.Date
+	memo    string
+	fp      []byte
+	target  *Entry // the entry a reverse undoes, loaded before the batch
+}
+
+type result struct {
+	entry *Entry
+	err   error
+}
+
+// writer is the single goroutine that applies every write of a Ledger. Batching many entries
+// into one transaction is TigerBeetle's lesson: a hot account costs nothing extra because no
+// two transactions ever contend for it.
+type writer struct {
+	l *Ledger
+}
+
+func (w *writer) run() {
+	defer close(w.l.done)
+	ctx := context.Background()
+	batch := make([]*request, 0, w.l.cfg.MaxBatch)
+	for {
+		var first *request
+		select {
+		case first = <-w.l.q:
+		case <-w.l.stop:
+			// Apply what is already queued, then stop.
+			for {
+				select {
+				case r := <-w.l.q:
+					w.process(ctx, append(batch[:0], r))
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < w.l.cfg.MaxBatch {
+			select {
+			case r := <-w.l.q:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.process(ctx, batch)
+	}
+}
+
+// process applies a batch: ops one by one in their own transactions, entries together.
+func (w *writer) process(ctx context.Context, batch []*request) {
+	entries := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- result{err: err}
+			continue
+		}
+		if r.op != nil {
+			err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error { return r.op(ctx, tx) })
+			r.done <- result{err: err}
+			continue
+		}
+		entries = append(entries, r)
+	}
+	if len(entries) == 0 {
+		return
+	}
+	var results []result
+	err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error {
+		var err error
+		results, err = w.apply(ctx, tx, entries)
+		return err
+	})
+	for i, r := range entries {
+		res := results[i]
+		if err != nil && res.err == nil {
+			res = result{err: fmt.Errorf("ledger: write failed, nothing applied: %w", err)}
+		}
+		r.done <- res
+	}
+}
+
+// state is the batch-local view of the store: accounts with counters as updated by the
+// entries accepted so far in this batch.
+type state struct {
+	tx       WriteTx
+	head     Head
+	today    clock.Date
+	now      time.Time
+	accounts map[AccountID]*Account
+	touched  map[AccountID]bool
+	vouchers map[VoucherRef]money.Amount
+	newVouch []Voucher
+	existing map[string]*Entry // by key: stored before this batch
+	accepted map[string]*Entry // by key: accepted in this batch
+	holds    map[int64]*HoldState
+	newHolds map[int64]bool
+	updHolds map[int64]bool
+	reversed map[int64]bool
+	batch    Batch
+}
+
+// apply validates and stages every request; it returns one result per request. Refused
+// requests change nothing; accepted ones are appended in one go.
+func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]result, error) {
+	head, err := tx.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := w.l.cfg.Clock.Now().UTC()
+	s := &state{
+		tx: tx, head: head, now: now, today: clock.AccountingDay(now, w.l.cfg.Cutoff),
+		accounts: map[AccountID]*Account{}, touched: map[AccountID]bool{},
+		accepted: map[string]*Entry{}, holds: map[int64]*HoldState{}, newHolds: map[int64]bool{},
+		updHolds: map[int64]bool{}, reversed: map[int64]bool{},
+	}
+	// Load, in a few queries, what the batch refers to.
+	keys := make([]string, 0, len(reqs))
+	refs := make([]VoucherRef, 0, len(reqs))
+	ids := make([]AccountID, 0, 3*len(reqs))
+	for _, r := range reqs {
+		keys = append(keys, r.key)
+		refs = append(refs, r.voucher.Ref())
+		for _, ln := range r.lines {
+			ids = append(ids, ln.Account)
+		}
+		switch r.kind {
+		case KindCapture, KindRelease:
+			if _, ok := s.holds[r.ref]; !ok {
+				h, err := tx.Hold(ctx, r.ref)
+				if err == nil {
+					s.holds[r.ref] = &h
+					ids = append(ids, h.Debit, h.Credit)
+				} else if !errors.Is(err, ErrNotFound) {
+					return nil, err
+				}
+			}
+		case KindReverse:
+			if e, err := tx.Entry(ctx, r.ref); err == nil {
+				r.target = e
+				refs = append(refs, e.Voucher.Ref())
+				for _, ln := range e.Lines {
+					ids = append(ids, ln.Account)
+				}
+			} else if !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+		}
+	}
+	if s.existing, err = tx.EntriesByKey(ctx, keys); err != nil {
+		return nil, err
+	}
+	if s.vouchers, err = tx.Vouchers(ctx, refs); err != nil {
+		return nil, err
+	}
+	accts, err := tx.AccountsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, a := range accts {
+		a := a
+		s.accounts[id] = &a
+	}
+
+	results := make([]result, len(reqs))
+	for i, r := range reqs {
+		results[i] = w.one(ctx, s, r)
+	}
+	if len(s.batch.Entries) == 0 {
+		return results, nil
+	}
+	for id := range s.touched {
+		s.batch.Accounts = append(s.batch.Accounts, *s.accounts[id])
+	}
+	s.batch.NewVouchers = s.newVouch
+	for seq := range s.newHolds {
+		s.batch.NewHolds = append(s.batch.NewHolds, *s.holds[seq])
+	}
+	for seq := range s.updHolds {
+		if !s.newHolds[seq] {
+			s.batch.HoldUpdates = append(s.batch.HoldUpdates, *s.holds[seq])
+		}
+	}
+	s.batch.Head = s.head
+	if err := tx.Append(ctx, &s.batch); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// one handles a single request against the batch state.
+func (w *writer) one(ctx context.Context, s *state, r *request) result {
+	if r.key == "" || len(r.key) > 200 {
+		return result{err: reqErr(r.key, "key", ErrInvalidRequest, "idempotency key must be 1..200 bytes")}
+	}
+	fpLines := r.lines
+	if r.kind == KindCapture {
+		fpLines = []Line{{Amount: r.amount}}
+	}
+	r.fp = fingerprint(r.kind, r.key, r.voucher, r.ref, r.day, r.late, r.memo, fpLines)
+	if e := s.accepted[r.key]; e != nil {
+		return same(r, e)
+	}
+	if e := s.existing[r.key]; e != nil {
+		return same(r, e)
+	}
+	e, err := w.build(ctx, s, r)
+	if err != nil {
+		return result{err: err}
+	}
+	// Stage: copy the touched accounts, apply, check, then commit to the batch state.
+	scratch := map[AccountID]*Account{}
+	for i, ln := range e.Lines {
+		a := scratch[ln.Account]
+		if a == nil {
+			c := *s.accounts[ln.Account]
+			a = &c
+			scratch[ln.Account] = a
+		}
+		if err := a.Counters.add(ln.Side, ln.Effect, ln.Amount.Minor()); err != nil {
+			return result{err: reqErr(r.key, fmt.Sprintf("lines[%d].amount", i), ErrOverflow, "account %d", ln.Account)}
+		}
+	}
+	for id, after := range scratch {
+		before := s.accounts[id]
+		p0, h0, _ := before.position()
+		p1, h1, _ := after.position()
+		if p1-h1 < p0-h0 {
+			if before.Flags&Frozen != 0 {
+				return result{err: reqErr(r.key, "lines", ErrAccountFrozen, "account %d", id)}
+			}
+			if before.Flags&AllowNegative == 0 && p1-h1 < 0 {
+				return result{err: reqErr(r.key, "lines", ErrInsufficientFunds,
+					"account %d available would be %s", id, money.New(p1-h1, before.Currency).Decimal())}
+			}
+		}
+	}
+	for id, a := range scratch {
+		s.accounts[id] = a
+		s.touched[id] = true
+	}
+	if _, ok := s.vouchers[e.Voucher.Ref()]; !ok {
+		s.vouchers[e.Voucher.Ref()] = e.Voucher.Amount
+		s.newVouch = append(s.newVouch, e.Voucher)
+	}
+	switch e.Kind {
+	case KindHold:
+		s.holds[e.Seq] = &HoldState{Seq: e.Seq, Debit: e.Lines[0].Account, Credit: e.Lines[1].Account, Amount: e.Lines[0].Amount, Remaining: e.Lines[0].Amount}
+		s.newHolds[e.Seq] = true
+	case KindCapture, KindRelease:
+		h := s.holds[e.Ref]
+		h.Remaining = money.New(h.Remaining.Minor()-e.Lines[0].Amount.Minor(), h.Remaining.Currency())
+		s.updHolds[e.Ref] = true
+	case KindReverse:
+		s.reversed[e.Ref] = true
+	}
+	s.head.Seq, s.head.Hash = e.Seq, e.Hash
+	s.accepted[e.Key] = e
+	s.batch.Entries = append(s.batch.Entries, e)
+	return result{entry: e}
+}
+
+// same answers a retry: the first result if the content matches, a conflict otherwise.
+func same(r *request, e *Entry) result {
+	if string(e.Fingerprint) != string(r.fp) {
+		return result{err: reqErr(r.key, "key", ErrIdempotencyConflict, "first applied as entry %d", e.Seq)}
+	}
+	return result{entry: e}
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/tongdao/tongdao/core/ledger"
+)
+
+var errReadOnly = errors.New("store: write in a read transaction")
+
+func (t *ltx) exec(ctx context.Context, q string, args ...any) error {
+	if !t.write {
+		return errReadOnly
+	}
+	if _, err := t.tx.ExecContext(ctx, t.d.q(q), args...); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+var (
+	entryInsertCols   = []string{"seq", "idem_key", "kind", "day", "late_for", "posted_at", "ref", "v_kind", "v_id", "v_amount", "v_cur", "memo", "fp", "prev_hash", "hash"}
+	lineInsertCols    = []string{"seq", "idx", "account_id", "side", "effect", "amount", "currency"}
+	voucherInsertCols = []string{"kind", "id", "amount", "currency"}
+	holdInsertCols    = []string{"seq", "debit", "credit", "amount", "currency", "remaining"}
+	dayBalInsertCols  = []string{"day", "account_id", "o_dp", "o_cp", "o_dh", "o_ch", "m_dp", "m_cp", "m_dh", "m_ch", "c_dp", "c_cp", "c_dh", "c_ch"}
+	counterCasts      = []string{"::bigint", "::bigint", "::bigint", "::bigint", "::bigint"}
+)
+
+// Append implements ledger.WriteTx with a handful of multi-row statements per batch.
+func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
+	if !t.write {
+		return errReadOnly
+	}
+	es := b.Entries
+	if err := t.d.bulkInsert(ctx, t.tx, "entries", entryInsertCols, len(es), "", func(i int, dst []any) []any {
+		e := es[i]
+		return append(dst, e.Seq, e.Key, string(e.Kind), dayText(e.Day), dayText(e.LateFor), e.PostedAt.UnixNano(), e.Ref,
+			string(e.Voucher.Kind), e.Voucher.ID, e.Voucher.Amount.Minor(), string(e.Voucher.Amount.Currency()), e.Memo,
+			e.Fingerprint, e.PrevHash, e.Hash)
+	}); err != nil {
+		return err
+	}
+	type lref struct {
+		seq int64
+		idx int
+		ln  ledger.Line
+	}
+	var lines []lref
+	for _, e := range es {
+		for i, ln := range e.Lines {
+			lines = append(lines, lref{e.Seq, i, ln})
+		}
+	}
+	if err := t.d.bulkInsert(ctx, t.tx, "lines", lineInsertCols, len(lines), "", func(i int, dst []any) []any {
+		l := lines[i]
+		return append(dst, l.seq, l.idx, int64(l.ln.Account), string(l.ln.Side), int64(l.ln.Effect), l.ln.Amount.Minor(), string(l.ln.Amount.Currency()))
+	}); err != nil {
+		return err
+	}
+	vs := b.NewVouchers
+	if err := t.d.bulkInsert(ctx, t.tx, "vouchers", voucherInsertCols, len(vs), "", func(i int, dst []any) []any {
+		return append(dst, string(vs[i].Kind), vs[i].ID, vs[i].Amount.Minor(), string(vs[i].Amount.Currency()))
+	}); err != nil {
+		return err
+	}
+	hs := b.NewHolds
+	if err := t.d.bulkInsert(ctx, t.tx, "holds", holdInsertCols, len(hs), "", func(i int, dst []any) []any {
+		h := hs[i]
+		return append(dst, h.Seq, int64(h.Debit), int64(h.Credit), h.Amount.Minor(), string(h.Amount.Currency()), h.Remaining.Minor())
+	}); err != nil {
+		return err
+	}
+	for _, h := range b.HoldUpdates {
+		if err := t.exec(ctx, `UPDATE holds SET remaining = ? WHERE seq = ?`, h.Remaining.Minor(), h.Seq); err != nil {
+			return err
+		}
+	}
+	if err := t.updateCounters(ctx, b.Accounts); err != nil {
+		return err
+	}
+	return t.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`, b.Head.Seq, b.Head.Hash)
+}
+
+// updateCounters writes the new counters of the touched accounts, many per statement.
+func (t *ltx) updateCounters(ctx context.Context, accts []ledger.Account) error {
+	sort.Slice(accts, func(i, j int) bool { return accts[i].ID < accts[j].ID }) // stable lock order
+	per := rowsPerStmt(5)
+	return chunks(len(accts), per, func(lo, hi int) error {
+		args := make([]any, 0, 5*(hi-lo))
+		for _, a := range accts[lo:hi] {
+			args = append(args, int64(a.ID), a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending)
+		}
+		q := `WITH v(id, dp, cp, dh, ch) AS (VALUES ` + t.d.values(hi-lo, 5, counterCasts) + `)
+			UPDATE accounts SET dp = v.dp, cp = v.cp, dh = v.dh, ch = v.ch FROM v WHERE accounts.id = v.id`
+		return t.exec(ctx, q, args...)
+	})
+}
+
+func (t *ltx) PutChart(ctx context.Context, c ledger.ChartAccount) error {
+	return t.exec(ctx, `INSERT INTO chart (code, parent, name, type, normal) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, name = excluded.name, type = excluded.type, normal = excluded.normal`,
+		c.Code, c.Parent, c.Name, string(c.Type), string(c.Normal))
+}
+
+func (t *ltx) CreateAccount(ctx context.Context, a ledger.Account) (ledger.AccountID, error) {
+	if !t.write {
+		return 0, errReadOnly
+	}
+	var id int64
+	err := t.tx.QueryRowContext(ctx, t.d.q(`INSERT INTO accounts (code, owner_kind, owner_id, currency, name, flags, age_limit_s)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		a.Code, string(a.OwnerKind), a.OwnerID, string(a.Currency), a.Name, int64(a.Flags), a.AgeLimitSeconds).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: create account: %w", err)
+	}
+	return ledger.AccountID(id), nil
+}
+
+func (t *ltx) SetFlags(ctx context.Context, id ledger.AccountID, f ledger.Flags) error {
+	return t.exec(ctx, `UPDATE accounts SET flags = ? WHERE id = ?`, int64(f), int64(id))
+}
+
+func (t *ltx) PutDayClose(ctx context.Context, s ledger.Seal, rows []ledger.DayBalance) error {
+	if !t.write {
+		return errReadOnly
+	}
+	day := dayText(s.Day)
+	if err := t.d.bulkInsert(ctx, t.tx, "day_balances", dayBalInsertCols, len(rows), "", func(i int, dst []any) []any {
+		b := rows[i]
+		o, m, c := b.Opening, b.Movement, b.Closing
+		return append(dst, day, int64(b.Account), o.DebitPosted, o.CreditPosted, o.DebitPending, o.CreditPending,
+			m.DebitPosted, m.CreditPosted, m.DebitPending, m.CreditPending,
+			c.DebitPosted, c.CreditPosted, c.DebitPending, c.CreditPending)
+	}); err != nil {
+		return err
+	}
+	if err := t.exec(ctx, `INSERT INTO day_closes (day, head_seq, head_hash, closed_at, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)`,
+		day, s.HeadSeq, s.HeadHash, s.ClosedAt.UnixNano(), s.KeyID, s.Signature); err != nil {
+		return err
+	}
+	return t.exec(ctx, `UPDATE ledger_head SET last_closed = ? WHERE id = 1`, day)
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// q rewrites the ? placeholders of a query for the dialect (PostgreSQL wants $1, $2, …). Our
+// queries never contain a literal '?'.
+func (d *DB) q(query string) string {
+	if d.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// maxParams keeps every statement under both databases' limits on bound parameters
+// (SQLite 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// rowsPerStmt is how many rows of ncols fit in one multi-row statement.
+func rowsPerStmt(ncols int) int {
+	n := maxParams / ncols
+	if n > 1000 {
+		n = 1000
+	}
+	return n
+}
+
+// values returns "(?,?,?),(?,?,?)…" for rows rows of ncols, with casts[i] (e.g. "::bigint")
+// appended to column i's placeholder on PostgreSQL, where a VALUES list has no column types.
+func (d *DB) values(rows, ncols int, casts []string) string {
+	var b strings.Builder
+	b.Grow(rows * ncols * 3)
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < ncols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			if d.dialect == Postgres && casts != nil {
+				b.WriteString(casts[c])
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// bulkInsert inserts n rows into table in multi-row statements. row(i, dst) appends row i's
+// len(cols) values to dst. suffix (e.g. "ON CONFLICT DO NOTHING") ends each statement.
+func (d *DB) bulkInsert(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, suffix string, row func(i int, dst []any) []any) error {
+	if n == 0 {
+		return nil
+	}
+	per := rowsPerStmt(len(cols))
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	args := make([]any, 0, per*len(cols))
+	var full string // the statement for a full chunk, built once
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(i, args)
+		}
+		var stmt string
+		if end-start == per {
+			if full == "" {
+				full = d.q(head + d.values(per, len(cols), nil) + " " + suffix)
+			}
+			stmt = full
+		} else {
+			stmt = d.q(head + d.values(end-start, len(cols), nil) + " " + suffix)
+		}
+		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
+			return fmt.Errorf("store: insert %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// inList returns "?,?,…" with n placeholders.
+func inList(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// chunks calls fn for consecutive index ranges of at most size.
+func chunks(n, size int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; lo += size {
+		if err := fn(lo, min(lo+size, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+// Package store persists the payment core: one set of interfaces (ledger.Store today) with two
+// implementations behind the same SQL, SQLite (modernc.org/sqlite, WAL mode; the embedded
+// default) and PostgreSQL (jackc/pgx/v5 through database/sql). Schemas are embedded migrations
+// applied by Open. The same suite (package storetest) runs against both.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	// Drivers: "pgx" for PostgreSQL, "sqlite" for SQLite.
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/tongdao/tongdao/core/ledger"
+)
+
+// DefaultDSN is the embedded ledger file used when no DSN is given.
+const DefaultDSN = "sqlite:tongdao.db"
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open store. It is safe for concurrent use; it implements ledger.Store.
+type DB struct {
+	dialect Dialect
+	w       *sql.DB // writes; for SQLite one connection with BEGIN IMMEDIATE
+	r       *sql.DB // reads; may be w
+}
+
+var _ ledger.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the store named by dsn and applies pending migrations.
+//
+//   - "sqlite:PATH" a SQLite file in WAL mode (synchronous=NORMAL: a killed process loses no
+//     committed transaction; a power cut may lose the last ones, never corrupt the file);
+//   - "sqlite::memory:" a private in-memory SQLite database (tests);
+//   - "postgres://…" or "postgresql://…" a PostgreSQL database (pgx connection string; a
+//     search_path parameter selects the schema).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var d *DB
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("store: dsn %q: empty sqlite path", dsn)
+		}
+		var err error
+		if d, err = openSQLite(path); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(8)
+		d = &DB{dialect: Postgres, w: db, r: db}
+	default:
+		return nil, fmt.Errorf("store: dsn %q: want sqlite:PATH, sqlite::memory: or postgres://…", redact(dsn))
+	}
+	if err := d.w.PingContext(ctx); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", d.dialect, err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	if path == ":memory:" {
+		// mode=memory without a shared cache is private to its one connection.
+		name := "file:tongdao-mem?mode=memory&cache=private&" + pragmas + "&_txlock=immediate"
+		db, err := sql.Open("sqlite", name)
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite memory: %w", err)
+		}
+		// One connection is the database: keep it for the DB's lifetime.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		return &DB{dialect: SQLite, w: db, r: db}, nil
+	}
+	u := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=journal_mode(WAL)&" + pragmas
+	w, err := sql.Open("sqlite", u+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	r, err := sql.Open("sqlite", u)
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{dialect: SQLite, w: w, r: r}, nil
+}
+
+// redact hides a password in a DSN before it goes into an error message.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxx")
+			return u.String()
+		}
+	}
+	return dsn
+}
+
+// Dialect returns which database this is.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// SQL returns the write pool, for tools and for tests that tamper with the database directly.
+func (d *DB) SQL() *sql.DB { return d.w }
+
+// Close closes the pools.
+func (d *DB) Close() error {
+	err := d.w.Close()
+	if d.r != d.w {
+		err = errors.Join(err, d.r.Close())
+	}
+	return err
+}
+
+// Write implements ledger.Store: one transaction that holds the chain-head lock (SQLite:
+// BEGIN IMMEDIATE; PostgreSQL: SELECT … FOR UPDATE on ledger_head) until commit.
+func (d *DB) Write(ctx context.Context, fn func(ledger.WriteTx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	t := &ltx{d: d, tx: tx, write: true}
+	if err := fn(t); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Read implements ledger.Store: a read-only snapshot (SQLite: a deferred transaction on a WAL
+// reader; PostgreSQL: REPEATABLE READ READ ONLY).
+func (d *DB) Read(ctx context.Context, fn func(ledger.ReadTx) error) error {
+	opts := &sql.TxOptions{}
+	if d.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := d.r.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(&ltx{d: d, tx: tx})
+}
