@@ -1,0 +1,347 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+)
+
+// Callback is one asynchronous notification the channel sends to a merchant, delivered by
+// the engine like the real channel: first at Now()+Delay, then after each failed attempt
+// (not acknowledged in the channel's format, error, or timeout) after the next gap of
+// Schedule, until acknowledged or the schedule is exhausted. All on the simulator clock.
+type Callback struct {
+	// Kind names the event ("payment", "refund", "payout"...); fault plans' op matches it.
+	Kind       string
+	Merchant   string
+	OutTradeNo string
+	// URL is the order's notify URL.
+	URL string
+	// Method is the HTTP method; "" means POST.
+	Method string
+	// Delay before the first attempt (0 = now: in virtual mode, at the next clock movement
+	// or as soon as the payer action that caused it returns).
+	Delay time.Duration
+	// Schedule are the gaps between attempts after a failed one, from the channel's spec
+	// (WeChat wechat-v2.md §8, Alipay alipay.md §10.1, UnionPay unionpay.md §8, bank
+	// bank-direct.md §10). len(Schedule)+1 attempts at most.
+	Schedule []time.Duration
+	// Timeout is how long the channel waits for the merchant's answer (wall time; WeChat
+	// 5 s, UnionPay 10 s). 0 = Config.CallbackTimeout.
+	Timeout time.Duration
+	// Build makes the message of one attempt: signed with the channel's key, or wrongly
+	// signed when a.Forged. Called once per attempt (fresh timestamps/nonces are fine).
+	Build func(a Attempt) (Message, error)
+	// Acked applies the channel's acknowledgement rule to the merchant's answer (WeChat:
+	// <return_code>SUCCESS; Alipay: body "success"; UnionPay: status 200/302; bank "OK").
+	Acked func(status int, body []byte) bool
+}
+
+// Attempt describes one delivery attempt to Callback.Build.
+type Attempt struct {
+	N         int       // 1-based attempt number of the genuine sequence (0 for forged)
+	Time      time.Time // simulator time of the attempt
+	Forged    bool      // sign with a wrong key: a forgery the merchant must reject
+	Duplicate bool      // an extra copy injected by a duplicate_callbacks plan
+}
+
+// Message is the HTTP request body of one callback attempt.
+type Message struct {
+	ContentType string
+	Header      http.Header
+	Body        []byte
+}
+
+// delivery is one callback in flight.
+type delivery struct {
+	id     string
+	cb     Callback
+	e      *Engine
+	gen    uint64
+	n      int // genuine attempts made
+	timer  clock.Timer
+	faults []FaultPlan
+	held   bool // waiting in the reorder queue
+	done   bool
+}
+
+// notifier owns the callbacks in flight.
+type notifier struct {
+	mu      sync.Mutex
+	gen     uint64
+	next    int64
+	pending map[string]*delivery   // id -> delivery with a timer pending
+	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
+}
+
+func (n *notifier) init() {
+	n.pending = make(map[string]*delivery)
+	n.held = make(map[string][]*delivery)
+}
+
+// Notify schedules cb for delivery and returns its id ("cb1", "cb2"...). Fault plans for
+// callbacks are matched here. It never blocks on the network.
+func (e *Engine) Notify(cb Callback) (string, error) {
+	switch {
+	case cb.URL == "":
+		return "", fieldErr("URL", "callback needs a URL")
+	case cb.Build == nil:
+		return "", fieldErr("Build", "callback needs Build")
+	case cb.Acked == nil:
+		return "", fieldErr("Acked", "callback needs Acked")
+	}
+	s := e.s
+	faults := s.faults.match(event{cat: catCallback, channel: e.name, op: cb.Kind, merchant: cb.Merchant, outTradeNo: cb.OutTradeNo}, s.rand.Float64)
+	n := &s.notify
+	n.mu.Lock()
+	n.next++
+	d := &delivery{id: "cb" + strconv.FormatInt(n.next, 10), cb: cb, e: e, gen: n.gen, faults: faults}
+	n.mu.Unlock()
+
+	if p, ok := findKind(faults, FaultMissingCallbacks); ok {
+		s.record(Record{Kind: RecordFault, Channel: e.name, Op: cb.Kind, Merchant: cb.Merchant, OutTradeNo: cb.OutTradeNo,
+			URL: cb.URL, Faults: []string{faultTag(p)}, Note: "callback " + d.id + " dropped: never sent"})
+		return d.id, nil
+	}
+	if p, ok := findKind(faults, FaultReorderCallbacks); ok {
+		hold := time.Duration(p.Delay)
+		if hold == 0 {
+			hold = time.Hour
+		}
+		d.held = true
+		key := e.name + "\x00" + cb.Merchant
+		n.mu.Lock()
+		n.held[key] = append(n.held[key], d)
+		n.mu.Unlock()
+		s.record(Record{Kind: RecordFault, Channel: e.name, Op: cb.Kind, Merchant: cb.Merchant, OutTradeNo: cb.OutTradeNo,
+			URL: cb.URL, Faults: []string{faultTag(p)}, Note: "callback " + d.id + " held until the next callback (at most " + hold.String() + ")"})
+		d.schedule(cb.Delay+hold, d.release)
+		return d.id, nil
+	}
+	d.schedule(cb.Delay, d.first)
+	return d.id, nil
+}
+
+// schedule arms the delivery's timer.
+func (d *delivery) schedule(after time.Duration, f func()) {
+	n := &d.e.s.notify
+	n.mu.Lock()
+	if d.gen != n.gen {
+		n.mu.Unlock()
+		return
+	}
+	n.pending[d.id] = d
+	d.timer = d.e.s.clk.AfterFunc(after, f)
+	n.mu.Unlock()
+}
+
+// live reports whether the delivery still belongs to the current generation (no Reset
+// since it was created) and takes it out of the pending set.
+func (d *delivery) live() bool {
+	n := &d.e.s.notify
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.pending, d.id)
+	return d.gen == n.gen && !d.done
+}
+
+func (d *delivery) finish() {
+	n := &d.e.s.notify
+	n.mu.Lock()
+	d.done = true
+	n.mu.Unlock()
+}
+
+// release sends a held (reordered) callback: its hold expired or a later one went out.
+func (d *delivery) release() {
+	n := &d.e.s.notify
+	n.mu.Lock()
+	if !d.held {
+		n.mu.Unlock()
+		return
+	}
+	d.held = false
+	key := d.e.name + "\x00" + d.cb.Merchant
+	q := n.held[key]
+	for i, x := range q {
+		if x == d {
+			n.held[key] = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(n.held[key]) == 0 {
+		delete(n.held, key)
+	}
+	n.mu.Unlock()
+	d.first()
+}
+
+// first makes the first genuine attempt, after any forged one, then releases callbacks held
+// for reordering behind it and schedules duplicates.
+func (d *delivery) first() {
+	if !d.live() {
+		return
+	}
+	s := d.e.s
+	if p, ok := findKind(d.faults, FaultForgedCallback); ok {
+		d.attempt(Attempt{N: 0, Forged: true}, p)
+	}
+	// Callbacks held for reordering behind this one go out right after it (same instant,
+	// later in order).
+	if !d.held {
+		n := &s.notify
+		key := d.e.name + "\x00" + d.cb.Merchant
+		n.mu.Lock()
+		q := n.held[key]
+		delete(n.held, key)
+		timers := make([]clock.Timer, len(q))
+		for i, h := range q {
+			timers[i] = h.timer
+		}
+		n.mu.Unlock()
+		for i, h := range q {
+			if timers[i] != nil {
+				timers[i].Stop()
+			}
+			h.schedule(0, h.release)
+		}
+	}
+	if p, ok := findKind(d.faults, FaultDuplicateCallbacks); ok {
+		count := p.Count
+		if count == 0 {
+			count = 1
+		}
+		for i := 1; i <= count; i++ {
+			dup := &delivery{id: fmt.Sprintf("%s.dup%d", d.id, i), cb: d.cb, e: d.e, gen: d.gen}
+			pp := p
+			dup.schedule(time.Duration(p.Spacing)*time.Duration(i), func() {
+				if dup.live() {
+					dup.attempt(Attempt{N: 1, Duplicate: true}, pp)
+				}
+			})
+		}
+	}
+	d.next()
+}
+
+// next makes the next genuine attempt and schedules a retry if it was not acknowledged.
+func (d *delivery) next() {
+	d.n++
+	acked := d.attempt(Attempt{N: d.n}, FaultPlan{})
+	if acked {
+		d.finish()
+		return
+	}
+	if d.n > len(d.cb.Schedule) {
+		d.e.s.record(Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
+			OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: d.n, Note: "callback " + d.id + ": schedule exhausted, giving up"})
+		d.finish()
+		return
+	}
+	d.schedule(d.cb.Schedule[d.n-1], func() {
+		if d.live() {
+			d.next()
+		}
+	})
+}
+
+// attempt sends one message and records it. It returns whether the merchant acknowledged.
+func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
+	s := d.e.s
+	a.Time = s.clk.Now()
+	rec := Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
+		OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: a.N}
+	if p.Kind != "" {
+		rec.Faults = []string{faultTag(p)}
+	}
+	msg, err := d.cb.Build(a)
+	if err != nil {
+		rec.Error = "build: " + err.Error()
+		s.record(rec)
+		return false
+	}
+	method := d.cb.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	rec.Method = method
+	rec.Request = bodyText(msg.Body)
+	status, body, err := s.deliver(method, d.cb.URL, msg, d.cb.Timeout)
+	rec.Status = status
+	rec.Response = bodyText(body)
+	if err != nil {
+		rec.Error = err.Error()
+		s.record(rec)
+		return false
+	}
+	ok := !a.Forged && !a.Duplicate && d.cb.Acked(status, body)
+	rec.Acked = d.cb.Acked(status, body)
+	s.record(rec)
+	return ok
+}
+
+// maxAckBody caps how much of a merchant's acknowledgement is read.
+const maxAckBody = 64 << 10
+
+// deliver POSTs one message with the callback transport. It does not follow redirects.
+func (s *Server) deliver(method, url string, msg Message, timeout time.Duration) (int, []byte, error) {
+	if timeout <= 0 {
+		timeout = s.cfg.CallbackTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(msg.Body))
+	if err != nil {
+		return 0, nil, fmt.Errorf("callback request: %w", err)
+	}
+	for k, v := range msg.Header {
+		req.Header[k] = v
+	}
+	if msg.ContentType != "" {
+		req.Header.Set("Content-Type", msg.ContentType)
+	}
+	resp, err := s.cbTransport.RoundTrip(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("callback delivery: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAckBody))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return resp.StatusCode, body, fmt.Errorf("callback answer: %w", err)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// reset cancels every callback in flight.
+func (n *notifier) reset() {
+	n.mu.Lock()
+	n.gen++
+	ps := n.pending
+	n.pending = make(map[string]*delivery)
+	n.held = make(map[string][]*delivery)
+	n.next = 0
+	n.mu.Unlock()
+	for _, d := range ps {
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+	}
+}
+
+// Pending returns the number of callbacks waiting for an attempt (first, retry, duplicate
+// or held).
+func (n *notifier) count() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.pending)
+}
+
+func faultTag(p FaultPlan) string { return string(p.Kind) + ":" + p.ID }

@@ -1,0 +1,92 @@
+package simulator
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+)
+
+// Errors protocols wrap so the control API can pick a status.
+var (
+	// ErrInvalid marks bad input (control API: 400).
+	ErrInvalid = errors.New("simulator: invalid input")
+	// ErrNotFound marks an unknown order, merchant, channel or fault plan (404).
+	ErrNotFound = errors.New("simulator: not found")
+	// ErrConflict marks an action the current state does not allow (409).
+	ErrConflict = errors.New("simulator: conflict with the current state")
+	// ErrNotVirtual is returned when moving a wall clock.
+	ErrNotVirtual = errors.New("simulator: the clock is not virtual")
+)
+
+// ClientCertMode says how routes marked Route.ClientCert treat TLS client certificates.
+type ClientCertMode string
+
+const (
+	// ClientCertRequire drops the connection of a call without a client certificate issued
+	// by the simulator's CA, as the real channel fails the TLS handshake (wechat-v2.md §1).
+	ClientCertRequire ClientCertMode = "require"
+	// ClientCertRequest asks for a certificate and records whether one came, but serves
+	// the call either way (the default).
+	ClientCertRequest ClientCertMode = "request"
+	// ClientCertOff never asks.
+	ClientCertOff ClientCertMode = "off"
+)
+
+// DefaultStart is where a new virtual clock starts: Monday 3 June 2024, 10:00 Beijing time.
+var DefaultStart = time.Date(2024, 6, 3, 10, 0, 0, 0, clock.Beijing())
+
+// Config configures a Server. The zero value plus Protocols is a working deterministic
+// simulator on a virtual clock.
+type Config struct {
+	// Protocols are the channels to serve. Names must be unique.
+	Protocols []Protocol
+	// Seed seeds the random source protocols draw ids and nonces from, and fault plans'
+	// probabilities. Same seed + same sequential scenario = same transcript.
+	Seed uint64
+	// Clock is the simulator's clock. nil = a new *clock.Virtual at Start. Pass
+	// clock.Real() for wall-clock mode.
+	Clock clock.Clock
+	// Start is the virtual clock's start when Clock is nil; zero = DefaultStart.
+	Start time.Time
+	// CallbackTransport carries callbacks to merchants' notify URLs. nil = a plain
+	// http.Transport (real HTTP). Tests pass an in-process transport (HandlerTransport).
+	CallbackTransport http.RoundTripper
+	// CallbackTimeout is the default wall-clock wait for a merchant's answer; 0 = 5 s.
+	CallbackTimeout time.Duration
+	// Logger receives operational logs; nil = discard.
+	Logger *slog.Logger
+	// MaxBody caps request bodies in bytes (413 beyond); 0 = 1 MiB.
+	MaxBody int64
+	// MaxRecords bounds the transcript kept in memory (oldest dropped first); 0 = 1,000,000.
+	// Negative = unbounded.
+	MaxRecords int
+	// ClientCert is the policy for Route.ClientCert paths when serving TLS; "" = request.
+	ClientCert ClientCertMode
+	// HoldMax caps (in wall time) how long a fault plan with Hold keeps a connection open
+	// when the client never gives up; 0 = 2 minutes.
+	HoldMax time.Duration
+}
+
+func (c *Config) withDefaults() {
+	if c.Start.IsZero() {
+		c.Start = DefaultStart
+	}
+	if c.CallbackTimeout <= 0 {
+		c.CallbackTimeout = 5 * time.Second
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 1 << 20
+	}
+	if c.MaxRecords == 0 {
+		c.MaxRecords = 1_000_000
+	}
+	if c.ClientCert == "" {
+		c.ClientCert = ClientCertRequest
+	}
+	if c.HoldMax <= 0 {
+		c.HoldMax = 2 * time.Minute
+	}
+}

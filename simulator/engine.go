@@ -1,0 +1,72 @@
+package simulator
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+)
+
+// Engine is a protocol's handle on the simulator, given to Protocol.Register. Everything a
+// protocol does to the outside world goes through it: routes, the clock, randomness,
+// callbacks, statements and records, each labelled with the protocol's channel name. Safe
+// for concurrent use.
+type Engine struct {
+	s     *Server
+	name  string
+	proto Protocol
+}
+
+// Channel returns the protocol's channel name.
+func (e *Engine) Channel() string { return e.name }
+
+// Clock returns the simulator's clock (virtual or wall). Protocols read time only from it.
+func (e *Engine) Clock() clock.Clock { return e.s.clk }
+
+// Now returns the simulator clock's time.
+func (e *Engine) Now() time.Time { return e.s.clk.Now() }
+
+// Rand returns the seeded random source (reseeded on Reset).
+func (e *Engine) Rand() *Rand { return e.s.rand }
+
+// Logger returns the simulator's logger, with the channel attached.
+func (e *Engine) Logger() *slog.Logger { return e.s.log.With("channel", e.name) }
+
+// Record adds r to the transcript with the channel filled in (Seq and Time are set by the
+// engine; a zero Kind becomes RecordEvent).
+func (e *Engine) Record(r Record) {
+	r.Channel = e.name
+	if r.Kind == "" {
+		r.Kind = RecordEvent
+	}
+	e.s.record(r)
+}
+
+// Handle serves h at route r. It fails if another handler (of any protocol) already has
+// the same method, host and path.
+func (e *Engine) Handle(r Route, h Handler) error {
+	if h == nil {
+		return fmt.Errorf("simulator: %s: Handle %s: nil handler", e.name, r.Path)
+	}
+	if !strings.HasPrefix(r.Path, "/") {
+		return fmt.Errorf("simulator: %s: route path %q must start with /", e.name, r.Path)
+	}
+	if strings.HasPrefix(r.Path, controlPrefix) {
+		return fmt.Errorf("simulator: %s: route path %q is reserved for the control API", e.name, r.Path)
+	}
+	if r.Method == "" {
+		r.Method = "POST"
+	}
+	return e.s.routes.add(&route{Route: r, h: h, e: e})
+}
+
+// AccountingDay returns the accounting day of t under the protocol's StatementSpec cutoff
+// (natural Beijing day when the protocol has no StatementSource).
+func (e *Engine) AccountingDay(t time.Time) clock.Date {
+	if ss, ok := e.proto.(StatementSource); ok {
+		return clock.AccountingDay(t, ss.StatementSpec().Cutoff)
+	}
+	return clock.AccountingDay(t, clock.NaturalDay)
+}
