@@ -1,0 +1,202 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/money"
+)
+
+// tamperBooks writes a small history: 1 fund, 2 pay O1, 3 settle S1 (day 20, closed), 4 pay O2
+// (day 21). It returns the exported seals.
+func tamperBooks(t *testing.T, f *fixture) []ledger.Seal {
+	t.Helper()
+	f.fund("fund", 1000)
+	f.pay("pay-O1", "O1", 10000)
+	if _, err := f.l.Post(f.ctx, ledger.Posting{Key: "settle-S1", Voucher: ledger.Voucher{Kind: ledger.VoucherSettlement, ID: "S1", Amount: money.Fen(9990)},
+		Lines: []ledger.Line{{Account: f.bank, Side: ledger.Debit, Amount: money.Fen(9990)}, {Account: f.recvWx, Side: ledger.Credit, Amount: money.Fen(9990)}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(24 * time.Hour)
+	if _, err := f.l.CloseDay(f.ctx, day20); err != nil {
+		t.Fatal(err)
+	}
+	f.pay("pay-O2", "O2", 5000)
+	seals, err := f.l.Seals(f.ctx)
+	if err != nil || len(seals) != 1 {
+		t.Fatalf("seals %v %v", seals, err)
+	}
+	return seals
+}
+
+func hasFinding(r *ledger.Report, check, record string) bool {
+	for _, fd := range r.Check(check).Findings {
+		if fd.Record == record {
+			return true
+		}
+	}
+	return false
+}
+
+type fakeStatements map[ledger.AccountID]money.Amount
+
+func (s fakeStatements) Positions(_ context.Context, _ clock.Date) ([]ledger.Position, error) {
+	var out []ledger.Position
+	for id, a := range s {
+		out = append(out, ledger.Position{Account: id, Amount: a, Source: "wechat statement"})
+	}
+	return out, nil
+}
+
+// rewriteFrom recomputes the hash chain from entry seq to the head after the test edited
+// entries, as an attacker who knows the (public) hash function would.
+func rewriteFrom(t *testing.T, f *fixture, seq int64, edit func(e *ledger.Entry)) []byte {
+	t.Helper()
+	prev, err := f.l.Entry(f.ctx, seq-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := prev.Hash
+	for s := seq; ; s++ {
+		e, err := f.l.Entry(f.ctx, s)
+		if err != nil {
+			break
+		}
+		if s == seq {
+			edit(e)
+		}
+		e.PrevHash = h
+		e.Hash = ledger.EntryHash(e)
+		f.exec(`UPDATE entries SET v_amount = ?, prev_hash = ?, hash = ? WHERE seq = ?`, e.Voucher.Amount.Minor(), e.PrevHash, e.Hash, e.Seq)
+		h = e.Hash
+	}
+	f.exec(`UPDATE ledger_head SET hash = ? WHERE id = 1`, h)
+	return h
+}
+
+func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
+	cases := []struct {
+		name   string
+		check  string
+		record func(f *fixture) string
+		tamper func(t *testing.T, f *fixture, seals []ledger.Seal) ledger.VerifyOptions
+	}{
+		{"balance edited", ledger.CheckBalances, func(f *fixture) string { return fmt.Sprintf("account %d", f.merchant) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE accounts SET cp = cp + 100 WHERE id = ?`, int64(f.merchant))
+				return ledger.VerifyOptions{}
+			}},
+		{"closing balance of a closed day edited", ledger.CheckBalances, func(f *fixture) string { return fmt.Sprintf("close 2026-11-20 account %d", f.merchant) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE day_balances SET c_cp = c_cp + 100 WHERE account_id = ?`, int64(f.merchant))
+				return ledger.VerifyOptions{}
+			}},
+		{"voucher forged", ledger.CheckVouchers, func(f *fixture) string { return "entry 2" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE vouchers SET amount = 20000 WHERE kind = 'order' AND id = 'O1'`)
+				return ledger.VerifyOptions{}
+			}},
+		{"voucher deleted", ledger.CheckVouchers, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`DELETE FROM vouchers WHERE id = 'O2'`)
+				return ledger.VerifyOptions{}
+			}},
+		{"matching journal line added with the balance", ledger.CheckDoubleEntry, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`INSERT INTO lines (seq, idx, account_id, side, effect, amount, currency) VALUES (4, 3, ?, 'C', 0, 100, 'CNY')`, int64(f.merchant))
+				f.exec(`UPDATE accounts SET cp = cp + 100 WHERE id = ?`, int64(f.merchant))
+				return ledger.VerifyOptions{}
+			}},
+		{"both sides of an entry and the balances edited", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE lines SET amount = amount * 2 WHERE seq = 4`)
+				f.exec(`UPDATE entries SET v_amount = 10000 WHERE seq = 4`)
+				f.exec(`UPDATE vouchers SET amount = 10000 WHERE id = 'O2'`)
+				f.exec(`UPDATE accounts SET dp = dp + 4995 WHERE id = ?`, int64(f.recvWx))
+				f.exec(`UPDATE accounts SET dp = dp + 5 WHERE id = ?`, int64(f.fees))
+				f.exec(`UPDATE accounts SET cp = cp + 5000 WHERE id = ?`, int64(f.merchant))
+				return ledger.VerifyOptions{}
+			}},
+		{"history rewritten with recomputed hashes", ledger.CheckChain, func(f *fixture) string { return "seal 2026-11-20" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE lines SET amount = amount * 2 WHERE seq = 2`)
+				f.exec(`UPDATE vouchers SET amount = 20000 WHERE id = 'O1'`)
+				rewriteFrom(t, f, 2, func(e *ledger.Entry) {
+					for i := range e.Lines {
+						e.Lines[i].Amount = money.Fen(e.Lines[i].Amount.Minor() * 2)
+					}
+					e.Voucher.Amount = money.Fen(20000)
+				})
+				return ledger.VerifyOptions{}
+			}},
+		{"history and the seal rewritten", ledger.CheckChain, func(f *fixture) string { return "exported seal 2026-11-20" },
+			func(t *testing.T, f *fixture, seals []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE lines SET amount = amount * 2 WHERE seq = 2`)
+				var h3 []byte
+				rewriteFrom(t, f, 2, func(e *ledger.Entry) {
+					for i := range e.Lines {
+						e.Lines[i].Amount = money.Fen(e.Lines[i].Amount.Minor() * 2)
+					}
+				})
+				e3, err := f.l.Entry(f.ctx, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h3 = e3.Hash
+				f.exec(`UPDATE day_closes SET head_hash = ?`, h3)
+				return ledger.VerifyOptions{Seals: seals}
+			}},
+		{"receivable not cleared within its limit", ledger.CheckAgeing, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.clk.Advance(3 * 24 * time.Hour)
+				return ledger.VerifyOptions{}
+			}},
+		{"position differs from the channel statement", ledger.CheckExternal, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				return ledger.VerifyOptions{Statements: fakeStatements{f.recvWx: money.Fen(4995 + 1)}}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, f *fixture) {
+				seals := tamperBooks(t, f)
+				if r := f.verify(ledger.VerifyOptions{Seals: seals, Statements: fakeStatements{f.recvWx: money.Fen(4995)}}); !r.OK() {
+					t.Fatalf("untouched books fail: %+v", r.Checks)
+				}
+				opt := c.tamper(t, f, seals)
+				r := f.verify(opt)
+				if r.OK() || r.Check(c.check).Passed() {
+					t.Fatalf("check %s did not catch it: %+v", c.check, r.Checks)
+				}
+				if rec := c.record(f); !hasFinding(r, c.check, rec) {
+					t.Fatalf("check %s findings %+v do not name %q", c.check, r.Check(c.check).Findings, rec)
+				}
+				for _, fd := range r.Check(c.check).Findings {
+					if strings.TrimSpace(fd.Detail) == "" {
+						t.Fatalf("finding without detail: %+v", fd)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestVerify_UntouchedBooksPassEveryCheck(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		seals := tamperBooks(t, f)
+		r := f.verify(ledger.VerifyOptions{Seals: seals, Statements: fakeStatements{f.recvWx: money.Fen(4995)}})
+		if !r.OK() || r.Entries != 4 || r.Lines != 10 || r.Head != 4 {
+			t.Fatalf("report %+v", r)
+		}
+		for _, c := range r.Checks {
+			if c.Skipped {
+				t.Errorf("check %s skipped", c.Name)
+			}
+		}
+	})
+}
