@@ -1,0 +1,205 @@
+package wechat
+
+import (
+	"crypto/cipher"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+)
+
+// DefaultBaseURL is WeChat Pay's production host (wechat-v2.md §1).
+const DefaultBaseURL = "https://api.mch.weixin.qq.com"
+
+// DefaultMaxResponseBytes bounds an XML response or notification body (1 MiB); a larger
+// one is refused (KindUnknown for calls, KindInvalidRequest for notifications).
+const DefaultMaxResponseBytes = 1 << 20
+
+// DefaultMaxBillLineBytes bounds one line of a downloaded bill (64 KiB).
+const DefaultMaxBillLineBytes = 64 << 10
+
+// Config configures a Client. AppID, MchID and Key are required; everything else has a
+// default.
+type Config struct {
+	AppID string // the appid the orders are placed under (wx…)
+	MchID string // merchant number
+	// Key is the 32-character API key (API密钥). It signs every request and verifies every
+	// response and notification; it is never logged.
+	Key string
+	// SignType is sign.WeChatMD5 (the default when empty) or sign.WeChatHMACSHA256. It
+	// signs requests, JSAPI/APP parameters and verifies responses (wechat-v2.md §3.2).
+	SignType sign.WeChatSignType
+	// BaseURL is the API host without a trailing slash; default DefaultBaseURL. Point it
+	// at the simulator in tests.
+	BaseURL string
+	// HTTPClient sends the calls without a client certificate; default a client with a
+	// 30 s timeout.
+	HTTPClient *http.Client
+	// TLSClient sends the calls that need the merchant certificate (/secapi/…: refund and
+	// reverse, wechat-v2.md §1). When nil and Certificate is set, one is built from
+	// HTTPClient's transport with Certificate added. When both are nil, Refund and Cancel
+	// fail with KindInvalidRequest before sending anything.
+	TLSClient *http.Client
+	// Certificate is the merchant API certificate (apiclient_cert.pem + apiclient_key.pem,
+	// see LoadPEMCertificate) presented on /secapi calls.
+	Certificate *tls.Certificate
+	// Clock supplies timestamps (JSAPI/APP parameters, time_start); default clock.Real().
+	Clock clock.Clock
+	// Logger receives one debug record per call (operation, path, HTTP status, return and
+	// result codes, duration); never keys, signatures or bodies. Default: discard.
+	Logger *slog.Logger
+	// MaxResponseBytes bounds XML bodies; default DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// MaxBillLineBytes bounds one bill line; default DefaultMaxBillLineBytes.
+	MaxBillLineBytes int
+	// NotifyURL is the default notify_url for Pay and Refund when the request has none.
+	NotifyURL string
+	// Sandbox switches to WeChat's classic sandbox (wechat-v2.md §12): the sign key is
+	// fetched once from /sandboxnew/pay/getsignkey and every path gets the /sandboxnew
+	// prefix. The sandbox signs with MD5 only.
+	Sandbox bool
+	// BillPlainText asks for bills as plain text instead of gzip (tar_type=GZIP is sent by
+	// default). Either form is read.
+	BillPlainText bool
+}
+
+// Client is the WeChat Pay v2 adapter. It implements channel.Channel and
+// channel.Canceller and is safe for concurrent use.
+type Client struct {
+	appID, mchID string
+	key          string
+	signType     sign.WeChatSignType
+	base         string
+	http         *http.Client
+	tls          *http.Client
+	clk          clock.Clock
+	log          *slog.Logger
+	maxResp      int64
+	maxLine      int
+	notifyURL    string
+	sandbox      bool
+	billGzip     bool
+
+	reqInfo cipher.Block // refund-notification key (wechat-v2.md §10)
+
+	sandboxMu  sync.Mutex
+	sandboxKey string // fetched on first use when sandbox
+}
+
+var (
+	_ channel.Channel   = (*Client)(nil)
+	_ channel.Canceller = (*Client)(nil)
+)
+
+// New validates cfg and returns a Client. It does no I/O (the sandbox key is fetched on
+// the first call).
+func New(cfg Config) (*Client, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if cfg.AppID == "" {
+		bad("AppID is empty")
+	}
+	if cfg.MchID == "" {
+		bad("MchID is empty")
+	}
+	if len(cfg.Key) != 32 {
+		bad("Key must be the 32-character API key, got %d characters", len(cfg.Key))
+	}
+	st, err := sign.ParseWeChatSignType(string(cfg.SignType))
+	if err != nil {
+		bad("SignType %q: want MD5 or HMAC-SHA256", string(cfg.SignType))
+	}
+	if cfg.Sandbox && st != sign.WeChatMD5 {
+		bad("SignType %s: the sandbox signs with MD5 only (wechat-v2.md §12)", st)
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("BaseURL %q is not an absolute http(s) URL", cfg.BaseURL)
+	}
+	if cfg.MaxResponseBytes < 0 || cfg.MaxBillLineBytes < 0 {
+		bad("MaxResponseBytes and MaxBillLineBytes must not be negative")
+	}
+	if cfg.NotifyURL != "" {
+		if u, err := url.Parse(cfg.NotifyURL); err != nil || !u.IsAbs() {
+			bad("NotifyURL %q is not an absolute URL", cfg.NotifyURL)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("wechat: config: %w", errors.Join(errs...))
+	}
+	c := &Client{
+		appID: cfg.AppID, mchID: cfg.MchID, key: cfg.Key, signType: st, base: base,
+		http: cfg.HTTPClient, tls: cfg.TLSClient, clk: cfg.Clock, log: cfg.Logger,
+		maxResp: cfg.MaxResponseBytes, maxLine: cfg.MaxBillLineBytes,
+		notifyURL: cfg.NotifyURL, sandbox: cfg.Sandbox, billGzip: !cfg.BillPlainText,
+	}
+	c.reqInfo = reqInfoCipher(cfg.Key)
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	if c.tls == nil && cfg.Certificate != nil {
+		c.tls = tlsClient(c.http, *cfg.Certificate)
+	}
+	if c.clk == nil {
+		c.clk = clock.Real()
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.maxResp == 0 {
+		c.maxResp = DefaultMaxResponseBytes
+	}
+	if c.maxLine == 0 {
+		c.maxLine = DefaultMaxBillLineBytes
+	}
+	return c, nil
+}
+
+// tlsClient returns a copy of base whose transport presents cert.
+func tlsClient(base *http.Client, cert tls.Certificate) *http.Client {
+	var tr *http.Transport
+	if t, ok := base.Transport.(*http.Transport); ok && t != nil {
+		tr = t.Clone()
+	} else {
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if tr.TLSClientConfig != nil {
+		cfg = tr.TLSClientConfig.Clone()
+	}
+	cfg.Certificates = []tls.Certificate{cert}
+	tr.TLSClientConfig = cfg
+	return &http.Client{Transport: tr, Timeout: base.Timeout, Jar: base.Jar, CheckRedirect: base.CheckRedirect}
+}
+
+// LoadPEMCertificate builds the client certificate for Config.Certificate from
+// apiclient_cert.pem and apiclient_key.pem (wechat-v2.md §1).
+func LoadPEMCertificate(certPEM, keyPEM []byte) (*tls.Certificate, error) {
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: client certificate: %w", err)
+	}
+	return &cert, nil
+}
+
+// Name returns "wechat".
+func (c *Client) Name() string { return channelName }
+
+const channelName = "wechat"
+
+// Methods returns QR (NATIVE), App (APP), JSAPI, H5 (MWEB) and Barcode (micropay).
+func (c *Client) Methods() []channel.Method {
+	return []channel.Method{channel.MethodQR, channel.MethodApp, channel.MethodJSAPI, channel.MethodH5, channel.MethodBarcode}
+}

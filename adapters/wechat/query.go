@@ -1,0 +1,134 @@
+package wechat
+
+import (
+	"context"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/channel"
+)
+
+// TradeStatus maps an orderquery trade_state to a channel.Status (wechat-v2.md §6.2):
+// SUCCESS → Succeeded, REFUND → Refunded (paid, then refunded), NOTPAY → Pending,
+// CLOSED → Closed, REVOKED → Reversed, USERPAYING and ACCEPT → Processing, PAYERROR →
+// Failed; anything else → Unknown.
+func TradeStatus(tradeState string) channel.Status {
+	switch tradeState {
+	case "SUCCESS":
+		return channel.StatusSucceeded
+	case "REFUND":
+		return channel.StatusRefunded
+	case "NOTPAY":
+		return channel.StatusPending
+	case "CLOSED":
+		return channel.StatusClosed
+	case "REVOKED":
+		return channel.StatusReversed
+	case "USERPAYING", "ACCEPT":
+		return channel.StatusProcessing
+	case "PAYERROR":
+		return channel.StatusFailed
+	}
+	return channel.StatusUnknown
+}
+
+// Query reads an order's state (/pay/orderquery, §6.2) by ChannelTxnID (transaction_id,
+// which wins) or OrderNo. It changes nothing; every unknown outcome is retryable.
+// ORDERNOTEXIST is KindNotFound. Amount is total_fee, PaidAmount cash_fee (fen), PaidAt
+// time_end in Beijing time.
+func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
+	cl := call{op: "query", path: "/pay/orderquery", retry: true}
+	if err := req.Validate(channelName); err != nil {
+		return nil, err
+	}
+	p := make(sign.Params, 0, 8)
+	if req.ChannelTxnID != "" {
+		p.Set("transaction_id", req.ChannelTxnID)
+	} else {
+		p.Set("out_trade_no", req.OrderNo)
+	}
+	resp, err := c.do(ctx, cl, p)
+	if err != nil {
+		return nil, err
+	}
+	if e := c.bizError(cl, resp); e != nil {
+		return nil, e
+	}
+	state := lookup(resp, "trade_state")
+	if state == "" {
+		return nil, badField(cl, "trade_state", nil)
+	}
+	res, err := paymentFields(cl, resp)
+	if err != nil {
+		return nil, err
+	}
+	res.Status, res.ChannelStatus = TradeStatus(state), state
+	if !res.Status.Paid() {
+		res.PaidAt = time.Time{}
+	}
+	if res.OrderNo == "" {
+		res.OrderNo = req.OrderNo
+	}
+	return res, nil
+}
+
+// Close closes an unpaid order (/pay/closeorder, §6.3); it needs OrderNo. Closing a
+// closed order (ORDERCLOSED) is success: StatusClosed. A paid order is KindAlreadyDone
+// (ORDERPAID): treat it as paid and Query. Unknown outcomes are retryable. WeChat asks
+// not to close an order within 5 minutes of creating it.
+func (c *Client) Close(ctx context.Context, req *channel.CloseRequest) (*channel.PaymentResult, error) {
+	cl := call{op: "close", path: "/pay/closeorder", retry: true}
+	if err := req.Validate(channelName); err != nil {
+		return nil, err
+	}
+	if req.OrderNo == "" {
+		return nil, channel.InvalidField(channelName, cl.op, "OrderNo", "is empty: closeorder takes out_trade_no only")
+	}
+	resp, err := c.do(ctx, cl, sign.Params{{Key: "out_trade_no", Value: req.OrderNo}})
+	if err != nil {
+		return nil, err
+	}
+	status := "CLOSED"
+	if e := c.bizError(cl, resp); e != nil {
+		if e.Code != "ORDERCLOSED" {
+			return nil, e
+		}
+		status = "ORDERCLOSED"
+	}
+	return &channel.PaymentResult{Status: channel.StatusClosed, ChannelStatus: status, OrderNo: req.OrderNo}, nil
+}
+
+// Cancel reverses a barcode order (/secapi/pay/reverse, §6.5; needs the client
+// certificate): an unpaid order is closed, a paid one refunded in full; WeChat does not
+// say which, so success is StatusReversed (orderquery then says REVOKED). When WeChat
+// answers recall=Y the result is StatusUnknown with RetryNeeded: call Cancel again.
+// Unknown outcomes are retryable with the same request.
+func (c *Client) Cancel(ctx context.Context, req *channel.CancelRequest) (*channel.CancelResult, error) {
+	cl := call{op: "cancel", path: "/secapi/pay/reverse", secure: true, retry: true}
+	if err := req.Validate(channelName); err != nil {
+		return nil, err
+	}
+	p := make(sign.Params, 0, 8)
+	if req.ChannelTxnID != "" {
+		p.Set("transaction_id", req.ChannelTxnID)
+	} else {
+		p.Set("out_trade_no", req.OrderNo)
+	}
+	resp, err := c.do(ctx, cl, p)
+	if err != nil {
+		return nil, err
+	}
+	res := &channel.CancelResult{OrderNo: req.OrderNo, ChannelTxnID: req.ChannelTxnID, RetryNeeded: lookup(resp, "recall") == "Y"}
+	if e := c.bizError(cl, resp); e != nil {
+		if !res.RetryNeeded {
+			return nil, e
+		}
+		res.ChannelStatus = e.Code
+		return res, nil // StatusUnknown: call again (§6.5)
+	}
+	res.ChannelStatus = "REVOKED"
+	if !res.RetryNeeded {
+		res.Status = channel.StatusReversed
+	}
+	return res, nil
+}
