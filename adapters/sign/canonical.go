@@ -116,6 +116,10 @@ func Canonical(params Params, opts CanonicalOptions) string {
 	for _, kv := range params {
 		n += len(kv.Key) + len(kv.Value) + 2
 	}
+	if n <= 512 {
+		var stack [512]byte
+		return string(AppendCanonical(stack[:0], params, opts))
+	}
 	return string(AppendCanonical(make([]byte, 0, n), params, opts))
 }
 

@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
 	"fmt"
@@ -50,22 +49,46 @@ const weChatStackBuf = 1024
 
 // AppendWeChatSign appends the upper-case hex WeChat v2 signature of params to dst
 // (wechat-v2.md §3.1): "sign" excluded, empty values skipped, "&key=<apiKey>" appended.
+// The string to sign is built on the stack (up to 1 KiB), so the call allocates
+// nothing when dst has room.
 func AppendWeChatSign(dst []byte, params Params, apiKey string, t WeChatSignType) ([]byte, error) {
 	var stack [weChatStackBuf]byte
-	msg := AppendCanonical(stack[:0], params, CanonicalOptions{Exclude: []string{"sign"}})
-	msg = append(msg, "&key="...)
-	msg = append(msg, apiKey...)
 	switch t {
 	case WeChatMD5, "":
-		sum := md5.Sum(msg)
+		sum := md5.Sum(appendWeChatMessage(stack[:0], params, apiKey))
 		return appendHex(dst, sum[:], hexUpperDigits), nil
 	case WeChatHMACSHA256:
-		mac := hmac.New(sha256.New, []byte(apiKey))
-		mac.Write(msg)
-		var sum [sha256.Size]byte
-		return appendHex(dst, mac.Sum(sum[:0]), hexUpperDigits), nil
+		// HMAC (RFC 2104) over sha256.Sum256 with ipad‖msg built in one stack buffer:
+		// crypto/hmac's interface calls would move the buffer to the heap. Checked
+		// against the documentation vector and crypto/hmac in the tests.
+		var k [sha256.BlockSize]byte
+		if len(apiKey) > sha256.BlockSize {
+			h := sha256.Sum256([]byte(apiKey))
+			copy(k[:], h[:])
+		} else {
+			copy(k[:], apiKey)
+		}
+		buf := stack[:sha256.BlockSize]
+		for i := range k {
+			buf[i] = k[i] ^ 0x36
+		}
+		inner := sha256.Sum256(appendWeChatMessage(buf, params, apiKey))
+		var outer [sha256.BlockSize + sha256.Size]byte
+		for i := range k {
+			outer[i] = k[i] ^ 0x5c
+		}
+		copy(outer[sha256.BlockSize:], inner[:])
+		sum := sha256.Sum256(outer[:])
+		return appendHex(dst, sum[:], hexUpperDigits), nil
 	}
 	return dst, fmt.Errorf("wechat sign_type %q: %w", string(t), ErrInput)
+}
+
+// appendWeChatMessage appends the string WeChat signs: canonical pairs + "&key=" + key.
+func appendWeChatMessage(dst []byte, params Params, apiKey string) []byte {
+	dst = AppendCanonical(dst, params, CanonicalOptions{Exclude: []string{"sign"}})
+	dst = append(dst, "&key="...)
+	return append(dst, apiKey...)
 }
 
 // WeChatSign returns the WeChat v2 signature of params (see AppendWeChatSign). An empty

@@ -1,7 +1,11 @@
 package sign
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -110,5 +114,30 @@ func TestWeChatSignType_ParseAndInfer(t *testing.T) {
 	}
 	if _, err := WeChatSign(weChatDocParams(), weChatDocKey, "SHA1"); !errors.Is(err, ErrInput) {
 		t.Fatalf("unknown type: %v", err)
+	}
+}
+
+// The hand-rolled HMAC must equal crypto/hmac, also for keys longer than a block.
+func TestWeChatSignHMAC_MatchesCryptoHMAC(t *testing.T) {
+	for _, key := range []string{"", "k", weChatDocKey, strings.Repeat("long-key-", 20)} {
+		got, err := WeChatSign(weChatDocParams(), key, WeChatHMACSHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mac := hmac.New(sha256.New, []byte(key))
+		opts := WeChatCanonical()
+		opts.Suffix = "&key=" + key
+		mac.Write([]byte(Canonical(weChatDocParams(), opts)))
+		if want := strings.ToUpper(hex.EncodeToString(mac.Sum(nil))); got != want {
+			t.Fatalf("key %q: got %s, want %s", key, got, want)
+		}
+	}
+}
+
+func TestWeChatSign_AllocationBudget(t *testing.T) {
+	p := weChatDocParams()
+	n := testing.AllocsPerRun(100, func() { _, _ = WeChatSign(p, weChatDocKey, WeChatMD5) })
+	if n > 1 {
+		t.Fatalf("WeChatSign MD5 allocates %.0f times, want 1 (the result string)", n)
 	}
 }
