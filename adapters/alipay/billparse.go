@@ -47,16 +47,16 @@ type billReader struct {
 	filter channel.StatementType
 	closer func() error
 
-	line    int
-	header  bool
-	cols    [8]int // indexes of the columns above, -1 when absent
-	fields  [][]byte
-	long    []byte // accumulates a line longer than the bufio buffer
-	totals  channel.StatementTotals
-	sawTot  bool
-	done    bool
-	err     error
-	closed  bool
+	line   int
+	header bool
+	cols   [8]int // indexes of the columns above, -1 when absent
+	fields [][]byte
+	long   []byte // accumulates a line longer than the bufio buffer
+	totals channel.StatementTotals
+	sawTot bool
+	done   bool
+	err    error
+	closed bool
 }
 
 // newBillReader reads GBK text from r (alipay.md §11: the files are GBK).

@@ -113,7 +113,9 @@ type gateway struct {
 	calls   []url.Values
 }
 
-func (g *gateway) on(method string, r ...httpmock.Responder) { g.answers[method] = append(g.answers[method], r...) }
+func (g *gateway) on(method string, r ...httpmock.Responder) {
+	g.answers[method] = append(g.answers[method], r...)
+}
 
 func (g *gateway) onBody(method string, bodies ...string) {
 	for _, b := range bodies {

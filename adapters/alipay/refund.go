@@ -174,4 +174,3 @@ func (c *Client) QueryRefund(ctx context.Context, req *channel.RefundQueryReques
 	}
 	return r, nil
 }
-
