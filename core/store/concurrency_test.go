@@ -1,0 +1,70 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/store/storetest"
+)
+
+// TestConcurrentPostings_HotAccountLosesNothing has 64 callers post to one hot account at
+// once, each key twice (a retry racing its original); every key applies exactly once and the
+// hot balance is the exact sum.
+func TestConcurrentPostings_HotAccountLosesNothing(t *testing.T) {
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		l := openLedger(t, db, clock.NewVirtual(start))
+		b := setupBooks(t, l, 8)
+		const callers, per = 64, 40
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, callers)
+		seqs := make([][]int64, callers)
+		for c := 0; c < callers; c++ {
+			wg.Add(1)
+			go func(c int) {
+				defer wg.Done()
+				for i := 0; i < per; i++ {
+					// Callers c and c^1 post the same keys: half of all posts are retries.
+					key := fmt.Sprintf("pay-%d-%d", c/2, i)
+					e, err := l.Post(ctx, b.payment(key, c/2+i, int64(100+c/2)))
+					if err != nil {
+						errs <- fmt.Errorf("%s: %w", key, err)
+						return
+					}
+					seqs[c] = append(seqs[c], e.Seq)
+				}
+			}(c)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for c := 0; c < callers; c += 2 {
+			for i := range seqs[c] {
+				if seqs[c][i] != seqs[c+1][i] {
+					t.Fatalf("key pay-%d-%d applied as %d and %d", c/2, i, seqs[c][i], seqs[c+1][i])
+				}
+			}
+		}
+		var want int64
+		for k := 0; k < callers/2; k++ {
+			want += per * int64(100+k-1)
+		}
+		bal, err := l.Balance(ctx, b.hot)
+		if err != nil || bal.Posted != money.Fen(want) {
+			t.Fatalf("hot balance %s, want %d (%v)", bal.Posted, want, err)
+		}
+		rep, err := l.Verify(ctx, ledger.VerifyOptions{})
+		if err != nil || !rep.OK() || rep.Entries != callers/2*per {
+			t.Fatalf("verify: %v entries %d %+v", err, rep.Entries, rep.Checks)
+		}
+	})
+}
