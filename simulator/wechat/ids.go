@@ -1,0 +1,83 @@
+package wechat
+
+import (
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+)
+
+// Wire time layouts (§5): compact for API fields, dashed for bills and refund
+// notifications; both in Beijing time.
+const (
+	layoutCompact = "20060102150405"
+	layoutDashed  = "2006-01-02 15:04:05"
+)
+
+func compactTime(t time.Time) string { return t.In(clock.Beijing()).Format(layoutCompact) }
+func dashedTime(t time.Time) string  { return t.In(clock.Beijing()).Format(layoutDashed) }
+func compactDate(t time.Time) string { return t.In(clock.Beijing()).Format("20060102") }
+
+// parseCompactTime parses yyyyMMddHHmmss as Beijing time (§5).
+func parseCompactTime(s string) (time.Time, bool) {
+	if len(s) != 14 || !allDigits(s) {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation(layoutCompact, s, clock.Beijing())
+	return t, err == nil
+}
+
+// idgen draws the channel's generated identifiers from the engine's seeded source, so a
+// seed gives the same ids on every run.
+type idgen struct{ next func() uint64 }
+
+const (
+	digits   = "0123456789"
+	hexLower = "0123456789abcdef"
+	alnum    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	openIDCh = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)
+
+// draw returns n characters from set, each uniform (set length ≤ 64 divides 2^64
+// closely enough that modulo bias is below 2^-58).
+func (g idgen) draw(set string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = set[g.next()%uint64(len(set))]
+	}
+	return string(b)
+}
+
+// nonce is a 16-character nonce_str like WeChat's ("IITRi8Iabbblz1Jc").
+func (g idgen) nonce() string { return g.draw(alnum, 16) }
+
+// transactionID is a 28-digit transaction_id shaped like 4200000925202101284997714292:
+// "42000" + 5 digits + Beijing date of payment + 10 digits.
+func (g idgen) transactionID(paid time.Time) string {
+	return "42000" + g.draw(digits, 5) + compactDate(paid) + g.draw(digits, 10)
+}
+
+// refundID is a 29-digit refund_id: "50300" + 5 digits + Beijing date + 11 digits.
+func (g idgen) refundID(at time.Time) string {
+	return "50300" + g.draw(digits, 5) + compactDate(at) + g.draw(digits, 11)
+}
+
+// prepayID is shaped like wx201410272009395522657a690389285100 (§6.1): "wx", the
+// Beijing creation time, 20 lower-case hex characters.
+func (g idgen) prepayID(at time.Time) string {
+	return "wx" + compactTime(at) + g.draw(hexLower, 20)
+}
+
+// codeURL is a NATIVE code_url (§6.1).
+func (g idgen) codeURL() string { return "weixin://wxpay/bizpayurl?pr=" + g.draw(alnum, 7) }
+
+// mwebURL is an MWEB mweb_url for prepayID (§6.1).
+func (g idgen) mwebURL(prepayID string) string {
+	return "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=" + prepayID +
+		"&package=" + g.draw(digits, 10)
+}
+
+// openID is a 28-character payer openid like ofyak5qR_1wYsC99CsWA6R9MJazA.
+func (g idgen) openID() string { return "o" + g.draw(openIDCh, 27) }
+
+// signKey is a 32-character lower-case hex sandbox_signkey (§12).
+func (g idgen) signKey() string { return g.draw(hexLower, 32) }
