@@ -270,9 +270,9 @@ func (panicProto) Name() string { return "panic" }
 func (panicProto) Register(e *simulator.Engine) error {
 	return e.Handle(simulator.Route{Path: "/panic"}, func(*simulator.Call) *simulator.Reply { panic("boom") })
 }
-func (panicProto) Reset()                                    {}
+func (panicProto) Reset()                                      {}
 func (panicProto) AddMerchant(json.RawMessage) (string, error) { return "", simulator.ErrInvalid }
-func (panicProto) Merchants() []any                          { return nil }
+func (panicProto) Merchants() []any                            { return nil }
 
 func TestNew_RejectsDuplicateChannelsAndRoutes(t *testing.T) {
 	if _, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{newFake(), newFake()}}); err == nil {

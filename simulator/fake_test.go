@@ -26,8 +26,8 @@ type fakeProto struct {
 
 type fakeOrder struct {
 	merchant, outTradeNo, notifyURL, state, txnID string
-	amount                                         money.Amount
-	paidAt                                         time.Time
+	amount                                        money.Amount
+	paidAt                                        time.Time
 }
 
 var fakeSchedule = []time.Duration{15 * time.Second, 15 * time.Second, 30 * time.Second}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/money"
@@ -276,8 +277,9 @@ func decodeStrict(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		fe := jsonFieldError(err)
-		if f, ok := fe.(*FieldError); ok && f.Field == "body" {
-			if name := blameField(data, v); name != "" {
+		// Errors from custom UnmarshalJSON methods lose the (outer) field name; find it.
+		if f, ok := fe.(*FieldError); ok && f.Reason != "unknown field" {
+			if name := blameField(data, v); name != "" && f.Field != name && !strings.HasPrefix(f.Field, name+".") {
 				return fieldErr(name, "%v", err)
 			}
 		}
@@ -340,6 +342,9 @@ func jsonFieldError(err error) error {
 		name := msg[i+len(unk):]
 		if len(name) >= 2 && name[0] == '"' {
 			name = name[1 : len(name)-1]
+		}
+		if name == "" {
+			return fieldErr("body", "unknown field with an empty name")
 		}
 		return fieldErr(name, "unknown field")
 	}
