@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
 )
 
 // Config configures a Ledger.
@@ -247,6 +248,17 @@ func (l *Ledger) Account(ctx context.Context, id AccountID) (Account, error) {
 			return fmt.Errorf("%w: %d", ErrUnknownAccount, id)
 		}
 		return nil
+	})
+	return a, err
+}
+
+// FindAccount returns the account with these keys, or an error wrapping ErrNotFound.
+func (l *Ledger) FindAccount(ctx context.Context, code string, kind OwnerKind, owner string, cur money.Currency) (Account, error) {
+	var a Account
+	err := l.cfg.Store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		a, err = tx.FindAccount(ctx, code, kind, owner, cur)
+		return err
 	})
 	return a, err
 }
