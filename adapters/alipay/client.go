@@ -121,6 +121,10 @@ func encodeParams(p sign.Params) string {
 // KindUnknown (the request may have been processed) except a failed dial, which surely
 // sent nothing (KindUnavailable).
 func (c *Client) post(ctx context.Context, op, method string, biz []byte, extra map[string]string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		// Nothing has been sent yet: the request surely did not execute.
+		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnavailable, Code: "CANCELLED", Message: "context done before sending", Retryable: true, Err: err}
+	}
 	p, err := c.signedParams(method, biz, extra)
 	if err != nil {
 		return nil, c.internalErr(op, err)

@@ -26,8 +26,9 @@ const (
 	testGateway = "https://openapi.test/gateway.do"
 )
 
-// testNow is the virtual clock's start: 2026-11-22 10:00:00 Beijing.
-var testNow = time.Date(2026, 11, 22, 10, 0, 0, 0, clock.Beijing())
+// testNow is the virtual clock's start: 2026-12-01 10:00:00 Beijing (after the test
+// certificates' NotBefore, 2026-11-22 14:09 UTC).
+var testNow = time.Date(2026, 12, 1, 10, 0, 0, 0, clock.Beijing())
 
 func readTestdata(t testing.TB, parts ...string) []byte {
 	t.Helper()
