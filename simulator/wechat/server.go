@@ -92,9 +92,9 @@ type businessFault struct {
 
 type noFaults struct{}
 
-func (noFaults) identify(string, string, string) bool  { return false }
+func (noFaults) identify(string, string, string) bool { return false }
 func (noFaults) businessFault() (businessFault, bool) { return businessFault{}, false }
-func (noFaults) corruptSignature() bool                { return false }
+func (noFaults) corruptSignature() bool               { return false }
 
 // Server is the WeChat Pay v2 server side. It is safe for concurrent use; all state is
 // behind one mutex and notifications are handed to the engine after it is released.
