@@ -1,0 +1,453 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tongdao/tongdao/core/channel"
+)
+
+// MaxFileSize bounds a scenario file.
+const MaxFileSize = 1 << 20
+
+// ParseOptions tunes Parse.
+type ParseOptions struct {
+	// Channels are the channel names a scenario may use; empty = any lower-case name.
+	Channels []string
+}
+
+var channelName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// Parse decodes one scenario file. file names it in error messages. Every problem is
+// reported with file:line:col and the field's path, as a *ParseError wrapping
+// ErrBadScenario: unknown keys, missing required fields, bad amounts, durations, times,
+// statuses and error kinds, steps with zero or two actions.
+func Parse(file string, data []byte, opts ParseOptions) (*Scenario, error) {
+	d := &decoder{file: file}
+	if len(data) > MaxFileSize {
+		return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: Pos{File: file}, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: Pos{File: file, Line: 1}, Msg: "empty file: want a scenario (name, steps, ...)"}}}
+		}
+		return nil, &ParseError{File: file, Errs: []*FieldError{yamlError(file, err)}}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: d.pos(&extra), Msg: "more than one YAML document: put one scenario per file"}}}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, &ParseError{File: file, Errs: []*FieldError{yamlError(file, err)}}
+	}
+	s := d.scenario(&doc, opts)
+	if len(d.errs) > 0 {
+		return nil, &ParseError{File: file, Errs: d.errs}
+	}
+	return s, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlError(file string, err error) *FieldError {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &FieldError{Pos: Pos{File: file, Line: line}, Msg: "YAML syntax: " + m[2]}
+	}
+	return &FieldError{Pos: Pos{File: file}, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+func (d *decoder) scenario(doc *yaml.Node, opts ParseOptions) *Scenario {
+	m := d.mapping(doc, "")
+	if m == nil {
+		return nil
+	}
+	s := &Scenario{Pos: d.pos(m.n), Seed: 1}
+	s.Name = m.required("name")
+	s.Description = m.str("description")
+	if n := m.get("tags"); n != nil {
+		items, _ := d.seq(n, "tags")
+		for i, it := range items {
+			if t, ok := d.scalar(it, fmt.Sprintf("tags[%d]", i)); ok {
+				s.Tags = append(s.Tags, t)
+			}
+		}
+	}
+	s.Start, _ = parseTime(DefaultStart)
+	if t, ok := m.timeVal("start"); ok {
+		s.Start = t
+	}
+	if n := m.get("seed"); n != nil {
+		if v, ok := d.scalar(n, "seed"); ok {
+			seed, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				d.errorf(n, "seed", "want a non-negative whole number, got %q", v)
+			}
+			s.Seed = seed
+		}
+	}
+	known := func(n *yaml.Node, path, c string) bool {
+		if c == "" {
+			return false
+		}
+		if !channelName.MatchString(c) {
+			d.errorf(n, path, "bad channel name %q", c)
+			return false
+		}
+		if len(opts.Channels) == 0 {
+			return true
+		}
+		for _, k := range opts.Channels {
+			if k == c {
+				return true
+			}
+		}
+		d.errorf(n, path, "unknown channel %q; known: %s", c, strings.Join(opts.Channels, ", "))
+		return false
+	}
+	if n := m.get("channel"); n != nil {
+		s.Channel = m.str("channel")
+		known(n, "channel", s.Channel)
+	}
+	aliases := map[string]string{} // merchant alias -> channel
+	if n := m.get("merchants"); n != nil {
+		items, _ := d.seq(n, "merchants")
+		for i, it := range items {
+			path := fmt.Sprintf("merchants[%d]", i)
+			mm := d.mapping(it, path)
+			if mm == nil {
+				continue
+			}
+			mc := Merchant{Pos: d.pos(mm.n), Channel: mm.required("channel"), As: mm.str("as")}
+			known(mm.get("channel"), mm.field("channel"), mc.Channel)
+			if mc.As != "" {
+				if _, dup := aliases[mc.As]; dup {
+					d.errorf(mm.get("as"), mm.field("as"), "merchant alias %q used twice", mc.As)
+				}
+				aliases[mc.As] = mc.Channel
+			}
+			cfg := mm.get("config")
+			if cfg == nil {
+				d.errorf(mm.n, mm.field("config"), "required: the channel's merchant document (e.g. mch_id, appids, key for wechat)")
+			} else if raw, err := d.toJSON(cfg, mm.field("config")); err == nil {
+				mc.Config = raw
+			}
+			mm.finish()
+			s.Merchants = append(s.Merchants, mc)
+		}
+	}
+	if s.Channel == "" {
+		if chs := s.Channels(); len(chs) == 1 {
+			s.Channel = chs[0]
+		}
+	}
+	st := &stepCtx{d: d, s: s, aliases: aliases, known: known}
+	if n := m.get("steps"); n == nil {
+		d.errorf(m.n, "steps", "required: a list of steps")
+	} else {
+		items, _ := d.seq(n, "steps")
+		if len(items) == 0 && n.Kind == yaml.SequenceNode {
+			d.errorf(n, "steps", "at least one step")
+		}
+		for i, it := range items {
+			if step := st.step(it, i); step != nil {
+				s.Steps = append(s.Steps, *step)
+			}
+		}
+	}
+	if n := m.get("expect"); n != nil {
+		s.Expect = st.expect(n, "expect", "", true)
+	}
+	m.finish()
+	return s
+}
+
+// toJSON converts a YAML subtree (mappings with string keys, lists, scalars) into JSON,
+// keeping numbers and booleans as YAML typed them.
+func (d *decoder) toJSON(n *yaml.Node, path string) (json.RawMessage, error) {
+	v, ok := d.plain(n, path, 0)
+	if !ok {
+		return nil, errors.New("bad value")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		d.errorf(n, path, "cannot convert to JSON: %v", err)
+		return nil, err
+	}
+	return b, nil
+}
+
+func (d *decoder) plain(n *yaml.Node, path string, depth int) (any, bool) {
+	n = d.deref(n, path)
+	if n == nil {
+		return nil, false
+	}
+	if depth > 20 {
+		d.errorf(n, path, "nested too deeply")
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := d.mapping(n, path)
+		if m == nil {
+			return nil, false
+		}
+		out := map[string]any{}
+		ok := true
+		for _, k := range m.keys {
+			v, vok := d.plain(m.get(k.Value), join(path, k.Value), depth+1)
+			ok = ok && vok
+			out[k.Value] = v
+		}
+		return out, ok
+	case yaml.SequenceNode:
+		out := []any{}
+		ok := true
+		for i, it := range n.Content {
+			v, vok := d.plain(it, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			ok = ok && vok
+			out = append(out, v)
+		}
+		return out, ok
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return nil, true
+		case "!!bool":
+			return n.Value == "true" || n.Value == "True" || n.Value == "TRUE", true
+		case "!!int":
+			if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				return v, true
+			}
+			return n.Value, true
+		case "!!float":
+			// Kept as the literal text: a merchant document never needs a float.
+			return json.Number(n.Value), json.Valid([]byte(n.Value))
+		}
+		return n.Value, true
+	}
+	d.errorf(n, path, "unsupported YAML node")
+	return nil, false
+}
+
+// stepCtx carries what step decoding needs across steps.
+type stepCtx struct {
+	d          *decoder
+	s          *Scenario
+	aliases    map[string]string
+	known      func(n *yaml.Node, path, c string) bool
+	}
+
+func (c *stepCtx) step(n *yaml.Node, i int) *Step {
+	d := c.d
+	path := fmt.Sprintf("steps[%d]", i)
+	m := d.mapping(n, path)
+	if m == nil {
+		return nil
+	}
+	var action Action
+	var argNode *yaml.Node
+	for _, a := range Actions() {
+		if m.has(string(a)) {
+			if action != "" {
+				d.errorf(m.n, path, "a step has exactly one action; found %q and %q", action, a)
+				continue
+			}
+			action, argNode = a, m.get(string(a))
+		}
+	}
+	st := &Step{Pos: d.pos(m.n), Index: i + 1, Action: action}
+	if action == "" {
+		names := make([]string, 0, len(Actions()))
+		for _, a := range Actions() {
+			names = append(names, string(a))
+		}
+		d.errorf(m.n, path, "a step needs one action: %s", strings.Join(names, ", "))
+		for _, a := range Actions() {
+			m.get(string(a))
+		}
+		m.get("expect")
+		m.finish()
+		return nil
+	}
+	apath := join(path, string(action))
+	switch action {
+	case ActAdvance:
+		st.Duration = d.durationNode(argNode, apath)
+	case ActSetTime:
+		st.Time, _ = d.timeNode(argNode, apath)
+	case ActClearFaults:
+		if a := d.deref(argNode, apath); a != nil && !isNull(a) && (a.Kind != yaml.MappingNode || len(a.Content) != 0) {
+			if a.Kind != yaml.ScalarNode || a.Value != "true" {
+				d.errorf(a, apath, "write `clear_faults: true`")
+			}
+		}
+	default:
+		am := d.mapping(argNode, apath)
+		if am == nil {
+			break
+		}
+		c.args(st, am, apath)
+		am.finish()
+	}
+	for _, a := range Actions() {
+		m.get(string(a))
+	}
+	if en := m.get("expect"); en != nil {
+		st.Expect = c.expect(en, join(path, "expect"), st.Channel, false)
+		c.checkExpect(st, en, join(path, "expect"))
+	}
+	m.finish()
+	return st
+}
+
+// channelArgs decodes channel and merchant, with defaults.
+func (c *stepCtx) channelArgs(st *Step, m *mapNode, path string) {
+	st.Channel = m.str("channel")
+	if st.Channel != "" {
+		c.known(m.get("channel"), m.field("channel"), st.Channel)
+	}
+	st.Merchant = m.str("merchant")
+	if st.Merchant != "" {
+		ch, ok := c.aliases[st.Merchant]
+		switch {
+		case !ok:
+			c.d.errorf(m.get("merchant"), m.field("merchant"), "no merchant with `as: %s` under merchants", st.Merchant)
+		case st.Channel == "":
+			st.Channel = ch
+		case st.Channel != ch:
+			c.d.errorf(m.get("merchant"), m.field("merchant"), "merchant %q is a %s merchant, not %s", st.Merchant, ch, st.Channel)
+		}
+	}
+	if st.Channel == "" {
+		st.Channel = c.s.Channel
+	}
+	if st.Channel == "" {
+		c.d.errorf(m.n, m.field("channel"), "required (no scenario-level `channel:` to default to)")
+	}
+}
+
+func (c *stepCtx) args(st *Step, m *mapNode, path string) {
+	d := c.d
+	c.channelArgs(st, m, path)
+	switch st.Action {
+	case ActPay:
+		st.Order = m.required("order")
+		if a := m.amount("amount"); a != nil {
+			st.Amount = *a
+			if a.IsZero() {
+				d.errorf(m.get("amount"), m.field("amount"), "must be positive")
+			}
+		} else if !m.has("amount") {
+			d.errorf(m.n, m.field("amount"), "required")
+		}
+		st.Method = channel.MethodQR
+		if v := m.str("method"); v != "" {
+			st.Method = channel.Method(v)
+			if !st.Method.Valid() {
+				names := []string{}
+				for _, x := range channel.Methods() {
+					names = append(names, string(x))
+				}
+				d.errorf(m.get("method"), m.field("method"), "unknown method %q; known: %s", v, strings.Join(names, ", "))
+			}
+		}
+		st.Subject = m.str("subject")
+		if st.Subject == "" {
+			st.Subject = "scenario " + st.Order
+		}
+		st.AuthCode = m.str("auth_code")
+		if st.Method == channel.MethodBarcode && st.AuthCode == "" {
+			st.AuthCode = "134567890123456789"
+		}
+		st.PayerID = m.str("payer_id")
+		st.Attach = m.str("attach")
+		st.NoNotify = m.boolVal("no_notify")
+	case ActQuery, ActClose, ActCancel, ActPayerCancel:
+		st.Order = m.required("order")
+	case ActPayerPay:
+		st.Order = m.required("order")
+		st.Card = m.str("card")
+	case ActRefund:
+		st.Order = m.required("order")
+		st.Refund = m.required("refund")
+		if a := m.amount("amount"); a != nil {
+			st.Amount = *a
+			if a.IsZero() {
+				d.errorf(m.get("amount"), m.field("amount"), "must be positive")
+			}
+		} else if !m.has("amount") {
+			d.errorf(m.n, m.field("amount"), "required")
+		}
+		if a := m.amount("order_amount"); a != nil {
+			st.OrderAmount = *a
+		}
+		st.Reason = m.str("reason")
+		st.NoNotify = m.boolVal("no_notify")
+	case ActQueryRefund:
+		st.Order = m.str("order")
+		st.Refund = m.required("refund")
+	case ActWaitCallbacks:
+		st.Order = m.str("order")
+		st.Count = m.intVal("count", 1, 1)
+		st.NotifyOf = c.notifyType(m)
+		st.Duration = m.duration("within")
+		if st.Duration == 0 {
+			st.Duration = DefaultWithin
+		}
+	case ActDownloadStatement:
+		st.Day = m.date("day")
+		if !m.has("day") {
+			d.errorf(m.n, m.field("day"), "required (e.g. 2026-11-20)")
+		}
+		if t := m.str("type"); t != "" {
+			switch channel.StatementType(t) {
+			case channel.StatementAll, channel.StatementPayments, channel.StatementRefunds:
+				st.StatementType = channel.StatementType(t)
+			default:
+				d.errorf(m.get("type"), m.field("type"), "unknown statement type %q; known: all, payments, refunds", t)
+			}
+		}
+	case ActFault:
+		st.Fault = c.fault(st, m)
+	}
+}
+
+func (c *stepCtx) notifyType(m *mapNode) channel.NotificationType {
+	t := m.str("type")
+	switch channel.NotificationType(t) {
+	case "", channel.NotifyPayment, channel.NotifyRefund, channel.NotifyCancel, channel.NotifyBinding, channel.NotifyPayout:
+		return channel.NotificationType(t)
+	}
+	c.d.errorf(m.get("type"), m.field("type"), "unknown notification type %q; known: payment, refund, cancel, binding, payout", t)
+	return ""
+}
+
+// checkExpect rejects result checks on steps that have no result.
+func (c *stepCtx) checkExpect(st *Step, n *yaml.Node, path string) {
+	e := st.Expect
+	if e == nil {
+		return
+	}
+	hasResult := false
+	switch st.Action {
+	case ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund, ActPayerPay, ActPayerCancel, ActDownloadStatement, ActWaitCallbacks:
+		hasResult = true
+	}
+	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil) {
+		c.d.errorf(n, path, "a %s step has no result to check; use callbacks, records or statement here", st.Action)
+	}
+	if len(e.Statements) > 0 && st.Action != ActDownloadStatement {
+		c.d.errorf(n, join(path, "statement"), "only a download_statement step (or the scenario-level expect) checks a statement")
+	}
+}

@@ -1,0 +1,426 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/simulator"
+)
+
+// checkResult checks a step's own outcome against expect.
+func checkResult(e *Expect, out outcome) error {
+	wantErr := len(e.Error) > 0 || e.AnyError
+	if out.err != nil {
+		var ce *channel.Error
+		errors.As(out.err, &ce)
+		kind := channel.KindOf(out.err)
+		if !wantErr {
+			return fmt.Errorf("expected %s, got error %s: %v", wantStatusText(e), KindName(kind), out.err)
+		}
+		if !e.AnyError && !containsKind(e.Error, kind) {
+			return fmt.Errorf("expected error %s, got error %s: %v", kindsText(e.Error), KindName(kind), out.err)
+		}
+		if e.Code != "" && (ce == nil || ce.Code != e.Code) {
+			got := ""
+			if ce != nil {
+				got = ce.Code
+			}
+			return fmt.Errorf("expected error code %q, got %q: %v", e.Code, got, out.err)
+		}
+		if e.Retryable != nil && channel.IsRetryable(out.err) != *e.Retryable {
+			return fmt.Errorf("expected retryable=%t, got %t: %v", *e.Retryable, !*e.Retryable, out.err)
+		}
+		return nil
+	}
+	if wantErr {
+		got := "success"
+		if out.status != nil {
+			got = "status " + out.status.String()
+		}
+		return fmt.Errorf("expected error %s, got %s", kindsText(e.Error), got)
+	}
+	if e.Code != "" || e.Retryable != nil {
+		return fmt.Errorf("expected an error (code/retryable given), got success")
+	}
+	if len(e.Status) > 0 {
+		if out.status == nil {
+			return fmt.Errorf("expected status %s, but this step reports none", statusesText(e.Status))
+		}
+		if !containsStatus(e.Status, *out.status) {
+			return fmt.Errorf("expected status %s, got %s", statusesText(e.Status), out.status)
+		}
+	}
+	if e.Amount != nil {
+		if out.amount == nil || !sameAmount(*out.amount, *e.Amount) {
+			return fmt.Errorf("expected amount %s, got %s", e.Amount, amountText(out.amount))
+		}
+	}
+	if e.RefundedAmount != nil {
+		if out.refunded == nil || !sameAmount(*out.refunded, *e.RefundedAmount) {
+			return fmt.Errorf("expected refunded amount %s, got %s", e.RefundedAmount, amountText(out.refunded))
+		}
+	}
+	return nil
+}
+
+func wantStatusText(e *Expect) string {
+	if len(e.Status) > 0 {
+		return "status " + statusesText(e.Status)
+	}
+	return "success"
+}
+
+func containsKind(ks []channel.Kind, k channel.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStatus(ss []channel.Status, s channel.Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func kindsText(ks []channel.Kind) string {
+	if len(ks) == 0 {
+		return "any"
+	}
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = KindName(k)
+	}
+	return strings.Join(names, " or ")
+}
+
+func statusesText(ss []channel.Status) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = s.String()
+	}
+	return strings.Join(names, " or ")
+}
+
+func amountText(a interface{ String() string }) string {
+	if a == nil {
+		return "none"
+	}
+	return a.String()
+}
+
+// checkShared checks callbacks, records and statements (step or scenario level).
+func (r *run) checkShared(ctx context.Context, e *Expect, st *Step, step int) error {
+	if len(e.Callbacks) > 0 || len(e.Records) > 0 {
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
+	}
+	for i := range e.Callbacks {
+		if err := r.checkCallbacks(ctx, &e.Callbacks[i]); err != nil {
+			r.fail(e.Callbacks[i].Pos, step, err.Error())
+			return errStop
+		}
+	}
+	for i := range e.Records {
+		if err := r.checkRecords(ctx, &e.Records[i]); err != nil {
+			r.fail(e.Records[i].Pos, step, err.Error())
+			return errStop
+		}
+	}
+	for i := range e.Statements {
+		se := &e.Statements[i]
+		recs := r.stmt
+		if st == nil {
+			var err error
+			if recs, err = r.fetchStatement(ctx, se); err != nil {
+				r.fail(se.Pos, step, err.Error())
+				return errStop
+			}
+		}
+		if err := checkStatement(se, recs); err != nil {
+			r.fail(se.Pos, step, err.Error())
+			return errStop
+		}
+	}
+	return nil
+}
+
+func (r *run) checkCallbacks(ctx context.Context, ce *CallbackExpect) error {
+	what := ce.Channel + " callbacks"
+	if ce.Order != "" {
+		what += " for order " + ce.Order
+	}
+	if ce.Type != "" {
+		what = string(ce.Type) + " " + what
+	}
+	var lastStatus *channel.Status
+	parsed, rejected := 0, 0
+	for _, d := range r.coll.all() {
+		if d.Channel != ce.Channel {
+			continue
+		}
+		if d.Err != nil {
+			rejected++
+			continue
+		}
+		if (ce.Order != "" && d.orderNo() != ce.Order) || (ce.Type != "" && d.Note.Type != ce.Type) {
+			continue
+		}
+		parsed++
+		if s, ok := d.status(); ok {
+			lastStatus = &s
+		}
+	}
+	acked := 0
+	if ce.Order != "" || ce.Acked != nil {
+		recs, err := r.drv.Records(ctx, simulator.RecordFilter{Channel: ce.Channel, OutTradeNo: ce.Order, Kind: simulator.RecordCallback})
+		if err != nil {
+			return fmt.Errorf("reading the simulator's records: %w", err)
+		}
+		byOrder := 0
+		for _, rec := range recs {
+			if ce.Type != "" && rec.Op != string(ce.Type) {
+				continue
+			}
+			if rec.Acked {
+				acked++
+			}
+			if rec.Status == rejectStatus {
+				byOrder++
+			}
+		}
+		if ce.Order != "" {
+			// An unparsable callback names no order; the simulator's record of what it
+			// sent does.
+			rejected = byOrder
+		}
+	}
+	if ce.Parsed != nil && parsed != *ce.Parsed {
+		return fmt.Errorf("expected %d parsed %s, got %d", *ce.Parsed, what, parsed)
+	}
+	if ce.Rejected != nil && rejected != *ce.Rejected {
+		return fmt.Errorf("expected %d rejected %s, got %d", *ce.Rejected, what, rejected)
+	}
+	if ce.Acked != nil && acked != *ce.Acked {
+		return fmt.Errorf("expected %d acknowledged %s, got %d", *ce.Acked, what, acked)
+	}
+	if ce.LastStatus != nil {
+		if lastStatus == nil {
+			return fmt.Errorf("expected the last of %s to carry %s, but none was parsed", what, ce.LastStatus)
+		}
+		if *lastStatus != *ce.LastStatus {
+			return fmt.Errorf("expected the last of %s to carry %s, got %s", what, ce.LastStatus, lastStatus)
+		}
+	}
+	return nil
+}
+
+func (r *run) checkRecords(ctx context.Context, re *RecordExpect) error {
+	recs, err := r.drv.Records(ctx, simulator.RecordFilter{Channel: re.Channel, OutTradeNo: re.Order, Kind: re.Kind})
+	if err != nil {
+		return fmt.Errorf("reading the simulator's records: %w", err)
+	}
+	n := 0
+	for _, rec := range recs {
+		if re.Op != "" && rec.Op != re.Op {
+			continue
+		}
+		if re.Fault != "" && !hasFault(rec.Faults, re.Fault) {
+			continue
+		}
+		n++
+	}
+	what := describeRecordExpect(re)
+	switch {
+	case re.Count != nil && n != *re.Count:
+		return fmt.Errorf("expected %d simulator records %s, got %d", *re.Count, what, n)
+	case re.Min != nil && n < *re.Min:
+		return fmt.Errorf("expected at least %d simulator records %s, got %d", *re.Min, what, n)
+	case re.Max != nil && n > *re.Max:
+		return fmt.Errorf("expected at most %d simulator records %s, got %d", *re.Max, what, n)
+	}
+	return nil
+}
+
+func hasFault(tags []string, kind string) bool {
+	for _, t := range tags {
+		if t == kind || strings.HasPrefix(t, kind+":") {
+			return true
+		}
+	}
+	return false
+}
+
+func describeRecordExpect(re *RecordExpect) string {
+	var parts []string
+	for _, kv := range [][2]string{{"channel", re.Channel}, {"kind", re.Kind}, {"op", re.Op}, {"order", re.Order}, {"fault", re.Fault}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	if len(parts) == 0 {
+		return "(any)"
+	}
+	return "with " + strings.Join(parts, " ")
+}
+
+// download fetches a statement through the adapter and keeps its records for the checks.
+func (r *run) download(ctx context.Context, ch channel.Channel, day clock.Date, typ channel.StatementType) (outcome, error) {
+	recs, err := readStatement(ctx, ch, day, typ)
+	if err != nil {
+		return outcome{err: err, summary: "error: " + err.Error()}, nil
+	}
+	r.stmt = recs
+	lines := []string{fmt.Sprintf("%d record(s)", len(recs))}
+	for i := range recs {
+		if i == 12 {
+			lines = append(lines, "…")
+			break
+		}
+		lines = append(lines, fmtStatementRecord(&recs[i]))
+	}
+	return outcome{summary: strings.Join(lines, "\n       ")}, nil
+}
+
+func readStatement(ctx context.Context, ch channel.Channel, day clock.Date, typ channel.StatementType) ([]channel.StatementRecord, error) {
+	rd, err := ch.DownloadStatement(ctx, &channel.StatementRequest{Date: day, Type: typ})
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	var out []channel.StatementRecord
+	for {
+		var rec channel.StatementRecord
+		err := rd.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+		if len(out) > 1_000_000 {
+			return out, errors.New("statement has more than 1,000,000 records")
+		}
+	}
+}
+
+func fmtStatementRecord(rec *channel.StatementRecord) string {
+	s := fmt.Sprintf("%s %s %s", rec.Type, rec.OrderNo, rec.Amount)
+	if rec.RefundNo != "" {
+		s += " refund=" + rec.RefundNo
+	}
+	s += " " + rec.Status.String()
+	if rec.SettlementDate.Valid() {
+		s += " day=" + rec.SettlementDate.String()
+	}
+	return s
+}
+
+// fetchStatement downloads the statement a scenario-level expectation names.
+func (r *run) fetchStatement(ctx context.Context, se *StatementExpect) ([]channel.StatementRecord, error) {
+	m, err := r.merchant(se.Channel, se.Merchant)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.channelFor(m)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := readStatement(ctx, ch, se.Day, channel.StatementAll)
+	if err != nil {
+		return nil, fmt.Errorf("downloading the %s statement of %s: %w", se.Channel, se.Day, err)
+	}
+	r.logf("  statement %s %s: %d record(s)", se.Channel, se.Day, len(recs))
+	return recs, nil
+}
+
+func checkStatement(se *StatementExpect, recs []channel.StatementRecord) error {
+	if se.Count != nil && len(recs) != *se.Count {
+		return fmt.Errorf("expected %d statement records, got %d", *se.Count, len(recs))
+	}
+	for i := range se.Contains {
+		l := &se.Contains[i]
+		if !anyMatch(l, recs) {
+			return fmt.Errorf("expected the statement to contain %s; it has: %s", describeLine(l), listRecords(recs))
+		}
+	}
+	for i := range se.Lacks {
+		l := &se.Lacks[i]
+		if anyMatch(l, recs) {
+			return fmt.Errorf("expected the statement to lack %s; it has: %s", describeLine(l), listRecords(recs))
+		}
+	}
+	return nil
+}
+
+func anyMatch(l *StatementLine, recs []channel.StatementRecord) bool {
+	for i := range recs {
+		if lineMatches(l, &recs[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func lineMatches(l *StatementLine, rec *channel.StatementRecord) bool {
+	switch {
+	case l.Order != "" && rec.OrderNo != l.Order,
+		l.Refund != "" && rec.RefundNo != l.Refund,
+		l.Type != "" && rec.Type != l.Type,
+		l.Amount != nil && !sameAmount(rec.Amount, *l.Amount),
+		l.Status != nil && rec.Status != *l.Status,
+		l.Day.Valid() && rec.SettlementDate != l.Day:
+		return false
+	}
+	return true
+}
+
+func describeLine(l *StatementLine) string {
+	var parts []string
+	if l.Type != "" {
+		parts = append(parts, string(l.Type))
+	}
+	if l.Order != "" {
+		parts = append(parts, "order "+l.Order)
+	}
+	if l.Refund != "" {
+		parts = append(parts, "refund "+l.Refund)
+	}
+	if l.Amount != nil {
+		parts = append(parts, "amount "+l.Amount.String())
+	}
+	if l.Status != nil {
+		parts = append(parts, "status "+l.Status.String())
+	}
+	if l.Day.Valid() {
+		parts = append(parts, "day "+l.Day.String())
+	}
+	return strings.Join(parts, ", ") + " (" + l.Pos.String() + ")"
+}
+
+func listRecords(recs []channel.StatementRecord) string {
+	if len(recs) == 0 {
+		return "no records"
+	}
+	var parts []string
+	for i := range recs {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("… (%d more)", len(recs)-10))
+			break
+		}
+		parts = append(parts, fmtStatementRecord(&recs[i]))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,517 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/simulator"
+)
+
+// ChannelFactory builds the adapter for one merchant of one channel, pointed at the
+// simulator: simURL is its base URL (no trailing slash) and httpClient reaches it (in
+// process it carries the calls without a network; use it for every call, including the
+// ones a real channel wants a client certificate for). It is called once per merchant per
+// scenario.
+type ChannelFactory func(simURL string, merchant MerchantConfig, httpClient *http.Client) (channel.Channel, error)
+
+// MerchantConfig is what a ChannelFactory needs to know about a merchant.
+type MerchantConfig struct {
+	// Channel is the channel name ("wechat").
+	Channel string
+	// ID is the merchant's id on the channel as the simulator reported it (WeChat mch_id,
+	// Alipay app_id); "" if it could not tell.
+	ID string
+	// Config is the simulator's merchant document: the scenario's `config:` (as JSON) for
+	// merchants the scenario declares, or the simulator's own listing of a default (demo)
+	// merchant. Its fields are the channel's (WeChat: mch_id, appids, key, ...).
+	Config json.RawMessage
+	// Demo reports that the merchant is one the simulator registers by itself.
+	Demo bool
+	// Clock is the simulator's clock (virtual time): adapters that stamp times (time_start,
+	// timestamps) must read it so requests agree with the simulator.
+	Clock clock.Clock
+	// NotifyURL is the scenario's notify endpoint for this merchant; the runner also puts
+	// it in every request that takes one.
+	NotifyURL string
+}
+
+// Options configures Run.
+type Options struct {
+	// Factories builds adapters by channel name. A scenario using a channel without a
+	// factory fails with a clear message.
+	Factories map[string]ChannelFactory
+	// SimURL is a running simulator's base URL; "" runs every scenario against a fresh
+	// in-process simulator built from Protocols.
+	SimURL string
+	// Protocols returns fresh protocol instances for one in-process simulator (called once
+	// per scenario). Required when SimURL is "".
+	Protocols func() []simulator.Protocol
+	// HTTPClient talks to a remote simulator (control API and adapters); nil = a client
+	// with a 30 s timeout.
+	HTTPClient *http.Client
+	// NotifyListen is the address the notify endpoint listens on in remote mode; "" =
+	// "127.0.0.1:0". NotifyURL is the base URL the remote simulator reaches it at; "" =
+	// http:// plus the listener's address.
+	NotifyListen string
+	NotifyURL    string
+	// ScenarioTimeout bounds one scenario in wall time; 0 = 2 minutes.
+	ScenarioTimeout time.Duration
+}
+
+// inProcessSimURL is the base URL adapters see in process; the transport ignores the host.
+const inProcessSimURL = "http://sim.tongdao.test"
+
+// inProcessNotifyURL is the notify endpoint's base URL in process.
+const inProcessNotifyURL = "http://merchant.tongdao.test"
+
+// Result is the outcome of one scenario.
+type Result struct {
+	Scenario *Scenario
+	Passed   bool
+	// Steps is the number of steps executed (all of them when Passed).
+	Steps int
+	// Failure is the first failing expectation (nil when Passed).
+	Failure *Failure
+	// Transcript is the runner's step log interleaved with the simulator's records, one
+	// line each; deterministic for a scenario and seed in process.
+	Transcript []string
+	// Elapsed is the wall time the scenario took.
+	Elapsed time.Duration
+}
+
+// Failure says what went wrong first.
+type Failure struct {
+	// Pos is the failing expectation's (or step's) position in the file.
+	Pos Pos
+	// Step is the 1-based failing step; 0 for setup and scenario-level expectations.
+	Step int
+	// Message says what was expected and what happened.
+	Message string
+	// Excerpt is the part of the transcript around the failure.
+	Excerpt []string
+}
+
+// Run runs the scenarios one after another and returns a result for each, in order. It
+// returns an error only when the options are unusable (nothing ran); a scenario that
+// cannot start (unknown channel, simulator unreachable) is a failed Result.
+func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) {
+	if opts.SimURL == "" && opts.Protocols == nil {
+		return nil, errors.New("scenarios: Options.Protocols is required to run in process (or set SimURL)")
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.ScenarioTimeout <= 0 {
+		opts.ScenarioTimeout = 2 * time.Minute
+	}
+	var remoteColl *remoteCollector
+	if opts.SimURL != "" {
+		rc, err := startRemoteCollector(opts.NotifyListen, opts.NotifyURL)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.close()
+		remoteColl = rc
+	}
+	out := make([]Result, 0, len(list))
+	for _, sc := range list {
+		wall := time.Now()
+		var res Result
+		func() {
+			sctx, cancel := context.WithTimeout(ctx, opts.ScenarioTimeout)
+			defer cancel()
+			res = runOne(sctx, sc, &opts, remoteColl)
+		}()
+		res.Elapsed = time.Since(wall)
+		out = append(out, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out, nil
+}
+
+// remoteCollector is the notify listener of remote mode, shared by the scenarios; each
+// scenario swaps in its own collector.
+type remoteCollector struct {
+	srv  *http.Server
+	ln   net.Listener
+	base string
+	cur  chan *collector // holds the current collector (buffer of one)
+}
+
+func startRemoteCollector(listen, base string) (*remoteCollector, error) {
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: notify listener on %s: %w", listen, err)
+	}
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	rc := &remoteCollector{ln: ln, base: strings.TrimRight(base, "/"), cur: make(chan *collector, 1)}
+	rc.cur <- nil
+	rc.srv = &http.Server{Handler: http.HandlerFunc(rc.serve), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = rc.srv.Serve(ln) }()
+	return rc, nil
+}
+
+func (rc *remoteCollector) set(c *collector) { <-rc.cur; rc.cur <- c }
+
+func (rc *remoteCollector) serve(w http.ResponseWriter, r *http.Request) {
+	c := <-rc.cur
+	rc.cur <- c
+	if c == nil {
+		http.Error(w, "no scenario running", http.StatusServiceUnavailable)
+		return
+	}
+	c.ServeHTTP(w, r)
+}
+
+func (rc *remoteCollector) close() { _ = rc.srv.Close() }
+
+// errStop ends a scenario after a failure has been recorded.
+var errStop = errors.New("scenario stopped")
+
+func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
+	r := &run{sc: sc, opts: opts, res: Result{Scenario: sc}, chans: map[string]channel.Channel{},
+		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, merchants: map[string][]*merchantEntry{}}
+	if err := r.setup(ctx, rc); err != nil {
+		if !errors.Is(err, errStop) {
+			r.fail(sc.Pos, 0, "setup: "+err.Error())
+		}
+		return r.finish()
+	}
+	defer r.teardown()
+	for i := range sc.Steps {
+		st := &sc.Steps[i]
+		r.stepStart = append(r.stepStart, len(r.res.Transcript))
+		if err := r.step(ctx, st); err != nil {
+			if !errors.Is(err, errStop) {
+				r.fail(st.Pos, st.Index, err.Error())
+			}
+			return r.finish()
+		}
+		r.res.Steps++
+	}
+	if sc.Expect != nil {
+		r.stepStart = append(r.stepStart, len(r.res.Transcript))
+		r.logf("expect (scenario level) %s", sc.Expect.Pos)
+		if err := r.flush(ctx); err != nil {
+			r.fail(sc.Expect.Pos, 0, err.Error())
+			return r.finish()
+		}
+		if err := r.checkShared(ctx, sc.Expect, nil, 0); err != nil {
+			if !errors.Is(err, errStop) {
+				r.fail(sc.Expect.Pos, 0, err.Error())
+			}
+			return r.finish()
+		}
+	}
+	r.res.Passed = true
+	return r.finish()
+}
+
+// run is one scenario's execution state.
+type run struct {
+	sc   *Scenario
+	opts *Options
+	res  Result
+
+	drv      simDriver
+	simURL   string
+	client   *http.Client
+	clk      clock.Clock     // what adapters read
+	mirror   *clock.Virtual  // remote mode: follows the remote clock
+	coll     *collector
+	notify   string          // notify base URL
+	local    *simulator.Server
+	teardown func()
+
+	merchants map[string][]*merchantEntry // by channel; [0] is the default
+	chans     map[string]channel.Channel  // by channel + "/" + merchant id
+	orders    map[string]*orderState      // by channel + "/" + order number
+	refunds   map[string]time.Time        // by channel + "/" + refund number: first attempt time
+	stepStart []int                       // transcript index where each step began
+	lastSeq   int64                       // last simulator record copied to the transcript
+	stmt      []channel.StatementRecord   // the last downloaded statement
+}
+
+type merchantEntry struct {
+	alias string
+	cfg   MerchantConfig
+}
+
+type orderState struct {
+	merchant *merchantEntry
+	amount   money.Amount
+	time     time.Time
+	txnID    string
+}
+
+func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
+	sc := r.sc
+	r.teardown = func() {}
+	if r.opts.SimURL == "" {
+		r.coll = newCollector(nil)
+		srv, err := simulator.New(simulator.Config{
+			Protocols:         r.opts.Protocols(),
+			Seed:              sc.Seed,
+			Start:             sc.Start,
+			CallbackTransport: simulator.HandlerTransport(r.coll),
+			MaxRecords:        -1,
+		})
+		if err != nil {
+			return fmt.Errorf("starting the simulator: %w", err)
+		}
+		r.local = srv
+		r.coll.clk = srv.Clock()
+		r.drv = localSim{srv}
+		r.clk = srv.Clock()
+		r.simURL = inProcessSimURL
+		r.client = &http.Client{Transport: srv.Transport()}
+		r.notify = inProcessNotifyURL
+	} else {
+		drv := remoteSim{base: strings.TrimRight(r.opts.SimURL, "/"), client: r.opts.HTTPClient}
+		r.drv = drv
+		r.simURL = drv.base
+		r.client = r.opts.HTTPClient
+		if err := drv.Reset(ctx); err != nil {
+			return fmt.Errorf("resetting the simulator at %s: %w", drv.base, err)
+		}
+		now, err := drv.Now(ctx)
+		if err != nil {
+			return err
+		}
+		if now.After(sc.Start) {
+			return fmt.Errorf("the simulator's clock (%s) is already past the scenario's start (%s) and never moves backwards; restart it with an earlier start", fmtTime(now), fmtTime(sc.Start))
+		}
+		if err := drv.SetTime(ctx, sc.Start); err != nil {
+			return err
+		}
+		r.mirror = clock.NewVirtual(sc.Start)
+		r.clk = r.mirror
+		r.coll = newCollector(r.mirror)
+		rc.set(r.coll)
+		r.teardown = func() { rc.set(nil) }
+		r.notify = rc.base
+	}
+	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(sc.Start))
+	// The scenario's own merchants first, then the simulator's defaults for channels it
+	// declares none for.
+	for _, m := range sc.Merchants {
+		doc := map[string]json.RawMessage{}
+		if err := json.Unmarshal(m.Config, &doc); err != nil {
+			r.fail(m.Pos, 0, "merchant config: want a mapping")
+			return errStop
+		}
+		doc["channel"], _ = json.Marshal(m.Channel)
+		raw, _ := json.Marshal(doc)
+		id, err := r.drv.AddMerchant(ctx, raw)
+		if err != nil {
+			r.fail(m.Pos, 0, fmt.Sprintf("merchant of %s refused by the simulator: %v", m.Channel, err))
+			return errStop
+		}
+		r.merchants[m.Channel] = append(r.merchants[m.Channel], &merchantEntry{alias: m.As,
+			cfg: MerchantConfig{Channel: m.Channel, ID: id, Config: m.Config}})
+		r.logf("merchant %s %s added", m.Channel, id)
+	}
+	listed, err := r.drv.Merchants(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the simulator's merchants: %w", err)
+	}
+	for _, ch := range sc.Channels() {
+		if _, ok := r.opts.Factories[ch]; !ok {
+			r.fail(sc.Pos, 0, fmt.Sprintf("no adapter for channel %q in this build (have: %s)", ch, strings.Join(sortedChannels(r.opts.Factories), ", ")))
+			return errStop
+		}
+		if len(r.merchants[ch]) > 0 {
+			continue
+		}
+		docs := listed[ch]
+		if len(docs) == 0 {
+			r.fail(sc.Pos, 0, fmt.Sprintf("the simulator has no %s merchant and the scenario declares none (is the %s protocol served?)", ch, ch))
+			return errStop
+		}
+		r.merchants[ch] = append(r.merchants[ch], &merchantEntry{cfg: MerchantConfig{Channel: ch, ID: merchantID(docs[0]), Config: docs[0], Demo: true}})
+	}
+	return nil
+}
+
+// merchant resolves a step's channel and merchant alias.
+func (r *run) merchant(chName, alias string) (*merchantEntry, error) {
+	list := r.merchants[chName]
+	if len(list) == 0 {
+		return nil, fmt.Errorf("no %s merchant", chName)
+	}
+	if alias == "" {
+		return list[0], nil
+	}
+	for _, m := range list {
+		if m.alias == alias {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("no %s merchant %q", chName, alias)
+}
+
+// channelFor returns (building on first use) the adapter of a merchant.
+func (r *run) channelFor(m *merchantEntry) (channel.Channel, error) {
+	key := m.cfg.Channel + "/" + m.cfg.ID
+	if ch, ok := r.chans[key]; ok {
+		return ch, nil
+	}
+	f := r.opts.Factories[m.cfg.Channel]
+	if f == nil {
+		return nil, fmt.Errorf("no adapter for channel %q", m.cfg.Channel)
+	}
+	cfg := m.cfg
+	cfg.Clock = r.clk
+	cfg.NotifyURL = r.notify + notifyPath(cfg.Channel, cfg.ID)
+	ch, err := f(r.simURL, cfg, r.client)
+	if err != nil {
+		return nil, fmt.Errorf("building the %s adapter for merchant %s: %w", cfg.Channel, cfg.ID, err)
+	}
+	r.chans[key] = ch
+	r.coll.register(cfg.Channel, cfg.ID, ch)
+	return ch, nil
+}
+
+func (r *run) notifyURL(m *merchantEntry) string {
+	return r.notify + notifyPath(m.cfg.Channel, m.cfg.ID)
+}
+
+// syncClock brings the remote clock's mirror up to date (no-op in process).
+func (r *run) syncClock(ctx context.Context) error {
+	if r.mirror == nil {
+		return nil
+	}
+	now, err := r.drv.Now(ctx)
+	if err != nil {
+		return err
+	}
+	if now.After(r.mirror.Now()) {
+		_ = r.mirror.Set(now)
+	}
+	return nil
+}
+
+// now returns the simulator's time.
+func (r *run) now(ctx context.Context) time.Time {
+	if r.mirror != nil {
+		_ = r.syncClock(ctx)
+	}
+	return r.clk.Now()
+}
+
+// flush delivers what is due now (callbacks scheduled with no delay).
+func (r *run) flush(ctx context.Context) error {
+	if err := r.drv.Advance(ctx, 0); err != nil {
+		return fmt.Errorf("advancing the clock: %w", err)
+	}
+	return r.syncClock(ctx)
+}
+
+func (r *run) fail(pos Pos, step int, msg string) {
+	if r.res.Failure != nil {
+		return
+	}
+	r.logf("FAILED: %s", msg)
+	r.res.Failure = &Failure{Pos: pos, Step: step, Message: msg}
+}
+
+func (r *run) logf(format string, args ...any) {
+	r.res.Transcript = append(r.res.Transcript, fmt.Sprintf(format, args...))
+}
+
+// finish copies the remaining simulator records and cuts the excerpt.
+func (r *run) finish() Result {
+	if r.drv != nil {
+		r.copyRecords(context.Background())
+	}
+	if f := r.res.Failure; f != nil {
+		from := 0
+		if n := len(r.stepStart); n > 0 {
+			i := n - 3 // the failing step and the two before it
+			if i < 0 {
+				i = 0
+			}
+			from = r.stepStart[i]
+		}
+		ex := r.res.Transcript[from:]
+		const maxExcerpt = 40
+		if len(ex) > maxExcerpt {
+			ex = append(append([]string(nil), ex[:maxExcerpt/2]...), append([]string{"…"}, ex[len(ex)-maxExcerpt/2:]...)...)
+		}
+		f.Excerpt = ex
+	}
+	if r.teardown != nil {
+		r.teardown()
+		r.teardown = nil
+	}
+	return r.res
+}
+
+// copyRecords appends the simulator records made since the last copy to the transcript.
+func (r *run) copyRecords(ctx context.Context) {
+	recs, err := r.drv.Records(ctx, simulator.RecordFilter{AfterSeq: r.lastSeq})
+	if err != nil {
+		r.logf("  (simulator records unavailable: %v)", err)
+		return
+	}
+	for i := range recs {
+		r.logf("  %s", fmtRecord(&recs[i]))
+		r.lastSeq = recs[i].Seq
+	}
+}
+
+func fmtTime(t time.Time) string { return t.In(clock.Beijing()).Format("2006-01-02 15:04:05") }
+
+// fmtRecord renders a simulator record on one line, without bodies.
+func fmtRecord(rec *simulator.Record) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sim#%d %s %s", rec.Seq, rec.Time.In(clock.Beijing()).Format("15:04:05"), rec.Kind)
+	for _, s := range []string{rec.Channel, rec.Op, rec.OutTradeNo} {
+		if s != "" {
+			b.WriteString(" ")
+			b.WriteString(s)
+		}
+	}
+	if rec.Attempt != 0 {
+		fmt.Fprintf(&b, " attempt=%d", rec.Attempt)
+	}
+	if rec.Status != 0 {
+		fmt.Fprintf(&b, " status=%d", rec.Status)
+	}
+	if rec.Kind == simulator.RecordCallback && rec.Status != 0 {
+		fmt.Fprintf(&b, " acked=%t", rec.Acked)
+	}
+	if len(rec.Faults) > 0 {
+		fmt.Fprintf(&b, " faults=%s", strings.Join(rec.Faults, ","))
+	}
+	if rec.Note != "" {
+		fmt.Fprintf(&b, " (%s)", rec.Note)
+	}
+	if rec.Error != "" {
+		fmt.Fprintf(&b, " error=%q", clip(rec.Error, 160))
+	}
+	return b.String()
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

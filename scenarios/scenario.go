@@ -1,0 +1,235 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/simulator"
+)
+
+// DefaultStart is the virtual start time of a scenario that names none: a Friday morning,
+// Beijing time, far from midnight.
+const DefaultStart = "2026-11-20T10:00:00+08:00"
+
+// DefaultWithin bounds wait_callbacks when the step gives no `within`.
+const DefaultWithin = time.Hour
+
+// Pos is a position in a scenario file (1-based line and column).
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Scenario is one decoded scenario file. Every value has been validated: amounts are
+// exact money.Amount values, durations positive, statuses and error kinds the contract's.
+type Scenario struct {
+	Pos         Pos
+	Name        string
+	Description string
+	Tags        []string
+	// Start is the simulator's virtual time when the scenario begins.
+	Start time.Time
+	// Seed seeds the simulator's random source (ids, nonces, probabilistic faults).
+	Seed uint64
+	// Channel is the default channel of steps that name none ("" = none).
+	Channel   string
+	Merchants []Merchant
+	Steps     []Step
+	// Expect holds the checks made after the last step.
+	Expect *Expect
+}
+
+// HasTag reports whether the scenario carries tag t.
+func (s *Scenario) HasTag(t string) bool {
+	for _, x := range s.Tags {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Channels returns the channels the scenario uses, in first-use order.
+func (s *Scenario) Channels() []string {
+	var out []string
+	add := func(c string) {
+		if c == "" {
+			return
+		}
+		for _, x := range out {
+			if x == c {
+				return
+			}
+		}
+		out = append(out, c)
+	}
+	for _, m := range s.Merchants {
+		add(m.Channel)
+	}
+	for i := range s.Steps {
+		add(s.Steps[i].Channel)
+	}
+	return out
+}
+
+// Merchant is a merchant the scenario registers with the simulator before its steps.
+type Merchant struct {
+	Pos     Pos
+	Channel string
+	// As is the alias steps use in `merchant:`; empty = only reachable as the channel's
+	// default (the first merchant listed for the channel).
+	As string
+	// Config is the channel-specific merchant document, posted to /_sim/merchants (with
+	// "channel" added) and handed to the ChannelFactory.
+	Config json.RawMessage
+}
+
+// Action names what a step does.
+type Action string
+
+// Step actions: contract operations, payer actions, simulator control and waits.
+const (
+	ActPay               Action = "pay"
+	ActQuery             Action = "query"
+	ActClose             Action = "close"
+	ActCancel            Action = "cancel"
+	ActRefund            Action = "refund"
+	ActQueryRefund       Action = "query_refund"
+	ActPayerPay          Action = "payer_pay"
+	ActPayerCancel       Action = "payer_cancel"
+	ActFault             Action = "fault"
+	ActClearFaults       Action = "clear_faults"
+	ActAdvance           Action = "advance"
+	ActSetTime           Action = "set_time"
+	ActWaitCallbacks     Action = "wait_callbacks"
+	ActDownloadStatement Action = "download_statement"
+)
+
+// Actions lists every step action in documentation order.
+func Actions() []Action {
+	return []Action{ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund,
+		ActPayerPay, ActPayerCancel, ActFault, ActClearFaults, ActAdvance, ActSetTime,
+		ActWaitCallbacks, ActDownloadStatement}
+}
+
+// Step is one step of a scenario: exactly one action with its arguments, and the
+// expectations checked right after it. Fields not used by the action are zero.
+type Step struct {
+	Pos    Pos
+	Index  int // 1-based
+	Action Action
+	// Channel and Merchant (an alias) select the channel; both filled with defaults where
+	// the action talks to a channel.
+	Channel  string
+	Merchant string
+
+	Order    string
+	Refund   string
+	Amount   money.Amount
+	Method   channel.Method
+	Subject  string
+	AuthCode string
+	PayerID  string
+	Attach   string
+	// OrderAmount is a refund's original payment total (default: the pay step's amount).
+	OrderAmount money.Amount
+	Reason      string
+	// NoNotify leaves a payment's or refund's notify URL empty.
+	NoNotify bool
+	Card     string // payer_pay
+
+	Fault *simulator.FaultPlan // fault
+
+	Duration time.Duration // advance; wait_callbacks' within
+	Time     time.Time     // set_time
+
+	// wait_callbacks
+	Count    int
+	NotifyOf channel.NotificationType // "" = any
+
+	// download_statement
+	Day           clock.Date
+	StatementType channel.StatementType
+
+	Expect *Expect
+}
+
+// Expect is a set of checks. At step level the result fields check the step's own outcome;
+// the callback, record and statement checks work at step and scenario level.
+type Expect struct {
+	Pos Pos
+	// Status: the result's status must be one of these.
+	Status []channel.Status
+	// Error: the step must fail with one of these kinds; AnyError accepts any error.
+	Error    []channel.Kind
+	AnyError bool
+	// Code: the error's channel code must equal it.
+	Code string
+	// Retryable: the error's Retryable must equal it.
+	Retryable *bool
+	// Amount: the result's amount.
+	Amount *money.Amount
+	// RefundedAmount: a payment result's RefundedAmount.
+	RefundedAmount *money.Amount
+
+	Callbacks  []CallbackExpect
+	Records    []RecordExpect
+	Statements []StatementExpect
+}
+
+// CallbackExpect counts the callbacks that reached the scenario's notify endpoint.
+type CallbackExpect struct {
+	Pos     Pos
+	Channel string
+	Order   string                   // "" = every order (rejected: every unparsable callback)
+	Type    channel.NotificationType // "" = any
+	// Parsed is the number of callbacks the adapter verified and decoded; Rejected those it
+	// refused (bad signature or undecodable; attributed to the order by the simulator's
+	// record); Acked those the simulator counted as acknowledged. nil = not checked.
+	Parsed   *int
+	Rejected *int
+	Acked    *int
+	// LastStatus: the status carried by the last parsed callback.
+	LastStatus *channel.Status
+}
+
+// RecordExpect counts simulator records.
+type RecordExpect struct {
+	Pos     Pos
+	Channel string
+	Kind    string // call, callback, payer, fault, clock, event
+	Op      string
+	Order   string
+	Fault   string // a fault kind that acted on the record
+	Count   *int
+	Min     *int
+	Max     *int
+}
+
+// StatementExpect checks a statement: at step level the one download_statement fetched;
+// at scenario level Day (and Channel) name the statement to download after the last step.
+type StatementExpect struct {
+	Pos      Pos
+	Channel  string
+	Merchant string
+	Day      clock.Date
+	Count    *int
+	Contains []StatementLine
+	Lacks    []StatementLine
+}
+
+// StatementLine matches statement records: empty fields match anything.
+type StatementLine struct {
+	Pos    Pos
+	Order  string
+	Refund string
+	Type   channel.RecordType
+	Amount *money.Amount
+	Status *channel.Status
+	// Day is the record's settlement (accounting) day.
+	Day clock.Date
+}
