@@ -71,7 +71,11 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		{"no private key", func() Config { c := good(); c.AppPrivateKey = nil; return c }, "AppPrivateKey"},
 		{"garbage private key", func() Config { c := good(); c.AppPrivateKey = []byte("nope"); return c }, "AppPrivateKey"},
 		{"no verification material", func() Config { c := good(); c.AlipayPublicKey = nil; return c }, "AlipayPublicKey"},
-		{"bad public key", func() Config { c := good(); c.AlipayPublicKey = []byte("-----BEGIN X-----\nAA==\n-----END X-----"); return c }, "AlipayPublicKey"},
+		{"bad public key", func() Config {
+			c := good()
+			c.AlipayPublicKey = []byte("-----BEGIN X-----\nAA==\n-----END X-----")
+			return c
+		}, "AlipayPublicKey"},
 		{"both modes", func() Config { c := cert(); c.AlipayPublicKey = good().AlipayPublicKey; return c }, "AlipayPublicKey"},
 		{"cert mode without root", func() Config { c := cert(); c.AlipayRootCert = nil; return c }, "AlipayRootCert"},
 		{"app cert of another key", func() Config { c := cert(); c.AppCert = readTestdata(t, "keys", "alipay_cert.crt"); return c }, "AppCert"},

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -208,3 +209,5 @@ func biz(t testing.TB, form url.Values) map[string]any {
 	}
 	return m
 }
+
+func mustRegexp(s string) *regexp.Regexp { return regexp.MustCompile(s) }
