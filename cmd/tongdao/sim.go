@@ -2,28 +2,248 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/simulator"
+	"github.com/tongdao/tongdao/simulator/wechat"
 )
 
-// simMain is replaced by the simulator command (issue 3).
-func simMain(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "tongdao sim: the simulator is not available in this build yet")
+// simMain runs `tongdao sim SUBCOMMAND`.
+func simMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		simUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "serve":
+		return simServe(ctx, args[1:], stdout, stderr)
+	case "load":
+		return simLoad(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "tongdao sim: unknown subcommand %q\n\n", args[0])
+	simUsage(stderr)
 	return 2
 }
 
-// scenarioMain is replaced by the scenario runner (issue 3).
-func scenarioMain(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "tongdao scenario: the scenario runner is not available in this build yet")
-	return 2
+func simUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: tongdao sim SUBCOMMAND [FLAGS]   (each takes --help)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "  serve   serve every simulated channel at its real paths, plus the control API under /_sim/")
+	fmt.Fprintln(w, "  load    load generator: signed WeChat unified-order requests against a running `sim serve`")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "See docs/SIMULATOR.md.")
 }
 
-// demoMain is replaced by the in-process demo once the simulator exists (issue 3).
-func demoMain(_ context.Context, _ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "tongdao demo: the simulator is not built yet; available packages:")
-	fmt.Fprintln(stdout, "  core/money    exact amounts, rates and splits")
-	fmt.Fprintln(stdout, "  core/clock    real and virtual clocks, Beijing accounting days")
-	fmt.Fprintln(stdout, "  core/channel  the contract every channel adapter implements")
-	fmt.Fprintln(stdout, "  adapters/sign canonical strings, MD5/HMAC, RSA2, SM2/SM3/SM4")
+// simProtocols builds every protocol the binary knows.
+// TODO(issue 3): add simulator/alipay, simulator/unionpay and simulator/bank as they land.
+func simProtocols() ([]simulator.Protocol, error) {
+	wx, err := wechat.New(wechat.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return []simulator.Protocol{wx}, nil
+}
+
+type serveFlags struct {
+	addr, clockMode, start, merchants, tlsDir, clientCert string
+	seed                                                  uint64
+	tls                                                   bool
+	maxRecords                                            int
+	callbackTimeout                                       time.Duration
+}
+
+func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("tongdao sim serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse errors and help are printed below, to the right stream
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks one)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random source (ids, nonces, fault probabilities)")
+	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a freshly generated test CA (written to --tls-dir)")
+	fs.StringVar(&f.tlsDir, "tls-dir", "", "where --tls writes ca.pem and the demo merchants' client certificates (default: a new temp dir)")
+	fs.StringVar(&f.clientCert, "client-cert", "request", "client certificates on paths that demand one (WeChat /secapi/): require, request or off")
+	fs.StringVar(&f.clockMode, "clock", "virtual", "virtual (moves only via /_sim/clock; deterministic) or wall")
+	fs.StringVar(&f.start, "start", "", "virtual clock start, RFC 3339 (default 2024-06-03T10:00:00+08:00)")
+	fs.StringVar(&f.merchants, "merchants", "", "JSON file: an array of merchant objects {\"channel\":...} added at start")
+	fs.IntVar(&f.maxRecords, "max-records", 100000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
+	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Second, "default wait for a merchant's answer to a callback (wall time)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tongdao sim serve [--addr HOST:PORT] [--seed N] [--tls] [--clock virtual|wall] [--merchants FILE] [flags]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Serves every simulated channel on one listener at the real paths (a real SDK needs only its")
+		fmt.Fprintln(fs.Output(), "host changed) and the JSON control API under /_sim/. See docs/SIMULATOR.md.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return 0
+		}
+		fs.SetOutput(stderr)
+		fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
+		fs.Usage()
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tongdao sim serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := serve(ctx, f, stdout); err != nil {
+		fmt.Fprintf(stderr, "tongdao sim serve: %v\n", err)
+		return 1
+	}
 	return 0
+}
+
+func serve(ctx context.Context, f serveFlags, stdout io.Writer) error {
+	protos, err := simProtocols()
+	if err != nil {
+		return err
+	}
+	cfg := simulator.Config{Protocols: protos, Seed: f.seed, MaxRecords: f.maxRecords,
+		CallbackTimeout: f.callbackTimeout, ClientCert: simulator.ClientCertMode(f.clientCert)}
+	switch f.clockMode {
+	case "virtual":
+	case "wall":
+		cfg.Clock = clock.Real()
+	default:
+		return fmt.Errorf("--clock %q: want virtual or wall", f.clockMode)
+	}
+	if f.start != "" {
+		if f.clockMode == "wall" {
+			return errors.New("--start needs --clock virtual")
+		}
+		t, err := time.Parse(time.RFC3339, f.start)
+		if err != nil {
+			return fmt.Errorf("--start: %w", err)
+		}
+		cfg.Start = t
+	}
+	s, err := simulator.New(cfg)
+	if err != nil {
+		return err
+	}
+	if f.merchants != "" {
+		data, err := os.ReadFile(f.merchants)
+		if err != nil {
+			return fmt.Errorf("--merchants: %w", err)
+		}
+		if _, err := s.LoadMerchants(data); err != nil {
+			return fmt.Errorf("--merchants %s: %w", f.merchants, err)
+		}
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	scheme := "http"
+	var tlsNote []string
+	if f.tls {
+		scheme = "https"
+		if tlsNote, err = setupTLS(s, hs, f.tlsDir, ln.Addr()); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	printBanner(stdout, s, base, f, tlsNote)
+	errc := make(chan error, 1)
+	go func() {
+		if f.tls {
+			errc <- hs.ServeTLS(ln, "", "")
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Fprintln(stdout, "tongdao sim: shutting down")
+	return hs.Shutdown(sctx)
+}
+
+// setupTLS creates the test CA, the server certificate and a client certificate per demo
+// WeChat merchant, writes the PEM files and configures hs.
+func setupTLS(s *simulator.Server, hs *http.Server, dir string, addr net.Addr) ([]string, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tongdao-sim-tls-")
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	ca, err := simulator.NewCA(now)
+	if err != nil {
+		return nil, err
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1", "api.mch.weixin.qq.com", "openapi.alipay.com", "gateway.95516.com", "filedownload.95516.com"}
+	if h, _, err := net.SplitHostPort(addr.String()); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	tc, err := s.TLSConfig(ca, now, hosts...)
+	if err != nil {
+		return nil, err
+	}
+	hs.TLSConfig = tc
+	caPath := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caPath, ca.CertPEM, 0o644); err != nil {
+		return nil, err
+	}
+	notes := []string{"CA certificate (trust it in your client): " + caPath}
+	client, err := ca.IssueClient(now, wechat.DemoMchID)
+	if err != nil {
+		return nil, err
+	}
+	cp, kp := filepath.Join(dir, "apiclient_cert.pem"), filepath.Join(dir, "apiclient_key.pem")
+	if err := os.WriteFile(cp, client.CertPEM, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(kp, client.KeyPEM, 0o600); err != nil {
+		return nil, err
+	}
+	notes = append(notes, "client certificate for /secapi/ (mch_id "+wechat.DemoMchID+"): "+cp+" + "+kp)
+	return notes, nil
+}
+
+func printBanner(w io.Writer, s *simulator.Server, base string, f serveFlags, tlsNote []string) {
+	fmt.Fprintf(w, "tongdao simulator listening on %s\n", base)
+	fmt.Fprintf(w, "  clock %s, now %s; seed %d\n", f.clockMode, s.Clock().Now().In(clock.Beijing()).Format(time.RFC3339), f.seed)
+	fmt.Fprintf(w, "  channels: %v\n", s.Channels())
+	fmt.Fprintln(w, "  merchants (test keys only):")
+	ms := s.Merchants()
+	for _, ch := range s.Channels() {
+		for _, m := range ms[ch] {
+			b, _ := json.Marshal(m)
+			fmt.Fprintf(w, "    %-9s %s\n", ch, b)
+		}
+	}
+	for _, n := range tlsNote {
+		fmt.Fprintln(w, "  "+n)
+	}
+	fmt.Fprintf(w, "  control API: %s/_sim/  (curl examples in docs/SIMULATOR.md)\n", base)
+	if f.clockMode == "virtual" {
+		fmt.Fprintf(w, "  virtual clock: callbacks go out when it moves, e.g. curl -XPOST %s/_sim/clock/advance -d '{\"duration\":\"0s\"}'\n", base)
+	}
 }

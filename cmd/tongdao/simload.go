@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/simulator/wechat"
+)
+
+// simLoad is a load generator for `sim serve`: workers POST signed WeChat v2 unified-order
+// requests (demo merchant, MD5) with unique order numbers for a fixed time, then report
+// throughput, latency and — given --pid — the server's CPU time and memory from /proc.
+func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tongdao sim load", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse errors and help are printed below, to the right stream
+	url := fs.String("url", "http://127.0.0.1:8080", "base URL of a running `tongdao sim serve`")
+	dur := fs.Duration("duration", 10*time.Second, "how long to send")
+	workers := fs.Int("concurrency", 64, "concurrent connections")
+	pid := fs.Int("pid", 0, "process id of the simulator, to report its CPU and memory (Linux /proc)")
+	prefix := fs.String("prefix", "L", "prefix of generated out_trade_no values (use a new one per run)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Sends signed WeChat unified-order requests (demo merchant 10000100) to a running simulator.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return 0
+		}
+		fs.SetOutput(stderr)
+		fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
+		fs.Usage()
+		return 2
+	}
+	if *workers < 1 || *dur <= 0 {
+		fmt.Fprintln(stderr, "tongdao sim load: --concurrency and --duration must be positive")
+		return 2
+	}
+	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *prefix)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+		return 1
+	}
+	res.print(stdout, *dur, *workers)
+	if res.ok == 0 {
+		return 1
+	}
+	return 0
+}
+
+type loadResult struct {
+	ok, bad, errs  int64
+	firstErr       string
+	elapsed        time.Duration
+	lat            []time.Duration
+	srvCPU         time.Duration
+	srvRSS, srvHWM int64 // KiB
+	selfCPU        time.Duration
+	havePID        bool
+}
+
+func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string) (*loadResult, error) {
+	tr := &http.Transport{MaxIdleConns: workers, MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers, DisableCompression: true}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	target := strings.TrimRight(base, "/") + "/pay/unifiedorder"
+	res := &loadResult{}
+	var before time.Duration
+	if pid > 0 {
+		c, err := procCPU(pid)
+		if err != nil {
+			return nil, err
+		}
+		before, res.havePID = c, true
+	}
+	selfBefore := selfCPU()
+	var ok, bad, errs atomic.Int64
+	var mu sync.Mutex
+	var firstErr string
+	lats := make([][]time.Duration, workers)
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var buf bytes.Buffer
+			for n := 0; ; n++ {
+				if n%16 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+					return
+				}
+				buf.Reset()
+				no := prefix + strconv.Itoa(w) + "x" + strconv.Itoa(n)
+				unifiedOrderXML(&buf, no, n)
+				t0 := time.Now()
+				resp, err := client.Post(target, "text/xml", bytes.NewReader(buf.Bytes()))
+				if err != nil {
+					errs.Add(1)
+					mu.Lock()
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+					mu.Unlock()
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lats[w] = append(lats[w], time.Since(t0))
+				if resp.StatusCode == 200 && bytes.Contains(body, []byte("<result_code><![CDATA[SUCCESS]]></result_code>")) {
+					ok.Add(1)
+				} else {
+					bad.Add(1)
+					mu.Lock()
+					if firstErr == "" {
+						firstErr = fmt.Sprintf("status %d: %.200s", resp.StatusCode, body)
+					}
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.ok, res.bad, res.errs, res.firstErr = ok.Load(), bad.Load(), errs.Load(), firstErr
+	for _, l := range lats {
+		res.lat = append(res.lat, l...)
+	}
+	slices.Sort(res.lat)
+	res.selfCPU = selfCPU() - selfBefore
+	if pid > 0 {
+		after, err := procCPU(pid)
+		if err != nil {
+			return nil, err
+		}
+		res.srvCPU = after - before
+		res.srvRSS, res.srvHWM = procMem(pid)
+	}
+	return res, nil
+}
+
+// unifiedOrderXML writes a signed NATIVE unified-order request (wechat-v2.md §6.1).
+func unifiedOrderXML(w *bytes.Buffer, outTradeNo string, n int) {
+	p := sign.Params{
+		{Key: "appid", Value: wechat.DemoAppID},
+		{Key: "body", Value: "load test"},
+		{Key: "mch_id", Value: wechat.DemoMchID},
+		{Key: "nonce_str", Value: "n" + strconv.Itoa(n)},
+		{Key: "notify_url", Value: "http://127.0.0.1:9/notify"},
+		{Key: "out_trade_no", Value: outTradeNo},
+		{Key: "product_id", Value: "P1"},
+		{Key: "spbill_create_ip", Value: "127.0.0.1"},
+		{Key: "total_fee", Value: strconv.Itoa(1 + n%1000)},
+		{Key: "trade_type", Value: "NATIVE"},
+	}
+	sig, _ := sign.WeChatSign(p, wechat.DemoKey, sign.WeChatMD5)
+	w.WriteString("<xml>")
+	for _, kv := range p {
+		w.WriteString("<" + kv.Key + "><![CDATA[" + kv.Value + "]]></" + kv.Key + ">")
+	}
+	w.WriteString("<sign>" + sig + "</sign></xml>")
+}
+
+func (r *loadResult) print(w io.Writer, dur time.Duration, workers int) {
+	total := r.ok + r.bad + r.errs
+	secs := r.elapsed.Seconds()
+	fmt.Fprintf(w, "requests: %d in %.2fs with %d connections: %.0f req/s (%d ok, %d bad answers, %d transport errors)\n",
+		total, secs, workers, float64(r.ok+r.bad)/secs, r.ok, r.bad, r.errs)
+	if r.firstErr != "" {
+		fmt.Fprintf(w, "first problem: %s\n", r.firstErr)
+	}
+	if n := len(r.lat); n > 0 {
+		q := func(p float64) time.Duration { return r.lat[min(n-1, int(float64(n)*p))] }
+		fmt.Fprintf(w, "latency: p50 %v  p90 %v  p99 %v  max %v\n", q(0.50), q(0.90), q(0.99), r.lat[n-1])
+	}
+	fmt.Fprintf(w, "load generator CPU: %.2fs (%.0f%% of one core)\n", r.selfCPU.Seconds(), 100*r.selfCPU.Seconds()/secs)
+	if r.havePID {
+		fmt.Fprintf(w, "simulator CPU: %.2fs (%.0f%% of one core); RSS %d MiB, peak RSS %d MiB\n",
+			r.srvCPU.Seconds(), 100*r.srvCPU.Seconds()/secs, r.srvRSS/1024, r.srvHWM/1024)
+	}
+}
+
+// procCPU returns utime+stime of a process from /proc/PID/stat (clock ticks of 10 ms).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("--pid: %w", err)
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("--pid: unreadable /proc stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("--pid: short /proc stat")
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+}
+
+// procMem returns VmRSS and VmHWM in KiB.
+func procMem(pid int) (rss, hwm int64) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = v
+		case "VmHWM:":
+			hwm = v
+		}
+	}
+	return rss, hwm
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
