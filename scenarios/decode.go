@@ -242,11 +242,11 @@ func (d *decoder) plain(n *yaml.Node, path string, depth int) (any, bool) {
 
 // stepCtx carries what step decoding needs across steps.
 type stepCtx struct {
-	d          *decoder
-	s          *Scenario
-	aliases    map[string]string
-	known      func(n *yaml.Node, path, c string) bool
-	}
+	d       *decoder
+	s       *Scenario
+	aliases map[string]string
+	known   func(n *yaml.Node, path, c string) bool
+}
 
 func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 	d := c.d

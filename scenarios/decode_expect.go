@@ -288,4 +288,3 @@ func (c *stepCtx) statementLine(n *yaml.Node, path string) *StatementLine {
 	m.finish()
 	return l
 }
-

@@ -232,10 +232,10 @@ type run struct {
 	drv      simDriver
 	simURL   string
 	client   *http.Client
-	clk      clock.Clock     // what adapters read
-	mirror   *clock.Virtual  // remote mode: follows the remote clock
+	clk      clock.Clock    // what adapters read
+	mirror   *clock.Virtual // remote mode: follows the remote clock
 	coll     *collector
-	notify   string          // notify base URL
+	notify   string // notify base URL
 	local    *simulator.Server
 	teardown func()
 
