@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -246,10 +247,12 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 		legacy = m.LegacyBill
 	}
 	s.mu.Unlock()
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 32<<10)
 	b.WriteString(strings.Join(billColumns(typ, legacy), ","))
 	b.WriteByte('\n')
 	var count, settleSum, refundSum, orderSum, applySum, feeSum int64
+	rates := map[int64]string{}
+	row := make([]string, 0, 32)
 	for _, r := range recs {
 		f := r.Fields
 		ppm, _ := strconv.ParseInt(f[fFeePPM], 10, 64)
@@ -268,8 +271,8 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 				t = pt // in a refund bill 交易时间 is the payment time [inferred]
 			}
 		}
-		row := []string{t, f[fAppID], r.Merchant, "0", f[fDeviceInfo], r.ChannelTxnID, r.OutTradeNo, f[fOpenID],
-			f[fTradeType], status, f[fBankType], "CNY", yuan(settle), "0.00"}
+		row = append(row[:0], t, f[fAppID], r.Merchant, "0", f[fDeviceInfo], r.ChannelTxnID, r.OutTradeNo, f[fOpenID],
+			f[fTradeType], status, f[fBankType], "CNY", yuan(settle), "0.00")
 		switch {
 		case typ == BillSuccess:
 		case typ == BillRefund || typ == BillRechargeRefund:
@@ -280,7 +283,12 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 			// Unused refund-id fields are 0 in payment rows (§9.4 sample).
 			row = append(row, "0", "0", "0.00", "0.00", "", "")
 		}
-		row = append(row, f[fBody], f[fAttach], formatUnits5(fee), formatPercentPPM(ppm))
+		rate, ok := rates[ppm]
+		if !ok {
+			rate = formatPercentPPM(ppm)
+			rates[ppm] = rate
+		}
+		row = append(row, f[fBody], f[fAttach], formatUnits5(fee), rate)
 		if !legacy {
 			if typ == BillSuccess {
 				row = append(row, yuan(settle), "")
@@ -288,7 +296,7 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 				row = append(row, yuan(settle), yuan(refundAmt), "")
 			}
 		}
-		writeTicked(&b, row)
+		writeTicked(b, row)
 		count++
 		settleSum += settle
 		refundSum += refundAmt
@@ -302,22 +310,30 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 	if !legacy {
 		totals = append(totals, yuan(orderSum), yuan(applySum))
 	}
-	writeTicked(&b, totals)
-	_, err := io.WriteString(w, b.String())
-	return "text/plain; charset=utf-8", err
+	writeTicked(b, totals)
+	return "text/plain; charset=utf-8", b.Flush()
 }
 
 // writeTicked writes one backtick-prefixed row (§9.4: so spreadsheets keep long numbers
 // as text; an empty field is a lone backtick). Commas and line breaks inside a value
-// would break the format, so they are replaced by spaces as WeChat does with free text
-// [inferred].
-func writeTicked(b *strings.Builder, row []string) {
+// would break the format, so they are replaced by spaces [inferred].
+func writeTicked(b *bufio.Writer, row []string) {
 	for i, v := range row {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('`')
-		b.WriteString(strings.NewReplacer(",", " ", "\n", " ", "\r", " ").Replace(v))
+		if strings.ContainsAny(v, ",\r\n") {
+			for j := 0; j < len(v); j++ {
+				if c := v[j]; c == ',' || c == '\r' || c == '\n' {
+					b.WriteByte(' ')
+				} else {
+					b.WriteByte(c)
+				}
+			}
+			continue
+		}
+		b.WriteString(v)
 	}
 	b.WriteByte('\n')
 }

@@ -179,3 +179,29 @@ func TestBill_LegacyFormatAndStatementFaults(t *testing.T) {
 		t.Errorf("statement_missing_record left B-1 in the bill")
 	}
 }
+
+func TestBill_CompleteAfterMidnightFaultLandsInNextDay(t *testing.T) {
+	e := newEnv(t, Config{BillReadyAtMidnight: true})
+	if _, err := e.ts.AddFault(simulator.FaultPlan{Kind: simulator.FaultCompleteAfterMidnight, Channel: Name}); err != nil {
+		t.Fatal(err)
+	}
+	e.setTime(beijing(2024, 6, 3, 23, 59, 59))
+	e.call("/pay/unifiedorder", nativeOrder("CM-1", "100"))
+	out := e.pay("CM-1")
+	if out.ScheduledAt == nil {
+		t.Fatalf("payment not deferred: %+v", out)
+	}
+	wantFields(t, e.call("/pay/orderquery", params("out_trade_no", "CM-1")), map[string]string{"trade_state": "NOTPAY"})
+	e.advance(2 * time.Second)
+	wantFields(t, e.call("/pay/orderquery", params("out_trade_no", "CM-1")), map[string]string{"trade_state": "SUCCESS", "time_end": "20240604000001"})
+	if n := len(e.sink.all()); n != 1 {
+		t.Errorf("%d notifications after the deferred completion, want 1", n)
+	}
+	e.setTime(beijing(2024, 6, 5, 0, 0, 0))
+	_, _, fail := e.bill("20240603", "ALL", "")
+	wantFields(t, fail, map[string]string{"return_msg": "No Bill Exist"})
+	_, body, fail := e.bill("20240604", "ALL", "")
+	if fail != nil || !strings.Contains(string(body), "`2024-06-04 00:00:01,") {
+		t.Fatalf("06-04 bill: %v\n%s", fail, body)
+	}
+}

@@ -140,17 +140,6 @@ func newStore() *store {
 	}
 }
 
-// resetOrders forgets every order, refund and sandbox key; merchants stay.
-func (st *store) resetOrders() {
-	st.sandboxKeys = map[string]string{}
-	st.orders = map[orderKey]*order{}
-	st.byTxn = map[idKey]*order{}
-	st.refunds = map[refundKey]*refund{}
-	st.byRefundID = map[idKey]*refund{}
-	st.orderSeq = nil
-	st.nextSeq = 0
-}
-
 func (st *store) addOrder(o *order) {
 	st.nextSeq++
 	o.seq = st.nextSeq
