@@ -35,12 +35,12 @@ func wechatFactory(simURL string, m scenarios.MerchantConfig, hc *http.Client) (
 func wechatOptions() scenarios.Options {
 	return scenarios.Options{
 		Factories: map[string]scenarios.ChannelFactory{"wechat": wechatFactory},
-		Protocols: func() []simulator.Protocol {
+		Protocols: func() ([]simulator.Protocol, error) {
 			s, err := simwechat.New(simwechat.Config{})
 			if err != nil {
-				panic(fmt.Sprintf("simulator/wechat: %v", err))
+				return nil, fmt.Errorf("simulator/wechat: %w", err)
 			}
-			return []simulator.Protocol{s}
+			return []simulator.Protocol{s}, nil
 		},
 	}
 }

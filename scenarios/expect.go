@@ -148,7 +148,7 @@ func (r *run) checkShared(ctx context.Context, e *Expect, st *Step, step int) er
 				return errStop
 			}
 		}
-		if err := checkStatement(se, recs); err != nil {
+		if err := checkStatement(se, recs, r.day); err != nil {
 			r.fail(se.Pos, step, err.Error())
 			return errStop
 		}
@@ -338,50 +338,52 @@ func (r *run) fetchStatement(ctx context.Context, se *StatementExpect) ([]channe
 	if err != nil {
 		return nil, err
 	}
-	recs, err := readStatement(ctx, ch, se.Day, channel.StatementAll)
+	day := r.day(se.Day)
+	recs, err := readStatement(ctx, ch, day, channel.StatementAll)
 	if err != nil {
-		return nil, fmt.Errorf("downloading the %s statement of %s: %w", se.Channel, se.Day, err)
+		return nil, fmt.Errorf("downloading the %s statement of %s: %w", se.Channel, day, err)
 	}
-	r.logf("  statement %s %s: %d record(s)", se.Channel, se.Day, len(recs))
+	r.logf("  statement %s %s: %d record(s)", se.Channel, day, len(recs))
 	return recs, nil
 }
 
-func checkStatement(se *StatementExpect, recs []channel.StatementRecord) error {
+// checkStatement checks recs against se; day maps the scenario's days to the run's.
+func checkStatement(se *StatementExpect, recs []channel.StatementRecord, day func(clock.Date) clock.Date) error {
 	if se.Count != nil && len(recs) != *se.Count {
 		return fmt.Errorf("expected %d statement records, got %d", *se.Count, len(recs))
 	}
 	for i := range se.Contains {
 		l := &se.Contains[i]
-		if !anyMatch(l, recs) {
+		if !anyMatch(l, recs, day) {
 			return fmt.Errorf("expected the statement to contain %s; it has: %s", describeLine(l), listRecords(recs))
 		}
 	}
 	for i := range se.Lacks {
 		l := &se.Lacks[i]
-		if anyMatch(l, recs) {
+		if anyMatch(l, recs, day) {
 			return fmt.Errorf("expected the statement to lack %s; it has: %s", describeLine(l), listRecords(recs))
 		}
 	}
 	return nil
 }
 
-func anyMatch(l *StatementLine, recs []channel.StatementRecord) bool {
+func anyMatch(l *StatementLine, recs []channel.StatementRecord, day func(clock.Date) clock.Date) bool {
 	for i := range recs {
-		if lineMatches(l, &recs[i]) {
+		if lineMatches(l, &recs[i], day) {
 			return true
 		}
 	}
 	return false
 }
 
-func lineMatches(l *StatementLine, rec *channel.StatementRecord) bool {
+func lineMatches(l *StatementLine, rec *channel.StatementRecord, day func(clock.Date) clock.Date) bool {
 	switch {
 	case l.Order != "" && rec.OrderNo != l.Order,
 		l.Refund != "" && rec.RefundNo != l.Refund,
 		l.Type != "" && rec.Type != l.Type,
 		l.Amount != nil && !sameAmount(rec.Amount, *l.Amount),
 		l.Status != nil && rec.Status != *l.Status,
-		l.Day.Valid() && rec.SettlementDate != l.Day:
+		l.Day.Valid() && rec.SettlementDate != day(l.Day):
 		return false
 	}
 	return true

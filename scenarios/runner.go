@@ -54,7 +54,7 @@ type Options struct {
 	SimURL string
 	// Protocols returns fresh protocol instances for one in-process simulator (called once
 	// per scenario). Required when SimURL is "".
-	Protocols func() []simulator.Protocol
+	Protocols func() ([]simulator.Protocol, error)
 	// HTTPClient talks to a remote simulator (control API and adapters); nil = a client
 	// with a 30 s timeout.
 	HTTPClient *http.Client
@@ -246,6 +246,25 @@ type run struct {
 	stepStart []int                       // transcript index where each step began
 	lastSeq   int64                       // last simulator record copied to the transcript
 	stmt      []channel.StatementRecord   // the last downloaded statement
+	// shiftDays moves every scenario time and day later (remote mode, when the
+	// simulator's clock is already past the scenario's start).
+	shiftDays int
+}
+
+// at returns a scenario time as run (shifted in remote mode).
+func (r *run) at(t time.Time) time.Time {
+	if r.shiftDays == 0 {
+		return t
+	}
+	return t.AddDate(0, 0, r.shiftDays)
+}
+
+// day returns a scenario day as run (shifted in remote mode).
+func (r *run) day(d clock.Date) clock.Date {
+	if r.shiftDays == 0 || !d.Valid() {
+		return d
+	}
+	return d.AddDays(r.shiftDays)
 }
 
 type merchantEntry struct {
@@ -265,8 +284,12 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 	r.teardown = func() {}
 	if r.opts.SimURL == "" {
 		r.coll = newCollector(nil)
+		protos, err := r.opts.Protocols()
+		if err != nil {
+			return fmt.Errorf("building the simulator's protocols: %w", err)
+		}
 		srv, err := simulator.New(simulator.Config{
-			Protocols:         r.opts.Protocols(),
+			Protocols:         protos,
 			Seed:              sc.Seed,
 			Start:             sc.Start,
 			CallbackTransport: simulator.HandlerTransport(r.coll),
@@ -295,19 +318,27 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 			return err
 		}
 		if now.After(sc.Start) {
-			return fmt.Errorf("the simulator's clock (%s) is already past the scenario's start (%s) and never moves backwards; restart it with an earlier start", fmtTime(now), fmtTime(sc.Start))
+			// The remote clock never moves backwards: run the whole scenario whole weeks
+			// later (same weekdays and times of day), shifting every time and day in it.
+			week := 7 * 24 * time.Hour
+			weeks := int(now.Sub(sc.Start)/week) + 1
+			r.shiftDays = 7 * weeks
 		}
-		if err := drv.SetTime(ctx, sc.Start); err != nil {
+		start := r.at(sc.Start)
+		if err := drv.SetTime(ctx, start); err != nil {
 			return err
 		}
-		r.mirror = clock.NewVirtual(sc.Start)
+		if r.shiftDays != 0 {
+			r.logf("remote simulator clock at %s: scenario shifted %d days later (every time and day below is shifted)", fmtTime(now), r.shiftDays)
+		}
+		r.mirror = clock.NewVirtual(start)
 		r.clk = r.mirror
 		r.coll = newCollector(r.mirror)
 		rc.set(r.coll)
 		r.teardown = func() { rc.set(nil) }
 		r.notify = rc.base
 	}
-	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(sc.Start))
+	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(r.at(sc.Start)))
 	// The scenario's own merchants first, then the simulator's defaults for channels it
 	// declares none for.
 	for _, m := range sc.Merchants {

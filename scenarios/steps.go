@@ -106,7 +106,7 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		}
 		return outcome{summary: "now " + fmtTime(r.now(ctx))}, nil
 	case ActSetTime:
-		if err := r.drv.SetTime(ctx, st.Time); err != nil {
+		if err := r.drv.SetTime(ctx, r.at(st.Time)); err != nil {
 			return outcome{}, fmt.Errorf("set_time: %w", err)
 		}
 		return outcome{summary: "now " + fmtTime(r.now(ctx))}, nil
@@ -197,7 +197,7 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		res, err := ch.QueryRefund(ctx, req)
 		return refundOutcome(res, err), nil
 	case ActDownloadStatement:
-		return r.download(ctx, ch, st.Day, st.StatementType)
+		return r.download(ctx, ch, r.day(st.Day), st.StatementType)
 	}
 	return outcome{}, fmt.Errorf("unknown action %q", st.Action)
 }
@@ -254,6 +254,10 @@ func refundOutcome(res *channel.RefundResult, err error) outcome {
 func (r *run) addFault(ctx context.Context, st *Step) (outcome, error) {
 	p := *st.Fault
 	p.Op = faultOp(r.sc, st)
+	if p.Until != nil {
+		u := r.at(*p.Until)
+		p.Until = &u
+	}
 	if st.Merchant != "" {
 		m, err := r.merchant(st.Channel, st.Merchant)
 		if err != nil {

@@ -2,12 +2,233 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/wechat"
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/scenarios"
+	"github.com/tongdao/tongdao/simulator"
 )
 
-// scenarioMain is replaced by the scenario runner (issue 3).
-func scenarioMain(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "tongdao scenario: the scenario runner is not available in this build yet")
-	return 2
+// scenarioFactories wires the adapters the binary knows into the scenario runner.
+// TODO(issue 5): add adapters/alipay once simulator/alipay publishes its merchant document.
+func scenarioFactories() map[string]scenarios.ChannelFactory {
+	return map[string]scenarios.ChannelFactory{
+		"wechat": wechatScenarioChannel,
+	}
+}
+
+// wechatScenarioChannel builds adapters/wechat for a simulator WeChat merchant
+// ({"mch_id", "appids", "key"}), signing with MD5. The same client carries the /secapi calls:
+// the simulator asks for a client certificate there but serves without one by default.
+func wechatScenarioChannel(simURL string, m scenarios.MerchantConfig, hc *http.Client) (channel.Channel, error) {
+	var doc struct {
+		MchID  string   `json:"mch_id"`
+		AppIDs []string `json:"appids"`
+		Key    string   `json:"key"`
+	}
+	if err := json.Unmarshal(m.Config, &doc); err != nil {
+		return nil, fmt.Errorf("wechat merchant document: %w", err)
+	}
+	if len(doc.AppIDs) == 0 {
+		return nil, errors.New("wechat merchant document: appids is empty")
+	}
+	return wechat.New(wechat.Config{AppID: doc.AppIDs[0], MchID: doc.MchID, Key: doc.Key,
+		BaseURL: simURL, HTTPClient: hc, TLSClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL})
+}
+
+// scenarioMain runs `tongdao scenario SUBCOMMAND`.
+func scenarioMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		scenarioUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] != "run" {
+		fmt.Fprintf(stderr, "tongdao scenario: unknown subcommand %q\n\n", args[0])
+		scenarioUsage(stderr)
+		return 2
+	}
+	return scenarioRun(ctx, args[1:], stdout, stderr, scenarioFactories(), simProtocols)
+}
+
+func scenarioUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: tongdao scenario run [--junit FILE] [--sim URL] [--tag T]... [-v] PATH...")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively) against a fresh")
+	fmt.Fprintln(w, "in-process simulator per scenario, or against a running `tongdao sim serve` (--sim).")
+	fmt.Fprintln(w, "Exit status: 0 all passed, 1 a scenario failed, 2 bad usage or bad scenario files.")
+	fmt.Fprintln(w, "Format: docs/SCENARIOS.md.")
+}
+
+// tagList collects repeated or comma-separated --tag values.
+type tagList []string
+
+func (t *tagList) String() string { return strings.Join(*t, ",") }
+
+func (t *tagList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*t = append(*t, s)
+		}
+	}
+	return nil
+}
+
+// scenarioRun is `scenario run` with its wiring passed in (tests pass their own).
+func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, factories map[string]scenarios.ChannelFactory, protocols func() ([]simulator.Protocol, error)) int {
+	var (
+		junit, simURL, notifyListen, notifyURL, transcripts string
+		tags                                                tagList
+		verbose                                             bool
+		timeout                                             time.Duration
+	)
+	fs := flag.NewFlagSet("tongdao scenario run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&junit, "junit", "", "write a JUnit XML report to `FILE`")
+	fs.StringVar(&simURL, "sim", "", "run against the simulator at `URL` (reset before each scenario) instead of in process")
+	fs.Var(&tags, "tag", "run only scenarios carrying `TAG` (repeat or comma-separate for any of several)")
+	fs.StringVar(&notifyListen, "notify-listen", "127.0.0.1:0", "with --sim: where the scenario's notify endpoint listens (`HOST:PORT`)")
+	fs.StringVar(&notifyURL, "notify-url", "", "with --sim: the `URL` the simulator reaches the notify endpoint at (default http://LISTEN-ADDRESS)")
+	fs.StringVar(&transcripts, "transcripts", "", "write each scenario's full transcript to `DIR`/<file>.txt")
+	fs.BoolVar(&verbose, "v", false, "print every scenario's full transcript")
+	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "wall-clock limit per scenario")
+	fs.Usage = func() {
+		scenarioUsage(fs.Output())
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Flags:")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the paths.
+	var paths []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return 0
+			}
+			fmt.Fprintf(stderr, "tongdao scenario run: %v\n\n", err)
+			fs.SetOutput(stderr)
+			fs.Usage()
+			return 2
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		paths = append(paths, rest[0])
+		rest = rest[1:]
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(stderr, "tongdao scenario run: name at least one scenario file or folder")
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return 2
+	}
+	channels := make([]string, 0, len(factories))
+	for name := range factories {
+		channels = append(channels, name)
+	}
+	sort.Strings(channels)
+	list, err := scenarios.LoadPaths(paths, scenarios.ParseOptions{Channels: channels})
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao scenario run: bad scenario files:\n%v\n", err)
+		return 2
+	}
+	list = scenarios.FilterTags(list, tags)
+	if len(list) == 0 {
+		fmt.Fprintf(stderr, "tongdao scenario run: no scenario carries tag %s\n", strings.Join(tags, " or "))
+		return 2
+	}
+	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout}
+	if simURL == "" {
+		opts.Protocols = protocols
+	}
+	results, err := scenarios.Run(ctx, list, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+		return 2
+	}
+	if verbose {
+		for _, r := range results {
+			_ = scenarios.WriteTranscript(stdout, r)
+			fmt.Fprintln(stdout)
+		}
+	}
+	failed, err := scenarios.WriteText(stdout, results)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+		return 2
+	}
+	if transcripts != "" {
+		if err := writeTranscripts(transcripts, results); err != nil {
+			fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+			return 2
+		}
+	}
+	if junit != "" {
+		if err := writeJUnitFile(junit, results); err != nil {
+			fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+			return 2
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "tongdao scenario run: interrupted after %d of %d scenarios\n", len(results), len(list))
+		return 1
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func writeJUnitFile(name string, results []scenarios.Result) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("--junit: %w", err)
+	}
+	if err := scenarios.WriteJUnit(f, results); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("--junit %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--junit %s: %w", name, err)
+	}
+	return nil
+}
+
+func writeTranscripts(dir string, results []scenarios.Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--transcripts: %w", err)
+	}
+	for _, r := range results {
+		base := strings.TrimSuffix(filepath.Base(r.Scenario.Pos.File), filepath.Ext(r.Scenario.Pos.File))
+		name := filepath.Join(dir, base+".txt")
+		f, err := os.Create(name)
+		if err != nil {
+			return fmt.Errorf("--transcripts: %w", err)
+		}
+		werr := scenarios.WriteTranscript(f, r)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("--transcripts %s: %w", name, werr)
+		}
+	}
+	return nil
 }
