@@ -3,10 +3,10 @@ package simulator
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -62,15 +62,17 @@ type Message struct {
 
 // delivery is one callback in flight.
 type delivery struct {
-	id     string
-	cb     Callback
-	e      *Engine
-	gen    uint64
-	n      int // genuine attempts made
-	timer  clock.Timer
-	faults []FaultPlan
-	held   bool // waiting in the reorder queue
-	done   bool
+	id      string
+	cb      Callback
+	e       *Engine
+	gen     uint64
+	n       int // genuine attempts made
+	timer   clock.Timer
+	faults  []FaultPlan
+	held    bool // waiting in the reorder queue
+	done    bool
+	retryFn func()   // d.retry, bound once
+	target  *url.URL // parsed cb.URL
 }
 
 // notifier owns the callbacks in flight.
@@ -78,12 +80,12 @@ type notifier struct {
 	mu      sync.Mutex
 	gen     uint64
 	next    int64
-	pending map[string]*delivery   // id -> delivery with a timer pending
+	pending map[*delivery]struct{} // deliveries with a timer pending
 	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
 }
 
 func (n *notifier) init() {
-	n.pending = make(map[string]*delivery)
+	n.pending = make(map[*delivery]struct{})
 	n.held = make(map[string][]*delivery)
 }
 
@@ -98,12 +100,16 @@ func (e *Engine) Notify(cb Callback) (string, error) {
 	case cb.Acked == nil:
 		return "", fieldErr("Acked", "callback needs Acked")
 	}
+	target, err := url.Parse(cb.URL)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+		return "", fieldErr("URL", "callback URL %q: want an absolute http(s) URL", cb.URL)
+	}
 	s := e.s
 	faults := s.faults.match(event{cat: catCallback, channel: e.name, op: cb.Kind, merchant: cb.Merchant, outTradeNo: cb.OutTradeNo}, s.rand.Float64)
 	n := &s.notify
 	n.mu.Lock()
 	n.next++
-	d := &delivery{id: "cb" + strconv.FormatInt(n.next, 10), cb: cb, e: e, gen: n.gen, faults: faults}
+	d := &delivery{id: "cb" + strconv.FormatInt(n.next, 10), cb: cb, e: e, gen: n.gen, faults: faults, target: target}
 	n.mu.Unlock()
 
 	if p, ok := findKind(faults, FaultMissingCallbacks); ok {
@@ -138,7 +144,7 @@ func (d *delivery) schedule(after time.Duration, f func()) {
 		n.mu.Unlock()
 		return
 	}
-	n.pending[d.id] = d
+	n.pending[d] = struct{}{}
 	d.timer = d.e.s.clk.AfterFunc(after, f)
 	n.mu.Unlock()
 }
@@ -149,7 +155,7 @@ func (d *delivery) live() bool {
 	n := &d.e.s.notify
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	delete(n.pending, d.id)
+	delete(n.pending, d)
 	return d.gen == n.gen && !d.done
 }
 
@@ -220,7 +226,7 @@ func (d *delivery) first() {
 			count = 1
 		}
 		for i := 1; i <= count; i++ {
-			dup := &delivery{id: fmt.Sprintf("%s.dup%d", d.id, i), cb: d.cb, e: d.e, gen: d.gen}
+			dup := &delivery{id: fmt.Sprintf("%s.dup%d", d.id, i), cb: d.cb, e: d.e, gen: d.gen, target: d.target}
 			pp := p
 			dup.schedule(time.Duration(p.Spacing)*time.Duration(i), func() {
 				if dup.live() {
@@ -246,11 +252,16 @@ func (d *delivery) next() {
 		d.finish()
 		return
 	}
-	d.schedule(d.cb.Schedule[d.n-1], func() {
-		if d.live() {
-			d.next()
-		}
-	})
+	if d.retryFn == nil {
+		d.retryFn = d.retry
+	}
+	d.schedule(d.cb.Schedule[d.n-1], d.retryFn)
+}
+
+func (d *delivery) retry() {
+	if d.live() {
+		d.next()
+	}
 }
 
 // attempt sends one message and records it. It returns whether the merchant acknowledged.
@@ -274,7 +285,7 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	}
 	rec.Method = method
 	rec.Request = bodyText(msg.Body)
-	status, body, err := s.deliver(method, d.cb.URL, msg, d.cb.Timeout)
+	status, body, err := s.deliver(method, d.target, msg, d.cb.Timeout)
 	rec.Status = status
 	rec.Response = bodyText(body)
 	if err != nil {
@@ -282,42 +293,51 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		s.record(rec)
 		return false
 	}
-	ok := !a.Forged && !a.Duplicate && d.cb.Acked(status, body)
 	rec.Acked = d.cb.Acked(status, body)
 	s.record(rec)
-	return ok
+	return rec.Acked && !a.Forged && !a.Duplicate
 }
 
 // maxAckBody caps how much of a merchant's acknowledgement is read.
 const maxAckBody = 64 << 10
 
-// deliver POSTs one message with the callback transport. It does not follow redirects.
-func (s *Server) deliver(method, url string, msg Message, timeout time.Duration) (int, []byte, error) {
-	if timeout <= 0 {
-		timeout = s.cfg.CallbackTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(msg.Body))
-	if err != nil {
-		return 0, nil, fmt.Errorf("callback request: %w", err)
-	}
+// deliver sends one message with the callback transport. It does not follow redirects.
+// Over the network (an *http.Transport) the attempt is bounded by timeout (wall time); an
+// in-process transport answers synchronously and is not given a deadline.
+func (s *Server) deliver(method string, u *url.URL, msg Message, timeout time.Duration) (int, []byte, error) {
+	h := make(http.Header, len(msg.Header)+1)
 	for k, v := range msg.Header {
-		req.Header[k] = v
+		h[k] = v
 	}
 	if msg.ContentType != "" {
-		req.Header.Set("Content-Type", msg.ContentType)
+		h["Content-Type"] = []string{msg.ContentType}
+	}
+	req := &http.Request{
+		Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h,
+		Body: io.NopCloser(bytes.NewReader(msg.Body)), ContentLength: int64(len(msg.Body)), Host: u.Host,
+	}
+	if _, network := s.cbTransport.(*http.Transport); network {
+		if timeout <= 0 {
+			timeout = s.cfg.CallbackTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		req = req.WithContext(ctx)
 	}
 	resp, err := s.cbTransport.RoundTrip(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("callback delivery: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAckBody))
-	if err != nil && !errors.Is(err, io.EOF) {
-		return resp.StatusCode, body, fmt.Errorf("callback answer: %w", err)
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 && resp.ContentLength <= maxAckBody {
+		buf.Grow(int(resp.ContentLength))
 	}
-	return resp.StatusCode, body, nil
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxAckBody))
+	if err != nil {
+		return resp.StatusCode, buf.Bytes(), fmt.Errorf("callback answer: %w", err)
+	}
+	return resp.StatusCode, buf.Bytes(), nil
 }
 
 // reset cancels every callback in flight.
@@ -325,11 +345,11 @@ func (n *notifier) reset() {
 	n.mu.Lock()
 	n.gen++
 	ps := n.pending
-	n.pending = make(map[string]*delivery)
+	n.pending = make(map[*delivery]struct{})
 	n.held = make(map[string][]*delivery)
 	n.next = 0
 	n.mu.Unlock()
-	for _, d := range ps {
+	for d := range ps {
 		if d.timer != nil {
 			d.timer.Stop()
 		}

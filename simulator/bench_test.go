@@ -1,0 +1,107 @@
+package simulator_test
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongdao/tongdao/simulator"
+)
+
+// benchPending is the number of pending retries in BenchmarkAdvance24h_100kPendingRetries.
+var benchPending = 100_000
+
+// rtFunc is an in-process callback transport that answers without any HTTP machinery.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func ackTransport(ack func() bool) http.RoundTripper {
+	return rtFunc(func(r *http.Request) (*http.Response, error) {
+		body := "FAIL"
+		if ack() {
+			body = "OK"
+		}
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	})
+}
+
+// pendingRetries builds a simulator with n callbacks whose first attempt has failed and
+// whose retry is pending; ackFrom says from which attempt on the merchant acknowledges.
+func pendingRetries(b *testing.B, n int, ackNext bool) *simulator.Server {
+	b.Helper()
+	phase := 0 // 0: first attempts fail; 1: later attempts ack if ackNext
+	fp := newFake()
+	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{fp}, Seed: 1, MaxRecords: 1000,
+		CallbackTransport: ackTransport(func() bool { return phase == 1 && ackNext })})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Use the real WeChat schedule shape (15 retries over ~24h) for the benchmark.
+	schedule := []time.Duration{15 * time.Second, 15 * time.Second, 30 * time.Second, 3 * time.Minute, 10 * time.Minute,
+		20 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour, 3 * time.Hour,
+		3 * time.Hour, 6 * time.Hour, 6 * time.Hour}
+	for i := 0; i < n; i++ {
+		no := "B" + strconv.Itoa(i)
+		cb := fp.callback(fakeOrder{merchant: "M1", outTradeNo: no, notifyURL: "http://merchant.test/n", txnID: "T" + no}, "payment")
+		cb.Schedule = schedule
+		if _, err := fp.e.Notify(cb); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Advance(0); err != nil { // first attempts, all failing
+		b.Fatal(err)
+	}
+	if got := s.PendingCallbacks(); got != n {
+		b.Fatalf("pending = %d, want %d", got, n)
+	}
+	phase = 1
+	return s
+}
+
+// BenchmarkAdvance24h_100kPendingRetries measures Advance(24h) with 100,000 callbacks
+// waiting for their second attempt: the merchant acknowledges that attempt ("acks-next",
+// 100k deliveries) or never does ("never-acks", 100k x 14 more attempts until the WeChat
+// schedule is exhausted).
+func BenchmarkAdvance24h_100kPendingRetries(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		ackNext bool
+	}{{"acks-next", true}, {"never-acks", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s := pendingRetries(b, benchPending, tc.ackNext)
+				b.StartTimer()
+				if err := s.Advance(25 * time.Hour); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if s.PendingCallbacks() != 0 {
+					b.Fatalf("pending after 25h: %d", s.PendingCallbacks())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkServeHTTP_InProcess measures the engine's per-call overhead around a trivial
+// protocol handler (routing, body read, fault check, record, reply), in-process.
+func BenchmarkServeHTTP_InProcess(b *testing.B) {
+	s, _ := newSim(b, nil)
+	rt := s.Transport()
+	body := `{"merchant":"M1","out_trade_no":"Q","amount":1}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest(http.MethodPost, "http://sim.test/fake/query", strings.NewReader(body))
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+}
