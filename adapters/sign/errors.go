@@ -39,5 +39,7 @@ type wrapped struct {
 	err  error
 }
 
+// Error names what failed and the sentinel.
 func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
+// Unwrap returns the sentinel.
 func (w *wrapped) Unwrap() error { return w.err }

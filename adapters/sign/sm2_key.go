@@ -240,7 +240,9 @@ func ParseSM2PrivateKey(data, password []byte) (*SM2PrivateKey, error) {
 // key, so that the message is kept instead of a generic one.
 type keyKindError struct{ msg string }
 
+// Error returns the specific message.
 func (e *keyKindError) Error() string { return e.msg + ": " + ErrKeyFormat.Error() }
+// Unwrap returns ErrKeyFormat.
 func (e *keyKindError) Unwrap() error { return ErrKeyFormat }
 
 func isKindError(err error) bool {

@@ -35,10 +35,15 @@ func NewSM3() hash.Hash { return sm3Hash{sm3.New()} }
 
 type sm3Hash struct{ h hash.Hash }
 
+// Write adds p to the running hash; it never fails.
 func (s sm3Hash) Write(p []byte) (int, error) { return s.h.Write(p) }
+// Sum appends the digest to b without changing the state.
 func (s sm3Hash) Sum(b []byte) []byte         { return append(b, s.h.Sum(nil)...) }
+// Reset restores the initial state.
 func (s sm3Hash) Reset()                      { s.h.Reset() }
+// Size is 32.
 func (s sm3Hash) Size() int                   { return SM3Size }
+// BlockSize is 64.
 func (s sm3Hash) BlockSize() int              { return 64 }
 
 // HMACSM3 returns HMAC-SM3(key, msg) (32 bytes). It is correct for any caller because

@@ -209,3 +209,28 @@ func TestParseCertificates_Errors(t *testing.T) {
 		t.Fatalf("bundle: %d certs, %v", len(certs), err)
 	}
 }
+
+func TestUnionPaySensitiveFields_RoundTripAndRejectTampering(t *testing.T) {
+	priv := rsaTestKey(t)
+	ct, err := UnionPayEncryptRSA(&priv.PublicKey, []byte("6216261000000000018"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := UnionPayDecryptRSA(priv, ct); err != nil || string(pt) != "6216261000000000018" {
+		t.Fatalf("rsa round trip: %q, %v", pt, err)
+	}
+	if _, err := UnionPayDecryptRSA(priv, "AAAA"); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("rsa garbage: %v", err)
+	}
+	sm2k := sm2VecKey(t)
+	ct2, err := UnionPayEncryptSM2(sm2k.Public(), []byte("6216261000000000018"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := UnionPayDecryptSM2(sm2k, ct2); err != nil || string(pt) != "6216261000000000018" {
+		t.Fatalf("sm2 round trip: %q, %v", pt, err)
+	}
+	if _, err := UnionPayDecryptSM2(sm2k, "!!"); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("sm2 garbage: %v", err)
+	}
+}
