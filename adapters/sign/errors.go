@@ -41,5 +41,6 @@ type wrapped struct {
 
 // Error names what failed and the sentinel.
 func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
+
 // Unwrap returns the sentinel.
 func (w *wrapped) Unwrap() error { return w.err }

@@ -242,6 +242,7 @@ type keyKindError struct{ msg string }
 
 // Error returns the specific message.
 func (e *keyKindError) Error() string { return e.msg + ": " + ErrKeyFormat.Error() }
+
 // Unwrap returns ErrKeyFormat.
 func (e *keyKindError) Unwrap() error { return ErrKeyFormat }
 

@@ -37,14 +37,18 @@ type sm3Hash struct{ h hash.Hash }
 
 // Write adds p to the running hash; it never fails.
 func (s sm3Hash) Write(p []byte) (int, error) { return s.h.Write(p) }
+
 // Sum appends the digest to b without changing the state.
-func (s sm3Hash) Sum(b []byte) []byte         { return append(b, s.h.Sum(nil)...) }
+func (s sm3Hash) Sum(b []byte) []byte { return append(b, s.h.Sum(nil)...) }
+
 // Reset restores the initial state.
-func (s sm3Hash) Reset()                      { s.h.Reset() }
+func (s sm3Hash) Reset() { s.h.Reset() }
+
 // Size is 32.
-func (s sm3Hash) Size() int                   { return SM3Size }
+func (s sm3Hash) Size() int { return SM3Size }
+
 // BlockSize is 64.
-func (s sm3Hash) BlockSize() int              { return 64 }
+func (s sm3Hash) BlockSize() int { return 64 }
 
 // HMACSM3 returns HMAC-SM3(key, msg) (32 bytes). It is correct for any caller because
 // NewSM3 has a standard Sum; see gm-crypto.md §8.10 for the pitfall it avoids.
