@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/simulator"
@@ -338,5 +339,47 @@ func TestResponses_NeverContainHTML(t *testing.T) {
 	}
 	if m := mustVerify(t, body, DemoKey, sign.WeChatMD5); m["attach"] != "<html><HTML>]]>" {
 		t.Fatalf("attach = %q", m["attach"])
+	}
+}
+
+func TestMerchants_AddFromJSONAndAppIDMismatch(t *testing.T) {
+	e := newEnv(t, Config{})
+	id, err := e.w.AddMerchant([]byte(`{"channel":"wechat","mch_id":"1900000109","appids":["wx2421b1c4370ec43b"],"key":"` +
+		strings.Repeat("k", 32) + `","fee_rate":"0.38%","legacy_bill":true}`))
+	if err != nil || id != "1900000109" {
+		t.Fatalf("AddMerchant: %q %v", id, err)
+	}
+	for _, bad := range []string{`{"mch_id":"1","appids":["wx1"],"key":"short"}`, `{"mch_id":"1","appids":[],"key":"` + strings.Repeat("k", 32) + `"}`,
+		`{"mch_id":"1","appids":["wx1"],"key":"` + strings.Repeat("k", 32) + `","fee_rate":"0.6"}`, `{"mch_id":"1","unknown":1}`, `[`} {
+		if _, err := e.w.AddMerchant([]byte(bad)); err == nil {
+			t.Errorf("AddMerchant(%s) accepted", bad)
+		}
+	}
+	ms := e.w.Merchants()
+	if len(ms) != 2 || ms[1].(Merchant).FeeRate != "0.38%" {
+		t.Fatalf("Merchants() = %+v", ms)
+	}
+	// The new merchant's appid with the demo mch_id: appid and mch_id do not match.
+	p := nativeOrder("AM-1", "1")
+	q := append(params("appid", "wx2421b1c4370ec43b", "mch_id", DemoMchID, "nonce_str", "n"), p...)
+	s, _ := sign.WeChatSign(q, DemoKey, sign.WeChatMD5)
+	q.Set("sign", s)
+	_, _, body := e.raw("POST", "/pay/unifiedorder", buildXML(q, false))
+	_, m := parseResp(t, body)
+	wantFields(t, m, map[string]string{"return_code": "FAIL", "return_msg": "appid和mch_id不匹配"})
+
+	e.w.Reset()
+	if n := len(e.w.Merchants()); n != 1 {
+		t.Errorf("after Reset %d merchants, want the demo merchant only", n)
+	}
+}
+
+func TestUnifiedOrder_PrepayRenewedAfterTwoHours(t *testing.T) {
+	e := newEnv(t, Config{})
+	first := e.call("/pay/unifiedorder", nativeOrder("PP-1", "1"))
+	e.advance(2*time.Hour + time.Second)
+	again := e.call("/pay/unifiedorder", nativeOrder("PP-1", "1"))
+	if again["result_code"] != "SUCCESS" || again["prepay_id"] == first["prepay_id"] {
+		t.Fatalf("prepay not renewed after 2h: %v -> %v", first["prepay_id"], again["prepay_id"])
 	}
 }

@@ -16,7 +16,32 @@ const (
 	msgAppIDMchIDMatch = "appid和mch_id不匹配"
 	msgSignTypeInvalid = "sign_type参数格式错误"
 	msgSandboxKey      = "沙箱验证签名失败，请确认是否已获取沙箱密钥"
+	msgNonceTooLong    = "nonce_str参数长度有误"
 )
+
+// billMessage translates a communication-level failure into the English return_msg the
+// download-bill API uses (§9.3 list of strings seen in SDKs).
+func billMessage(msg string) string {
+	switch msg {
+	case msgSignError:
+		return "sign error"
+	case msgXMLFormat, msgNotUTF8:
+		return "data format error"
+	case msgRequirePost:
+		return "require POST method"
+	case msgPostEmpty:
+		return "empty post data"
+	case msgNonceTooLong:
+		return "nonce_str too long"
+	case msgAppIDNotExist, msgAppIDMchIDMatch:
+		return "invalid appid"
+	case msgMchIDNotExist, msgSignTypeInvalid:
+		return "invalid parameter"
+	case msgSandboxKey:
+		return msg
+	}
+	return "missing parameter"
+}
 
 // missingMsg is the return_msg for a missing or over-long common field (appid, mch_id,
 // nonce_str, sign), e.g. "mch_id参数格式错误" [field].

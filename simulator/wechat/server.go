@@ -270,6 +270,11 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 	if !ok {
 		return failReply(msgXMLFormat)
 	}
+	fail := failReply
+	if rt.op == OpDownloadBill {
+		// §9.3: the bill API has its own English messages and an error_code.
+		fail = func(msg string) reply { return billFail(billMessage(msg), billCodeParam) }
+	}
 	var params sign.Params
 	var decErr error
 	switch {
@@ -282,16 +287,16 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 		return reply{}
 	}
 	if method != http.MethodPost {
-		return failReply(msgRequirePost)
+		return fail(msgRequirePost)
 	}
 	if decErr != nil {
 		switch {
 		case errors.Is(decErr, errEmptyBody):
-			return failReply(msgPostEmpty)
+			return fail(msgPostEmpty)
 		case errors.Is(decErr, errNotUTF8):
-			return failReply(msgNotUTF8)
+			return fail(msgNotUTF8)
 		default:
-			return failReply(msgXMLFormat)
+			return fail(msgXMLFormat)
 		}
 	}
 	if rt.op == OpGetSignKey {
@@ -301,9 +306,9 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 	if sandbox {
 		realm = "sandbox"
 	}
-	rc, fail := s.authenticate(params, realm, rt.op == OpDownloadBill)
-	if fail != nil {
-		return *fail
+	rc, msg := s.authenticate(params, realm)
+	if rc == nil {
+		return fail(msg)
 	}
 	rc.op, rc.c = rt.op, c
 	if rt.op == OpDownloadBill {
@@ -334,20 +339,19 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 }
 
 // authenticate checks the common fields, the merchant, the appid and the signature in
-// WeChat's order (§4, §7). Every failure is an unsigned return_code=FAIL.
-func (s *Server) authenticate(p sign.Params, realm string, bill bool) (*reqCtx, *reply) {
-	fail := func(msg string) (*reqCtx, *reply) { r := failReply(msg); return nil, &r }
+// WeChat's order (§4, §7). A failure is the return_msg of an unsigned return_code=FAIL.
+func (s *Server) authenticate(p sign.Params, realm string) (*reqCtx, string) {
 	for _, f := range []string{"appid", "mch_id", "nonce_str", "sign"} {
-		if v := p.Value(f); v == "" || len(v) > 64 || (f == "nonce_str" && len(v) > 32) {
-			if bill {
-				return fail("missing parameter")
-			}
-			return fail(missingMsg(f))
+		if v := p.Value(f); v == "" || len(v) > 64 {
+			return nil, missingMsg(f)
 		}
+	}
+	if len(p.Value("nonce_str")) > 32 {
+		return nil, msgNonceTooLong
 	}
 	st, err := sign.ParseWeChatSignType(p.Value("sign_type"))
 	if err != nil {
-		return fail(msgSignTypeInvalid)
+		return nil, msgSignTypeInvalid
 	}
 	s.mu.Lock()
 	m := s.st.merchants[p.Value("mch_id")]
@@ -365,29 +369,23 @@ func (s *Server) authenticate(p sign.Params, realm string, bill bool) (*reqCtx, 
 	s.mu.Unlock()
 	switch {
 	case m == nil:
-		return fail(msgMchIDNotExist)
+		return nil, msgMchIDNotExist
 	case !mc.hasAppID(p.Value("appid")) && appElsewhere:
-		return fail(msgAppIDMchIDMatch)
+		return nil, msgAppIDMchIDMatch
 	case !mc.hasAppID(p.Value("appid")):
-		if bill {
-			return fail("invalid appid")
-		}
-		return fail(msgAppIDNotExist)
+		return nil, msgAppIDNotExist
 	}
 	key := mc.Key
 	if realm != "" {
 		if sandboxKey == "" {
-			return fail(msgSandboxKey)
+			return nil, msgSandboxKey
 		}
 		key = sandboxKey
 	}
 	if sign.WeChatVerify(p, key, st, p.Value("sign")) != nil {
-		if bill {
-			return fail("sign error")
-		}
-		return fail(msgSignError)
+		return nil, msgSignError
 	}
-	return &reqCtx{realm: realm, p: p, m: &mc, appID: p.Value("appid"), key: key, signType: st}, nil
+	return &reqCtx{realm: realm, p: p, m: &mc, appID: p.Value("appid"), key: key, signType: st}, ""
 }
 
 // signedBody builds a return_code=SUCCESS response in WeChat's field order and signs it
