@@ -105,8 +105,14 @@ func (s *suite) assertRefundsOnce(t T, ctx context.Context, orderNo string, want
 		t.Fatalf("simulator: clock: %v", err)
 	}
 	got := map[string][]int64{}
-	// Refunds made in this test fall on today or yesterday's accounting day.
+	// Refunds made in this test fall on today or yesterday's accounting day. The simulator
+	// shows a day's records once its statement is available, so move past that first.
 	day := clock.AccountingDay(now, s.h.DayCutoff)
+	if ready := dayEnd(day, s.h.DayCutoff).Add(s.h.StatementReadyAfter + time.Minute); now.Before(ready) {
+		if err := s.h.Sim.SetTime(ctx, ready); err != nil {
+			t.Fatalf("simulator: set time %v: %v", ready, err)
+		}
+	}
 	for _, d := range []clock.Date{day.AddDays(-1), day} {
 		recs, err := s.h.Sim.Records(ctx, s.name(), d)
 		if err != nil {
