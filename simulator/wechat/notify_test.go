@@ -119,3 +119,22 @@ func TestAcked(t *testing.T) {
 		}
 	}
 }
+
+func TestNotify_DuplicateCallbacksFaultDeliversCopies(t *testing.T) {
+	e := newEnv(t, Config{})
+	if _, err := e.ts.AddFault(simulator.FaultPlan{Kind: simulator.FaultDuplicateCallbacks, Channel: Name, Op: KindPayment, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	e.call("/pay/unifiedorder", nativeOrder("N-D", "1"))
+	e.pay("N-D")
+	e.advance(time.Second)
+	got := e.sink.all()
+	if len(got) != 3 {
+		t.Fatalf("%d deliveries, want the notification and 2 copies", len(got))
+	}
+	for _, n := range got[1:] {
+		if string(n.body) != string(got[0].body) {
+			t.Errorf("a duplicate differs from the original")
+		}
+	}
+}

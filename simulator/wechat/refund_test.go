@@ -1,11 +1,14 @@
 package wechat
 
 import (
+	"bytes"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/simulator"
 )
 
 func refundReq(outTradeNo, outRefundNo, total, fee string) sign.Params {
@@ -109,4 +112,23 @@ func TestReqInfo_SpecVector(t *testing.T) {
 	if got := reqInfo(plain, DemoKey); got != want {
 		t.Fatalf("req_info = %s, want %s", got, want)
 	}
+}
+
+func TestRefund_TimeoutAfterProcessingThenRetrySameNumberRefundsOnce(t *testing.T) {
+	e := newEnv(t, Config{})
+	paidOrder(t, e, "R-TO", "100")
+	if _, err := e.ts.AddFault(simulator.FaultPlan{Kind: simulator.FaultTimeoutAfter, Channel: Name, Op: OpRefund, First: 1}); err != nil {
+		t.Fatal(err)
+	}
+	body := buildXML(signed(refundReq("R-TO", "RF-TO", "100", "60"), DemoKey, sign.WeChatMD5), false)
+	req, _ := http.NewRequest("POST", "http://api.mch.weixin.qq.com/secapi/pay/refund", bytes.NewReader(body))
+	if resp, err := e.hc.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("timeout_after fault answered HTTP %d", resp.StatusCode)
+	}
+	// The refund happened on the channel; the retry with the same number returns it.
+	r := e.call("/secapi/pay/refund", refundReq("R-TO", "RF-TO", "100", "60"))
+	wantFields(t, r, map[string]string{"result_code": "SUCCESS", "refund_fee": "60"})
+	q := e.call("/pay/refundquery", params("out_trade_no", "R-TO"))
+	wantFields(t, q, map[string]string{"refund_count": "1", "refund_fee": "60"})
 }
