@@ -35,7 +35,8 @@
 //     encrypted PKCS#8, hex), ParseSM2PublicKey (SPKI, hex, raw); SignSM2 / VerifySM2
 //     with user ID and DER or raw r‖s (§4.3); EncryptSM2 / DecryptSM2 in C1C3C2, C1C2C3,
 //     ASN.1 and the no-04 variants (§4.4). SM2Certificate, ParseSM2Certificate,
-//     VerifySM2CertChain, CreateSM2Certificate (§4.2, §8.6).
+//     VerifySM2CertChain, CreateSM2Certificate (§4.2, §8.6); ParseCFCASM2 /
+//     MarshalCFCASM2 for CFCA ".sm2" key files (UnionPay GM keys, §4.2).
 //   - Envelope: per-message SM4 key wrapped with SM2, fields as base64(IV‖SM4-CBC)
 //     (bank-direct.md §5, gm-crypto.md §10).
 //   - ParsePKCS12, LoadTLSCertificate, LoadTLSCertificatePKCS12: WeChat

@@ -81,6 +81,9 @@ func FuzzParseKeys(f *testing.F) {
 		if c, err := ParseSM2Certificate(data); err == nil && c.PublicKey == nil {
 			t.Fatal("SM2 certificate without key")
 		}
+		if k, c, err := ParseCFCASM2(data, []byte("cfca1234")); err == nil && (k == nil || c == nil) {
+			t.Fatal("CFCA file without key or certificate")
+		}
 		_, _ = AlipayRootCertSN(data)
 		_, _ = ParsePKCS12(data, "10000100")
 	})
