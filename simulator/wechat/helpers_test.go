@@ -28,7 +28,6 @@ type merchantSink struct {
 	clk   func() time.Time
 	ack   []byte
 	got   []notification
-	paths []string
 }
 
 type notification struct {
