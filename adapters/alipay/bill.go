@@ -87,31 +87,36 @@ func (c *Client) DownloadStatement(ctx context.Context, req *channel.StatementRe
 		}
 		return err
 	}
-	zr, err := zip.NewReader(f, size)
+	rc, err := newZipDetail(f, size)
 	if err != nil {
 		cleanup()
-		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindInvalidRequest, Code: "BAD_BILL", Message: "bill is not a zip file", Err: err}
-	}
-	var entry *zip.File
-	for _, zf := range zr.File {
-		if name := zipName(zf); strings.HasSuffix(name, detailSuffix) {
-			entry = zf
-			break
-		}
-	}
-	if entry == nil {
-		cleanup()
-		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindInvalidRequest, Code: "BAD_BILL", Message: "bill zip has no *" + detailSuffix + " entry"}
-	}
-	rc, err := entry.Open()
-	if err != nil {
-		cleanup()
-		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindInvalidRequest, Code: "BAD_BILL", Message: "bill entry cannot be opened", Err: err}
+		return nil, err
 	}
 	return newBillReader(rc, req.Date, req.Type, func() error {
 		rc.Close()
 		return cleanup()
 	}), nil
+}
+
+// newZipDetail opens the detail entry of a bill zip for streaming.
+func newZipDetail(ra io.ReaderAt, size int64) (io.ReadCloser, error) {
+	bad := func(msg string, err error) error {
+		return &channel.Error{Channel: Name, Op: "statement", Kind: channel.KindInvalidRequest, Code: "BAD_BILL", Message: msg, Err: err}
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, bad("bill is not a zip file", err)
+	}
+	for _, zf := range zr.File {
+		if strings.HasSuffix(zipName(zf), detailSuffix) {
+			rc, err := zf.Open()
+			if err != nil {
+				return nil, bad("bill entry cannot be opened", err)
+			}
+			return rc, nil
+		}
+	}
+	return nil, bad("bill zip has no *"+detailSuffix+" entry", nil)
 }
 
 func (c *Client) notReady(d clock.Date) error {

@@ -336,33 +336,16 @@ func parseBillAmount(s []byte) (money.Amount, error) {
 	return money.Parse(string(s), money.CNY)
 }
 
-// parseBillTime parses "yyyy-MM-dd HH:mm:ss" in Beijing time without allocating.
+// parseBillTime parses "yyyy-MM-dd HH:mm:ss" in Beijing time.
 func parseBillTime(s []byte) (time.Time, error) {
-	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+	if len(s) != 19 {
 		return time.Time{}, errors.New("time is not yyyy-MM-dd HH:mm:ss")
 	}
-	num := func(p []byte) (int, bool) {
-		n := 0
-		for _, c := range p {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	y, ok1 := num(s[0:4])
-	mo, ok2 := num(s[5:7])
-	d, ok3 := num(s[8:10])
-	h, ok4 := num(s[11:13])
-	mi, ok5 := num(s[14:16])
-	se, ok6 := num(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 {
+	var buf [19]byte
+	copy(buf[:], s)
+	t, ok := parseClock(string(buf[:]))
+	if !ok {
 		return time.Time{}, errors.New("time is not yyyy-MM-dd HH:mm:ss")
-	}
-	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, clock.Beijing())
-	if t.Day() != d {
-		return time.Time{}, errors.New("time names a day that does not exist")
 	}
 	return t, nil
 }

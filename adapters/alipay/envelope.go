@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // errorResponseNode is the node some gateway failures use instead of the method's own
@@ -18,7 +17,17 @@ const errorResponseNode = "error_response"
 
 // nodeName returns the response node of method: dots become underscores, plus
 // "_response" (alipay.md §6).
-func nodeName(method string) string { return strings.ReplaceAll(method, ".", "_") + "_response" }
+func nodeName(method string) string {
+	b := make([]byte, 0, len(method)+len("_response"))
+	for i := 0; i < len(method); i++ {
+		c := method[i]
+		if c == '.' {
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return string(append(b, "_response"...))
+}
 
 // envelope is a sync response cut into its parts. node holds the exact bytes of the
 // node's JSON object as received — the bytes Alipay signed (alipay.md §6).
@@ -60,9 +69,20 @@ func extractResponse(body []byte, name string) (envelope, error) {
 		if err != nil {
 			return env, err
 		}
+		var which int // 0 other, 1 node, 2 error_response, 3 sign, 4 alipay_cert_sn
+		switch {
+		case string(key) == name:
+			which = 1
+		case string(key) == errorResponseNode:
+			which = 2
+		case string(key) == "sign":
+			which = 3
+		case string(key) == "alipay_cert_sn":
+			which = 4
+		}
 		s.ws()
 		if !s.eat(':') {
-			return env, fmt.Errorf("%w: missing ':' after %q", errMalformed, key)
+			return env, fmt.Errorf("%w: missing ':' after %q", errMalformed, string(key))
 		}
 		s.ws()
 		start := s.i
@@ -70,20 +90,20 @@ func extractResponse(body []byte, name string) (envelope, error) {
 			return env, err
 		}
 		val := body[start:s.i:s.i]
-		switch key {
-		case name:
+		switch which {
+		case 1:
 			if seenNode {
 				return env, fmt.Errorf("%w: %q", errDupNode, name)
 			}
 			seenNode = true
 			env.node = val
-		case errorResponseNode:
+		case 2:
 			if seenErr {
 				return env, fmt.Errorf("%w: %q", errDupNode, errorResponseNode)
 			}
 			seenErr = true
 			errNode = val
-		case "sign":
+		case 3:
 			if seenSign {
 				return env, fmt.Errorf("%w: \"sign\"", errDupNode)
 			}
@@ -91,7 +111,7 @@ func extractResponse(body []byte, name string) (envelope, error) {
 			if env.sign, err = jsonString(val); err != nil {
 				return env, fmt.Errorf("%w: sign: %v", errMalformed, err)
 			}
-		case "alipay_cert_sn":
+		case 4:
 			if seenSN {
 				return env, fmt.Errorf("%w: \"alipay_cert_sn\"", errDupNode)
 			}
@@ -171,13 +191,22 @@ func (s *scanner) eat(c byte) bool {
 	return false
 }
 
-// key reads an object member name; names with escapes are decoded.
-func (s *scanner) key() (string, error) {
+// key reads an object member name without its quotes; names with escapes are decoded
+// (allocating), others are returned as a sub-slice of the body.
+func (s *scanner) key() ([]byte, error) {
 	start := s.i
 	if err := s.str(); err != nil {
-		return "", err
+		return nil, err
 	}
-	return jsonString(s.b[start:s.i])
+	raw := s.b[start+1 : s.i-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw, nil
+	}
+	k, err := jsonString(s.b[start:s.i])
+	if err != nil {
+		return nil, fmt.Errorf("%w: member name: %v", errMalformed, err)
+	}
+	return []byte(k), nil
 }
 
 // str skips a string token starting at s.i.
