@@ -279,6 +279,9 @@ func (b *BillReader) readRow(l []byte, rec *channel.StatementRecord) error {
 	if err != nil {
 		return billLineError(b.line, "amount %q: %v", f[amtCol], err)
 	}
+	if minor < 0 {
+		return billLineError(b.line, "amount %q is negative; bill amounts are magnitudes", f[amtCol])
+	}
 	rec.Amount = money.New(minor, cur)
 	if v := get(c.fee); len(v) > 0 {
 		fee, exact, err := parseFee(v)

@@ -107,12 +107,18 @@ func golden(t testing.TB, name string) string {
 // demo key (MD5).
 func signedXML(t testing.TB, fields map[string]string) string {
 	t.Helper()
+	return signedXMLWith(t, demoKey, fields)
+}
+
+// signedXMLWith is signedXML with another key.
+func signedXMLWith(t testing.TB, key string, fields map[string]string) string {
+	t.Helper()
 	p := sign.Params{{Key: "return_code", Value: "SUCCESS"}, {Key: "return_msg", Value: "OK"},
 		{Key: "appid", Value: demoAppID}, {Key: "mch_id", Value: demoMchID}, {Key: "nonce_str", Value: "n0nce"}}
 	for k, v := range fields {
 		p.Set(k, v)
 	}
-	s, err := sign.WeChatSign(p, demoKey, sign.WeChatMD5)
+	s, err := sign.WeChatSign(p, key, sign.WeChatMD5)
 	if err != nil {
 		t.Fatal(err)
 	}

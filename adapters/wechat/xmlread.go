@@ -32,9 +32,11 @@ func decodeFlat(body []byte, root string) (sign.Params, error) {
 	if !utf8.Valid(body) {
 		return nil, fmt.Errorf("%w: invalid UTF-8", errXML)
 	}
-	s := string(body)
+	s := strings.TrimPrefix(string(body), "\uFEFF")
 	p := &flatParser{s: s}
-	p.skipProlog()
+	if !p.skipProlog() {
+		return nil, fmt.Errorf("%w: bad XML declaration", errXML)
+	}
 	if !p.consumeTag(root, false) {
 		return nil, fmt.Errorf("%w: want root element <%s>", errXML, root)
 	}
@@ -85,16 +87,65 @@ func (p *flatParser) skipSpace() {
 	}
 }
 
-// skipProlog skips a UTF-8 BOM, white space and one XML declaration.
-func (p *flatParser) skipProlog() {
-	p.s = strings.TrimPrefix(p.s, "\uFEFF")
+// skipProlog skips white space and one XML declaration, which must not name a version
+// other than 1.0 (as encoding/xml requires). It reports false for a bad declaration.
+func (p *flatParser) skipProlog() bool {
 	p.skipSpace()
 	if strings.HasPrefix(p.s[p.i:], "<?xml") {
-		if end := strings.Index(p.s[p.i:], "?>"); end >= 0 {
-			p.i += end + 2
+		end := strings.Index(p.s[p.i:], "?>")
+		if end < 0 {
+			return false
 		}
+		decl := p.s[p.i+5 : p.i+end]
+		if decl != "" && !isSpace(decl[0]) {
+			return false
+		}
+		if !declVersionOK(decl) {
+			return false
+		}
+		p.i += end + 2
 	}
 	p.skipSpace()
+	return true
+}
+
+// declVersionOK reports whether an XML declaration's pseudo-attributes are well formed
+// and the version, if given, is 1.0.
+func declVersionOK(decl string) bool {
+	for {
+		decl = strings.TrimLeft(decl, " \t\r\n")
+		if decl == "" {
+			return true
+		}
+		eq := strings.IndexByte(decl, '=')
+		if eq <= 0 {
+			return false
+		}
+		name := strings.TrimRight(decl[:eq], " \t\r\n")
+		rest := strings.TrimLeft(decl[eq+1:], " \t\r\n")
+		if rest == "" || rest[0] != '"' && rest[0] != '\'' {
+			return false
+		}
+		end := strings.IndexByte(rest[1:], rest[0])
+		if end < 0 {
+			return false
+		}
+		val := rest[1 : 1+end]
+		switch name {
+		case "version":
+			if val != "1.0" {
+				return false
+			}
+		case "encoding":
+			if !strings.EqualFold(val, "utf-8") {
+				return false
+			}
+		case "standalone":
+		default:
+			return false
+		}
+		decl = rest[2+end:]
+	}
 }
 
 // consumeTag consumes "<name>" (or "</name>" when end), allowing white space before ">".
