@@ -57,6 +57,7 @@ func ParseSM2Certificate(data []byte) (c *SM2Certificate, err error) {
 	var x, y *big.Int
 	switch k := gc.PublicKey.(type) {
 	case *ecdsa.PublicKey:
+		//lint:ignore SA1019 tjfoc hands SM2 keys back as ecdsa.PublicKey on its own curve; X/Y are the only accessors.
 		x, y = k.X, k.Y
 		if k.Curve.Params().Name != sm2.P256Sm2().Params().Name {
 			return nil, fmt.Errorf("sm2 certificate: key on curve %s, want sm2p256v1: %w", k.Curve.Params().Name, ErrCertificate)

@@ -68,6 +68,7 @@ func NewSM2PrivateKey(d []byte) (*SM2PrivateKey, error) {
 	priv := new(sm2.PrivateKey)
 	priv.Curve = curve
 	priv.D = k
+	//lint:ignore SA1019 the backend's curve is an elliptic.Curve (no crypto/ecdh support for sm2p256v1).
 	priv.X, priv.Y = curve.ScalarBaseMult(buf[:])
 	return wrapSM2Private(priv), nil
 }
@@ -87,6 +88,7 @@ func NewSM2PublicKey(point []byte) (*SM2PublicKey, error) {
 	p := curve.Params().P
 	x := new(big.Int).SetBytes(point[:32])
 	y := new(big.Int).SetBytes(point[32:])
+	//lint:ignore SA1019 the backend's curve is an elliptic.Curve; IsOnCurve is its only point check.
 	if x.Cmp(p) >= 0 || y.Cmp(p) >= 0 || !curve.IsOnCurve(x, y) {
 		return nil, fmt.Errorf("sm2 public point is not on curve sm2p256v1: %w", ErrKeyFormat)
 	}

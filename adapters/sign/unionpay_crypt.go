@@ -15,6 +15,7 @@ func UnionPayEncryptRSA(pub *rsa.PublicKey, plaintext []byte) (string, error) {
 	if pub == nil {
 		return "", fmt.Errorf("unionpay encrypt: nil key: %w", ErrKeyFormat)
 	}
+	//lint:ignore SA1019 UnionPay's wire format is PKCS#1 v1.5 encryption (unionpay.md §6).
 	ct, err := rsa.EncryptPKCS1v15(rand.Reader, pub, plaintext)
 	if err != nil {
 		return "", fmt.Errorf("unionpay encrypt: %v: %w", err, ErrEncrypt)
@@ -24,7 +25,10 @@ func UnionPayEncryptRSA(pub *rsa.PublicKey, plaintext []byte) (string, error) {
 
 // UnionPayDecryptRSA decrypts a field made by UnionPayEncryptRSA (the simulator with its
 // encryption key; a merchant with its signing key for accNo returned in responses,
-// unionpay.md §6). Any failure is ErrDecrypt with no detail about the padding.
+// unionpay.md §6). Any failure is ErrDecrypt with no detail about the padding. PKCS#1
+// v1.5 decryption is a padding oracle if an attacker can submit many ciphertexts and
+// observe failures (Bleichenbacher): do not expose the success/failure of this call to
+// untrusted parties at high rate.
 func UnionPayDecryptRSA(priv *rsa.PrivateKey, ciphertext string) ([]byte, error) {
 	if priv == nil {
 		return nil, fmt.Errorf("unionpay decrypt: nil key: %w", ErrKeyFormat)
@@ -33,6 +37,7 @@ func UnionPayDecryptRSA(priv *rsa.PrivateKey, ciphertext string) ([]byte, error)
 	if !ok {
 		return nil, fmt.Errorf("unionpay decrypt: not base64: %w", ErrDecrypt)
 	}
+	//lint:ignore SA1019 UnionPay's wire format is PKCS#1 v1.5 encryption (unionpay.md §6).
 	pt, err := rsa.DecryptPKCS1v15(nil, priv, ct)
 	if err != nil {
 		return nil, fmt.Errorf("unionpay decrypt: %w", ErrDecrypt)
