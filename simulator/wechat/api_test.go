@@ -383,3 +383,16 @@ func TestUnifiedOrder_PrepayRenewedAfterTwoHours(t *testing.T) {
 		t.Fatalf("prepay not renewed after 2h: %v -> %v", first["prepay_id"], again["prepay_id"])
 	}
 }
+
+func TestAuthCodeToOpenID_SamePayerAsMicropay(t *testing.T) {
+	e := newEnv(t, Config{})
+	a := e.call("/tools/authcodetoopenid", params("auth_code", "134567890123456789"))
+	if a["result_code"] != "SUCCESS" || len(a["openid"]) != 28 || a["openid"][0] != 'o' {
+		t.Fatalf("authcodetoopenid: %v", a)
+	}
+	m := e.call("/pay/micropay", micropayReq("AC-1", "1"))
+	if m["openid"] != a["openid"] {
+		t.Errorf("micropay openid %q, authcodetoopenid %q", m["openid"], a["openid"])
+	}
+	wantFields(t, e.call("/tools/authcodetoopenid", params("auth_code", "12")), map[string]string{"err_code": "AUTH_CODE_INVALID"})
+}

@@ -24,10 +24,10 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 // merchantSink is an in-process merchant that receives notifications and answers with
 // ack (default: WeChat's SUCCESS XML).
 type merchantSink struct {
-	mu    sync.Mutex
-	clk   func() time.Time
-	ack   []byte
-	got   []notification
+	mu  sync.Mutex
+	clk func() time.Time
+	ack []byte
+	got []notification
 }
 
 type notification struct {

@@ -214,7 +214,8 @@ func (s *Server) micropayWith(rc *reqCtx, forcePassword bool) (sign.Params, *biz
 		realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID, outTradeNo: rc.v("out_trade_no"),
 		tradeType: "MICROPAY", body: rc.v("body"), attach: rc.v("attach"), detail: rc.v("detail"),
 		deviceInfo: rc.v("device_info"), feeType: "CNY", spbillIP: rc.v("spbill_create_ip"),
-		authCode: rc.v("auth_code"), signType: rc.signType, totalFee: money.Fen(in.total),
+		authCode: rc.v("auth_code"), openID: payerOpenID(rc.appID, rc.v("auth_code")),
+		signType: rc.signType, totalFee: money.Fen(in.total),
 		state: StateNotPay, createdAt: rc.now, expireAt: in.expireAt,
 	}
 	s.st.addOrder(o)

@@ -194,27 +194,29 @@ type route struct {
 // /sandboxnew, and additionally /sandboxnew/pay/refund and /sandboxnew/pay/reverse
 // (§12: gopay's spelling).
 var routes = map[string]route{
-	"/pay/unifiedorder":   {op: OpUnifiedOrder, handler: (*Server).unifiedOrder},
-	"/pay/micropay":       {op: OpMicropay, handler: (*Server).micropay},
-	"/pay/orderquery":     {op: OpOrderQuery, handler: (*Server).orderQuery},
-	"/pay/closeorder":     {op: OpCloseOrder, handler: (*Server).closeOrder},
-	"/secapi/pay/reverse": {op: OpReverse, cert: true, handler: (*Server).reverse},
-	"/secapi/pay/refund":  {op: OpRefund, cert: true, handler: (*Server).refund},
-	"/pay/refundquery":    {op: OpRefundQuery, handler: (*Server).refundQuery},
-	"/pay/downloadbill":   {op: OpDownloadBill},
+	"/pay/unifiedorder":       {op: OpUnifiedOrder, handler: (*Server).unifiedOrder},
+	"/pay/micropay":           {op: OpMicropay, handler: (*Server).micropay},
+	"/pay/orderquery":         {op: OpOrderQuery, handler: (*Server).orderQuery},
+	"/pay/closeorder":         {op: OpCloseOrder, handler: (*Server).closeOrder},
+	"/secapi/pay/reverse":     {op: OpReverse, cert: true, handler: (*Server).reverse},
+	"/secapi/pay/refund":      {op: OpRefund, cert: true, handler: (*Server).refund},
+	"/pay/refundquery":        {op: OpRefundQuery, handler: (*Server).refundQuery},
+	"/pay/downloadbill":       {op: OpDownloadBill},
+	"/tools/authcodetoopenid": {op: OpAuthCodeToOpenID, handler: (*Server).authCodeToOpenID},
 }
 
 // Operation names used for fault matching and records.
 const (
-	OpUnifiedOrder = "unifiedorder"
-	OpMicropay     = "micropay"
-	OpOrderQuery   = "orderquery"
-	OpCloseOrder   = "closeorder"
-	OpReverse      = "reverse"
-	OpRefund       = "refund"
-	OpRefundQuery  = "refundquery"
-	OpDownloadBill = "downloadbill"
-	OpGetSignKey   = "getsignkey"
+	OpUnifiedOrder     = "unifiedorder"
+	OpMicropay         = "micropay"
+	OpOrderQuery       = "orderquery"
+	OpCloseOrder       = "closeorder"
+	OpReverse          = "reverse"
+	OpRefund           = "refund"
+	OpRefundQuery      = "refundquery"
+	OpDownloadBill     = "downloadbill"
+	OpGetSignKey       = "getsignkey"
+	OpAuthCodeToOpenID = "authcodetoopenid"
 )
 
 const sandboxPrefix = "/sandboxnew"

@@ -243,6 +243,14 @@ func TestGopay_ErrorsAreWeChatShaped(t *testing.T) {
 	}
 	verifyStruct(t, "QueryOrderResponse(FAIL)", gpwechat.SignType_MD5, qr)
 
+	ac := make(gopay.BodyMap)
+	ac.Set("nonce_str", "n2").Set("auth_code", "134567890123456789")
+	ar, err := c.AuthCodeToOpenId(ctx, ac)
+	if err != nil || ar.ResultCode != "SUCCESS" || ar.Openid == "" {
+		t.Fatalf("AuthCodeToOpenId: %+v %v", ar, err)
+	}
+	verifyStruct(t, "AuthCodeToOpenIdResponse", gpwechat.SignType_MD5, ar)
+
 	bad := gpwechat.NewClient(wechat.DemoAppID, wechat.DemoMchID, strings.Repeat("0", 32), true)
 	bad.BaseURL = c.BaseURL
 	ur, err := bad.UnifiedOrder(ctx, unifiedOrder("GP-BAD-1", gpwechat.TradeType_Native, gpwechat.SignType_MD5))
