@@ -37,7 +37,9 @@ func write(name string, data []byte) {
 	fmt.Println("wrote", name)
 }
 
-func pemBlock(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+func pemBlock(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
 
 func rsaKey(name string) *rsa.PrivateKey {
 	k := must(rsa.GenerateKey(rand.Reader, 2048))
