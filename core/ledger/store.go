@@ -24,6 +24,9 @@ type Head struct {
 	Seq        int64
 	Hash       []byte
 	LastClosed clock.Date // zero if no day was ever closed
+	// Gen grows with every write transaction (Append sets it; the other writes increment
+	// it), so a writer that sees the Gen it last wrote knows nobody else wrote since.
+	Gen int64
 }
 
 // DayBalance is one account's row of a day close: counters at the opening of the period, the
@@ -85,7 +88,7 @@ type Batch struct {
 	NewVouchers []Voucher
 	NewHolds    []HoldState
 	HoldUpdates []HoldState // holds whose Remaining changed
-	Head        Head        // the new head (LastClosed unchanged)
+	Head        Head        // the new head (LastClosed unchanged; Gen to store)
 }
 
 // WriteTx is a read-write transaction.

@@ -40,6 +40,11 @@ type result struct {
 // two transactions ever contend for it.
 type writer struct {
 	l *Ledger
+	// cache holds accounts as of head generation cacheGen. Valid only while the store's
+	// Head.Gen still equals cacheGen, i.e. nobody (another process, an op) wrote since; it
+	// saves reading every touched account in every batch.
+	cache    map[AccountID]Account
+	cacheGen int64
 }
 
 func (w *writer) run() {
@@ -94,11 +99,20 @@ func (w *writer) process(ctx context.Context, batch []*request) {
 		return
 	}
 	var results []result
+	var st *state
 	err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error {
 		var err error
-		results, err = w.apply(ctx, tx, entries)
+		results, st, err = w.apply(ctx, tx, entries)
 		return err
 	})
+	if err != nil || st == nil {
+		w.cache, w.cacheGen = nil, -1
+	} else {
+		for id, a := range st.accounts {
+			w.cache[id] = *a
+		}
+		w.cacheGen = st.head.Gen
+	}
 	for i, r := range entries {
 		res := results[i]
 		if err != nil && res.err == nil {
@@ -130,10 +144,13 @@ type state struct {
 
 // apply validates and stages every request; it returns one result per request. Refused
 // requests change nothing; accepted ones are appended in one go.
-func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]result, error) {
+func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]result, *state, error) {
 	head, err := tx.Head(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if head.Gen != w.cacheGen || w.cache == nil {
+		w.cache, w.cacheGen = map[AccountID]Account{}, head.Gen
 	}
 	now := w.l.cfg.Clock.Now().UTC()
 	s := &state{
@@ -160,7 +177,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 					s.holds[r.ref] = &h
 					ids = append(ids, h.Debit, h.Credit)
 				} else if !errors.Is(err, ErrNotFound) {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		case KindReverse:
@@ -171,23 +188,35 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 					ids = append(ids, ln.Account)
 				}
 			} else if !errors.Is(err, ErrNotFound) {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if s.existing, err = tx.EntriesByKey(ctx, keys); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.vouchers, err = tx.Vouchers(ctx, refs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	accts, err := tx.AccountsByID(ctx, ids)
-	if err != nil {
-		return nil, err
+	missing := ids[:0]
+	for _, id := range ids {
+		if _, ok := s.accounts[id]; ok {
+			continue
+		}
+		if a, ok := w.cache[id]; ok {
+			s.accounts[id] = &a
+		} else {
+			missing = append(missing, id)
+		}
 	}
-	for id, a := range accts {
-		a := a
-		s.accounts[id] = &a
+	if len(missing) > 0 {
+		accts, err := tx.AccountsByID(ctx, missing)
+		if err != nil {
+			return nil, nil, err
+		}
+		for id, a := range accts {
+			s.accounts[id] = &a
+		}
 	}
 
 	results := make([]result, len(reqs))
@@ -195,7 +224,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 		results[i] = w.one(ctx, s, r)
 	}
 	if len(s.batch.Entries) == 0 {
-		return results, nil
+		return results, s, nil
 	}
 	for id := range s.touched {
 		s.batch.Accounts = append(s.batch.Accounts, *s.accounts[id])
@@ -209,11 +238,12 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 			s.batch.HoldUpdates = append(s.batch.HoldUpdates, *s.holds[seq])
 		}
 	}
+	s.head.Gen++
 	s.batch.Head = s.head
 	if err := tx.Append(ctx, &s.batch); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return results, nil
+	return results, s, nil
 }
 
 // one handles a single request against the batch state.

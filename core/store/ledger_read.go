@@ -20,7 +20,7 @@ type ltx struct {
 }
 
 func (t *ltx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, t.d.q(q), args...)
+	rows, err := t.queryW(ctx, t.d.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -46,13 +46,13 @@ func dayText(d clock.Date) string {
 }
 
 func (t *ltx) Head(ctx context.Context) (ledger.Head, error) {
-	q := `SELECT seq, hash, last_closed FROM ledger_head WHERE id = 1`
+	q := `SELECT seq, hash, last_closed, gen FROM ledger_head WHERE id = 1`
 	if t.write && t.d.dialect == Postgres {
 		q += ` FOR UPDATE`
 	}
 	var h ledger.Head
 	var lc string
-	if err := t.tx.QueryRowContext(ctx, q).Scan(&h.Seq, &h.Hash, &lc); err != nil {
+	if err := t.tx.QueryRowContext(ctx, q).Scan(&h.Seq, &h.Hash, &lc, &h.Gen); err != nil {
 		return h, fmt.Errorf("store: read head: %w", err)
 	}
 	var err error

@@ -15,7 +15,7 @@ func (t *ltx) exec(ctx context.Context, q string, args ...any) error {
 	if !t.write {
 		return errReadOnly
 	}
-	if _, err := t.tx.ExecContext(ctx, t.d.q(q), args...); err != nil {
+	if err := t.execW(ctx, t.d.q(q), args...); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
@@ -36,7 +36,7 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 		return errReadOnly
 	}
 	es := b.Entries
-	if err := t.d.bulkInsert(ctx, t.tx, "entries", entryInsertCols, len(es), "", func(i int, dst []any) []any {
+	if err := t.bulkInsert(ctx, "entries", entryInsertCols, len(es), "", func(i int, dst []any) []any {
 		e := es[i]
 		return append(dst, e.Seq, e.Key, string(e.Kind), dayText(e.Day), dayText(e.LateFor), e.PostedAt.UnixNano(), e.Ref,
 			string(e.Voucher.Kind), e.Voucher.ID, e.Voucher.Amount.Minor(), string(e.Voucher.Amount.Currency()), e.Memo,
@@ -55,20 +55,20 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 			lines = append(lines, lref{e.Seq, i, ln})
 		}
 	}
-	if err := t.d.bulkInsert(ctx, t.tx, "lines", lineInsertCols, len(lines), "", func(i int, dst []any) []any {
+	if err := t.bulkInsert(ctx, "lines", lineInsertCols, len(lines), "", func(i int, dst []any) []any {
 		l := lines[i]
 		return append(dst, l.seq, l.idx, int64(l.ln.Account), string(l.ln.Side), int64(l.ln.Effect), l.ln.Amount.Minor(), string(l.ln.Amount.Currency()))
 	}); err != nil {
 		return err
 	}
 	vs := b.NewVouchers
-	if err := t.d.bulkInsert(ctx, t.tx, "vouchers", voucherInsertCols, len(vs), "", func(i int, dst []any) []any {
+	if err := t.bulkInsert(ctx, "vouchers", voucherInsertCols, len(vs), "", func(i int, dst []any) []any {
 		return append(dst, string(vs[i].Kind), vs[i].ID, vs[i].Amount.Minor(), string(vs[i].Amount.Currency()))
 	}); err != nil {
 		return err
 	}
 	hs := b.NewHolds
-	if err := t.d.bulkInsert(ctx, t.tx, "holds", holdInsertCols, len(hs), "", func(i int, dst []any) []any {
+	if err := t.bulkInsert(ctx, "holds", holdInsertCols, len(hs), "", func(i int, dst []any) []any {
 		h := hs[i]
 		return append(dst, h.Seq, int64(h.Debit), int64(h.Credit), h.Amount.Minor(), string(h.Amount.Currency()), h.Remaining.Minor())
 	}); err != nil {
@@ -82,7 +82,7 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 	if err := t.updateCounters(ctx, b.Accounts); err != nil {
 		return err
 	}
-	return t.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`, b.Head.Seq, b.Head.Hash)
+	return t.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, gen = ? WHERE id = 1`, b.Head.Seq, b.Head.Hash, b.Head.Gen)
 }
 
 // updateCounters writes the new counters of the touched accounts, many per statement.
@@ -100,15 +100,23 @@ func (t *ltx) updateCounters(ctx context.Context, accts []ledger.Account) error 
 	})
 }
 
+// bumpGen marks a write other than Append, invalidating writers' cached accounts.
+func (t *ltx) bumpGen(ctx context.Context) error {
+	return t.exec(ctx, `UPDATE ledger_head SET gen = gen + 1 WHERE id = 1`)
+}
+
 func (t *ltx) PutChart(ctx context.Context, c ledger.ChartAccount) error {
+	if err := t.bumpGen(ctx); err != nil {
+		return err
+	}
 	return t.exec(ctx, `INSERT INTO chart (code, parent, name, type, normal) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, name = excluded.name, type = excluded.type, normal = excluded.normal`,
 		c.Code, c.Parent, c.Name, string(c.Type), string(c.Normal))
 }
 
 func (t *ltx) CreateAccount(ctx context.Context, a ledger.Account) (ledger.AccountID, error) {
-	if !t.write {
-		return 0, errReadOnly
+	if err := t.bumpGen(ctx); err != nil {
+		return 0, err
 	}
 	var id int64
 	err := t.tx.QueryRowContext(ctx, t.d.q(`INSERT INTO accounts (code, owner_kind, owner_id, currency, name, flags, age_limit_s)
@@ -121,6 +129,9 @@ func (t *ltx) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Accou
 }
 
 func (t *ltx) SetFlags(ctx context.Context, id ledger.AccountID, f ledger.Flags) error {
+	if err := t.bumpGen(ctx); err != nil {
+		return err
+	}
 	return t.exec(ctx, `UPDATE accounts SET flags = ? WHERE id = ?`, int64(f), int64(id))
 }
 
@@ -129,7 +140,7 @@ func (t *ltx) PutDayClose(ctx context.Context, s ledger.Seal, rows []ledger.DayB
 		return errReadOnly
 	}
 	day := dayText(s.Day)
-	if err := t.d.bulkInsert(ctx, t.tx, "day_balances", dayBalInsertCols, len(rows), "", func(i int, dst []any) []any {
+	if err := t.bulkInsert(ctx, "day_balances", dayBalInsertCols, len(rows), "", func(i int, dst []any) []any {
 		b := rows[i]
 		o, m, c := b.Opening, b.Movement, b.Closing
 		return append(dst, day, int64(b.Account), o.DebitPosted, o.CreditPosted, o.DebitPending, o.CreditPending,
@@ -142,5 +153,5 @@ func (t *ltx) PutDayClose(ctx context.Context, s ledger.Seal, rows []ledger.DayB
 		day, s.HeadSeq, s.HeadHash, s.ClosedAt.UnixNano(), s.KeyID, s.Signature); err != nil {
 		return err
 	}
-	return t.exec(ctx, `UPDATE ledger_head SET last_closed = ? WHERE id = 1`, day)
+	return t.exec(ctx, `UPDATE ledger_head SET last_closed = ?, gen = gen + 1 WHERE id = 1`, day)
 }

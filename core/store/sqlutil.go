@@ -68,7 +68,7 @@ func (d *DB) values(rows, ncols int, casts []string) string {
 
 // bulkInsert inserts n rows into table in multi-row statements. row(i, dst) appends row i's
 // len(cols) values to dst. suffix (e.g. "ON CONFLICT DO NOTHING") ends each statement.
-func (d *DB) bulkInsert(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, suffix string, row func(i int, dst []any) []any) error {
+func (t *ltx) bulkInsert(ctx context.Context, table string, cols []string, n int, suffix string, row func(i int, dst []any) []any) error {
 	if n == 0 {
 		return nil
 	}
@@ -85,13 +85,13 @@ func (d *DB) bulkInsert(ctx context.Context, tx *sql.Tx, table string, cols []st
 		var stmt string
 		if end-start == per {
 			if full == "" {
-				full = d.q(head + d.values(per, len(cols), nil) + " " + suffix)
+				full = t.d.q(head + t.d.values(per, len(cols), nil) + " " + suffix)
 			}
 			stmt = full
 		} else {
-			stmt = d.q(head + d.values(end-start, len(cols), nil) + " " + suffix)
+			stmt = t.d.q(head + t.d.values(end-start, len(cols), nil) + " " + suffix)
 		}
-		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
+		if err := t.execW(ctx, stmt, args...); err != nil {
 			return fmt.Errorf("store: insert %s: %w", table, err)
 		}
 	}
@@ -114,4 +114,64 @@ func chunks(n, size int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
+}
+
+// maxCachedStmts bounds the statement cache (statement texts differ by row count).
+const maxCachedStmts = 2048
+
+// execW runs a (rebound) statement in the write transaction, from the statement cache where
+// the dialect benefits.
+func (t *ltx) execW(ctx context.Context, q string, args ...any) error {
+	st, err := t.cached(ctx, q)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		_, err = st.ExecContext(ctx, args...)
+	} else {
+		_, err = t.tx.ExecContext(ctx, q, args...)
+	}
+	return err
+}
+
+// queryW is execW for queries.
+func (t *ltx) queryW(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.cached(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+// cached returns the transaction's handle on the prepared statement q, or nil if this store
+// or transaction does not cache statements.
+func (t *ltx) cached(ctx context.Context, q string) (*sql.Stmt, error) {
+	if !t.write || !t.d.cacheStmts {
+		return nil, nil
+	}
+	t.d.mu.Lock()
+	st := t.d.stmts[q]
+	full := len(t.d.stmts) >= maxCachedStmts || t.d.stmts == nil
+	t.d.mu.Unlock()
+	if st == nil {
+		if full {
+			return nil, nil
+		}
+		var err error
+		if st, err = t.d.w.PrepareContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("store: prepare: %w", err)
+		}
+		t.d.mu.Lock()
+		if old := t.d.stmts[q]; old != nil {
+			_ = st.Close()
+			st = old
+		} else if t.d.stmts != nil {
+			t.d.stmts[q] = st
+		}
+		t.d.mu.Unlock()
+	}
+	return t.tx.StmtContext(ctx, st), nil
 }

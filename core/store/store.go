@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	// Drivers: "pgx" for PostgreSQL, "sqlite" for SQLite.
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -34,8 +35,14 @@ const (
 // DB is an open store. It is safe for concurrent use; it implements ledger.Store.
 type DB struct {
 	dialect Dialect
-	w       *sql.DB // writes; for SQLite one connection with BEGIN IMMEDIATE
+	w       *sql.DB // writes; for SQLite BEGIN IMMEDIATE connections
 	r       *sql.DB // reads; may be w
+	// cacheStmts: SQLite parses every statement it runs, which costs more than running the
+	// writer's multi-row inserts; they are prepared once and reused. PostgreSQL needs no
+	// help: pgx caches prepared statements per connection by text.
+	cacheStmts bool
+	mu         sync.Mutex
+	stmts      map[string]*sql.Stmt
 }
 
 var _ ledger.Store = (*DB)(nil)
@@ -60,7 +67,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, err
 		}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		db, err := sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", pgDSN(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
@@ -101,15 +108,33 @@ func openSQLite(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
+	// Two connections: the writer's transaction holds one while statements for the cache
+	// are prepared on the other (BEGIN IMMEDIATE still admits one writer at a time).
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	r, err := sql.Open("sqlite", u)
 	if err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{dialect: SQLite, w: w, r: r}, nil
+	return &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// pgDSN adds plan_cache_mode=force_custom_plan unless the DSN sets it: pgx prepares and
+// caches every statement, and a generic plan made while a table was small (say, a sequential
+// scan of an empty vouchers table) would otherwise stay in use as the table grows.
+func pgDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("plan_cache_mode") == "" {
+		q.Set("plan_cache_mode", "force_custom_plan")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // redact hides a password in a DSN before it goes into an error message.
@@ -131,6 +156,12 @@ func (d *DB) SQL() *sql.DB { return d.w }
 
 // Close closes the pools.
 func (d *DB) Close() error {
+	d.mu.Lock()
+	for _, s := range d.stmts {
+		_ = s.Close()
+	}
+	d.stmts = nil
+	d.mu.Unlock()
 	err := d.w.Close()
 	if d.r != d.w {
 		err = errors.Join(err, d.r.Close())

@@ -76,7 +76,10 @@ CREATE TABLE ledger_head (
 	id          INTEGER PRIMARY KEY CHECK (id = 1),
 	seq         INTEGER NOT NULL,
 	hash        BLOB NOT NULL,
-	last_closed TEXT NOT NULL DEFAULT ''
+	last_closed TEXT NOT NULL DEFAULT '',
+	-- gen counts every write transaction, so a writer can tell whether its cached accounts
+	-- are still current.
+	gen         INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO ledger_head (id, seq, hash, last_closed) VALUES (1, 0, zeroblob(32), '');
 
