@@ -65,7 +65,7 @@ func decodeXML(body []byte) (sign.Params, error) {
 		value    strings.Builder
 	)
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -100,6 +100,14 @@ func decodeXML(body []byte) (sign.Params, error) {
 				return nil, fmt.Errorf("%w: nested element <%s> in <%s>", errXMLFormat, t.Name.Local, field)
 			}
 		case xml.EndElement:
+			// RawToken does not check that end tags match; do it here.
+			name := t.Name.Local
+			if t.Name.Space != "" {
+				name = t.Name.Space + ":" + name
+			}
+			if (depth == 2 && name != field) || (depth == 1 && name != "xml") {
+				return nil, fmt.Errorf("%w: </%s> closes the wrong element", errXMLFormat, name)
+			}
 			if depth == 2 {
 				if _, dup := params.Get(field); dup {
 					return nil, fmt.Errorf("%w: field %s repeated", errXMLFormat, field)
