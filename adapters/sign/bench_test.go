@@ -368,7 +368,7 @@ func BenchmarkHMACSM3_1KiB(b *testing.B) {
 // --- composites ---------------------------------------------------------------------
 
 func BenchmarkEnvelopeSealField(b *testing.B) {
-	env, _ := NewEnvelope(nil)
+	env, _ := NewEnvelope(EnvelopeOptions{})
 	pt := []byte("6216261000000000018")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -379,7 +379,7 @@ func BenchmarkEnvelopeSealField(b *testing.B) {
 }
 
 func BenchmarkEnvelopeOpenField(b *testing.B) {
-	env, _ := NewEnvelope(nil)
+	env, _ := NewEnvelope(EnvelopeOptions{})
 	sealed, _ := env.SealField([]byte("6216261000000000018"))
 	b.ReportAllocs()
 	for b.Loop() {

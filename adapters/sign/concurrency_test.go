@@ -14,7 +14,7 @@ import (
 func TestConcurrency_DistinctIVsAndSharedKeys(t *testing.T) {
 	key := unhex(t, "0123456789abcdeffedcba9876543210")
 	priv := sm2VecKey(t)
-	env, err := NewEnvelope(nil)
+	env, err := NewEnvelope(EnvelopeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,10 @@
 //     ASN.1 and the no-04 variants (§4.4). SM2Certificate, ParseSM2Certificate,
 //     VerifySM2CertChain, CreateSM2Certificate (§4.2, §8.6); ParseCFCASM2 /
 //     MarshalCFCASM2 for CFCA ".sm2" key files (UnionPay GM keys, §4.2).
-//   - Envelope: per-message SM4 key wrapped with SM2, fields as base64(IV‖SM4-CBC)
-//     (bank-direct.md §5, gm-crypto.md §10).
+//   - Envelope, EnvelopeOptions: per-message SM4 key wrapped with SM2, fields as
+//     base64(IV‖SM4-CBC) by default, with the bank-direct.md §5.4 variant knobs (SM4
+//     mode, fixed IV, text encoding, SM2 layout) (bank-direct.md §5, gm-crypto.md §10).
+//     EncodeText / DecodeText: base64 or hex per channel setting (gm-crypto.md §3.3).
 //   - ParsePKCS12, LoadTLSCertificate, LoadTLSCertificatePKCS12: WeChat
 //     apiclient_cert.p12 / UnionPay .pfx and mutual-TLS client certificates.
 //

@@ -40,7 +40,7 @@ func bdcG1Params() Params {
 
 func TestEnvelope_BankDirectG1Golden(t *testing.T) {
 	ivs := unhex(t, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f")
-	env, err := NewEnvelopeWithKey(unhex(t, bdcK), bytes.NewReader(ivs))
+	env, err := NewEnvelopeWithKey(unhex(t, bdcK), EnvelopeOptions{Rand: bytes.NewReader(ivs), KeyWrap: SM2CipherOptions{Rand: fixedK(t, sm2VecK)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +60,12 @@ func TestEnvelope_BankDirectG1Golden(t *testing.T) {
 	if bank.Public().Hex() != bdcBankP {
 		t.Fatalf("P_B = %s", bank.Public().Hex())
 	}
-	encKey, err := env.WrapKey(bank.Public(), SM2CipherOptions{Rand: fixedK(t, sm2VecK)})
+	encKey, err := env.WrapKey(bank.Public())
 	if err != nil || encKey != bdcEncKey {
 		t.Fatalf("encKey = %s, %v", encKey, err)
 	}
 	// Receiver side: unwrap, open every field.
-	opened, err := OpenEnvelope(bank, bdcEncKey, SM2CipherOptions{})
+	opened, err := OpenEnvelope(bank, bdcEncKey, EnvelopeOptions{})
 	if err != nil || !bytes.Equal(opened.Key(), unhex(t, bdcK)) {
 		t.Fatalf("OpenEnvelope: %x, %v", opened.Key(), err)
 	}
@@ -126,18 +126,18 @@ func TestSM2Sign_BankDirectG2ShortR(t *testing.T) {
 func TestEnvelope_RejectsBadInput(t *testing.T) {
 	bank, _ := NewSM2PrivateKey(unhex(t, bdcBankD))
 	// A fixed wrong key: with a random one, garbage ends in valid padding ~1 time in 200.
-	env, _ := NewEnvelopeWithKey(unhex(t, "00112233445566778899aabbccddeeff"), nil)
+	env, _ := NewEnvelopeWithKey(unhex(t, "00112233445566778899aabbccddeeff"), EnvelopeOptions{})
 	wrong17, _ := EncryptSM2(bank.Public(), make([]byte, 17), SM2CipherOptions{})
 	tests := []struct {
 		name string
 		run  func() error
 	}{
-		{"encKey not base64", func() error { _, err := OpenEnvelope(bank, "%%%", SM2CipherOptions{}); return err }},
+		{"encKey not base64", func() error { _, err := OpenEnvelope(bank, "%%%", EnvelopeOptions{}); return err }},
 		{"encKey of 17 bytes", func() error {
-			_, err := OpenEnvelope(bank, base64.StdEncoding.EncodeToString(wrong17), SM2CipherOptions{})
+			_, err := OpenEnvelope(bank, base64.StdEncoding.EncodeToString(wrong17), EnvelopeOptions{})
 			return err
 		}},
-		{"encKey for another key", func() error { _, err := OpenEnvelope(sm2VecKey(t), bdcEncKey, SM2CipherOptions{}); return err }},
+		{"encKey for another key", func() error { _, err := OpenEnvelope(sm2VecKey(t), bdcEncKey, EnvelopeOptions{}); return err }},
 		{"field too short", func() error { _, err := env.OpenField(base64.StdEncoding.EncodeToString(make([]byte, 16))); return err }},
 		{"field under another key", func() error { _, err := env.OpenField(bdcCardNo); return err }},
 		{"field not base64", func() error { _, err := env.OpenField("***"); return err }},
@@ -149,7 +149,7 @@ func TestEnvelope_RejectsBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewEnvelopeWithKey(make([]byte, 15), nil); !errors.Is(err, ErrInput) {
+	if _, err := NewEnvelopeWithKey(make([]byte, 15), EnvelopeOptions{}); !errors.Is(err, ErrInput) {
 		t.Fatalf("short key: %v", err)
 	}
 	sealed, _ := env.SealField([]byte("x"))
@@ -193,5 +193,49 @@ func TestWeChatRefundInfo_SpecVector(t *testing.T) {
 		if out, err := DecryptWeChatRefundInfo(in, key); !errors.Is(err, ErrDecrypt) || out != nil {
 			t.Errorf("%s: %q, %v", name, out, err)
 		}
+	}
+}
+
+func TestEnvelope_VariantKnobsRoundTrip(t *testing.T) {
+	bank, _ := NewSM2PrivateKey(unhex(t, bdcBankD))
+	variants := map[string]EnvelopeOptions{
+		"default":             {},
+		"hex lower, ECB":      {Text: TextHexLower, Mode: SM4ECB},
+		"hex upper, fixed IV": {Text: TextHexUpper, Mode: SM4CBCFixedIV, FixedIV: unhex(t, "303132333435363738393a3b3c3d3e3f")},
+		"C1C2C3 without 04":   {KeyWrap: SM2CipherOptions{Layout: SM2C1C2C3, No04: true}},
+		"ASN.1 key, base64":   {KeyWrap: SM2CipherOptions{Layout: SM2ASN1}},
+	}
+	for name, opts := range variants {
+		t.Run(name, func(t *testing.T) {
+			env, err := NewEnvelope(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			encKey, err := env.WrapKey(bank.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealed, err := env.SealField([]byte("341126197709218366"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rx, err := OpenEnvelope(bank, encKey, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := rx.OpenField(sealed); err != nil || string(got) != "341126197709218366" {
+				t.Fatalf("open: %q, %v", got, err)
+			}
+		})
+	}
+	if _, err := NewEnvelope(EnvelopeOptions{Mode: SM4CBCFixedIV}); !errors.Is(err, ErrInput) {
+		t.Fatalf("fixed IV missing: %v", err)
+	}
+	if _, err := NewEnvelope(EnvelopeOptions{Text: 9}); !errors.Is(err, ErrInput) {
+		t.Fatalf("bad text encoding: %v", err)
+	}
+	up, _ := EncodeText([]byte{0xab, 0x01}, TextHexUpper)
+	if up != "AB01" {
+		t.Fatalf("hex upper = %s", up)
 	}
 }

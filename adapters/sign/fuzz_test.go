@@ -187,11 +187,11 @@ func FuzzWeChatRefundDecrypt(f *testing.F) {
 // FuzzEnvelopeOpen: arbitrary encKey and field values never panic.
 func FuzzEnvelopeOpen(f *testing.F) {
 	bank, _ := NewSM2PrivateKey(unhex(f, bdcBankD))
-	env, _ := NewEnvelopeWithKey(unhex(f, bdcK), nil)
+	env, _ := NewEnvelopeWithKey(unhex(f, bdcK), EnvelopeOptions{})
 	f.Add(bdcEncKey, bdcCardNo)
 	f.Add("", "")
 	f.Fuzz(func(t *testing.T, encKey, field string) {
-		if e, err := OpenEnvelope(bank, encKey, SM2CipherOptions{}); err == nil && len(e.Key()) != 16 {
+		if e, err := OpenEnvelope(bank, encKey, EnvelopeOptions{}); err == nil && len(e.Key()) != 16 {
 			t.Fatal("bad session key accepted")
 		}
 		if pt, err := env.OpenField(field); err != nil && pt != nil {
