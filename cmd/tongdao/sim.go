@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -59,6 +60,7 @@ func simProtocols() ([]simulator.Protocol, error) {
 
 type serveFlags struct {
 	addr, clockMode, start, merchants, tlsDir, clientCert string
+	cpuProfile                                            string
 	seed                                                  uint64
 	tls                                                   bool
 	maxRecords                                            int
@@ -79,6 +81,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.merchants, "merchants", "", "JSON file: an array of merchant objects {\"channel\":...} added at start")
 	fs.IntVar(&f.maxRecords, "max-records", 100000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Second, "default wait for a merchant's answer to a callback (wall time)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until shutdown (for performance work)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim serve [--addr HOST:PORT] [--seed N] [--tls] [--clock virtual|wall] [--merchants FILE] [flags]")
 		fmt.Fprintln(fs.Output())
@@ -159,6 +162,19 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer) error {
 			ln.Close()
 			return err
 		}
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			ln.Close()
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	printBanner(stdout, s, base, f, tlsNote)

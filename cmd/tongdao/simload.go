@@ -1,13 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"net"
+	neturl "net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -78,9 +80,10 @@ type loadResult struct {
 }
 
 func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string) (*loadResult, error) {
-	tr := &http.Transport{MaxIdleConns: workers, MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers, DisableCompression: true}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	target := strings.TrimRight(base, "/") + "/pay/unifiedorder"
+	u, err := neturl.Parse(base)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("--url %q: want http://host:port (the load generator speaks plain HTTP/1.1)", base)
+	}
 	res := &loadResult{}
 	var before time.Duration
 	if pid > 0 {
@@ -94,6 +97,13 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 	var ok, bad, errs atomic.Int64
 	var mu sync.Mutex
 	var firstErr string
+	note := func(s string) {
+		mu.Lock()
+		if firstErr == "" {
+			firstErr = s
+		}
+		mu.Unlock()
+	}
 	lats := make([][]time.Duration, workers)
 	deadline := time.Now().Add(dur)
 	start := time.Now()
@@ -102,38 +112,42 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			var buf bytes.Buffer
+			var c *loadConn
+			var body bytes.Buffer
 			for n := 0; ; n++ {
 				if n%16 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
-					return
+					break
 				}
-				buf.Reset()
-				no := prefix + strconv.Itoa(w) + "x" + strconv.Itoa(n)
-				unifiedOrderXML(&buf, no, n)
+				if c == nil {
+					var err error
+					if c, err = dialLoad(u.Host); err != nil {
+						errs.Add(1)
+						note(err.Error())
+						time.Sleep(10 * time.Millisecond)
+						continue
+					}
+				}
+				body.Reset()
+				unifiedOrderXML(&body, prefix+strconv.Itoa(w)+"x"+strconv.Itoa(n), n)
 				t0 := time.Now()
-				resp, err := client.Post(target, "text/xml", bytes.NewReader(buf.Bytes()))
+				status, resp, err := c.post(u.Host, "/pay/unifiedorder", body.Bytes())
 				if err != nil {
 					errs.Add(1)
-					mu.Lock()
-					if firstErr == "" {
-						firstErr = err.Error()
-					}
-					mu.Unlock()
+					note(err.Error())
+					c.close()
+					c = nil
 					continue
 				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				lats[w] = append(lats[w], time.Since(t0))
-				if resp.StatusCode == 200 && bytes.Contains(body, []byte("<result_code><![CDATA[SUCCESS]]></result_code>")) {
+				if status == 200 && bytes.Contains(resp, []byte("<result_code><![CDATA[SUCCESS]]></result_code>")) {
 					ok.Add(1)
 				} else {
 					bad.Add(1)
-					mu.Lock()
-					if firstErr == "" {
-						firstErr = fmt.Sprintf("status %d: %.200s", resp.StatusCode, body)
-					}
-					mu.Unlock()
+					note(fmt.Sprintf("status %d: %.200s", status, resp))
 				}
+			}
+			if c != nil {
+				c.close()
 			}
 		}(w)
 	}
@@ -154,6 +168,74 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 		res.srvRSS, res.srvHWM = procMem(pid)
 	}
 	return res, nil
+}
+
+// loadConn is a minimal keep-alive HTTP/1.1 client connection: one request in flight,
+// responses framed by Content-Length (which the simulator always sends). It keeps the
+// generator's own CPU cost small so that the measurement is of the server.
+type loadConn struct {
+	nc net.Conn
+	br *bufio.Reader
+	bw *bufio.Writer
+	rb []byte
+}
+
+func dialLoad(host string) (*loadConn, error) {
+	nc, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &loadConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10)}, nil
+}
+
+func (c *loadConn) close() { _ = c.nc.Close() }
+
+func (c *loadConn) post(host, path string, body []byte) (int, []byte, error) {
+	_ = c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	c.bw.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: text/xml\r\nContent-Length: ")
+	c.bw.WriteString(strconv.Itoa(len(body)))
+	c.bw.WriteString("\r\n\r\n")
+	c.bw.Write(body)
+	if err := c.bw.Flush(); err != nil {
+		return 0, nil, err
+	}
+	line, err := c.br.ReadSlice('\n')
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, nil, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, nil, fmt.Errorf("bad status line %q", line)
+	}
+	n := -1
+	for {
+		h, err := c.br.ReadSlice('\n')
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		if k, v, found := bytes.Cut(h, []byte(":")); found && bytes.EqualFold(k, []byte("Content-Length")) {
+			if n, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
+				return 0, nil, fmt.Errorf("bad Content-Length %q", v)
+			}
+		}
+	}
+	if n < 0 {
+		return 0, nil, errors.New("response without Content-Length")
+	}
+	if cap(c.rb) < n {
+		c.rb = make([]byte, n)
+	}
+	c.rb = c.rb[:n]
+	if _, err := io.ReadFull(c.br, c.rb); err != nil {
+		return 0, nil, err
+	}
+	return status, c.rb, nil
 }
 
 // unifiedOrderXML writes a signed NATIVE unified-order request (wechat-v2.md §6.1).
