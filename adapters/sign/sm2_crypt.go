@@ -116,9 +116,31 @@ func DecryptSM2(priv *SM2PrivateKey, ct []byte, opts SM2CipherOptions) (pt []byt
 			pt, err = nil, fmt.Errorf("sm2 decrypt: backend panic: %v: %w", r, ErrDecrypt)
 		}
 	}()
-	out, err := sm2.Decrypt(priv.k, raw, 0)
-	if err != nil {
-		// The backend returns garbage with the error on a C3 mismatch (§8.5): drop it.
+	// gm-crypto.md §4.4 step 4, done here rather than by the backend's Decrypt so that
+	// C3 is compared in constant time and no plaintext escapes on failure (§8.5).
+	var d [32]byte
+	priv.k.D.FillBytes(d[:])
+	//lint:ignore SA1019 the backend's curve is an elliptic.Curve (no crypto/ecdh support for sm2p256v1).
+	x2, y2 := curve.ScalarMult(x, y, d[:])
+	clear(d[:])
+	var xy [64]byte
+	x2.FillBytes(xy[:32])
+	y2.FillBytes(xy[32:])
+	c2 := raw[97:]
+	out := sm3KDF(xy[:], len(c2))
+	var nonZero byte
+	for i := range out {
+		nonZero |= out[i]
+		out[i] ^= c2[i]
+	}
+	h := NewSM3()
+	h.Write(xy[:32])
+	h.Write(out)
+	h.Write(xy[32:])
+	var c3 [SM3Size]byte
+	h.Sum(c3[:0])
+	clear(xy[:])
+	if nonZero == 0 || !Equal(c3[:], raw[65:97]) {
 		clear(out)
 		return nil, fmt.Errorf("sm2 decrypt: integrity check failed: %w", ErrDecrypt)
 	}
