@@ -34,6 +34,9 @@ func (c *Client) Cancel(ctx context.Context, req *channel.CancelRequest) (*chann
 	if err := c.do(ctx, call{op: "cancel", method: methodCancel, biz: biz, moneyMoving: true}, &t); err != nil {
 		return nil, err
 	}
+	if err := sameOrder("cancel", req.OrderNo, t.OutTradeNo, req.ChannelTxnID, t.TradeNo); err != nil {
+		return nil, err
+	}
 	r := &channel.CancelResult{
 		ChannelStatus: t.Action,
 		OrderNo:       firstNonEmpty(t.OutTradeNo, req.OrderNo),

@@ -190,3 +190,19 @@ func decodeErr(op string, err error) error {
 	return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "BAD_RESPONSE",
 		Message: "verified response has an invalid field", Retryable: true, Err: err}
 }
+
+// sameOrder guards against a genuine but misplaced answer: a sync response is signed
+// without any reference to the request, so a replayed answer for another order would
+// verify. An answer naming a different out_trade_no (or trade_no) than asked for is an
+// unknown outcome.
+func sameOrder(op, wantOut, gotOut, wantTrade, gotTrade string) error {
+	if wantOut != "" && gotOut != "" && wantOut != gotOut {
+		return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "RESPONSE_MISMATCH",
+			Message: fmt.Sprintf("answer is for out_trade_no %q, asked for %q", gotOut, wantOut), Retryable: true}
+	}
+	if wantTrade != "" && gotTrade != "" && wantTrade != gotTrade {
+		return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "RESPONSE_MISMATCH",
+			Message: fmt.Sprintf("answer is for trade_no %q, asked for %q", gotTrade, wantTrade), Retryable: true}
+	}
+	return nil
+}

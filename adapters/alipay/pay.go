@@ -185,6 +185,9 @@ func (c *Client) precreate(ctx context.Context, req *channel.PayRequest, biz []b
 	if err != nil {
 		return c.alreadyPaid(ctx, req, err)
 	}
+	if err := sameOrder("pay", req.OrderNo, t.OutTradeNo, "", ""); err != nil {
+		return nil, err
+	}
 	if t.QRCode == "" {
 		return nil, decodeErr("pay", errString("precreate answer has no qr_code"))
 	}
@@ -203,6 +206,9 @@ func (c *Client) barcode(ctx context.Context, req *channel.PayRequest, biz []byt
 	err := c.do(ctx, call{op: "pay", method: methodPay, biz: biz, extra: map[string]string{"notify_url": notify}, moneyMoving: true, allowWaiting: true}, &t)
 	if err != nil {
 		return c.alreadyPaid(ctx, req, err)
+	}
+	if err := sameOrder("pay", req.OrderNo, t.OutTradeNo, "", ""); err != nil {
+		return nil, err
 	}
 	status := channel.StatusSucceeded
 	if t.Code == codeWaiting {

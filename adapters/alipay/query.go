@@ -34,6 +34,9 @@ func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel
 	if err := c.do(ctx, call{op: "query", method: methodQuery, biz: biz}, &t); err != nil {
 		return nil, err
 	}
+	if err := sameOrder("query", req.OrderNo, t.OutTradeNo, req.ChannelTxnID, t.TradeNo); err != nil {
+		return nil, err
+	}
 	return t.result("query", channel.StatusUnknown)
 }
 
@@ -62,6 +65,9 @@ func (c *Client) Close(ctx context.Context, req *channel.CloseRequest) (*channel
 			return nil, err
 		}
 		return q, nil
+	}
+	if err := sameOrder("close", req.OrderNo, t.OutTradeNo, req.ChannelTxnID, t.TradeNo); err != nil {
+		return nil, err
 	}
 	return &channel.PaymentResult{
 		Status:        channel.StatusClosed,

@@ -2,6 +2,7 @@ package alipay
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"unicode/utf8"
 
@@ -65,6 +66,9 @@ func (c *Client) Refund(ctx context.Context, req *channel.RefundRequest) (*chann
 	}
 	var t refundResponse
 	if err := c.do(ctx, call{op: "refund", method: methodRefund, biz: biz, moneyMoving: true}, &t); err != nil {
+		return nil, err
+	}
+	if err := sameOrder("refund", req.OrderNo, t.OutTradeNo, req.ChannelTxnID, t.TradeNo); err != nil {
 		return nil, err
 	}
 	r := &channel.RefundResult{
@@ -148,6 +152,13 @@ func (c *Client) QueryRefund(ctx context.Context, req *channel.RefundQueryReques
 	var t refundQueryResponse
 	if err := c.do(ctx, call{op: "query refund", method: methodRefundQuery, biz: biz}, &t); err != nil {
 		return nil, err
+	}
+	if err := sameOrder("query refund", req.OrderNo, t.OutTradeNo, req.ChannelTxnID, t.TradeNo); err != nil {
+		return nil, err
+	}
+	if t.OutRequestNo != "" && t.OutRequestNo != req.RefundNo {
+		return nil, &channel.Error{Channel: Name, Op: "query refund", Kind: channel.KindUnknown, Code: "RESPONSE_MISMATCH",
+			Message: fmt.Sprintf("answer is for out_request_no %q, asked for %q", t.OutRequestNo, req.RefundNo), Retryable: true}
 	}
 	if t.RefundStatus == "" && t.RefundAmount == "" {
 		return nil, &channel.Error{Channel: Name, Op: "query refund", Kind: channel.KindNotFound, Code: "REFUND_NOT_EXIST",

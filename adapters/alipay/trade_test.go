@@ -290,3 +290,43 @@ func TestKeyMode_IgnoresStrayCertSN(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, channel.StatusSucceeded, r.Status)
 }
+
+func TestCall_ReplayedAnswerForAnotherOrderIsUnknown(t *testing.T) {
+	h := newHarness(t, keyMode)
+	h.gw.onBody(methodQuery, golden(t, "query_success")) // genuine, signed, but for T1001
+	_, err := h.c.Query(context.Background(), &channel.QueryRequest{OrderNo: "T9999"})
+	ce := kindOf(t, err)
+	assert.Equal(t, channel.KindUnknown, ce.Kind)
+	assert.Equal(t, "RESPONSE_MISMATCH", ce.Code)
+
+	h = newHarness(t, keyMode)
+	h.gw.onBody(methodRefund, golden(t, "refund_ok"))
+	req := refundReq()
+	req.OrderNo = "T9999"
+	_, err = h.c.Refund(context.Background(), req)
+	assert.Equal(t, "RESPONSE_MISMATCH", kindOf(t, err).Code)
+}
+
+func TestCertMode_ConcurrentRotationDownloadsOnce(t *testing.T) {
+	h := newHarness(t, certModeTest)
+	h.gw.onBody(methodQuery, golden(t, "query_success_rotated"))
+	h.gw.onBody(certDownloadMethod, golden(t, "cert_download"))
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := h.c.Query(context.Background(), &channel.QueryRequest{OrderNo: "T1001"})
+			errs <- err
+		}()
+	}
+	for range n {
+		assert.NoError(t, <-errs)
+	}
+	downloads := 0
+	for _, m := range h.gw.methods() {
+		if m == certDownloadMethod {
+			downloads++
+		}
+	}
+	assert.Equal(t, 1, downloads)
+}
