@@ -34,7 +34,9 @@ func wechatCode(op, generic string) string {
 	return generic
 }
 
-// applyBusinessFault answers a call with the error a business_code plan asks for.
+// applyBusinessFault answers a call with the error a business_code plan asks for, with
+// one exception: on refund, the codes CHANGE and REFUNDCLOSE are not errors but the
+// final status the new refund will reach.
 // USER_PAYING on micropay always creates the order in USERPAYING (the payer then pays
 // or cancels through the control API); with Process the request is handled first, so
 // its state change is committed and its notifications are sent, and only the answer is
@@ -44,6 +46,11 @@ func (s *Server) applyBusinessFault(rc *reqCtx, rt route, bf businessFault) (sig
 	be := biz(code)
 	if bf.message != "" {
 		be.Des = bf.message
+	}
+	// A refund fault with a refund status as its code is accepted like any refund but
+	// ends CHANGE (abnormal: manual handling) or REFUNDCLOSE instead of SUCCESS (§6.7).
+	if rc.op == OpRefund && (bf.code == string(RefundChange) || bf.code == string(RefundClose)) {
+		return s.refundEnding(rc, RefundStatus(bf.code))
 	}
 	if rc.op == OpMicropay && code == codeUserPaying {
 		_, hbe, out := s.micropayWith(rc, true)

@@ -15,6 +15,14 @@ const (
 
 func compactTime(t time.Time) string { return t.In(clock.Beijing()).Format(layoutCompact) }
 func dashedTime(t time.Time) string  { return t.In(clock.Beijing()).Format(layoutDashed) }
+// dashedOrEmpty is dashedTime, or "" for the zero time (a field left out).
+func dashedOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return dashedTime(t)
+}
+
 func compactDate(t time.Time) string { return t.In(clock.Beijing()).Format("20060102") }
 
 // parseCompactTime parses yyyyMMddHHmmss as Beijing time (§5).

@@ -69,7 +69,7 @@ func (s *Server) refundNotification(r *refund, url string) outbound {
 		{Key: "refund_status", Value: string(r.status)},
 		{Key: "settlement_refund_fee", Value: fee},
 		{Key: "settlement_total_fee", Value: total},
-		{Key: "success_time", Value: dashedTime(r.successAt)},
+		{Key: "success_time", Value: dashedOrEmpty(r.successAt)},
 		{Key: "total_fee", Value: total},
 		{Key: "transaction_id", Value: o.txnID},
 	}

@@ -23,6 +23,12 @@ const (
 // returns that refund again and never refunds twice; the sum of refunds never exceeds
 // the order total.
 func (s *Server) refund(rc *reqCtx) (sign.Params, *bizError, []outbound) {
+	return s.refundEnding(rc, "")
+}
+
+// refundEnding is refund with the final status of a new refund chosen by a fault plan
+// ("" = SUCCESS).
+func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *bizError, []outbound) {
 	if be := rc.require("out_refund_no", "total_fee", "refund_fee"); be != nil {
 		return nil, be, nil
 	}
@@ -90,7 +96,7 @@ func (s *Server) refund(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 	r := &refund{
 		order: o, outRefundNo: rc.v("out_refund_no"), refundID: s.ids.refundID(rc.now),
 		fee: money.Fen(fee), status: RefundProcessing, account: acct, desc: rc.v("refund_desc"),
-		notifyURL: rc.v("notify_url"), createdAt: rc.now,
+		notifyURL: rc.v("notify_url"), createdAt: rc.now, final: final,
 	}
 	s.st.addRefund(r)
 	o.state = StateRefund
@@ -121,10 +127,16 @@ func (s *Server) settleRefund(key refundKey) {
 	}
 }
 
-// completeRefund marks r SUCCESS at time at and returns its notification, if the
-// refund or the merchant names a notify URL (§10).
+// completeRefund ends r at time at — SUCCESS, or the abnormal end a fault plan chose
+// (CHANGE, REFUNDCLOSE) — and returns its notification, if the refund or the merchant
+// names a notify URL (§10: sent when a refund succeeds, closes or turns abnormal).
 func (s *Server) completeRefund(r *refund, at time.Time) []outbound {
-	r.status, r.successAt = RefundSuccess, at
+	switch r.final {
+	case RefundChange, RefundClose:
+		r.status = r.final
+	default:
+		r.status, r.successAt = RefundSuccess, at
+	}
 	url := r.notifyURL
 	if url == "" {
 		url = s.st.merchants[r.order.mchID].RefundNotifyURL

@@ -132,3 +132,40 @@ func TestRefund_TimeoutAfterProcessingThenRetrySameNumberRefundsOnce(t *testing.
 	q := e.call("/pay/refundquery", params("out_trade_no", "R-TO"))
 	wantFields(t, q, map[string]string{"refund_count": "1", "refund_fee": "60"})
 }
+
+func TestRefund_FaultEndsChangeOrRefundClose(t *testing.T) {
+	for _, end := range []string{"CHANGE", "REFUNDCLOSE"} {
+		t.Run(end, func(t *testing.T) {
+			e := newEnv(t, Config{RefundDelay: time.Minute})
+			paidOrder(t, e, "R-END", "100")
+			if _, err := e.ts.AddFault(simulator.FaultPlan{Kind: simulator.FaultBusinessCode, Channel: Name, Op: OpRefund, Code: end, First: 1}); err != nil {
+				t.Fatal(err)
+			}
+			r := refundReq("R-END", "RF-END", "100", "100")
+			r.Set("notify_url", "https://merchant.example/notify/refund")
+			wantFields(t, e.call("/secapi/pay/refund", r), map[string]string{"result_code": "SUCCESS"})
+			e.advance(time.Minute)
+			q := e.call("/pay/refundquery", params("out_refund_no", "RF-END"))
+			wantFields(t, q, map[string]string{"refund_status_0": end})
+			if _, has := q["refund_success_time_0"]; has {
+				t.Errorf("%s refund has a success time", end)
+			}
+			notes := e.sink.all()
+			_, outer := parseResp(t, notes[len(notes)-1].body)
+			plain, err := sign.DecryptWeChatRefundInfo(outer["req_info"], DemoKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, inner := parseResp(t, plain)
+			if inner["refund_status"] != end || inner["success_time"] != "" {
+				t.Errorf("notification plaintext %s", plain)
+			}
+			// A closed refund gives its amount back; an abnormal one still holds it.
+			again := e.call("/secapi/pay/refund", refundReq("R-END", "RF-END-2", "100", "100"))
+			want := map[string]string{"CHANGE": "FAIL", "REFUNDCLOSE": "SUCCESS"}[end]
+			if again["result_code"] != want {
+				t.Errorf("second full refund after %s: %v", end, again)
+			}
+		})
+	}
+}

@@ -91,6 +91,7 @@ type refund struct {
 	refundID    string
 	fee         money.Amount
 	status      RefundStatus
+	final       RefundStatus // how it ends: "" = SUCCESS; CHANGE or REFUNDCLOSE by a fault plan
 	account     string // REFUND_SOURCE_UNSETTLED_FUNDS (default) or _RECHARGE_FUNDS
 	desc        string
 	notifyURL   string
