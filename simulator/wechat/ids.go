@@ -15,6 +15,7 @@ const (
 
 func compactTime(t time.Time) string { return t.In(clock.Beijing()).Format(layoutCompact) }
 func dashedTime(t time.Time) string  { return t.In(clock.Beijing()).Format(layoutDashed) }
+
 // dashedOrEmpty is dashedTime, or "" for the zero time (a field left out).
 func dashedOrEmpty(t time.Time) string {
 	if t.IsZero() {

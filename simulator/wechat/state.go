@@ -92,7 +92,7 @@ type refund struct {
 	fee         money.Amount
 	status      RefundStatus
 	final       RefundStatus // how it ends: "" = SUCCESS; CHANGE or REFUNDCLOSE by a fault plan
-	account     string // REFUND_SOURCE_UNSETTLED_FUNDS (default) or _RECHARGE_FUNDS
+	account     string       // REFUND_SOURCE_UNSETTLED_FUNDS (default) or _RECHARGE_FUNDS
 	desc        string
 	notifyURL   string
 	createdAt   time.Time // initiation time: the bill day (§9.2)
