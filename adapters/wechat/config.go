@@ -1,7 +1,6 @@
 package wechat
 
 import (
-	"crypto/cipher"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -89,8 +88,6 @@ type Client struct {
 	sandbox      bool
 	billGzip     bool
 
-	reqInfo cipher.Block // refund-notification key (wechat-v2.md §10)
-
 	sandboxMu  sync.Mutex
 	sandboxKey string // fetched on first use when sandbox
 }
@@ -145,7 +142,6 @@ func New(cfg Config) (*Client, error) {
 		maxResp: cfg.MaxResponseBytes, maxLine: cfg.MaxBillLineBytes,
 		notifyURL: cfg.NotifyURL, sandbox: cfg.Sandbox, billGzip: !cfg.BillPlainText,
 	}
-	c.reqInfo = reqInfoCipher(cfg.Key)
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -187,9 +183,19 @@ func tlsClient(base *http.Client, cert tls.Certificate) *http.Client {
 // LoadPEMCertificate builds the client certificate for Config.Certificate from
 // apiclient_cert.pem and apiclient_key.pem (wechat-v2.md §1).
 func LoadPEMCertificate(certPEM, keyPEM []byte) (*tls.Certificate, error) {
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	cert, err := sign.LoadTLSCertificate(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: client certificate: %w", err)
+	}
+	return &cert, nil
+}
+
+// LoadPKCS12Certificate builds the client certificate for Config.Certificate from
+// apiclient_cert.p12, whose password WeChat sets to the mch_id (wechat-v2.md §1).
+func LoadPKCS12Certificate(p12 []byte, password string) (*tls.Certificate, error) {
+	cert, err := sign.LoadTLSCertificatePKCS12(p12, password)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: client certificate (PKCS#12): %w", err)
 	}
 	return &cert, nil
 }

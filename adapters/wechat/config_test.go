@@ -79,6 +79,28 @@ func TestNew_BuildsTLSClientFromCertificate(t *testing.T) {
 	}
 }
 
+// TestLoadPKCS12Certificate reads testdata/apiclient_cert.p12, made like WeChat's (legacy
+// RC2/3DES PBE, password = mch_id): openssl req -x509 -newkey rsa:2048 -nodes
+// -subj "/CN=10000100/O=Tenpay.com/OU=WeChat test" -days 3650 … && openssl pkcs12 -export
+// -legacy -passout pass:10000100.
+func TestLoadPKCS12Certificate(t *testing.T) {
+	p12 := []byte(golden(t, "apiclient_cert.p12"))
+	cert, err := LoadPKCS12Certificate(p12, demoMchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Leaf == nil || cert.Leaf.Subject.CommonName != demoMchID || cert.PrivateKey == nil {
+		t.Fatalf("certificate %+v", cert.Leaf)
+	}
+	if _, err := LoadPKCS12Certificate(p12, "wrong"); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+	c, err := New(Config{AppID: demoAppID, MchID: demoMchID, Key: demoKey, Certificate: cert})
+	if err != nil || c.tls == nil {
+		t.Fatalf("New with PKCS#12 certificate: %v", err)
+	}
+}
+
 func selfSigned(t *testing.T) ([]byte, []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -139,7 +139,7 @@ func (c *Client) refundNotification(reqInfo string) (*channel.RefundResult, erro
 	fail := func(kind channel.Kind, code, msg string, cause error) error {
 		return &channel.Error{Channel: channelName, Op: "notification", Kind: kind, Code: code, Message: msg, Err: cause}
 	}
-	plain, err := decryptReqInfo(c.reqInfo, reqInfo)
+	plain, err := sign.DecryptWeChatRefundInfo(reqInfo, c.key)
 	if err != nil {
 		return nil, fail(channel.KindSignature, "BAD_REQ_INFO", "req_info does not decrypt with our key", err)
 	}

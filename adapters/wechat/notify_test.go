@@ -2,7 +2,6 @@ package wechat
 
 import (
 	"context"
-	"crypto/cipher"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -13,21 +12,6 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
 )
-
-// encryptReqInfo is the inverse of decryptReqInfo (AES-256-ECB, PKCS#7), for tests.
-func encryptReqInfo(block cipher.Block, plain []byte) string {
-	bs := block.BlockSize()
-	n := bs - len(plain)%bs
-	buf := make([]byte, len(plain)+n)
-	copy(buf, plain)
-	for i := len(plain); i < len(buf); i++ {
-		buf[i] = byte(n)
-	}
-	for i := 0; i < len(buf); i += bs {
-		block.Encrypt(buf[i:i+bs], buf[i:i+bs])
-	}
-	return base64.StdEncoding.EncodeToString(buf)
-}
 
 func TestParseNotification_PaymentMD5AndInferredHMAC(t *testing.T) {
 	for _, file := range []string{"notify_payment.xml", "notify_payment_hmac.xml"} {
@@ -170,17 +154,26 @@ func TestParseNotification_RefundDecryptsReqInfo(t *testing.T) {
 func TestDecryptReqInfo_SpecVector(t *testing.T) {
 	const reqInfo = "WBzGpzQuNpcFxIlFjUUD9BZv+lpBMzd2SHiKCkwfALWid5G8ZvfOussfMIHLbKJmcnxPKdb1ZJEqTAp8ysQv+xa1fj+Eorgndx3fNxf3KAYa3LPgsjvZgxaeYyrhV05Kbjkj6ywg27cEyTTaPZFYNg=="
 	const plain = "<root><out_refund_no><![CDATA[R1]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status></root>"
-	got, err := decryptReqInfo(reqInfoCipher(demoKey), reqInfo)
+	got, err := sign.DecryptWeChatRefundInfo(reqInfo, demoKey)
 	if err != nil || string(got) != plain {
 		t.Fatalf("decrypt = %q, %v", got, err)
 	}
-	if enc := encryptReqInfo(reqInfoCipher(demoKey), []byte(plain)); enc != reqInfo {
-		t.Fatalf("encrypt = %s", enc)
+	body := "<xml><return_code>SUCCESS</return_code><mch_id>" + demoMchID + "</mch_id><req_info>" + reqInfo + "</req_info></xml>"
+	n, err := newEnv(t, nil).c.ParseNotification(context.Background(), nil, []byte(body))
+	if err != nil || n.Refund.RefundNo != "R1" || n.Refund.Status != channel.StatusSucceeded {
+		t.Fatalf("spec vector notification: %+v %v", n, err)
 	}
 }
 
 func TestParseNotification_RefundForgeries(t *testing.T) {
-	other := reqInfoCipher("00000000000000000000000000000000")
+	enc := func(key string, plain []byte) string {
+		s, err := sign.EncryptWeChatRefundInfo(plain, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const other = "00000000000000000000000000000000"
 	plain := []byte(golden(t, "notify_refund_plain.xml"))
 	wrap := func(reqInfo string) string {
 		return "<xml><return_code>SUCCESS</return_code><appid>" + demoAppID + "</appid><mch_id>" + demoMchID +
@@ -191,11 +184,11 @@ func TestParseNotification_RefundForgeries(t *testing.T) {
 		body string
 		kind channel.Kind
 	}{
-		{"other key", wrap(encryptReqInfo(other, plain)), channel.KindSignature},
+		{"other key", wrap(enc(other, plain)), channel.KindSignature},
 		{"not base64", wrap("%%%"), channel.KindSignature},
 		{"not block aligned", wrap(base64.StdEncoding.EncodeToString([]byte("short"))), channel.KindSignature},
-		{"plaintext not xml", wrap(encryptReqInfo(reqInfoCipher(demoKey), []byte("hello"))), channel.KindInvalidRequest},
-		{"names no refund", wrap(encryptReqInfo(reqInfoCipher(demoKey), []byte("<root><refund_status>SUCCESS</refund_status></root>"))), channel.KindInvalidRequest},
+		{"plaintext not xml", wrap(enc(demoKey, []byte("hello"))), channel.KindInvalidRequest},
+		{"names no refund", wrap(enc(demoKey, []byte("<root><refund_status>SUCCESS</refund_status></root>"))), channel.KindInvalidRequest},
 		{"other merchant", strings.Replace(golden(t, "notify_refund.xml"), demoMchID, "10000200", 1), channel.KindInvalidRequest},
 	}
 	for _, tc := range tests {
