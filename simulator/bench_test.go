@@ -46,8 +46,15 @@ func pendingRetries(b *testing.B, n int, ackNext bool) *simulator.Server {
 		3 * time.Hour, 6 * time.Hour, 6 * time.Hour}
 	for i := 0; i < n; i++ {
 		no := "B" + strconv.Itoa(i)
-		cb := fp.callback(fakeOrder{merchant: "M1", outTradeNo: no, notifyURL: "http://merchant.test/n", txnID: "T" + no}, "payment")
-		cb.Schedule = schedule
+		// Like simulator/wechat: the signed body is built once and re-sent on every attempt.
+		body := []byte(`<xml><return_code><![CDATA[SUCCESS]]></return_code><out_trade_no><![CDATA[` + no +
+			`]]></out_trade_no><total_fee>100</total_fee><sign><![CDATA[6AD64129279087C9CC6417C13A1D46C2]]></sign></xml>`)
+		cb := simulator.Callback{Kind: "payment", Merchant: "M1", OutTradeNo: no, URL: "http://merchant.test/n", Schedule: schedule,
+			Build: func(simulator.Attempt) (simulator.Message, error) {
+				return simulator.Message{ContentType: "text/xml", Body: body}, nil
+			},
+			Acked: func(status int, b []byte) bool { return status == 200 && string(b) == "OK" },
+		}
 		if _, err := fp.e.Notify(cb); err != nil {
 			b.Fatal(err)
 		}

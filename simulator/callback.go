@@ -62,17 +62,24 @@ type Message struct {
 
 // delivery is one callback in flight.
 type delivery struct {
-	id      string
-	cb      Callback
-	e       *Engine
-	gen     uint64
-	n       int // genuine attempts made
-	timer   clock.Timer
-	faults  []FaultPlan
-	held    bool // waiting in the reorder queue
-	done    bool
-	retryFn func()   // d.retry, bound once
-	target  *url.URL // parsed cb.URL
+	id     string
+	cb     Callback
+	e      *Engine
+	gen    uint64
+	n      int // genuine attempts made
+	timer  clock.Timer
+	faults []FaultPlan
+	held   bool // waiting in the reorder queue
+	done   bool
+	rtimer clock.Timer // the retry timer, re-armed for each retry
+	target *url.URL    // parsed cb.URL
+	pv, nx *delivery   // pending list links (nil when not pending)
+
+	// per-attempt caches (a delivery's attempts never run concurrently)
+	lastBody []byte
+	lastText string
+	hdr      http.Header
+	hdrCT    string
 }
 
 // notifier owns the callbacks in flight.
@@ -80,12 +87,12 @@ type notifier struct {
 	mu      sync.Mutex
 	gen     uint64
 	next    int64
-	pending map[*delivery]struct{} // deliveries with a timer pending
+	pending pendingList            // deliveries with a timer pending (intrusive list: no hashing per attempt)
 	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
 }
 
 func (n *notifier) init() {
-	n.pending = make(map[*delivery]struct{})
+	n.pending.init()
 	n.held = make(map[string][]*delivery)
 }
 
@@ -144,9 +151,26 @@ func (d *delivery) schedule(after time.Duration, f func()) {
 		n.mu.Unlock()
 		return
 	}
-	n.pending[d] = struct{}{}
+	n.pending.add(d)
 	d.timer = d.e.s.clk.AfterFunc(after, f)
 	n.mu.Unlock()
+}
+
+// scheduleRetry arms the retry timer, reusing it after the first retry.
+func (d *delivery) scheduleRetry(after time.Duration) {
+	n := &d.e.s.notify
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d.gen != n.gen {
+		return
+	}
+	n.pending.add(d)
+	if d.rtimer == nil {
+		d.rtimer = d.e.s.clk.AfterFunc(after, d.retry)
+	} else {
+		d.rtimer.Reset(after)
+	}
+	d.timer = d.rtimer
 }
 
 // live reports whether the delivery still belongs to the current generation (no Reset
@@ -155,7 +179,7 @@ func (d *delivery) live() bool {
 	n := &d.e.s.notify
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	delete(n.pending, d)
+	n.pending.remove(d)
 	return d.gen == n.gen && !d.done
 }
 
@@ -252,10 +276,7 @@ func (d *delivery) next() {
 		d.finish()
 		return
 	}
-	if d.retryFn == nil {
-		d.retryFn = d.retry
-	}
-	d.schedule(d.cb.Schedule[d.n-1], d.retryFn)
+	d.scheduleRetry(d.cb.Schedule[d.n-1])
 }
 
 func (d *delivery) retry() {
@@ -284,8 +305,27 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		method = http.MethodPost
 	}
 	rec.Method = method
-	rec.Request = bodyText(msg.Body)
-	status, body, err := s.deliver(method, d.target, msg, d.cb.Timeout)
+	// Protocols that re-send one signed body (WeChat) get its text converted once.
+	if len(msg.Body) > 0 && len(msg.Body) == len(d.lastBody) && &msg.Body[0] == &d.lastBody[0] {
+		rec.Request = d.lastText
+	} else {
+		rec.Request = bodyText(msg.Body)
+		d.lastBody, d.lastText = msg.Body, rec.Request
+	}
+	if msg.Header != nil || d.hdr == nil || d.hdrCT != msg.ContentType {
+		d.hdr = make(http.Header, len(msg.Header)+1)
+		for k, v := range msg.Header {
+			d.hdr[k] = v
+		}
+		if msg.ContentType != "" {
+			d.hdr["Content-Type"] = []string{msg.ContentType}
+		}
+		d.hdrCT = msg.ContentType
+	}
+	bp := ackPool.Get().(*[]byte)
+	defer ackPool.Put(bp)
+	status, body, err := s.deliver(method, d.target, d.hdr, msg.Body, d.cb.Timeout, (*bp)[:0])
+	*bp = body[:0]
 	rec.Status = status
 	rec.Response = bodyText(body)
 	if err != nil {
@@ -298,23 +338,19 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	return rec.Acked && !a.Forged && !a.Duplicate
 }
 
+// ackPool recycles the buffers acknowledgements are read into.
+var ackPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
 // maxAckBody caps how much of a merchant's acknowledgement is read.
 const maxAckBody = 64 << 10
 
 // deliver sends one message with the callback transport. It does not follow redirects.
 // Over the network (an *http.Transport) the attempt is bounded by timeout (wall time); an
 // in-process transport answers synchronously and is not given a deadline.
-func (s *Server) deliver(method string, u *url.URL, msg Message, timeout time.Duration) (int, []byte, error) {
-	h := make(http.Header, len(msg.Header)+1)
-	for k, v := range msg.Header {
-		h[k] = v
-	}
-	if msg.ContentType != "" {
-		h["Content-Type"] = []string{msg.ContentType}
-	}
+func (s *Server) deliver(method string, u *url.URL, h http.Header, body []byte, timeout time.Duration, buf []byte) (int, []byte, error) {
 	req := &http.Request{
 		Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h,
-		Body: io.NopCloser(bytes.NewReader(msg.Body)), ContentLength: int64(len(msg.Body)), Host: u.Host,
+		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Host: u.Host,
 	}
 	if _, network := s.cbTransport.(*http.Transport); network {
 		if timeout <= 0 {
@@ -326,33 +362,70 @@ func (s *Server) deliver(method string, u *url.URL, msg Message, timeout time.Du
 	}
 	resp, err := s.cbTransport.RoundTrip(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("callback delivery: %w", err)
+		return 0, buf, fmt.Errorf("callback delivery: %w", err)
 	}
 	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= maxAckBody {
-		buf.Grow(int(resp.ContentLength))
+	for len(buf) < maxAckBody {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):min(cap(buf), maxAckBody)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return resp.StatusCode, buf, fmt.Errorf("callback answer: %w", err)
+		}
 	}
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxAckBody))
-	if err != nil {
-		return resp.StatusCode, buf.Bytes(), fmt.Errorf("callback answer: %w", err)
+	return resp.StatusCode, buf, nil
+}
+
+// pendingList is an intrusive doubly linked list of deliveries, guarded by notifier.mu.
+type pendingList struct {
+	head delivery // sentinel
+	n    int
+}
+
+func (l *pendingList) init() {
+	l.head.pv, l.head.nx, l.n = &l.head, &l.head, 0
+}
+
+func (l *pendingList) add(d *delivery) {
+	if d.nx != nil {
+		return
 	}
-	return resp.StatusCode, buf.Bytes(), nil
+	d.pv, d.nx = l.head.pv, &l.head
+	l.head.pv.nx = d
+	l.head.pv = d
+	l.n++
+}
+
+func (l *pendingList) remove(d *delivery) {
+	if d.nx == nil {
+		return
+	}
+	d.pv.nx, d.nx.pv = d.nx, d.pv
+	d.pv, d.nx = nil, nil
+	l.n--
 }
 
 // reset cancels every callback in flight.
 func (n *notifier) reset() {
 	n.mu.Lock()
 	n.gen++
-	ps := n.pending
-	n.pending = make(map[*delivery]struct{})
+	var timers []clock.Timer
+	for d := n.pending.head.nx; d != &n.pending.head; d = d.nx {
+		if d.timer != nil {
+			timers = append(timers, d.timer)
+		}
+	}
+	n.pending.init()
 	n.held = make(map[string][]*delivery)
 	n.next = 0
 	n.mu.Unlock()
-	for d := range ps {
-		if d.timer != nil {
-			d.timer.Stop()
-		}
+	for _, t := range timers {
+		t.Stop()
 	}
 }
 
@@ -361,7 +434,7 @@ func (n *notifier) reset() {
 func (n *notifier) count() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return len(n.pending)
+	return n.pending.n
 }
 
 func faultTag(p FaultPlan) string { return string(p.Kind) + ":" + p.ID }

@@ -1,6 +1,8 @@
 package simulator_test
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +211,34 @@ func TestPayer_Errors(t *testing.T) {
 	st, body, _ := post(t, s.Transport(), "/_sim/payer/pay", `{"channel":"fake","out_trade_no":"P1"}`)
 	if st != 409 {
 		t.Fatalf("paying a cancelled order: %d %s", st, body)
+	}
+}
+
+func TestCallbacks_WallClockModeDeliversAtOnce(t *testing.T) {
+	got := make(chan string, 4)
+	sink := &merchantSink{ack: func(int) string { return "OK" }}
+	fp := newFake()
+	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{fp}, Clock: clock.Real(),
+		CallbackTransport: simulator.HandlerTransport(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sink.ServeHTTP(w, r)
+			got <- r.URL.Path
+		}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Virtual() != nil {
+		t.Fatal("wall mode has a virtual clock")
+	}
+	if err := s.Advance(time.Second); !errors.Is(err, simulator.ErrNotVirtual) {
+		t.Fatalf("Advance in wall mode: %v", err)
+	}
+	createAndPay(t, s, "W1")
+	select {
+	case p := <-got:
+		if p != "/notify" {
+			t.Errorf("delivered to %s", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no callback within 10s of wall time")
 	}
 }
