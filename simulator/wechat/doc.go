@@ -1,7 +1,8 @@
 // Package wechat is the server side of WeChat Pay API v2 (XML, MD5 / HMAC-SHA256) for the
 // tongdao simulator: the real paths (/pay/unifiedorder, /pay/micropay, /pay/orderquery,
 // /pay/closeorder, /secapi/pay/reverse, /secapi/pay/refund, /pay/refundquery,
-// /pay/downloadbill, /sandboxnew/pay/getsignkey and the /sandboxnew/... prefixed paths),
+// /pay/downloadbill, /pay/downloadfundflow, /tools/authcodetoopenid,
+// /sandboxnew/pay/getsignkey and the /sandboxnew/... prefixed paths),
 // the real request validation and error codes, signed responses, the order and refund
 // state machines, payment and encrypted refund notifications with the real retry
 // schedule, and trade bills in WeChat's exact text format derived from what happened.
@@ -46,5 +47,8 @@
 //     initiation times on the Beijing natural day; available from 09:00 the next day.
 //   - Business-code fault plans map the engine's generic codes to WeChat's (SYSTEM_ERROR →
 //     SYSTEMERROR, USER_PAYING → USERPAYING, ORDER_PAID → ORDERPAID, NOT_FOUND →
-//     ORDERNOTEXIST or REFUNDNOTEXIST, ...); other codes are sent as given.
+//     ORDERNOTEXIST or REFUNDNOTEXIST, ...); other codes are sent as given. On refund the
+//     codes CHANGE and REFUNDCLOSE are not errors: the refund is accepted and ends so.
+//   - The fund-flow bill (HMAC-SHA256 only) shows the Basic account: payments in, their
+//     fees (rounded half up to fen) out, refunds out, with the running balance [inferred].
 package wechat

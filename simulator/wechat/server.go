@@ -203,6 +203,7 @@ var routes = map[string]route{
 	"/pay/refundquery":        {op: OpRefundQuery, handler: (*Server).refundQuery},
 	"/pay/downloadbill":       {op: OpDownloadBill},
 	"/tools/authcodetoopenid": {op: OpAuthCodeToOpenID, handler: (*Server).authCodeToOpenID},
+	"/pay/downloadfundflow":   {op: OpDownloadFundFlow, cert: true},
 }
 
 // Operation names used for fault matching and records.
@@ -217,6 +218,7 @@ const (
 	OpDownloadBill     = "downloadbill"
 	OpGetSignKey       = "getsignkey"
 	OpAuthCodeToOpenID = "authcodetoopenid"
+	OpDownloadFundFlow = "downloadfundflow"
 )
 
 const sandboxPrefix = "/sandboxnew"
@@ -273,8 +275,8 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 		return failReply(msgXMLFormat)
 	}
 	fail := failReply
-	if rt.op == OpDownloadBill {
-		// §9.3: the bill API has its own English messages and an error_code.
+	if rt.op == OpDownloadBill || rt.op == OpDownloadFundFlow {
+		// §9.3: the bill APIs have their own English messages and an error_code.
 		fail = func(msg string) reply { return billFail(billMessage(msg), billCodeParam) }
 	}
 	var params sign.Params
@@ -313,8 +315,11 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 		return fail(msg)
 	}
 	rc.op, rc.c = rt.op, c
-	if rt.op == OpDownloadBill {
+	switch rt.op {
+	case OpDownloadBill:
 		return s.downloadBill(ctx, rc)
+	case OpDownloadFundFlow:
+		return s.downloadFundFlow(rc)
 	}
 
 	s.mu.Lock()

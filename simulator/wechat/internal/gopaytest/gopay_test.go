@@ -228,6 +228,12 @@ func TestGopay_FullFlow(t *testing.T) {
 			if !strings.HasPrefix(bill, "交易时间,公众账号ID,") || !strings.Contains(bill, "`GP-NATIVE-1,") || !strings.Contains(bill, "`GP-R-1,") {
 				t.Fatalf("bill:\n%s", bill)
 			}
+			ff := make(gopay.BodyMap)
+			ff.Set("nonce_str", "n8").Set("bill_date", day.Compact()).Set("account_type", "Basic")
+			flow, err := c.DownloadFundFlow(ctx, ff)
+			if err != nil || !strings.HasPrefix(flow, "记账时间,微信支付业务单号,") || !strings.Contains(flow, "`退款,") {
+				t.Fatalf("DownloadFundFlow: %v\n%s", err, flow)
+			}
 		})
 	}
 }
