@@ -155,8 +155,8 @@ func (d *decoder) scenario(doc *yaml.Node, opts ParseOptions) *Scenario {
 	if n := m.get("steps"); n == nil {
 		d.errorf(m.n, "steps", "required: a list of steps")
 	} else {
-		items, _ := d.seq(n, "steps")
-		if len(items) == 0 && n.Kind == yaml.SequenceNode {
+		items, ok := d.seq(n, "steps")
+		if len(items) == 0 && ok {
 			d.errorf(n, "steps", "at least one step")
 		}
 		for i, it := range items {

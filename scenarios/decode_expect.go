@@ -123,9 +123,6 @@ func (c *stepCtx) expect(n *yaml.Node, path, defChannel string, top bool) *Expec
 		e.Retryable = m.boolPtr("retryable")
 		e.Amount = m.amount("amount")
 		e.RefundedAmount = m.amount("refunded_amount")
-		if (len(e.Status) > 0) && (len(e.Error) > 0 || e.AnyError) {
-			d.errorf(m.n, path, "expect either a status or an error, not both")
-		}
 	}
 	if cn := m.get("callbacks"); cn != nil {
 		for i, it := range d.oneOrMany(cn, m.field("callbacks")) {

@@ -114,8 +114,6 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 			`f.yaml:4:39: steps[0].wait_callbacks.count: want a whole number, got "many"`},
 		{"result check on advance", head + "  - advance: 1s\n    expect: {status: SUCCEEDED}\n",
 			`f.yaml:5:13: steps[0].expect: a advance step has no result to check; use callbacks, records or statement here`},
-		{"status and error", head + "  - query: {order: A}\n    expect: {status: SUCCEEDED, error: not_found}\n",
-			`f.yaml:5:13: steps[0].expect: expect either a status or an error, not both`},
 		{"callback expect says nothing", head + "  - advance: 1s\n    expect: {callbacks: {order: A}}\n",
 			`f.yaml:5:25: steps[0].expect.callbacks[0]: say what to check: parsed, rejected, acked or last_status`},
 		{"statement line without order", head + "  - download_statement: {day: 2026-11-20}\n    expect: {statement: {contains: [{amount: \"1\"}]}}\n",

@@ -47,6 +47,8 @@ steps:
     expect: {error: already_done}
   - query: {order: NOPE}
     expect: {error: not_found}
+  - query: {order: A1}
+    expect: {status: REFUNDED, error: not_found}
   - download_statement: {day: 2026-11-20}
     expect: {error: unavailable}
   - set_time: "2026-11-21 01:00:00"
@@ -86,8 +88,8 @@ func TestRun_ToyScenarioPassesEveryKindOfStep(t *testing.T) {
 	if !r.Passed {
 		t.Fatalf("failed:\n%s", scenarios.FormatFailure(r))
 	}
-	if r.Steps != 16 {
-		t.Errorf("steps = %d, want 16", r.Steps)
+	if r.Steps != 17 {
+		t.Errorf("steps = %d, want 17", r.Steps)
 	}
 }
 
@@ -143,6 +145,13 @@ steps:
   - query: {order: A}
     expect: {error: [declined, unavailable]}
 `, 5, 1, 0, "expected error declined or unavailable, got error not_found: toy query: NOT_FOUND: (not found)"},
+		{"neither status nor error", `
+name: s
+channel: toy
+steps:
+  - query: {order: A}
+    expect: {status: PENDING, error: declined}
+`, 5, 1, 0, "expected status PENDING or error declined, got error not_found: toy query: NOT_FOUND: (not found)"},
 		{"wrong amount", `
 name: s
 channel: toy
