@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,4 +94,170 @@ func benchPost(b *testing.B, dsn string) {
 func BenchmarkPost3Lines64Callers(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchPost(b, storetest.SQLiteDSN(b)) })
 	b.Run("postgres", func(b *testing.B) { benchPost(b, storetest.PostgresDSN(b, os.Getenv(storetest.EnvPG))) })
+}
+
+// seedJournal appends n valid 3-line entries on day over ids straight through the store in
+// batches of 5000, hashing them as the writer does, so the Verify and CloseDay benchmarks do
+// not wait for n postings. Entry i touches ids[3i..3i+2] (mod len), so every account moves.
+func seedJournal(b *testing.B, db *store.DB, ids []ledger.AccountID, n int, day clock.Date, at time.Time) {
+	b.Helper()
+	ctx := context.Background()
+	var head ledger.Head
+	cnt := map[ledger.AccountID]*ledger.Counters{}
+	if err := db.Read(ctx, func(tx ledger.ReadTx) error {
+		var err error
+		if head, err = tx.Head(ctx); err != nil {
+			return err
+		}
+		accts, err := tx.AccountsByID(ctx, ids)
+		for id, a := range accts {
+			c := a.Counters
+			cnt[id] = &c
+		}
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for done := 0; done < n; {
+		m := min(5000, n-done)
+		batch := &ledger.Batch{}
+		touched := map[ledger.AccountID]bool{}
+		for i := 0; i < m; i++ {
+			seq := head.Seq + 1
+			k := int(seq)
+			a, bb, c := ids[(3*k)%len(ids)], ids[(3*k+1)%len(ids)], ids[(3*k+2)%len(ids)]
+			x, y := int64(100+k%9000), int64(1+k%7)
+			key := fmt.Sprintf("seed-%d", seq)
+			e := &ledger.Entry{Seq: seq, Key: key, Kind: ledger.KindPost, Day: day, PostedAt: at,
+				Voucher: ledger.Voucher{Kind: "seed", ID: key, Amount: money.Fen(x + y)},
+				Lines: []ledger.Line{
+					{Account: a, Side: ledger.Debit, Amount: money.Fen(x)},
+					{Account: bb, Side: ledger.Debit, Amount: money.Fen(y)},
+					{Account: c, Side: ledger.Credit, Amount: money.Fen(x + y)},
+				},
+				Fingerprint: []byte{1}, PrevHash: head.Hash}
+			e.Hash = ledger.EntryHash(e)
+			head.Seq, head.Hash = seq, e.Hash
+			cnt[a].DebitPosted += x
+			cnt[bb].DebitPosted += y
+			cnt[c].CreditPosted += x + y
+			touched[a], touched[bb], touched[c] = true, true, true
+			batch.Entries = append(batch.Entries, e)
+			batch.NewVouchers = append(batch.NewVouchers, e.Voucher)
+		}
+		for id := range touched {
+			batch.Accounts = append(batch.Accounts, ledger.Account{ID: id, Counters: *cnt[id]})
+		}
+		head.Gen++
+		batch.Head = head
+		if err := db.Write(ctx, func(tx ledger.WriteTx) error { return tx.Append(ctx, batch) }); err != nil {
+			b.Fatal(err)
+		}
+		done += m
+	}
+}
+
+// bulkAccounts inserts n accounts under chart code 9000 with plain SQL (100,000 one-by-one
+// CreateAccount transactions would dominate the benchmark) and returns their ids.
+func bulkAccounts(b *testing.B, l *ledger.Ledger, db *store.DB, n int) []ledger.AccountID {
+	b.Helper()
+	ctx := context.Background()
+	if err := l.PutChart(ctx, ledger.ChartAccount{Code: "9000", Name: "bench", Type: ledger.Common, Normal: ledger.Debit}); err != nil {
+		b.Fatal(err)
+	}
+	const per = 500
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO accounts (code, owner_kind, owner_id, currency, name, flags) VALUES `)
+		args := make([]any, 0, 2*(hi-lo))
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				sb.WriteByte(',')
+			}
+			if db.Dialect() == store.Postgres {
+				fmt.Fprintf(&sb, "('9000', 'internal', $%d, 'CNY', $%d, 1)", 2*(i-lo)+1, 2*(i-lo)+2)
+			} else {
+				sb.WriteString("('9000', 'internal', ?, 'CNY', ?, 1)")
+			}
+			args = append(args, fmt.Sprintf("acct-%d", i), fmt.Sprintf("acct-%d", i))
+		}
+		if _, err := db.SQL().ExecContext(ctx, sb.String(), args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The ids are 1..n only on a fresh store; read them back to be sure.
+	var ids []ledger.AccountID
+	if err := db.Read(ctx, func(tx ledger.ReadTx) error {
+		return tx.Accounts(ctx, func(a ledger.Account) error {
+			if a.Code == "9000" {
+				ids = append(ids, a.ID)
+			}
+			return nil
+		})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return ids
+}
+
+func benchEnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkVerify verifies a journal of TONGDAO_BENCH_VERIFY_N entries (default 1,000,000)
+// of 3 lines over 1,000 accounts. One op is one full Verify.
+func BenchmarkVerify(b *testing.B) {
+	n := benchEnvInt("TONGDAO_BENCH_VERIFY_N", 1_000_000)
+	run := func(b *testing.B, dsn string) {
+		db := storetest.Open(b, dsn)
+		clk := clock.NewVirtual(start)
+		l := openLedger(b, db, clk)
+		ids := bulkAccounts(b, l, db, 1000)
+		seedJournal(b, db, ids, n, clock.AccountingDay(start, 0), start)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			rep, err := l.Verify(context.Background(), ledger.VerifyOptions{})
+			if err != nil || !rep.OK() || rep.Entries != int64(n) {
+				b.Fatalf("verify: %v %+v", err, rep)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, storetest.SQLiteDSN(b)) })
+	b.Run("postgres", func(b *testing.B) { run(b, storetest.PostgresDSN(b, os.Getenv(storetest.EnvPG))) })
+}
+
+// BenchmarkCloseDay closes days on which every one of TONGDAO_BENCH_CLOSE_ACCOUNTS accounts
+// (default 100,000) moved. One op is one CloseDay.
+func BenchmarkCloseDay(b *testing.B) {
+	n := benchEnvInt("TONGDAO_BENCH_CLOSE_ACCOUNTS", 100_000)
+	run := func(b *testing.B, dsn string) {
+		db := storetest.Open(b, dsn)
+		clk := clock.NewVirtual(start)
+		l := openLedger(b, db, clk)
+		ids := bulkAccounts(b, l, db, n)
+		ctx := context.Background()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			day := l.Today()
+			seedJournal(b, db, ids, n/3+1, day, clk.Now())
+			clk.Advance(24 * time.Hour)
+			b.StartTimer()
+			if _, err := l.CloseDay(ctx, day); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		rows, err := l.DayClose(ctx, l.Today().AddDays(-1))
+		if err != nil || len(rows) != n {
+			b.Fatalf("close rows %d, want %d (%v)", len(rows), n, err)
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, storetest.SQLiteDSN(b)) })
+	b.Run("postgres", func(b *testing.B) { run(b, storetest.PostgresDSN(b, os.Getenv(storetest.EnvPG))) })
 }

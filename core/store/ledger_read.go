@@ -27,6 +27,30 @@ func (t *ltx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return rows, nil
 }
 
+// in completes "… WHERE col" with a membership test on vals: IN (?, …) on SQLite, = ANY(?)
+// with one array parameter on PostgreSQL (one statement text for every list length).
+func (t *ltx) in(prefix, pgType string, vals []any) (string, []any) {
+	if t.d.dialect != Postgres {
+		return prefix + ` IN (` + inList(len(vals)) + `)`, vals
+	}
+	var arr any
+	switch pgType {
+	case "bigint":
+		a := make([]int64, len(vals))
+		for i, v := range vals {
+			a[i] = v.(int64)
+		}
+		arr = a
+	default:
+		a := make([]string, len(vals))
+		for i, v := range vals {
+			a[i] = v.(string)
+		}
+		arr = a
+	}
+	return prefix + ` = ANY(?::` + pgType + `[])`, []any{arr}
+}
+
 func parseDay(s string) (clock.Date, error) {
 	if s == "" {
 		return clock.Date{}, nil
@@ -101,7 +125,8 @@ func (t *ltx) AccountsByID(ctx context.Context, ids []ledger.AccountID) (map[led
 	}
 	out := make(map[ledger.AccountID]ledger.Account, len(uniq))
 	err := chunks(len(uniq), 1000, func(lo, hi int) error {
-		rows, err := t.query(ctx, `SELECT `+accountCols+accountFrom+` WHERE a.id IN (`+inList(hi-lo)+`)`, uniq[lo:hi]...)
+		q, args := t.in(`SELECT `+accountCols+accountFrom+` WHERE a.id`, "bigint", uniq[lo:hi])
+		rows, err := t.query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -211,7 +236,8 @@ func (t *ltx) EntriesByKey(ctx context.Context, keys []string) (map[string]*ledg
 	out := map[string]*ledger.Entry{}
 	bySeq := map[int64]*ledger.Entry{}
 	err := chunks(len(args), 1000, func(lo, hi int) error {
-		rows, err := t.query(ctx, `SELECT `+entryCols+` FROM entries WHERE idem_key IN (`+inList(hi-lo)+`)`, args[lo:hi]...)
+		q, qargs := t.in(`SELECT `+entryCols+` FROM entries WHERE idem_key`, "text", args[lo:hi])
+		rows, err := t.query(ctx, q, qargs...)
 		if err != nil {
 			return err
 		}
@@ -331,8 +357,8 @@ func (t *ltx) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledge
 	out := map[ledger.VoucherRef]money.Amount{}
 	for kind, ids := range byKind {
 		err := chunks(len(ids), 1000, func(lo, hi int) error {
-			args := append([]any{string(kind)}, ids[lo:hi]...)
-			rows, err := t.query(ctx, `SELECT id, amount, currency FROM vouchers WHERE kind = ? AND id IN (`+inList(hi-lo)+`)`, args...)
+			q, args := t.in(`SELECT id, amount, currency FROM vouchers WHERE kind = ? AND id`, "text", ids[lo:hi])
+			rows, err := t.query(ctx, q, append([]any{string(kind)}, args...)...)
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/tongdao/tongdao/core/ledger"
 )
@@ -27,7 +28,15 @@ var (
 	voucherInsertCols = []string{"kind", "id", "amount", "currency"}
 	holdInsertCols    = []string{"seq", "debit", "credit", "amount", "currency", "remaining"}
 	dayBalInsertCols  = []string{"day", "account_id", "o_dp", "o_cp", "o_dh", "o_ch", "m_dp", "m_cp", "m_dh", "m_ch", "c_dp", "c_cp", "c_dh", "c_ch"}
-	counterCasts      = []string{"::bigint", "::bigint", "::bigint", "::bigint", "::bigint"}
+
+	// PostgreSQL array types of the columns above, for INSERT … SELECT FROM unnest(…).
+	pgTypes = map[string][]string{
+		"entries":      strings.Fields("bigint text text text text bigint bigint text text bigint text text bytea bytea bytea"),
+		"lines":        strings.Fields("bigint bigint bigint text bigint bigint text"),
+		"vouchers":     strings.Fields("text text bigint text"),
+		"holds":        strings.Fields("bigint bigint bigint bigint text bigint"),
+		"day_balances": strings.Fields("text bigint bigint bigint bigint bigint bigint bigint bigint bigint bigint bigint bigint bigint"),
+	}
 )
 
 // Append implements ledger.WriteTx with a handful of multi-row statements per batch.
@@ -57,7 +66,7 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 	}
 	if err := t.bulkInsert(ctx, "lines", lineInsertCols, len(lines), "", func(i int, dst []any) []any {
 		l := lines[i]
-		return append(dst, l.seq, l.idx, int64(l.ln.Account), string(l.ln.Side), int64(l.ln.Effect), l.ln.Amount.Minor(), string(l.ln.Amount.Currency()))
+		return append(dst, l.seq, int64(l.idx), int64(l.ln.Account), string(l.ln.Side), int64(l.ln.Effect), l.ln.Amount.Minor(), string(l.ln.Amount.Currency()))
 	}); err != nil {
 		return err
 	}
@@ -88,16 +97,26 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 // updateCounters writes the new counters of the touched accounts, many per statement.
 func (t *ltx) updateCounters(ctx context.Context, accts []ledger.Account) error {
 	sort.Slice(accts, func(i, j int) bool { return accts[i].ID < accts[j].ID }) // stable lock order
-	per := rowsPerStmt(5)
-	return chunks(len(accts), per, func(lo, hi int) error {
-		args := make([]any, 0, 5*(hi-lo))
-		for _, a := range accts[lo:hi] {
-			args = append(args, int64(a.ID), a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending)
+	if t.d.dialect == Postgres {
+		cols := make([][]int64, 5)
+		for _, a := range accts {
+			for c, v := range []int64{int64(a.ID), a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending} {
+				cols[c] = append(cols[c], v)
+			}
 		}
-		q := `WITH v(id, dp, cp, dh, ch) AS (VALUES ` + t.d.values(hi-lo, 5, counterCasts) + `)
-			UPDATE accounts SET dp = v.dp, cp = v.cp, dh = v.dh, ch = v.ch FROM v WHERE accounts.id = v.id`
-		return t.exec(ctx, q, args...)
-	})
+		return t.exec(ctx, `UPDATE accounts SET dp = v.dp, cp = v.cp, dh = v.dh, ch = v.ch
+			FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v(id, dp, cp, dh, ch)
+			WHERE accounts.id = v.id`, cols[0], cols[1], cols[2], cols[3], cols[4])
+	}
+	// SQLite: one prepared single-row UPDATE per account. (UPDATE … FROM a VALUES list makes
+	// SQLite scan the accounts table once per batch, which grows with the chart.)
+	for _, a := range accts {
+		if err := t.exec(ctx, `UPDATE accounts SET dp = ?, cp = ?, dh = ?, ch = ? WHERE id = ?`,
+			a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending, int64(a.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bumpGen marks a write other than Append, invalidating writers' cached accounts.

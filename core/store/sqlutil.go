@@ -72,6 +72,9 @@ func (t *ltx) bulkInsert(ctx context.Context, table string, cols []string, n int
 	if n == 0 {
 		return nil
 	}
+	if t.d.dialect == Postgres {
+		return t.unnestInsert(ctx, table, cols, n, row)
+	}
 	per := rowsPerStmt(len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	args := make([]any, 0, per*len(cols))
@@ -174,4 +177,51 @@ func (t *ltx) cached(ctx context.Context, q string) (*sql.Stmt, error) {
 		t.d.mu.Unlock()
 	}
 	return t.tx.StmtContext(ctx, st), nil
+}
+
+// unnestInsert is bulkInsert for PostgreSQL: one statement whose parameters are one array per
+// column, so its text (and pgx's prepared statement) is the same for every batch size.
+func (t *ltx) unnestInsert(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any) []any) error {
+	types := pgTypes[table]
+	if len(types) != len(cols) {
+		return fmt.Errorf("store: no column types for %s", table)
+	}
+	arrays := make([]any, len(cols))
+	for c, ty := range types {
+		switch ty {
+		case "bigint":
+			arrays[c] = make([]int64, 0, n)
+		case "text":
+			arrays[c] = make([]string, 0, n)
+		case "bytea":
+			arrays[c] = make([][]byte, 0, n)
+		}
+	}
+	vals := make([]any, 0, len(cols))
+	for i := 0; i < n; i++ {
+		vals = row(i, vals[:0])
+		for c, v := range vals {
+			switch a := arrays[c].(type) {
+			case []int64:
+				arrays[c] = append(a, v.(int64))
+			case []string:
+				arrays[c] = append(a, v.(string))
+			case [][]byte:
+				arrays[c] = append(a, v.([]byte))
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT * FROM unnest(")
+	for c, ty := range types {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", c+1, ty)
+	}
+	b.WriteString(")")
+	if _, err := t.tx.ExecContext(ctx, b.String(), arrays...); err != nil {
+		return fmt.Errorf("store: insert %s: %w", table, err)
+	}
+	return nil
 }
