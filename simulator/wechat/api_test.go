@@ -396,3 +396,18 @@ func TestAuthCodeToOpenID_SamePayerAsMicropay(t *testing.T) {
 	}
 	wantFields(t, e.call("/tools/authcodetoopenid", params("auth_code", "12")), map[string]string{"err_code": "AUTH_CODE_INVALID"})
 }
+
+func TestReport_AcceptedUnsigned(t *testing.T) {
+	e := newEnv(t, Config{})
+	rep := params("interface_url", "https://api.mch.weixin.qq.com/pay/unifiedorder",
+		"execute_time", "1000", "return_code", "SUCCESS", "return_msg", "OK", "result_code", "SUCCESS", "user_ip", "203.0.113.7")
+	_, _, body := e.raw("POST", "/payitil/report", buildXML(signed(rep, DemoKey, sign.WeChatMD5), false))
+	_, m := parseResp(t, body)
+	wantFields(t, m, map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS"})
+	if m["sign"] != "" {
+		t.Errorf("report answer is signed: %v", m)
+	}
+	if m := e.call("/payitil/report", params("interface_url", "x")); m["return_code"] != "FAIL" {
+		t.Errorf("incomplete report accepted: %v", m)
+	}
+}

@@ -1,7 +1,7 @@
 // Package wechat is the server side of WeChat Pay API v2 (XML, MD5 / HMAC-SHA256) for the
 // tongdao simulator: the real paths (/pay/unifiedorder, /pay/micropay, /pay/orderquery,
 // /pay/closeorder, /secapi/pay/reverse, /secapi/pay/refund, /pay/refundquery,
-// /pay/downloadbill, /pay/downloadfundflow, /tools/authcodetoopenid,
+// /pay/downloadbill, /pay/downloadfundflow, /tools/authcodetoopenid, /payitil/report,
 // /sandboxnew/pay/getsignkey and the /sandboxnew/... prefixed paths),
 // the real request validation and error codes, signed responses, the order and refund
 // state machines, payment and encrypted refund notifications with the real retry

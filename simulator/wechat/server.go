@@ -204,6 +204,7 @@ var routes = map[string]route{
 	"/pay/downloadbill":       {op: OpDownloadBill},
 	"/tools/authcodetoopenid": {op: OpAuthCodeToOpenID, handler: (*Server).authCodeToOpenID},
 	"/pay/downloadfundflow":   {op: OpDownloadFundFlow, cert: true},
+	"/payitil/report":         {op: OpReport},
 }
 
 // Operation names used for fault matching and records.
@@ -219,6 +220,7 @@ const (
 	OpGetSignKey       = "getsignkey"
 	OpAuthCodeToOpenID = "authcodetoopenid"
 	OpDownloadFundFlow = "downloadfundflow"
+	OpReport           = "report"
 )
 
 const sandboxPrefix = "/sandboxnew"
@@ -320,6 +322,8 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 		return s.downloadBill(ctx, rc)
 	case OpDownloadFundFlow:
 		return s.downloadFundFlow(rc)
+	case OpReport:
+		return s.report(rc)
 	}
 
 	s.mu.Lock()

@@ -257,6 +257,14 @@ func TestGopay_ErrorsAreWeChatShaped(t *testing.T) {
 	}
 	verifyStruct(t, "AuthCodeToOpenIdResponse", gpwechat.SignType_MD5, ar)
 
+	rp := make(gopay.BodyMap)
+	rp.Set("nonce_str", "n3").Set("interface_url", "https://api.mch.weixin.qq.com/pay/unifiedorder").
+		Set("execute_time", 120).Set("return_code", "SUCCESS").Set("return_msg", "OK").
+		Set("result_code", "SUCCESS").Set("user_ip", "127.0.0.1")
+	if rr, err := c.Report(ctx, rp); err != nil || rr.ReturnCode != "SUCCESS" || rr.ResultCode != "SUCCESS" {
+		t.Fatalf("Report: %+v %v", rr, err)
+	}
+
 	bad := gpwechat.NewClient(wechat.DemoAppID, wechat.DemoMchID, strings.Repeat("0", 32), true)
 	bad.BaseURL = c.BaseURL
 	ur, err := bad.UnifiedOrder(ctx, unifiedOrder("GP-BAD-1", gpwechat.TradeType_Native, gpwechat.SignType_MD5))
