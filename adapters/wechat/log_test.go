@@ -50,3 +50,34 @@ func mustDecode(t *testing.T, body string) sign.Params {
 	}
 	return p
 }
+
+// TestClient_ConcurrentUse shares one client (sandbox mode, so the key cache is shared
+// too) across goroutines; run with -race.
+func TestClient_ConcurrentUse(t *testing.T) {
+	const sandboxKey = "0123456789abcdef0123456789abcdef"
+	e := newEnv(t, func(c *Config) { c.Sandbox = true })
+	e.mt.RegisterResponder(http.MethodPost, testBase+"/sandboxnew/pay/getsignkey", httpmock.NewStringResponder(200,
+		"<xml><return_code>SUCCESS</return_code><mch_id>"+demoMchID+"</mch_id><sandbox_signkey>"+sandboxKey+"</sandbox_signkey></xml>"))
+	e.mt.RegisterResponder(http.MethodPost, testBase+"/sandboxnew/pay/orderquery", httpmock.NewStringResponder(200,
+		signedXMLWith(t, sandboxKey, map[string]string{"result_code": "SUCCESS", "trade_state": "SUCCESS", "out_trade_no": "1", "total_fee": "1"})))
+	note := []byte(signedWith(t, sandboxKey))
+	done := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		go func() {
+			if _, err := e.c.Query(context.Background(), &channel.QueryRequest{OrderNo: "1"}); err != nil {
+				done <- err
+				return
+			}
+			_, err := e.c.ParseNotification(context.Background(), nil, note)
+			done <- err
+		}()
+	}
+	for i := 0; i < 16; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.mt.GetCallCountInfo()["POST "+testBase+"/sandboxnew/pay/getsignkey"]; n != 1 {
+		t.Fatalf("sandbox key fetched %d times", n)
+	}
+}
