@@ -90,7 +90,7 @@ func (c *Client) openBill(cl call, body io.ReadCloser, req *channel.StatementReq
 	}
 	head, _ := src.(*bufio.Reader).Peek(64)
 	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\uFEFF")), " \t\r\n")
-	if bytes.HasPrefix(head, []byte("<xml")) {
+	if bytes.HasPrefix(head, []byte("<xml")) || bytes.HasPrefix(head, []byte("<?xml")) {
 		data, err := readLimited(src, c.maxResp)
 		if gz != nil {
 			gz.Close()

@@ -191,9 +191,12 @@ func (b *BillReader) readHeader(l []byte) error {
 	c.refundAmt = firstCol(idx, "申请退款金额", "退款金额")
 	c.refundStatus = firstCol(idx, "退款状态")
 	c.refundApply = firstCol(idx, "退款申请时间")
-	for name, i := range map[string]int{"交易时间": c.time, "微信订单号": c.txn, "商户订单号": c.order, "交易状态": c.state, "订单金额/总金额": c.orderAmt} {
-		if i < 0 {
-			return billLineError(b.line, "header has no %s column", name)
+	for _, req := range []struct {
+		name string
+		i    int
+	}{{"交易时间", c.time}, {"微信订单号", c.txn}, {"商户订单号", c.order}, {"交易状态", c.state}, {"订单金额/总金额", c.orderAmt}} {
+		if req.i < 0 {
+			return billLineError(b.line, "header has no %s column", req.name)
 		}
 	}
 	b.ncols = len(names)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -168,6 +169,16 @@ func (c *Client) transportError(cl call, err error) error {
 	if errors.As(err, &op) && op.Op == "dial" {
 		return &channel.Error{Channel: channelName, Op: cl.op, Kind: channel.KindUnavailable, Code: "CONNECT",
 			Message: "could not connect; the request was not sent", Retryable: true, Err: err}
+	}
+	// A TLS alert from the server or a server certificate we refuse means the session
+	// failed, so WeChat cannot have processed the request (the client certificate refused
+	// on /secapi is such an alert, §1).
+	var alert tls.AlertError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &alert) || errors.As(err, &verify) {
+		return &channel.Error{Channel: channelName, Op: cl.op, Kind: channel.KindUnavailable, Code: "TLS",
+			Message:   "TLS handshake failed (client certificate or server certificate); the request was not sent",
+			Retryable: true, Err: err}
 	}
 	msg := "transport error; the outcome is unknown"
 	var ne net.Error

@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -33,6 +34,9 @@ func TestTransport_FailuresLeaveTheOutcomeUnknown(t *testing.T) {
 		{"connection refused", func(string) httpmock.Responder {
 			return httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")})
 		}, channel.KindUnavailable, "CONNECT", true},
+		{"tls handshake refused", func(string) httpmock.Responder {
+			return httpmock.NewErrorResponder(tls.AlertError(42)) // bad_certificate
+		}, channel.KindUnavailable, "TLS", true},
 		{"http 500", func(b string) httpmock.Responder { return httpmock.NewStringResponder(500, b) }, channel.KindUnknown, "HTTP_500", false},
 		{"http 302", func(string) httpmock.Responder { return httpmock.NewStringResponder(302, "") }, channel.KindUnknown, "HTTP_302", false},
 		{"html page", func(string) httpmock.Responder {
