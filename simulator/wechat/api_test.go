@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -410,4 +411,33 @@ func TestReport_AcceptedUnsigned(t *testing.T) {
 	if m := e.call("/payitil/report", params("interface_url", "x")); m["return_code"] != "FAIL" {
 		t.Errorf("incomplete report accepted: %v", m)
 	}
+}
+
+func TestNewSandbox_KeyPathPrefixAndNegativeTestHeader(t *testing.T) {
+	e := newEnv(t, Config{})
+	p := params("mch_id", DemoMchID, "nonce_str", "abc")
+	s, _ := sign.WeChatSign(p, DemoKey, sign.WeChatMD5)
+	p.Set("sign", s)
+	_, _, body := e.raw("POST", "/xdc/apiv2getsignkey/sign/getsignkey", buildXML(p, false))
+	_, k := parseResp(t, body)
+	key := k["sandbox_signkey"]
+	if len(key) != 32 {
+		t.Fatalf("getsignkey: %s", body)
+	}
+	wantFields(t, e.callWith("/xdc/apiv2sandbox/pay/micropay", micropayReq("XS-1", "1"), key, sign.WeChatMD5),
+		map[string]string{"result_code": "SUCCESS"})
+	// Unified order is not served by the new sandbox (§12).
+	if status, _, _ := e.raw("POST", "/xdc/apiv2sandbox/pay/unifiedorder", nil); status != http.StatusNotFound {
+		t.Errorf("new-sandbox unified order answered %d", status)
+	}
+	req, _ := http.NewRequest("POST", "http://api.mch.weixin.qq.com/xdc/apiv2sandbox/pay/micropay",
+		strings.NewReader(string(buildXML(signed(micropayReq("XS-2", "1"), key, sign.WeChatMD5), false))))
+	req.Header.Set("Wechatpay-Negative-Test", "SYSTEMERROR")
+	resp, err := e.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	wantFields(t, mustVerify(t, b, key, sign.WeChatMD5), map[string]string{"result_code": "FAIL", "err_code": "SYSTEMERROR"})
 }

@@ -2,7 +2,8 @@
 // tongdao simulator: the real paths (/pay/unifiedorder, /pay/micropay, /pay/orderquery,
 // /pay/closeorder, /secapi/pay/reverse, /secapi/pay/refund, /pay/refundquery,
 // /pay/downloadbill, /pay/downloadfundflow, /tools/authcodetoopenid, /payitil/report,
-// /sandboxnew/pay/getsignkey and the /sandboxnew/... prefixed paths),
+// /sandboxnew/pay/getsignkey and the /sandboxnew/... prefixed paths, and the 2025 sandbox
+// under /xdc/apiv2sandbox with its Wechatpay-Negative-Test header),
 // the real request validation and error codes, signed responses, the order and refund
 // state machines, payment and encrypted refund notifications with the real retry
 // schedule, and trade bills in WeChat's exact text format derived from what happened.

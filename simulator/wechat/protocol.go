@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/tongdao/tongdao/simulator"
 )
@@ -87,6 +88,13 @@ func (ec engineCall) businessFault() (businessFault, bool) {
 }
 
 func (ec engineCall) corruptSignature() bool { return ec.c.CorruptSignature() }
+
+func (ec engineCall) negativeTest() string {
+	if !strings.HasPrefix(ec.c.Request.URL.Path, newSandboxPrefix) {
+		return ""
+	}
+	return ec.c.Request.Header.Get("Wechatpay-Negative-Test")
+}
 
 // Reset forgets every order, refund, sandbox key and merchant added since start, and
 // restores the demo and configured merchants.

@@ -81,6 +81,8 @@ type call interface {
 	businessFault() (businessFault, bool)
 	// corruptSignature reports whether the response must be signed wrongly.
 	corruptSignature() bool
+	// negativeTest is the new sandbox's Wechatpay-Negative-Test header, or "".
+	negativeTest() string
 }
 
 // businessFault is a business_code fault plan as the server sees it.
@@ -95,6 +97,7 @@ type noFaults struct{}
 func (noFaults) identify(string, string, string) bool { return false }
 func (noFaults) businessFault() (businessFault, bool) { return businessFault{}, false }
 func (noFaults) corruptSignature() bool               { return false }
+func (noFaults) negativeTest() string                 { return "" }
 
 // Server is the WeChat Pay v2 server side. It is safe for concurrent use; all state is
 // behind one mutex and notifications are handed to the engine after it is released.
@@ -223,21 +226,38 @@ const (
 	OpReport           = "report"
 )
 
-const sandboxPrefix = "/sandboxnew"
+// Sandbox prefixes (§12): the classic /sandboxnew and the 2025 /xdc/apiv2sandbox, whose
+// sign key comes from newSandboxKeyPath. Both share one sandbox realm and key.
+const (
+	sandboxPrefix     = "/sandboxnew"
+	newSandboxPrefix  = "/xdc/apiv2sandbox"
+	newSandboxKeyPath = "/xdc/apiv2getsignkey/sign/getsignkey"
+)
 
 // Paths returns every path the server answers, sorted.
 func Paths() []string {
 	var ps []string
 	for p := range routes {
 		ps = append(ps, p, sandboxPrefix+p)
+		if p != "/pay/unifiedorder" { // §12: the new sandbox does not serve unified order
+			ps = append(ps, newSandboxPrefix+p)
+		}
 	}
-	ps = append(ps, sandboxPrefix+"/pay/getsignkey", sandboxPrefix+"/pay/refund", sandboxPrefix+"/pay/reverse")
+	ps = append(ps, sandboxPrefix+"/pay/getsignkey", sandboxPrefix+"/pay/refund", sandboxPrefix+"/pay/reverse",
+		newSandboxKeyPath)
 	sort.Strings(ps)
 	return ps
 }
 
 // lookupRoute resolves a request path to its route and whether it is a sandbox path.
 func lookupRoute(path string) (route, bool, bool) {
+	if path == newSandboxKeyPath {
+		return route{op: OpGetSignKey}, true, true
+	}
+	if p, ok := strings.CutPrefix(path, newSandboxPrefix); ok && p != "/pay/unifiedorder" {
+		r, ok := routes[p]
+		return r, true, ok
+	}
 	sandbox := false
 	if p, ok := strings.CutPrefix(path, sandboxPrefix); ok {
 		sandbox, path = true, p
@@ -333,7 +353,13 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 		be     *bizError
 		out    []outbound
 	)
-	if bf, ok := c.businessFault(); ok {
+	bf, faulted := c.businessFault()
+	if nt := c.negativeTest(); nt != "" && rc.realm != "" && !faulted {
+		// §12: the new sandbox selects negative cases by header; the case name is taken
+		// as the err_code to answer with [inferred: the case names are not documented].
+		bf, faulted = businessFault{code: nt}, true
+	}
+	if faulted {
 		fields, be, out = s.applyBusinessFault(rc, rt, bf)
 	} else {
 		fields, be, out = rt.handler(s, rc)
