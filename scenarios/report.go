@@ -36,20 +36,30 @@ func FormatFailure(r Result) string {
 	return b.String()
 }
 
-// WriteText writes one line per scenario ("PASS name (n steps)" or "FAIL name" followed by
-// the failure), then the summary line "N passed, M failed". It returns the number failed.
+// WriteText writes one line per scenario ("PASS name (n steps)", "SKIP name (reason)", or
+// "FAIL name" followed by the failure), then "K skipped" when some were, and last the
+// summary line "N passed, M failed". It returns the number failed.
 func WriteText(w io.Writer, results []Result) (failed int, err error) {
 	var b strings.Builder
+	passed, skipped := 0, 0
 	for _, r := range results {
-		if r.Passed {
+		switch {
+		case r.Skipped:
+			skipped++
+			fmt.Fprintf(&b, "SKIP %s (%s)\n", r.Scenario.Name, r.SkipReason)
+		case r.Passed:
+			passed++
 			fmt.Fprintf(&b, "PASS %s (%d steps)\n", r.Scenario.Name, r.Steps)
-			continue
+		default:
+			failed++
+			fmt.Fprintf(&b, "FAIL %s\n", r.Scenario.Name)
+			b.WriteString(FormatFailure(r))
 		}
-		failed++
-		fmt.Fprintf(&b, "FAIL %s\n", r.Scenario.Name)
-		b.WriteString(FormatFailure(r))
 	}
-	fmt.Fprintf(&b, "%d passed, %d failed\n", len(results)-failed, failed)
+	if skipped > 0 {
+		fmt.Fprintf(&b, "%d skipped\n", skipped)
+	}
+	fmt.Fprintf(&b, "%d passed, %d failed\n", passed, failed)
 	_, err = io.WriteString(w, b.String())
 	return failed, err
 }
@@ -71,6 +81,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -79,6 +90,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
 	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -89,7 +101,12 @@ type junitCase struct {
 	File      string        `xml:"file,attr,omitempty"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -117,7 +134,11 @@ func WriteJUnit(w io.Writer, results []Result) error {
 		secs := r.Elapsed.Seconds()
 		total += secs
 		c := junitCase{Name: r.Scenario.Name, Classname: suite, File: r.Scenario.Pos.File, Time: fmt.Sprintf("%.3f", secs)}
-		if !r.Passed && r.Failure != nil {
+		if r.Skipped {
+			c.Skipped = &junitSkipped{Message: r.SkipReason}
+			s.Skipped++
+			doc.Skipped++
+		} else if !r.Passed && r.Failure != nil {
 			c.Failure = &junitFailure{Message: r.Failure.Pos.String() + ": " + r.Failure.Message, Type: "expectation", Text: FormatFailure(r)}
 			s.Failures++
 			doc.Failures++

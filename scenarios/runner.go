@@ -86,6 +86,11 @@ type Result struct {
 	Transcript []string
 	// Elapsed is the wall time the scenario took.
 	Elapsed time.Duration
+	// Skipped reports that the scenario did not run because a channel it uses has no
+	// factory in Options (an adapter this build does not wire); SkipReason says which.
+	// A skipped result is neither passed nor failed.
+	Skipped    bool
+	SkipReason string
 }
 
 // Failure says what went wrong first.
@@ -102,7 +107,8 @@ type Failure struct {
 
 // Run runs the scenarios one after another and returns a result for each, in order. It
 // returns an error only when the options are unusable (nothing ran); a scenario that
-// cannot start (unknown channel, simulator unreachable) is a failed Result.
+// cannot start (simulator unreachable, merchant refused) is a failed Result, and one using
+// a channel without a factory is a skipped Result.
 func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) {
 	if opts.SimURL == "" && opts.Protocols == nil {
 		return nil, errors.New("scenarios: Options.Protocols is required to run in process (or set SimURL)")
@@ -185,6 +191,15 @@ func (rc *remoteCollector) close() { _ = rc.srv.Close() }
 var errStop = errors.New("scenario stopped")
 
 func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
+	var missing []string
+	for _, ch := range sc.Channels() {
+		if _, ok := opts.Factories[ch]; !ok {
+			missing = append(missing, ch)
+		}
+	}
+	if len(missing) > 0 {
+		return Result{Scenario: sc, Skipped: true, SkipReason: "no adapter in this build for " + strings.Join(missing, ", ")}
+	}
 	r := &run{sc: sc, opts: opts, res: Result{Scenario: sc}, chans: map[string]channel.Channel{},
 		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, merchants: map[string][]*merchantEntry{}}
 	if err := r.setup(ctx, rc); err != nil {

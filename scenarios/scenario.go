@@ -67,6 +67,7 @@ func (s *Scenario) Channels() []string {
 		}
 		out = append(out, c)
 	}
+	add(s.Channel)
 	for _, m := range s.Merchants {
 		add(m.Channel)
 	}
@@ -233,3 +234,7 @@ type StatementLine struct {
 	// Day is the record's settlement (accounting) day.
 	Day clock.Date
 }
+
+// ToolkitChannels returns the channel names tongdao knows, sorted. A scenario naming
+// another is a bad file; one naming a channel whose adapter a build does not wire is skipped.
+func ToolkitChannels() []string { return []string{"alipay", "bank", "unionpay", "wechat"} }
