@@ -169,3 +169,15 @@ func TestRefund_FaultEndsChangeOrRefundClose(t *testing.T) {
 		})
 	}
 }
+
+func TestFaults_MatchOrdersNamedByTransactionOrRefundNumber(t *testing.T) {
+	e := newEnv(t, Config{})
+	txn := paidOrder(t, e, "FM-1", "100")
+	e.call("/secapi/pay/refund", refundReq("FM-1", "FMR-1", "100", "10"))
+	if _, err := e.ts.AddFault(simulator.FaultPlan{Kind: simulator.FaultBusinessCode, Channel: Name, OutTradeNo: "FM-1",
+		Code: simulator.CodeSystemError}); err != nil {
+		t.Fatal(err)
+	}
+	wantFields(t, e.call("/pay/orderquery", params("transaction_id", txn)), map[string]string{"err_code": "SYSTEMERROR"})
+	wantFields(t, e.call("/pay/refundquery", params("out_refund_no", "FMR-1")), map[string]string{"err_code": "SYSTEMERROR"})
+}

@@ -309,7 +309,7 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 	default:
 		params, decErr = decodeXML(body)
 	}
-	if c.identify(rt.op, params.Value("mch_id"), params.Value("out_trade_no")) {
+	if c.identify(rt.op, params.Value("mch_id"), s.orderNoOf(params, sandbox)) {
 		return reply{}
 	}
 	if method != http.MethodPost {
@@ -373,6 +373,31 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 		}
 	}
 	return reply{http.StatusOK, contentTypeXML, body}
+}
+
+// orderNoOf names the merchant order a request is about, for fault matching and
+// records: out_trade_no, or the order of its transaction_id, refund_id or out_refund_no.
+func (s *Server) orderNoOf(p sign.Params, sandbox bool) string {
+	if n := p.Value("out_trade_no"); n != "" {
+		return n
+	}
+	realm := ""
+	if sandbox {
+		realm = "sandbox"
+	}
+	mch := p.Value("mch_id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.st.findOrder(realm, mch, p.Value("transaction_id"), ""); o != nil && p.Value("transaction_id") != "" {
+		return o.outTradeNo
+	}
+	if r := s.st.byRefundID[idKey{realm, p.Value("refund_id")}]; r != nil && r.order.mchID == mch {
+		return r.order.outTradeNo
+	}
+	if r := s.st.refunds[refundKey{realm, mch, p.Value("out_refund_no")}]; r != nil {
+		return r.order.outTradeNo
+	}
+	return ""
 }
 
 // authenticate checks the common fields, the merchant, the appid and the signature in
