@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tongdao/tongdao/adapters/wechat"
@@ -57,6 +59,16 @@ func TestBundledWeChatSuites(t *testing.T) {
 	for _, r := range results {
 		if !r.Passed {
 			t.Errorf("%s: %s", r.Scenario.Name, scenarios.FormatFailure(r))
+		}
+	}
+	again, err := scenarios.Run(context.Background(), list, wechatOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range results {
+		if !slices.Equal(results[i].Transcript, again[i].Transcript) {
+			t.Errorf("%s: two runs gave different transcripts:\n%s\n----\n%s", results[i].Scenario.Name,
+				strings.Join(results[i].Transcript, "\n"), strings.Join(again[i].Transcript, "\n"))
 		}
 	}
 }

@@ -65,6 +65,9 @@ type Options struct {
 	NotifyURL    string
 	// ScenarioTimeout bounds one scenario in wall time; 0 = 2 minutes.
 	ScenarioTimeout time.Duration
+	// WallClock measures Result.Elapsed (never the scenario's time, which is the
+	// simulator's); nil = clock.Real().
+	WallClock clock.Clock
 }
 
 // inProcessSimURL is the base URL adapters see in process; the transport ignores the host.
@@ -119,6 +122,9 @@ func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) 
 	if opts.ScenarioTimeout <= 0 {
 		opts.ScenarioTimeout = 2 * time.Minute
 	}
+	if opts.WallClock == nil {
+		opts.WallClock = clock.Real()
+	}
 	var remoteColl *remoteCollector
 	if opts.SimURL != "" {
 		rc, err := startRemoteCollector(opts.NotifyListen, opts.NotifyURL)
@@ -130,14 +136,14 @@ func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) 
 	}
 	out := make([]Result, 0, len(list))
 	for _, sc := range list {
-		wall := time.Now()
+		wall := opts.WallClock.Now()
 		var res Result
 		func() {
 			sctx, cancel := context.WithTimeout(ctx, opts.ScenarioTimeout)
 			defer cancel()
 			res = runOne(sctx, sc, &opts, remoteColl)
 		}()
-		res.Elapsed = time.Since(wall)
+		res.Elapsed = opts.WallClock.Since(wall)
 		out = append(out, res)
 		if ctx.Err() != nil {
 			break

@@ -41,25 +41,24 @@ func TestScenarioRun_ExitStatusAndOutput(t *testing.T) {
 	bad := writeScenario(t, dir, "bad.yaml", failingScenario)
 	broken := writeScenario(t, dir, "broken.yaml", "name: x\nsteps:\n  - pay: {order: A, amount: lots}\n")
 	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		stdout     []string // substrings
-		stderr     []string
-		noScenario bool
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings
+		stderr []string
 	}{
-		{"all pass", []string{"run", ok}, 0, []string{"PASS pays (1 steps)\n", "\n1 passed, 0 failed\n"}, nil, false},
-		{"one fails", []string{"run", ok, bad}, 1, []string{"FAIL expects too much\n", "bad.yaml:5:13: step 1: expected status SUCCEEDED, got PENDING", "transcript:", "1 passed, 1 failed\n"}, nil, false},
-		{"tag filter", []string{"run", "--tag", "smoke", ok, bad}, 0, []string{"1 passed, 0 failed\n"}, nil, false},
-		{"flags after paths", []string{"run", ok, bad, "--tag=smoke"}, 0, []string{"1 passed, 0 failed\n"}, nil, false},
-		{"tag matches nothing", []string{"run", "--tag", "nightly", ok}, 2, nil, []string{"no scenario carries tag nightly"}, false},
-		{"bad file", []string{"run", ok, broken}, 2, nil, []string{"broken.yaml:3:29: steps[0].pay.amount: bad amount \"lots\""}, false},
-		{"unknown channel", []string{"run", writeScenario(t, dir, "u.yaml", "name: u\nchannel: paypal\nsteps:\n  - advance: 1s\n")}, 2, nil, []string{`u.yaml:2:10: channel: unknown channel "paypal"; known: alipay, bank, unionpay, wechat`}, false},
-		{"no paths", []string{"run"}, 2, nil, []string{"name at least one scenario file or folder"}, false},
-		{"bad flag", []string{"run", "--nope", ok}, 2, nil, []string{"flag provided but not defined: -nope"}, false},
-		{"help", []string{"run", "--help"}, 0, []string{"Usage: tongdao scenario run", "-junit FILE"}, nil, false},
-		{"unknown subcommand", []string{"walk"}, 2, nil, []string{`unknown subcommand "walk"`}, false},
-		{"missing path", []string{"run", filepath.Join(dir, "nope.yaml")}, 2, nil, []string{"nope.yaml"}, false},
+		{"all pass", []string{"run", ok}, 0, []string{"PASS pays (1 steps)\n", "\n1 passed, 0 failed\n"}, nil},
+		{"one fails", []string{"run", ok, bad}, 1, []string{"FAIL expects too much\n", "bad.yaml:5:13: step 1: expected status SUCCEEDED, got PENDING", "transcript:", "1 passed, 1 failed\n"}, nil},
+		{"tag filter", []string{"run", "--tag", "smoke", ok, bad}, 0, []string{"1 passed, 0 failed\n"}, nil},
+		{"flags after paths", []string{"run", ok, bad, "--tag=smoke"}, 0, []string{"1 passed, 0 failed\n"}, nil},
+		{"tag matches nothing", []string{"run", "--tag", "nightly", ok}, 2, nil, []string{"no scenario carries tag nightly"}},
+		{"bad file", []string{"run", ok, broken}, 2, nil, []string{"broken.yaml:3:29: steps[0].pay.amount: bad amount \"lots\""}},
+		{"unknown channel", []string{"run", writeScenario(t, dir, "u.yaml", "name: u\nchannel: paypal\nsteps:\n  - advance: 1s\n")}, 2, nil, []string{`u.yaml:2:10: channel: unknown channel "paypal"; known: alipay, bank, unionpay, wechat`}},
+		{"no paths", []string{"run"}, 2, nil, []string{"name at least one scenario file or folder"}},
+		{"bad flag", []string{"run", "--nope", ok}, 2, nil, []string{"flag provided but not defined: -nope"}},
+		{"help", []string{"run", "--help"}, 0, []string{"Usage: tongdao scenario run", "-junit FILE"}, nil},
+		{"unknown subcommand", []string{"walk"}, 2, nil, []string{`unknown subcommand "walk"`}},
+		{"missing path", []string{"run", filepath.Join(dir, "nope.yaml")}, 2, nil, []string{"nope.yaml"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
