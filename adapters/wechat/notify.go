@@ -35,6 +35,9 @@ const (
 // notification has). The result carries refund_status mapped by RefundStatus.
 //
 // Ack is exactly AckBody (HTTP 200, text/xml); Nack is NackBody.
+//
+// One Client serves one appid: a merchant with several appids bound to the same mch_id
+// (official account and mini program) needs a Client, and a notify URL, per appid.
 func (c *Client) ParseNotification(_ context.Context, _ http.Header, body []byte) (*channel.Notification, error) {
 	inv := func(kind channel.Kind, code, msg string, cause error) error {
 		return &channel.Error{Channel: channelName, Op: "notification", Kind: kind, Code: code, Message: msg,
