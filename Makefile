@@ -5,7 +5,7 @@ FUZZTIME  ?= 2s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 1s
 
-.PHONY: all run test build vet unit race fuzz-smoke fuzz lint bench cover clean
+.PHONY: all run test build vet unit race fuzz-smoke fuzz compat lint bench cover clean
 
 all: build
 
@@ -35,6 +35,10 @@ fuzz-smoke:
 ## fuzz: a longer fuzz run of every target (FUZZTIME=1m make fuzz)
 fuzz:
 	FUZZTIME=$(if $(filter 2s,$(FUZZTIME)),30s,$(FUZZTIME)) ./scripts/fuzz.sh
+
+## compat: third-party clients against the simulator (nested modules, so gopay never enters go.mod)
+compat:
+	cd simulator/wechat/internal/gopaytest && $(GO) test -race -count=1 ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
