@@ -39,49 +39,64 @@ var (
 	}
 )
 
-// Append implements ledger.WriteTx with a handful of multi-row statements per batch.
-func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
-	if !t.write {
-		return errReadOnly
-	}
+// insertPart is one table's rows of an Append.
+type insertPart struct {
+	table string
+	cols  []string
+	n     int
+	row   func(i int, dst []any) []any
+}
+
+// appendParts lays out the rows a batch inserts.
+func appendParts(b *ledger.Batch) []insertPart {
 	es := b.Entries
-	if err := t.bulkInsert(ctx, "entries", entryInsertCols, len(es), "", func(i int, dst []any) []any {
-		e := es[i]
-		return append(dst, e.Seq, e.Key, string(e.Kind), dayText(e.Day), dayText(e.LateFor), e.PostedAt.UnixNano(), e.Ref,
-			string(e.Voucher.Kind), e.Voucher.ID, e.Voucher.Amount.Minor(), string(e.Voucher.Amount.Currency()), e.Memo,
-			e.Fingerprint, e.PrevHash, e.Hash)
-	}); err != nil {
-		return err
-	}
 	type lref struct {
 		seq int64
-		idx int
+		idx int64
 		ln  ledger.Line
 	}
 	var lines []lref
 	for _, e := range es {
 		for i, ln := range e.Lines {
-			lines = append(lines, lref{e.Seq, i, ln})
+			lines = append(lines, lref{e.Seq, int64(i), ln})
 		}
 	}
-	if err := t.bulkInsert(ctx, "lines", lineInsertCols, len(lines), "", func(i int, dst []any) []any {
-		l := lines[i]
-		return append(dst, l.seq, int64(l.idx), int64(l.ln.Account), string(l.ln.Side), int64(l.ln.Effect), l.ln.Amount.Minor(), string(l.ln.Amount.Currency()))
-	}); err != nil {
-		return err
+	vs, hs := b.NewVouchers, b.NewHolds
+	return []insertPart{
+		{"entries", entryInsertCols, len(es), func(i int, dst []any) []any {
+			e := es[i]
+			return append(dst, e.Seq, e.Key, string(e.Kind), dayText(e.Day), dayText(e.LateFor), e.PostedAt.UnixNano(), e.Ref,
+				string(e.Voucher.Kind), e.Voucher.ID, e.Voucher.Amount.Minor(), string(e.Voucher.Amount.Currency()), e.Memo,
+				e.Fingerprint, e.PrevHash, e.Hash)
+		}},
+		{"lines", lineInsertCols, len(lines), func(i int, dst []any) []any {
+			l := lines[i]
+			return append(dst, l.seq, l.idx, int64(l.ln.Account), string(l.ln.Side), int64(l.ln.Effect), l.ln.Amount.Minor(), string(l.ln.Amount.Currency()))
+		}},
+		{"vouchers", voucherInsertCols, len(vs), func(i int, dst []any) []any {
+			return append(dst, string(vs[i].Kind), vs[i].ID, vs[i].Amount.Minor(), string(vs[i].Amount.Currency()))
+		}},
+		{"holds", holdInsertCols, len(hs), func(i int, dst []any) []any {
+			h := hs[i]
+			return append(dst, h.Seq, int64(h.Debit), int64(h.Credit), h.Amount.Minor(), string(h.Amount.Currency()), h.Remaining.Minor())
+		}},
 	}
-	vs := b.NewVouchers
-	if err := t.bulkInsert(ctx, "vouchers", voucherInsertCols, len(vs), "", func(i int, dst []any) []any {
-		return append(dst, string(vs[i].Kind), vs[i].ID, vs[i].Amount.Minor(), string(vs[i].Amount.Currency()))
-	}); err != nil {
-		return err
+}
+
+// Append implements ledger.WriteTx with a handful of multi-row statements per batch
+// (SQLite), or one statement of data-modifying CTEs (PostgreSQL: one round trip).
+func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
+	if !t.write {
+		return errReadOnly
 	}
-	hs := b.NewHolds
-	if err := t.bulkInsert(ctx, "holds", holdInsertCols, len(hs), "", func(i int, dst []any) []any {
-		h := hs[i]
-		return append(dst, h.Seq, int64(h.Debit), int64(h.Credit), h.Amount.Minor(), string(h.Amount.Currency()), h.Remaining.Minor())
-	}); err != nil {
-		return err
+	parts := appendParts(b)
+	if t.d.dialect == Postgres {
+		return t.pgAppend(ctx, b, parts)
+	}
+	for _, p := range parts {
+		if err := t.bulkInsert(ctx, p.table, p.cols, p.n, "", p.row); err != nil {
+			return err
+		}
 	}
 	for _, h := range b.HoldUpdates {
 		if err := t.exec(ctx, `UPDATE holds SET remaining = ? WHERE seq = ?`, h.Remaining.Minor(), h.Seq); err != nil {
@@ -94,20 +109,65 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 	return t.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, gen = ? WHERE id = 1`, b.Head.Seq, b.Head.Hash, b.Head.Gen)
 }
 
-// updateCounters writes the new counters of the touched accounts, many per statement.
-func (t *ltx) updateCounters(ctx context.Context, accts []ledger.Account) error {
-	sort.Slice(accts, func(i, j int) bool { return accts[i].ID < accts[j].ID }) // stable lock order
-	if t.d.dialect == Postgres {
+// pgAppend writes a whole batch in one statement: every insert and update is a
+// data-modifying CTE, so a batch costs one round trip however many tables it touches.
+func (t *ltx) pgAppend(ctx context.Context, b *ledger.Batch, parts []insertPart) error {
+	var ctes []string
+	var args []any
+	for _, p := range parts {
+		if p.n == 0 {
+			continue
+		}
+		frag, arrays, err := unnestPart(p.table, p.cols, p.n, len(args), p.row)
+		if err != nil {
+			return err
+		}
+		ctes = append(ctes, frag)
+		args = append(args, arrays...)
+	}
+	if len(b.HoldUpdates) > 0 {
+		seqs, rem := make([]int64, len(b.HoldUpdates)), make([]int64, len(b.HoldUpdates))
+		for i, h := range b.HoldUpdates {
+			seqs[i], rem[i] = h.Seq, h.Remaining.Minor()
+		}
+		n := len(args)
+		ctes = append(ctes, fmt.Sprintf(`UPDATE holds SET remaining = v.r FROM unnest($%d::bigint[], $%d::bigint[]) AS v(seq, r) WHERE holds.seq = v.seq`, n+1, n+2))
+		args = append(args, seqs, rem)
+	}
+	if len(b.Accounts) > 0 {
 		cols := make([][]int64, 5)
-		for _, a := range accts {
+		for _, a := range b.Accounts {
 			for c, v := range []int64{int64(a.ID), a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending} {
 				cols[c] = append(cols[c], v)
 			}
 		}
-		return t.exec(ctx, `UPDATE accounts SET dp = v.dp, cp = v.cp, dh = v.dh, ch = v.ch
-			FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v(id, dp, cp, dh, ch)
-			WHERE accounts.id = v.id`, cols[0], cols[1], cols[2], cols[3], cols[4])
+		n := len(args)
+		ctes = append(ctes, fmt.Sprintf(`UPDATE accounts SET dp = v.dp, cp = v.cp, dh = v.dh, ch = v.ch
+			FROM unnest($%d::bigint[], $%d::bigint[], $%d::bigint[], $%d::bigint[], $%d::bigint[]) AS v(id, dp, cp, dh, ch)
+			WHERE accounts.id = v.id`, n+1, n+2, n+3, n+4, n+5))
+		args = append(args, cols[0], cols[1], cols[2], cols[3], cols[4])
 	}
+	n := len(args)
+	ctes = append(ctes, fmt.Sprintf(`UPDATE ledger_head SET seq = $%d, hash = $%d, gen = $%d WHERE id = 1`, n+1, n+2, n+3))
+	args = append(args, b.Head.Seq, b.Head.Hash, b.Head.Gen)
+	var q strings.Builder
+	q.WriteString("WITH ")
+	for i, c := range ctes {
+		if i > 0 {
+			q.WriteString(",\n")
+		}
+		fmt.Fprintf(&q, "w%d AS (%s)", i, c)
+	}
+	q.WriteString(" SELECT 1")
+	if _, err := t.tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("store: append batch: %w", err)
+	}
+	return nil
+}
+
+// updateCounters writes the new counters of the touched accounts, many per statement.
+func (t *ltx) updateCounters(ctx context.Context, accts []ledger.Account) error {
+	sort.Slice(accts, func(i, j int) bool { return accts[i].ID < accts[j].ID }) // stable lock order
 	// SQLite: one prepared single-row UPDATE per account. (UPDATE … FROM a VALUES list makes
 	// SQLite scan the accounts table once per batch, which grows with the chart.)
 	for _, a := range accts {

@@ -182,9 +182,22 @@ func (t *ltx) cached(ctx context.Context, q string) (*sql.Stmt, error) {
 // unnestInsert is bulkInsert for PostgreSQL: one statement whose parameters are one array per
 // column, so its text (and pgx's prepared statement) is the same for every batch size.
 func (t *ltx) unnestInsert(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any) []any) error {
+	frag, arrays, err := unnestPart(table, cols, n, 0, row)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, frag, arrays...); err != nil {
+		return fmt.Errorf("store: insert %s: %w", table, err)
+	}
+	return nil
+}
+
+// unnestPart builds "INSERT INTO table (cols) SELECT * FROM unnest($off+1::type[], …)" and
+// its column arrays.
+func unnestPart(table string, cols []string, n, off int, row func(i int, dst []any) []any) (string, []any, error) {
 	types := pgTypes[table]
 	if len(types) != len(cols) {
-		return fmt.Errorf("store: no column types for %s", table)
+		return "", nil, fmt.Errorf("store: no column types for %s", table)
 	}
 	arrays := make([]any, len(cols))
 	for c, ty := range types {
@@ -217,11 +230,8 @@ func (t *ltx) unnestInsert(ctx context.Context, table string, cols []string, n i
 		if c > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d::%s[]", c+1, ty)
+		fmt.Fprintf(&b, "$%d::%s[]", off+c+1, ty)
 	}
 	b.WriteString(")")
-	if _, err := t.tx.ExecContext(ctx, b.String(), arrays...); err != nil {
-		return fmt.Errorf("store: insert %s: %w", table, err)
-	}
-	return nil
+	return b.String(), arrays, nil
 }
