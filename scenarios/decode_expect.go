@@ -52,6 +52,9 @@ func (c *stepCtx) fault(st *Step, m *mapNode) *simulator.FaultPlan {
 	if p.Kind == "" {
 		return p
 	}
+	if msg := checkFaultOp(st.Channel, p.Kind, p.Op); msg != "" {
+		d.errorf(m.vals["op"], m.field("op"), "%s", msg)
+	}
 	if err := p.Validate(); err != nil {
 		var fe *simulator.FieldError
 		if errors.As(err, &fe) {

@@ -283,6 +283,7 @@ func describeRecordExpect(re *RecordExpect) string {
 
 // download fetches a statement through the adapter and keeps its records for the checks.
 func (r *run) download(ctx context.Context, ch channel.Channel, day clock.Date, typ channel.StatementType) (outcome, error) {
+	r.stmt = nil
 	recs, err := readStatement(ctx, ch, day, typ)
 	if err != nil {
 		return outcome{err: err, summary: "error: " + err.Error()}, nil

@@ -1,6 +1,10 @@
 package scenarios
 
 import (
+	"fmt"
+	"sort"
+	"strings"
+
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/simulator"
@@ -61,4 +65,64 @@ func faultOp(sc *Scenario, st *Step) string {
 		return v
 	}
 	return op
+}
+
+// channelOps are the operation names each simulated channel identifies calls by, for
+// checking a call fault's op when the scenario is read (a misspelt op would silently never
+// match). Channels not listed are not checked.
+var channelOps = map[string][]string{
+	// wechat-v2.md §6, §9
+	"wechat": {"unifiedorder", "micropay", "orderquery", "closeorder", "reverse", "refund", "refundquery",
+		"downloadbill", "downloadfundflow", "getsignkey"},
+	// alipay.md §9, §5
+	"alipay": {"alipay.trade.precreate", "alipay.trade.pay", "alipay.trade.query", "alipay.trade.close",
+		"alipay.trade.cancel", "alipay.trade.refund", "alipay.trade.fastpay.refund.query",
+		"alipay.data.dataservice.bill.downloadurl.query", "alipay.trade.page.pay", "alipay.trade.wap.pay",
+		"alipay.trade.app.pay", "alipay.trade.create", "alipay.open.app.alipaycert.download"},
+}
+
+// callbackOps are the callback kinds callback faults match on.
+var callbackOps = []string{"payment", "refund", "cancel", "binding", "payout"}
+
+// checkFaultOp reports a fault's op that can never match on chName, or "".
+func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
+	if op == "" {
+		return ""
+	}
+	switch {
+	case callFaults[kind]:
+		known := channelOps[chName]
+		if known == nil {
+			return ""
+		}
+		if _, alias := opAliases[chName][op]; alias && op != "pay_barcode" {
+			return ""
+		}
+		for _, k := range known {
+			if k == op {
+				return ""
+			}
+		}
+		aliases := make([]string, 0, len(opAliases[chName]))
+		for a := range opAliases[chName] {
+			if a != "pay_barcode" {
+				aliases = append(aliases, a)
+			}
+		}
+		sort.Strings(aliases)
+		return fmt.Sprintf("unknown %s operation %q; known: %s (or %s)", chName, op, strings.Join(aliases, ", "), strings.Join(known, ", "))
+	case kind == simulator.FaultDuplicateCallbacks || kind == simulator.FaultReorderCallbacks ||
+		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback:
+		for _, k := range callbackOps {
+			if k == op {
+				return ""
+			}
+		}
+		return fmt.Sprintf("a %s fault matches a callback kind: %s", kind, strings.Join(callbackOps, ", "))
+	case kind == simulator.FaultCompleteAfterMidnight:
+		if op != "pay" {
+			return fmt.Sprintf("a %s fault matches the payer's %q action only (leave op out)", kind, "pay")
+		}
+	}
+	return ""
 }

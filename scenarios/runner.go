@@ -267,6 +267,7 @@ type run struct {
 	stepStart []int                       // transcript index where each step began
 	lastSeq   int64                       // last simulator record copied to the transcript
 	stmt      []channel.StatementRecord   // the last downloaded statement
+	faults    []addedFault                // fault plans the steps installed
 	// shiftDays moves every scenario time and day later (remote mode, when the
 	// simulator's clock is already past the scenario's start).
 	shiftDays int
@@ -286,6 +287,13 @@ func (r *run) day(d clock.Date) clock.Date {
 		return d
 	}
 	return d.AddDays(r.shiftDays)
+}
+
+// addedFault is a fault plan a step installed, to report plans that never acted.
+type addedFault struct {
+	id   string
+	step int
+	desc string
 }
 
 type merchantEntry struct {
@@ -491,6 +499,7 @@ func (r *run) logf(format string, args ...any) {
 func (r *run) finish() Result {
 	if r.drv != nil {
 		r.copyRecords(context.Background())
+		r.noteIdleFaults(context.Background())
 	}
 	if f := r.res.Failure; f != nil {
 		from := 0
@@ -513,6 +522,32 @@ func (r *run) finish() Result {
 		r.teardown = nil
 	}
 	return r.res
+}
+
+// noteIdleFaults adds a transcript line for every fault plan that never acted: usually a
+// misspelt op or order number, which would otherwise make a scenario pass for the wrong
+// reason.
+func (r *run) noteIdleFaults(ctx context.Context) {
+	if len(r.faults) == 0 {
+		return
+	}
+	recs, err := r.drv.Records(ctx, simulator.RecordFilter{})
+	if err != nil {
+		return
+	}
+	acted := map[string]bool{}
+	for i := range recs {
+		for _, tag := range recs[i].Faults {
+			if _, id, ok := strings.Cut(tag, ":"); ok {
+				acted[id] = true
+			}
+		}
+	}
+	for _, f := range r.faults {
+		if !acted[f.id] {
+			r.logf("note: fault plan %s of step %d (%s) never acted", f.id, f.step, f.desc)
+		}
+	}
 }
 
 // copyRecords appends the simulator records made since the last copy to the transcript.

@@ -282,6 +282,7 @@ func (r *run) addFault(ctx context.Context, st *Step) (outcome, error) {
 	if err != nil {
 		return outcome{}, fmt.Errorf("fault refused by the simulator: %w", err)
 	}
+	r.faults = append(r.faults, addedFault{id: id, step: st.Index, desc: describeStep(st)})
 	return outcome{summary: "fault plan " + id + " op=" + p.Op}, nil
 }
 
@@ -331,7 +332,13 @@ func (r *run) waitCallbacks(ctx context.Context, st *Step) (outcome, error) {
 		return outcome{}, err
 	}
 	deadline := r.now(ctx).Add(st.Duration)
-	for {
+	// A timer that keeps re-arming itself at the same instant would otherwise hold the
+	// loop until the scenario's wall-clock timeout.
+	const maxSteps = 100_000
+	for i := 0; ; i++ {
+		if i == maxSteps {
+			return outcome{}, fmt.Errorf("wait_callbacks: the simulator kept scheduling timers (%d clock steps) without the callbacks arriving", maxSteps)
+		}
 		n := r.countParsed(st.Channel, st.Order, st.NotifyOf)
 		if n >= st.Count {
 			return outcome{summary: fmt.Sprintf("%d callback(s) by %s", n, fmtTime(r.now(ctx)))}, nil
