@@ -76,29 +76,36 @@ func (t *ltx) bulkInsert(ctx context.Context, table string, cols []string, n int
 		return t.unnestInsert(ctx, table, cols, n, row)
 	}
 	per := rowsPerStmt(len(cols))
-	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	args := make([]any, 0, per*len(cols))
-	var full string // the statement for a full chunk, built once
+	args := make([]any, 0, min(n, per)*len(cols))
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
 		args = args[:0]
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
-		var stmt string
-		if end-start == per {
-			if full == "" {
-				full = t.d.q(head + t.d.values(per, len(cols), nil) + " " + suffix)
-			}
-			stmt = full
-		} else {
-			stmt = t.d.q(head + t.d.values(end-start, len(cols), nil) + " " + suffix)
-		}
-		if err := t.execW(ctx, stmt, args...); err != nil {
+		if err := t.execW(ctx, t.d.insertText(table, cols, end-start, suffix), args...); err != nil {
 			return fmt.Errorf("store: insert %s: %w", table, err)
 		}
 	}
 	return nil
+}
+
+// insertText returns (and remembers) the multi-row INSERT for rows rows of table.
+func (d *DB) insertText(table string, cols []string, rows int, suffix string) string {
+	key := fmt.Sprintf("%s/%d/%s", table, rows, suffix)
+	d.mu.Lock()
+	q, ok := d.texts[key]
+	d.mu.Unlock()
+	if ok {
+		return q
+	}
+	q = d.q("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + d.values(rows, len(cols), nil) + " " + suffix)
+	d.mu.Lock()
+	if len(d.texts) < maxCachedStmts {
+		d.texts[key] = q
+	}
+	d.mu.Unlock()
+	return q
 }
 
 // inList returns "?,?,…" with n placeholders.

@@ -43,6 +43,7 @@ type DB struct {
 	cacheStmts bool
 	mu         sync.Mutex
 	stmts      map[string]*sql.Stmt
+	texts      map[string]string // generated INSERT texts by table/rows
 }
 
 var _ ledger.Store = (*DB)(nil)
@@ -72,7 +73,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
 		db.SetMaxOpenConns(8)
-		d = &DB{dialect: Postgres, w: db, r: db}
+		d = &DB{dialect: Postgres, w: db, r: db, texts: map[string]string{}}
 	default:
 		return nil, fmt.Errorf("store: dsn %q: want sqlite:PATH, sqlite::memory: or postgres://…", redact(dsn))
 	}
@@ -101,7 +102,7 @@ func openSQLite(path string) (*DB, error) {
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
-		return &DB{dialect: SQLite, w: db, r: db}, nil
+		return &DB{dialect: SQLite, w: db, r: db, texts: map[string]string{}}, nil
 	}
 	u := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=journal_mode(WAL)&" + pragmas
 	w, err := sql.Open("sqlite", u+"&_txlock=immediate")
@@ -118,7 +119,7 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}}, nil
+	return &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}, texts: map[string]string{}}, nil
 }
 
 // pgDSN adds plan_cache_mode=force_custom_plan unless the DSN sets it: pgx prepares and
