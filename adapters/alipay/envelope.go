@@ -160,7 +160,8 @@ func jsonString(tok []byte) (string, error) {
 		return string(inner), nil
 	}
 	var s string
-	if err := json.Unmarshal(tok, &s); err != nil {
+	// A copy, so that tok (often a stack buffer) does not escape through the decoder.
+	if err := json.Unmarshal(bytes.Clone(tok), &s); err != nil {
 		return "", err
 	}
 	return s, nil
@@ -335,7 +336,14 @@ func decodeSig(buf []byte, s string) ([]byte, bool) {
 	if enc.DecodedLen(len(s)) > len(buf) {
 		buf = make([]byte, enc.DecodedLen(len(s)))
 	}
-	n, err := enc.Decode(buf, []byte(s))
+	var src []byte
+	var stack [1024]byte
+	if len(s) <= len(stack) {
+		src = append(stack[:0], s...)
+	} else {
+		src = []byte(s)
+	}
+	n, err := enc.Decode(buf, src)
 	if err != nil {
 		return nil, false
 	}

@@ -16,12 +16,12 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// Acknowledgements of an asynchronous notification (alipay.md §10.1): HTTP 200 with the
-// body exactly "success"; anything else makes Alipay send it again.
-var (
-	ackResponse  = channel.Response{StatusCode: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte("success")}
-	nackResponse = channel.Response{StatusCode: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte("fail")}
-)
+// ack returns a notification acknowledgement (alipay.md §10.1): HTTP 200 with the body
+// exactly "success" tells Alipay to stop; any other body ("fail") makes it send again.
+// Built per call so no caller can alter another's bytes.
+func ack(body string) channel.Response {
+	return channel.Response{StatusCode: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(body)}
+}
 
 // maxNotifyParams bounds the parameters of one notification (Alipay sends about 30).
 const maxNotifyParams = 128
@@ -95,7 +95,10 @@ func parseForm(body []byte) (sign.Params, error) {
 	type span struct{ ks, ke, vs, ve int }
 	var spanBuf [maxNotifyParams]span
 	spans := spanBuf[:0]
-	buf := make([]byte, 0, len(body))
+	// strings.Builder hands over its buffer without a copy: one allocation holds the
+	// text of every key and value.
+	var text strings.Builder
+	text.Grow(len(body))
 	rest := body
 	for len(rest) > 0 {
 		pair := rest
@@ -112,27 +115,26 @@ func parseForm(body []byte) (sign.Params, error) {
 			k, v = pair[:i], pair[i+1:]
 		}
 		var sp span
-		var err error
-		sp.ks = len(buf)
-		if buf, err = appendUnescaped(buf, k); err != nil {
+		sp.ks = text.Len()
+		if err := writeUnescaped(&text, k); err != nil {
 			return nil, fmt.Errorf("parameter name %q: %w", k, err)
 		}
-		sp.ke, sp.vs = len(buf), len(buf)
-		if buf, err = appendUnescaped(buf, v); err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", buf[sp.ks:sp.ke], err)
+		sp.ke, sp.vs = text.Len(), text.Len()
+		if err := writeUnescaped(&text, v); err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", k, err)
 		}
-		sp.ve = len(buf)
+		sp.ve = text.Len()
 		spans = append(spans, sp)
 	}
 	if len(spans) == 0 {
 		return nil, errors.New("empty body")
 	}
-	text := string(buf)
+	all := text.String()
 	p := make(sign.Params, len(spans))
 	for i, sp := range spans {
-		p[i] = sign.Param{Key: text[sp.ks:sp.ke], Value: text[sp.vs:sp.ve]}
+		p[i] = sign.Param{Key: all[sp.ks:sp.ke], Value: all[sp.vs:sp.ve]}
 	}
-	p.Sort()
+	sortParams(p)
 	for i := 1; i < len(p); i++ {
 		if p[i].Key == p[i-1].Key {
 			return nil, fmt.Errorf("parameter %s repeated", p[i].Key)
@@ -141,23 +143,37 @@ func parseForm(body []byte) (sign.Params, error) {
 	return p, nil
 }
 
-// appendUnescaped appends the form-decoded s ('+' is a space, %XX a byte).
-func appendUnescaped(dst, s []byte) ([]byte, error) {
+// sortParams sorts by key: insertion sort for the usual few dozen pairs (no closure,
+// no allocation), the library sort beyond.
+func sortParams(p sign.Params) {
+	if len(p) > 64 {
+		p.Sort()
+		return
+	}
+	for i := 1; i < len(p); i++ {
+		for j := i; j > 0 && p[j-1].Key > p[j].Key; j-- {
+			p[j-1], p[j] = p[j], p[j-1]
+		}
+	}
+}
+
+// writeUnescaped writes the form-decoded s ('+' is a space, %XX a byte).
+func writeUnescaped(dst *strings.Builder, s []byte) error {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '+':
-			dst = append(dst, ' ')
+			dst.WriteByte(' ')
 		case '%':
 			if i+2 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]) {
-				return dst, errors.New("invalid %-escape")
+				return errors.New("invalid %-escape")
 			}
-			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			dst.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
 			i += 2
 		default:
-			dst = append(dst, c)
+			dst.WriteByte(c)
 		}
 	}
-	return dst, nil
+	return nil
 }
 
 func isHexDigit(c byte) bool {
@@ -257,7 +273,8 @@ func gbkValues(p sign.Params) error {
 // unlike the sync responses. It returns the fundChannel values joined with ",". A
 // small scanner instead of encoding/json keeps reflection out of the notification path.
 func notifyFundChannels(list string) (string, error) {
-	sc := scanner{b: []byte(list)}
+	var stack [512]byte
+	sc := scanner{b: append(stack[:0], list...)}
 	bad := errors.New("not an array of objects")
 	var names []string
 	sc.ws()
@@ -321,6 +338,9 @@ func notifyFundChannels(list string) (string, error) {
 	if sc.i != len(sc.b) {
 		return "", bad
 	}
+	if len(names) == 1 {
+		return names[0], nil
+	}
 	return strings.Join(names, ","), nil
 }
 
@@ -328,7 +348,7 @@ func decodeNotification(p sign.Params) (*channel.Notification, error) {
 	if nt := val(p, "notify_type"); nt != "" && nt != "trade_status_sync" {
 		return nil, fmt.Errorf("notify_type %q is not supported", nt)
 	}
-	n := &channel.Notification{Channel: Name, EventID: val(p, "notify_id"), Ack: ackResponse, Nack: nackResponse}
+	n := &channel.Notification{Channel: Name, EventID: val(p, "notify_id"), Ack: ack("success"), Nack: ack("fail")}
 	var err error
 	if n.SentAt, err = parseTime("notify_time", val(p, "notify_time")); err != nil {
 		return nil, err
