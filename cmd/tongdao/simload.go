@@ -34,6 +34,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("concurrency", 64, "concurrent connections")
 	pid := fs.Int("pid", 0, "process id of the simulator, to report its CPU and memory (Linux /proc)")
 	prefix := fs.String("prefix", "L", "prefix of generated out_trade_no values (use a new one per run)")
+	maxReq := fs.Int64("requests", 0, "stop after this many requests in total (0 = run for --duration)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
 		fmt.Fprintln(fs.Output())
@@ -56,7 +57,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tongdao sim load: --concurrency and --duration must be positive")
 		return 2
 	}
-	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *prefix)
+	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *prefix, *maxReq)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
 		return 1
@@ -79,7 +80,7 @@ type loadResult struct {
 	havePID        bool
 }
 
-func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string) (*loadResult, error) {
+func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string, maxReq int64) (*loadResult, error) {
 	u, err := neturl.Parse(base)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("--url %q: want http://host:port (the load generator speaks plain HTTP/1.1)", base)
@@ -94,7 +95,7 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 		before, res.havePID = c, true
 	}
 	selfBefore := selfCPU()
-	var ok, bad, errs atomic.Int64
+	var ok, bad, errs, sent atomic.Int64
 	var mu sync.Mutex
 	var firstErr string
 	note := func(s string) {
@@ -115,7 +116,11 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 			var c *loadConn
 			var body bytes.Buffer
 			for n := 0; ; n++ {
-				if n%16 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+				if maxReq > 0 {
+					if sent.Add(1) > maxReq || ctx.Err() != nil {
+						break
+					}
+				} else if n%16 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
 					break
 				}
 				if c == nil {
