@@ -373,6 +373,7 @@ func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 		st.PayerID = m.str("payer_id")
 		st.Attach = m.str("attach")
 		st.NoNotify = m.boolVal("no_notify")
+		st.ExpiresIn = m.duration("expires_in")
 	case ActQuery, ActClose, ActCancel, ActPayerCancel:
 		st.Order = m.required("order")
 	case ActPayerPay:

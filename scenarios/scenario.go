@@ -139,6 +139,8 @@ type Step struct {
 	// OrderAmount is a refund's original payment total (default: the pay step's amount).
 	OrderAmount money.Amount
 	Reason      string
+	// ExpiresIn sets a payment's ExpiresAt to the step's time plus it (0 = channel default).
+	ExpiresIn time.Duration
 	// NoNotify leaves a payment's or refund's notify URL empty.
 	NoNotify bool
 	Card     string // payer_pay

@@ -142,6 +142,9 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		if !st.NoNotify {
 			req.NotifyURL = r.notifyURL(m)
 		}
+		if st.ExpiresIn > 0 {
+			req.ExpiresAt = now.Add(st.ExpiresIn)
+		}
 		if req.PayerID == "" && st.Method == channel.MethodJSAPI {
 			req.PayerID = "oScenarioPayer0000000000000"
 		}
