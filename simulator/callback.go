@@ -78,6 +78,9 @@ type delivery struct {
 	// per-attempt caches (a delivery's attempts never run concurrently)
 	lastBody []byte
 	lastText string
+	lastResp string
+	req      *http.Request
+	rb       *reqBody
 	hdr      http.Header
 	hdrCT    string
 }
@@ -322,13 +325,28 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		}
 		d.hdrCT = msg.ContentType
 	}
+	// The request and its body reader are reused across attempts: RoundTrip's contract
+	// lets a caller reuse a request once the response body is closed. After a transport
+	// error they are dropped (the transport may still hold them).
+	if d.req == nil {
+		d.req, d.rb = new(http.Request), new(reqBody)
+	}
+	d.rb.Reset(msg.Body)
+	*d.req = http.Request{Method: method, URL: d.target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: d.hdr, Body: d.rb, ContentLength: int64(len(msg.Body)), Host: d.target.Host}
 	bp := ackPool.Get().(*[]byte)
 	defer ackPool.Put(bp)
-	status, body, err := s.deliver(method, d.target, d.hdr, msg.Body, d.cb.Timeout, (*bp)[:0])
+	status, body, err := s.deliver(d.req, d.cb.Timeout, (*bp)[:0])
 	*bp = body[:0]
 	rec.Status = status
-	rec.Response = bodyText(body)
+	if string(body) == d.lastResp {
+		rec.Response = d.lastResp
+	} else {
+		rec.Response = bodyText(body)
+		d.lastResp = rec.Response
+	}
 	if err != nil {
+		d.req, d.rb = nil, nil
 		rec.Error = err.Error()
 		s.record(rec)
 		return false
@@ -337,6 +355,12 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	s.record(rec)
 	return rec.Acked && !a.Forged && !a.Duplicate
 }
+
+// reqBody is a reusable callback request body.
+type reqBody struct{ bytes.Reader }
+
+// Close implements io.Closer; the bytes stay with the delivery.
+func (*reqBody) Close() error { return nil }
 
 // ackPool recycles the buffers acknowledgements are read into.
 var ackPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -347,11 +371,7 @@ const maxAckBody = 64 << 10
 // deliver sends one message with the callback transport. It does not follow redirects.
 // Over the network (an *http.Transport) the attempt is bounded by timeout (wall time); an
 // in-process transport answers synchronously and is not given a deadline.
-func (s *Server) deliver(method string, u *url.URL, h http.Header, body []byte, timeout time.Duration, buf []byte) (int, []byte, error) {
-	req := &http.Request{
-		Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h,
-		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Host: u.Host,
-	}
+func (s *Server) deliver(req *http.Request, timeout time.Duration, buf []byte) (int, []byte, error) {
 	if _, network := s.cbTransport.(*http.Transport); network {
 		if timeout <= 0 {
 			timeout = s.cfg.CallbackTimeout
