@@ -214,7 +214,6 @@ func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollecto
 		}
 		return r.finish()
 	}
-	defer r.teardown()
 	for i := range sc.Steps {
 		st := &sc.Steps[i]
 		r.stepStart = append(r.stepStart, len(r.res.Transcript))
