@@ -325,10 +325,11 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		}
 		d.hdrCT = msg.ContentType
 	}
-	// The request and its body reader are reused across attempts: RoundTrip's contract
-	// lets a caller reuse a request once the response body is closed. After a transport
-	// error they are dropped (the transport may still hold them).
-	if d.req == nil {
+	// In-process, the request and its body reader are reused across attempts: RoundTrip's
+	// contract lets a caller reuse a request once the response body is closed. After a
+	// transport error they are dropped (the transport may still hold them).
+	if _, network := s.cbTransport.(*http.Transport); d.req == nil || network {
+		// net/http may still be writing a body after RoundTrip returns: never share one.
 		d.req, d.rb = new(http.Request), new(reqBody)
 	}
 	d.rb.Reset(msg.Body)
