@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -342,5 +343,47 @@ func TestStatements_AvailabilityAndFaults(t *testing.T) {
 	}
 	if st, body := get(t, s.Transport(), "/_sim/statements/fake/"+day.String()+"?format=raw"); st != 200 || !strings.HasPrefix(body, "A1,") {
 		t.Fatalf("raw after delay: %d %q", st, body)
+	}
+}
+
+func TestTimeoutHold_WaitsUntilTheClientGivesUp(t *testing.T) {
+	s, _ := newSim(t, nil)
+	addFault(t, s, simulator.FaultPlan{Kind: simulator.FaultTimeoutAfter, Op: "pay", Hold: true})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://sim.test/fake/pay", strings.NewReader(payBody("H9")))
+	_, err := s.Transport().RoundTrip(req)
+	if !errors.Is(err, simulator.ErrConnectionClosed) {
+		t.Fatalf("err = %v", err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("returned before the client's deadline")
+	}
+	if orderState(t, s, "H9") != "NOTPAY" {
+		t.Fatal("order not committed")
+	}
+}
+
+func TestReset_DropsStateFaultsRecordsAndCallbacks(t *testing.T) {
+	sink := &merchantSink{ack: func(int) string { return "no" }}
+	s, _ := newSim(t, sink)
+	createAndPay(t, s, "Z1")
+	addFault(t, s, simulator.FaultPlan{Kind: simulator.FaultHTTP5xx})
+	if s.PendingCallbacks() != 1 || len(s.Faults()) != 1 {
+		t.Fatalf("before reset: pending %d faults %d", s.PendingCallbacks(), len(s.Faults()))
+	}
+	s.Reset()
+	if s.PendingCallbacks() != 0 || len(s.Faults()) != 0 || len(s.Records(simulator.RecordFilter{})) != 0 {
+		t.Fatalf("after reset: pending %d faults %d records %d", s.PendingCallbacks(), len(s.Faults()), len(s.Records(simulator.RecordFilter{})))
+	}
+	_ = s.Advance(25 * time.Hour)
+	if n := len(sink.got()); n != 1 {
+		t.Fatalf("callbacks after reset kept retrying: %d deliveries", n)
+	}
+	if orderState(t, s, "Z1") != "" {
+		t.Fatal("order survived reset")
+	}
+	if id := addFault(t, s, simulator.FaultPlan{Kind: simulator.FaultReset}); id != "f1" {
+		t.Errorf("fault ids restart at f1 after reset, got %s", id)
 	}
 }
