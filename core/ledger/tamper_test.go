@@ -53,6 +53,18 @@ func (s fakeStatements) Positions(_ context.Context, _ clock.Date) ([]ledger.Pos
 	return out, nil
 }
 
+type fakeVouchers map[ledger.VoucherRef]money.Amount
+
+func (v fakeVouchers) Vouchers(_ context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error) {
+	out := map[ledger.VoucherRef]money.Amount{}
+	for _, r := range refs {
+		if a, ok := v[r]; ok {
+			out[r] = a
+		}
+	}
+	return out, nil
+}
+
 // rewriteFrom recomputes the hash chain from entry seq to the head after the test edited
 // entries, as an attacker who knows the (public) hash function would.
 func rewriteFrom(t *testing.T, f *fixture, seq int64, edit func(e *ledger.Entry)) []byte {
@@ -105,6 +117,11 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				f.exec(`DELETE FROM vouchers WHERE id = 'O2'`)
 				return ledger.VerifyOptions{}
+			}},
+		{"voucher missing from the business records", ledger.CheckVouchers, func(f *fixture) string { return "voucher order O2" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				return ledger.VerifyOptions{Vouchers: fakeVouchers{
+					{Kind: "topup", ID: "fund"}: money.Fen(1000), {Kind: "order", ID: "O1"}: money.Fen(10000), {Kind: "settlement", ID: "S1"}: money.Fen(9990)}}
 			}},
 		{"matching journal line added with the balance", ledger.CheckDoubleEntry, func(f *fixture) string { return "entry 4" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
