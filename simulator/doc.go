@@ -6,7 +6,8 @@
 //
 // # Using it
 //
-//	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{wechat.New()}, Seed: 1})
+//	wx, _ := wechat.New(wechat.Config{})     // simulator/wechat
+//	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{wx}, Seed: 1})
 //	http.ListenAndServe(":8080", s)           // or, in a Go test:
 //	sim := simulator.Start(t, cfg)            // loopback listener, closed at t.Cleanup
 //	sim.Advance(90 * time.Second)             // virtual time; due callbacks are delivered

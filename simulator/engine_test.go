@@ -387,3 +387,66 @@ func TestReset_DropsStateFaultsRecordsAndCallbacks(t *testing.T) {
 		t.Errorf("fault ids restart at f1 after reset, got %s", id)
 	}
 }
+
+type routeProto struct{}
+
+func (routeProto) Name() string { return "routes" }
+func (routeProto) Register(e *simulator.Engine) error {
+	h := func(name string) simulator.Handler {
+		return func(c *simulator.Call) *simulator.Reply {
+			return &simulator.Reply{Body: []byte(name + " " + c.Request.URL.Path)}
+		}
+	}
+	for _, r := range []struct {
+		rt   simulator.Route
+		name string
+	}{
+		{simulator.Route{Host: "filedownload.", Path: "/"}, "filehost"},
+		{simulator.Route{Method: "GET", Path: "/bdc/files/", Prefix: true}, "files"},
+		{simulator.Route{Path: "/gateway.do"}, "gateway"},
+	} {
+		if err := e.Handle(r.rt, h(r.name)); err != nil {
+			return err
+		}
+	}
+	if err := e.Handle(simulator.Route{Path: "/gateway.do"}, h("again")); err == nil {
+		return errors.New("duplicate route accepted")
+	}
+	if err := e.Handle(simulator.Route{Path: "/_sim/mine"}, h("x")); err == nil {
+		return errors.New("control path accepted")
+	}
+	return nil
+}
+func (routeProto) Reset()                                    {}
+func (routeProto) AddMerchant(json.RawMessage) (string, error) { return "", simulator.ErrInvalid }
+func (routeProto) Merchants() []any                          { return nil }
+
+func TestRoutes_HostPrefixAndExact(t *testing.T) {
+	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{routeProto{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method, url string
+		status      int
+		body        string
+	}{
+		{"POST", "http://filedownload.95516.com:8080/", 200, "filehost /"},
+		{"POST", "http://127.0.0.1:8080/", 404, ""},
+		{"GET", "http://sim.test/bdc/files/F123?token=x", 200, "files /bdc/files/F123"},
+		{"POST", "http://sim.test/gateway.do?charset=utf-8", 200, "gateway /gateway.do"},
+		{"GET", "http://sim.test/gateway.do", 405, ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, tt.url, nil)
+		resp, err := s.Transport().RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || (tt.body != "" && string(b) != tt.body) {
+			t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.url, resp.StatusCode, b, tt.status, tt.body)
+		}
+	}
+}
