@@ -417,9 +417,9 @@ func (routeProto) Register(e *simulator.Engine) error {
 	}
 	return nil
 }
-func (routeProto) Reset()                                    {}
+func (routeProto) Reset()                                      {}
 func (routeProto) AddMerchant(json.RawMessage) (string, error) { return "", simulator.ErrInvalid }
-func (routeProto) Merchants() []any                          { return nil }
+func (routeProto) Merchants() []any                            { return nil }
 
 func TestRoutes_HostPrefixAndExact(t *testing.T) {
 	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{routeProto{}}})
