@@ -21,7 +21,7 @@ const rejectStatus = http.StatusBadRequest
 type delivery struct {
 	Time     time.Time // simulator time at arrival
 	Channel  string
-	Merchant string // merchant id from the notify URL
+	Merchant string // merchant key from the notify URL
 	Note     *channel.Notification
 	Err      error
 }
@@ -53,13 +53,13 @@ func (d *delivery) status() (channel.Status, bool) {
 }
 
 // collector is the merchant's notify endpoint in a scenario: callbacks arrive at
-// /notify/{channel}/{merchant id}, are parsed by that merchant's adapter, and answered with
+// /notify/{channel}/{merchant key}, are parsed by that merchant's adapter, and answered with
 // the adapter's Ack, or with 400 when parsing fails — as a careful merchant would.
 type collector struct {
 	clk clock.Clock
 
 	mu         sync.Mutex
-	chans      map[string]channel.Channel // channel + "/" + merchant id
+	chans      map[string]channel.Channel // channel + "/" + merchant key
 	deliveries []delivery
 }
 

@@ -136,11 +136,19 @@ func (d *decoder) scenario(doc *yaml.Node, opts ParseOptions) *Scenario {
 				}
 				aliases[mc.As] = mc.Channel
 			}
-			cfg := mm.get("config")
-			if cfg == nil {
-				d.errorf(mm.n, mm.field("config"), "required: the channel's merchant document (e.g. mch_id, appids, key for wechat)")
-			} else if raw, err := d.toJSON(cfg, mm.field("config")); err == nil {
-				mc.Config = raw
+			cfg, ad := mm.get("config"), mm.get("adapter")
+			if cfg == nil && ad == nil {
+				d.errorf(mm.n, mm.field("config"), "required: the channel's merchant document (e.g. mch_id, appids, key for wechat), or `adapter:` options for the demo merchant")
+			}
+			if cfg != nil {
+				if raw, err := d.toJSON(cfg, mm.field("config")); err == nil {
+					mc.Config = raw
+				}
+			}
+			if ad != nil {
+				if raw, err := d.toJSON(ad, mm.field("adapter")); err == nil {
+					mc.Adapter = raw
+				}
 			}
 			mm.finish()
 			s.Merchants = append(s.Merchants, mc)
@@ -175,6 +183,10 @@ func (d *decoder) scenario(doc *yaml.Node, opts ParseOptions) *Scenario {
 // toJSON converts a YAML subtree (mappings with string keys, lists, scalars) into JSON,
 // keeping numbers and booleans as YAML typed them.
 func (d *decoder) toJSON(n *yaml.Node, path string) (json.RawMessage, error) {
+	if n.Kind != yaml.MappingNode && n.Kind != yaml.AliasNode {
+		d.errorf(n, path, "want a mapping, got %s", describe(n))
+		return nil, errors.New("not a mapping")
+	}
 	v, ok := d.plain(n, path, 0)
 	if !ok {
 		return nil, errors.New("bad value")

@@ -132,7 +132,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		{"empty file", "", `f.yaml:1: empty file: want a scenario (name, steps, ...)`},
 		{"two documents", "name: x\nsteps:\n  - advance: 1s\n---\nname: y\n", `f.yaml:4:1: more than one YAML document: put one scenario per file`},
 		{"merchant without config", "name: x\nmerchants:\n  - channel: toy\nsteps:\n  - advance: 1s\n",
-			`f.yaml:3:5: merchants[0].config: required: the channel's merchant document (e.g. mch_id, appids, key for wechat)`},
+			"f.yaml:3:5: merchants[0].config: required: the channel's merchant document (e.g. mch_id, appids, key for wechat), or `adapter:` options for the demo merchant"},
 		{"unknown channel", "name: x\nchannel: tyo\nsteps:\n  - advance: 1s\n", `f.yaml:2:10: channel: unknown channel "tyo"; known: toy, wechat`},
 		{"bad method", head + "  - pay: {order: A, amount: \"1\", method: card}\n",
 			`f.yaml:4:42: steps[0].pay.method: unknown method "card"; known: qr, app, jsapi, h5, web, barcode, token`},

@@ -36,6 +36,10 @@ type MerchantConfig struct {
 	Config json.RawMessage
 	// Demo reports that the merchant is one the simulator registers by itself.
 	Demo bool
+	// Adapter holds the scenario's adapter options for this merchant (the merchant's
+	// `adapter:` mapping as JSON, e.g. {"cert_mode": true}); nil when none. They are the
+	// factory's to interpret; the simulator never sees them.
+	Adapter json.RawMessage
 	// Clock is the simulator's clock (virtual time): adapters that stamp times (time_start,
 	// timestamps) must read it so requests agree with the simulator.
 	Clock clock.Clock
@@ -297,6 +301,7 @@ type addedFault struct {
 
 type merchantEntry struct {
 	alias string
+	key   string // unique within the channel: alias, else merchant id
 	cfg   MerchantConfig
 }
 
@@ -367,28 +372,46 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.notify = rc.base
 	}
 	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(r.at(sc.Start)))
-	// The scenario's own merchants first, then the simulator's defaults for channels it
-	// declares none for.
-	for _, m := range sc.Merchants {
-		doc := map[string]json.RawMessage{}
-		if err := json.Unmarshal(m.Config, &doc); err != nil {
-			r.fail(m.Pos, 0, "merchant config: want a mapping")
-			return errStop
-		}
-		doc["channel"], _ = json.Marshal(m.Channel)
-		raw, _ := json.Marshal(doc)
-		id, err := r.drv.AddMerchant(ctx, raw)
-		if err != nil {
-			r.fail(m.Pos, 0, fmt.Sprintf("merchant of %s refused by the simulator: %v", m.Channel, err))
-			return errStop
-		}
-		r.merchants[m.Channel] = append(r.merchants[m.Channel], &merchantEntry{alias: m.As,
-			cfg: MerchantConfig{Channel: m.Channel, ID: id, Config: m.Config}})
-		r.logf("merchant %s %s added", m.Channel, id)
-	}
 	listed, err := r.drv.Merchants(ctx)
 	if err != nil {
 		return fmt.Errorf("listing the simulator's merchants: %w", err)
+	}
+	demo := func(ch string) (MerchantConfig, bool) {
+		docs := listed[ch]
+		if len(docs) == 0 {
+			return MerchantConfig{}, false
+		}
+		return MerchantConfig{Channel: ch, ID: merchantID(docs[0]), Config: docs[0], Demo: true}, true
+	}
+	// The scenario's own merchants first (a merchant without config is the simulator's
+	// demo merchant, perhaps with adapter options), then the demo merchant of each channel
+	// it declares none for.
+	for _, m := range sc.Merchants {
+		var cfg MerchantConfig
+		if len(m.Config) == 0 {
+			var ok bool
+			if cfg, ok = demo(m.Channel); !ok {
+				r.fail(m.Pos, 0, fmt.Sprintf("the simulator has no %s demo merchant; give this merchant a config", m.Channel))
+				return errStop
+			}
+		} else {
+			doc := map[string]json.RawMessage{}
+			if err := json.Unmarshal(m.Config, &doc); err != nil {
+				r.fail(m.Pos, 0, "merchant config: want a mapping")
+				return errStop
+			}
+			doc["channel"], _ = json.Marshal(m.Channel)
+			raw, _ := json.Marshal(doc)
+			id, err := r.drv.AddMerchant(ctx, raw)
+			if err != nil {
+				r.fail(m.Pos, 0, fmt.Sprintf("merchant of %s refused by the simulator: %v", m.Channel, err))
+				return errStop
+			}
+			cfg = MerchantConfig{Channel: m.Channel, ID: id, Config: m.Config}
+			r.logf("merchant %s %s added", m.Channel, id)
+		}
+		cfg.Adapter = m.Adapter
+		r.addMerchant(m.As, cfg)
 	}
 	for _, ch := range sc.Channels() {
 		if _, ok := r.opts.Factories[ch]; !ok {
@@ -398,14 +421,33 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		if len(r.merchants[ch]) > 0 {
 			continue
 		}
-		docs := listed[ch]
-		if len(docs) == 0 {
+		cfg, ok := demo(ch)
+		if !ok {
 			r.fail(sc.Pos, 0, fmt.Sprintf("the simulator has no %s merchant and the scenario declares none (is the %s protocol served?)", ch, ch))
 			return errStop
 		}
-		r.merchants[ch] = append(r.merchants[ch], &merchantEntry{cfg: MerchantConfig{Channel: ch, ID: merchantID(docs[0]), Config: docs[0], Demo: true}})
+		r.addMerchant("", cfg)
 	}
 	return nil
+}
+
+// addMerchant records a merchant under a key unique within its channel (the alias, else
+// the merchant id), which names its adapter and its notify URL.
+func (r *run) addMerchant(alias string, cfg MerchantConfig) {
+	key := alias
+	if key == "" {
+		key = cfg.ID
+	}
+	if key == "" {
+		key = "default"
+	}
+	for _, m := range r.merchants[cfg.Channel] {
+		if m.key == key {
+			key += fmt.Sprintf("-%d", len(r.merchants[cfg.Channel])+1)
+			break
+		}
+	}
+	r.merchants[cfg.Channel] = append(r.merchants[cfg.Channel], &merchantEntry{alias: alias, key: key, cfg: cfg})
 }
 
 // merchant resolves a step's channel and merchant alias.
@@ -427,7 +469,7 @@ func (r *run) merchant(chName, alias string) (*merchantEntry, error) {
 
 // channelFor returns (building on first use) the adapter of a merchant.
 func (r *run) channelFor(m *merchantEntry) (channel.Channel, error) {
-	key := m.cfg.Channel + "/" + m.cfg.ID
+	key := m.cfg.Channel + "/" + m.key
 	if ch, ok := r.chans[key]; ok {
 		return ch, nil
 	}
@@ -437,18 +479,18 @@ func (r *run) channelFor(m *merchantEntry) (channel.Channel, error) {
 	}
 	cfg := m.cfg
 	cfg.Clock = r.clk
-	cfg.NotifyURL = r.notify + notifyPath(cfg.Channel, cfg.ID)
+	cfg.NotifyURL = r.notifyURL(m)
 	ch, err := f(r.simURL, cfg, r.client)
 	if err != nil {
 		return nil, fmt.Errorf("building the %s adapter for merchant %s: %w", cfg.Channel, cfg.ID, err)
 	}
 	r.chans[key] = ch
-	r.coll.register(cfg.Channel, cfg.ID, ch)
+	r.coll.register(cfg.Channel, m.key, ch)
 	return ch, nil
 }
 
 func (r *run) notifyURL(m *merchantEntry) string {
-	return r.notify + notifyPath(m.cfg.Channel, m.cfg.ID)
+	return r.notify + notifyPath(m.cfg.Channel, m.key)
 }
 
 // syncClock brings the remote clock's mirror up to date (no-op in process).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/scenarios"
 	"github.com/tongdao/tongdao/simulator"
 )
@@ -342,4 +344,45 @@ func golden(t *testing.T, name string, got []byte) {
 func simulatorStart(t *testing.T, protos []simulator.Protocol) string {
 	t.Helper()
 	return simulator.Start(t, simulator.Config{Protocols: protos}).URL
+}
+
+func TestRun_MerchantsReachTheFactoryWithTheirOptions(t *testing.T) {
+	var got []scenarios.MerchantConfig
+	opts := toyOptions()
+	opts.Factories["toy"] = func(simURL string, m scenarios.MerchantConfig, hc *http.Client) (channel.Channel, error) {
+		got = append(got, m)
+		return toyFactory(simURL, m, hc)
+	}
+	sc, err := parseToy("toy.yaml", `
+name: merchants
+channel: toy
+merchants:
+  - {channel: toy, as: certs, adapter: {cert_mode: true}}
+  - {channel: toy, as: second, config: {id: M2, key: k2}}
+steps:
+  - pay: {order: A, amount: "1", merchant: certs}
+  - payer_pay: {order: A, merchant: certs}
+  - pay: {order: B, amount: "2", merchant: second}
+  - payer_pay: {order: B, merchant: second}
+  - wait_callbacks: {order: B}
+expect:
+  callbacks: [{order: A, parsed: 1}, {order: B, parsed: 1}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(context.Background(), []*scenarios.Scenario{sc}, opts)
+	if err != nil || !res[0].Passed {
+		t.Fatalf("err %v failure %s", err, scenarios.FormatFailure(res[0]))
+	}
+	if len(got) != 2 {
+		t.Fatalf("factory called %d times", len(got))
+	}
+	a, b := got[0], got[1]
+	if !a.Demo || a.ID != "T100" || string(a.Adapter) != `{"cert_mode":true}` || a.NotifyURL != "http://merchant.tongdao.test/notify/toy/certs" || a.Clock == nil {
+		t.Errorf("demo merchant config = %+v", a)
+	}
+	if b.Demo || b.ID != "M2" || string(b.Config) != `{"id":"M2","key":"k2"}` || b.Adapter != nil || b.NotifyURL != "http://merchant.tongdao.test/notify/toy/second" {
+		t.Errorf("declared merchant config = %+v", b)
+	}
 }

@@ -85,8 +85,11 @@ type Merchant struct {
 	// default (the first merchant listed for the channel).
 	As string
 	// Config is the channel-specific merchant document, posted to /_sim/merchants (with
-	// "channel" added) and handed to the ChannelFactory.
+	// "channel" added) and handed to the ChannelFactory. Empty: the simulator's demo
+	// merchant of the channel.
 	Config json.RawMessage
+	// Adapter holds adapter options handed to the ChannelFactory only (nil = none).
+	Adapter json.RawMessage
 }
 
 // Action names what a step does.
