@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/channel"
@@ -27,10 +28,20 @@ type keyring struct {
 	bySN map[string]*rsa.PublicKey
 
 	dl sync.Mutex // serialises certificate downloads so a rotation fetches once
+	// failed remembers SNs whose download failed recently (guarded by dl), so forged
+	// notifications carrying random SNs cannot make the client call Alipay each time.
+	failed map[string]time.Time
 }
 
+// certRetryAfter is how long a failed certificate download is not repeated for the
+// same SN; maxFailedSNs bounds that memory (it is cleared when full).
+const (
+	certRetryAfter = time.Minute
+	maxFailedSNs   = 256
+)
+
 func newKeyring(def *rsa.PublicKey, defSN string, roots []*x509.Certificate) *keyring {
-	k := &keyring{def: def, defSN: defSN, roots: roots, bySN: map[string]*rsa.PublicKey{}}
+	k := &keyring{def: def, defSN: defSN, roots: roots, bySN: map[string]*rsa.PublicKey{}, failed: map[string]time.Time{}}
 	if defSN != "" {
 		k.bySN[defSN] = def
 	}
@@ -69,10 +80,19 @@ func (c *Client) keyFor(ctx context.Context, op, sn string) (*rsa.PublicKey, err
 	if pub, ok := c.keys.lookup(sn); ok { // another goroutine fetched it meanwhile
 		return pub, nil
 	}
+	now := c.clk.Now()
+	if at, ok := c.keys.failed[sn]; ok && now.Sub(at) < certRetryAfter {
+		return nil, c.certErr(op, sn, "its download failed at %s; not retried for %s", at.Format(time.RFC3339), certRetryAfter)
+	}
 	pub, err := c.downloadCert(ctx, op, sn)
 	if err != nil {
+		if len(c.keys.failed) >= maxFailedSNs {
+			clear(c.keys.failed)
+		}
+		c.keys.failed[sn] = now
 		return nil, err
 	}
+	delete(c.keys.failed, sn)
 	c.keys.add(sn, pub)
 	c.log.LogAttrs(ctx, slog.LevelInfo, "alipay: trusted rotated Alipay certificate", slog.String("alipay_cert_sn", sn))
 	return pub, nil

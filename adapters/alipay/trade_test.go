@@ -330,3 +330,27 @@ func TestCertMode_ConcurrentRotationDownloadsOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, downloads)
 }
+
+func TestCertMode_FailedDownloadIsNotRepeatedAtOnce(t *testing.T) {
+	h := newHarness(t, certModeTest)
+	h.gw.onBody(methodQuery, golden(t, "query_success_rotated"))
+	h.gw.onBody(certDownloadMethod, golden(t, "cert_download_rogue"), golden(t, "cert_download"))
+	count := func() int {
+		n := 0
+		for _, m := range h.gw.methods() {
+			if m == certDownloadMethod {
+				n++
+			}
+		}
+		return n
+	}
+	for range 3 {
+		_, err := h.c.Query(context.Background(), &channel.QueryRequest{OrderNo: "T1001"})
+		assert.ErrorIs(t, err, channel.ErrSignature)
+	}
+	assert.Equal(t, 1, count(), "one download per SN per minute")
+	h.clk.Advance(certRetryAfter)
+	_, err := h.c.Query(context.Background(), &channel.QueryRequest{OrderNo: "T1001"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, count())
+}
