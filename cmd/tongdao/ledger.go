@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
@@ -24,10 +25,10 @@ import (
 const ledgerUsage = `Usage: tongdao ledger COMMAND [flags]
 
 Commands:
-  verify     --db DSN [--day YYYY-MM-DD] [--seals FILE] [--json]
+  verify     --db DSN [--day YYYY-MM-DD] [--seals FILE] [--sm2-pub FILE] [--json]
              run every check; exit 1 if any fails
-  close-day  --db DSN --day YYYY-MM-DD
-             close a Beijing accounting day (日切) and seal the chain head
+  close-day  --db DSN --day YYYY-MM-DD [--sm2-key FILE]
+             close a Beijing accounting day (日切) and seal the chain head, signed with SM2
   balance    --db DSN ACCOUNT
              ACCOUNT is an id or CODE:OWNERKIND:OWNERID[:CURRENCY]
   seals      --db DSN
@@ -36,7 +37,8 @@ Commands:
              post 3-line entries and report entries/s and latency percentiles
 
 DSN is sqlite:PATH or postgres://…; the default is ` + store.DefaultDSN + `.
-Seals are unsigned unless a signer is configured (SM2 signing is wired by the gateway).
+Seals are unsigned unless close-day gets an SM2 private key (PEM, PKCS#8 or SEC1);
+verify --sm2-pub then checks every seal's signature.
 `
 
 // ledgerMain runs "tongdao ledger …". Exit codes: 0 ok, 1 a check failed or the command
@@ -99,10 +101,23 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dayS := fs.String("day", "", "as-of accounting day YYYY-MM-DD for ageing and external positions")
 	sealsPath := fs.String("seals", "", "JSON file of exported seals (from `tongdao ledger seals`) that must still match")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pubPath := fs.String("sm2-pub", "", "SM2 public key (PEM) that must have signed every seal")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
 	var opt ledger.VerifyOptions
+	if *pubPath != "" {
+		b, err := os.ReadFile(*pubPath)
+		var pub *sign.SM2PublicKey
+		if err == nil {
+			pub, err = sign.ParseSM2PublicKey(b)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao ledger verify: --sm2-pub: %v\n", err)
+			return 2
+		}
+		opt.Verifier = sm2Verifier{pub}
+	}
 	if *dayS != "" {
 		d, err := clock.ParseDate(*dayS)
 		if err != nil {
@@ -185,13 +200,13 @@ func printReport(w io.Writer, rep *ledger.Report, took time.Duration) {
 }
 
 // withLedger opens dsn and runs fn with a Ledger on the real clock (natural accounting day).
-func withLedger(ctx context.Context, dsn string, create bool, fn func(*ledger.Ledger) error) error {
+func withLedger(ctx context.Context, dsn string, create bool, signer ledger.Signer, fn func(*ledger.Ledger) error) error {
 	db, err := openStore(ctx, dsn, create)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	l, err := ledger.New(ledger.Config{Store: db, Clock: clock.Real(), Cutoff: clock.NaturalDay})
+	l, err := ledger.New(ledger.Config{Store: db, Clock: clock.Real(), Cutoff: clock.NaturalDay, Signer: signer})
 	if err != nil {
 		return err
 	}
@@ -202,6 +217,7 @@ func withLedger(ctx context.Context, dsn string, create bool, fn func(*ledger.Le
 func ledgerCloseDay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, dsn := newFlags("close-day", stderr)
 	dayS := fs.String("day", "", "accounting day YYYY-MM-DD to close (required)")
+	keyPath := fs.String("sm2-key", "", "SM2 private key (PEM, PKCS#8 or SEC1, unencrypted) to sign the seal with")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
@@ -210,7 +226,20 @@ func ledgerCloseDay(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "tongdao ledger close-day: --day: %v\n", err)
 		return 2
 	}
-	err = withLedger(ctx, *dsn, false, func(l *ledger.Ledger) error {
+	var signer ledger.Signer
+	if *keyPath != "" {
+		b, err := os.ReadFile(*keyPath)
+		var priv *sign.SM2PrivateKey
+		if err == nil {
+			priv, err = sign.ParseSM2PrivateKey(b, nil)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao ledger close-day: --sm2-key: %v\n", err)
+			return 2
+		}
+		signer = sm2Signer{priv}
+	}
+	err = withLedger(ctx, *dsn, false, signer, func(l *ledger.Ledger) error {
 		began := time.Now()
 		s, err := l.CloseDay(ctx, day)
 		if err != nil {
@@ -240,7 +269,7 @@ func ledgerBalance(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "tongdao ledger balance: want exactly one ACCOUNT (id or CODE:OWNERKIND:OWNERID[:CURRENCY])")
 		return 2
 	}
-	err = withLedger(ctx, *dsn, false, func(l *ledger.Ledger) error {
+	err = withLedger(ctx, *dsn, false, nil, func(l *ledger.Ledger) error {
 		a, err := findAccount(ctx, l, pos[0])
 		if err != nil {
 			return err
@@ -281,7 +310,7 @@ func ledgerSeals(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
-	err := withLedger(ctx, *dsn, false, func(l *ledger.Ledger) error {
+	err := withLedger(ctx, *dsn, false, nil, func(l *ledger.Ledger) error {
 		s, err := l.Seals(ctx)
 		if err != nil {
 			return err
@@ -298,6 +327,27 @@ func ledgerSeals(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	return 0
+}
+
+// sm2Signer signs sealed heads with SM2 (default UID, DER signature): the ledger's Signer,
+// wired here because core/ may not import adapters.
+type sm2Signer struct{ priv *sign.SM2PrivateKey }
+
+// KeyID names the key by the start of its public point, so a verifier can tell keys apart.
+func (s sm2Signer) KeyID() string { return "sm2:" + s.priv.Public().Hex()[:16] }
+
+func (s sm2Signer) Sign(msg []byte) ([]byte, error) {
+	return sign.SignSM2(s.priv, msg, sign.SM2SignOptions{})
+}
+
+// sm2Verifier checks seals signed by sm2Signer.
+type sm2Verifier struct{ pub *sign.SM2PublicKey }
+
+func (v sm2Verifier) Verify(keyID string, msg, sig []byte) error {
+	if want := "sm2:" + v.pub.Hex()[:16]; keyID != want {
+		return fmt.Errorf("seal signed by key %q, expected %q", keyID, want)
+	}
+	return sign.VerifySM2(v.pub, msg, sig, sign.SM2SignOptions{})
 }
 
 // ledgerLoad posts synthetic 3-line entries from concurrent callers: a share --hot of them

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
@@ -152,5 +154,42 @@ func TestLedgerLoad_PostsAndReportsThroughput(t *testing.T) {
 	}
 	if code, out, _ := runLedger("verify", "--db", dsn); code != 0 || !strings.Contains(out, "300 entries") {
 		t.Fatalf("verify after load exit %d: %s", code, out)
+	}
+}
+
+func TestLedgerCloseDay_SM2SignedSealsVerifyOnlyWithTheirKey(t *testing.T) {
+	dsn, _ := seedLedger(t)
+	dir := t.TempDir()
+	keyFile := func(name string) (priv, pub string) {
+		k, err := sign.GenerateSM2Key(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := k.MarshalPKCS8PEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pp, err := k.Public().MarshalPEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv, pub = filepath.Join(dir, name+".key"), filepath.Join(dir, name+".pub")
+		if os.WriteFile(priv, kp, 0o600) != nil || os.WriteFile(pub, pp, 0o600) != nil {
+			t.Fatal("write key files")
+		}
+		return priv, pub
+	}
+	priv, pub := keyFile("ledger")
+	_, otherPub := keyFile("other")
+	yesterday := clock.AccountingDay(time.Now(), clock.NaturalDay).AddDays(-1).String()
+	if code, out, errs := runLedger("close-day", "--db", dsn, "--day", yesterday, "--sm2-key", priv); code != 0 {
+		t.Fatalf("close-day exit %d: %s%s", code, out, errs)
+	}
+	if code, out, _ := runLedger("verify", "--db", dsn, "--sm2-pub", pub); code != 0 {
+		t.Fatalf("verify with the signing key exit %d: %s", code, out)
+	}
+	code, out, _ := runLedger("verify", "--db", dsn, "--sm2-pub", otherPub)
+	if code != 1 || !strings.Contains(out, "FAIL  chain") || !strings.Contains(out, "seal "+yesterday) {
+		t.Fatalf("verify with another key exit %d: %s", code, out)
 	}
 }
