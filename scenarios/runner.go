@@ -94,7 +94,8 @@ type Result struct {
 	// Elapsed is the wall time the scenario took.
 	Elapsed time.Duration
 	// Skipped reports that the scenario did not run because a channel it uses has no
-	// factory in Options (an adapter this build does not wire); SkipReason says which.
+	// factory in Options (an adapter this build does not wire) or is not served by the
+	// simulator; SkipReason says which.
 	// A skipped result is neither passed nor failed.
 	Skipped    bool
 	SkipReason string
@@ -114,8 +115,8 @@ type Failure struct {
 
 // Run runs the scenarios one after another and returns a result for each, in order. It
 // returns an error only when the options are unusable (nothing ran); a scenario that
-// cannot start (simulator unreachable, merchant refused) is a failed Result, and one using
-// a channel without a factory is a skipped Result.
+// cannot start (merchant refused, remote simulator gone) is a failed Result, and one using
+// a channel without a factory, or one the simulator does not serve, is a skipped Result.
 func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) {
 	if opts.SimURL == "" && opts.Protocols == nil {
 		return nil, errors.New("scenarios: Options.Protocols is required to run in process (or set SimURL)")
@@ -138,8 +139,16 @@ func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) 
 		defer rc.close()
 		remoteColl = rc
 	}
+	served, err := servedChannels(ctx, &opts)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Result, 0, len(list))
 	for _, sc := range list {
+		if reason := skipReason(sc, &opts, served); reason != "" {
+			out = append(out, Result{Scenario: sc, Skipped: true, SkipReason: reason})
+			continue
+		}
 		wall := opts.WallClock.Now()
 		var res Result
 		func() {
@@ -200,16 +209,54 @@ func (rc *remoteCollector) close() { _ = rc.srv.Close() }
 // errStop ends a scenario after a failure has been recorded.
 var errStop = errors.New("scenario stopped")
 
-func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
-	var missing []string
+// servedChannels returns the channels the simulator serves: the in-process protocols'
+// names, or the remote simulator's GET /_sim/ list.
+func servedChannels(ctx context.Context, opts *Options) (map[string]bool, error) {
+	out := map[string]bool{}
+	if opts.SimURL == "" {
+		protos, err := opts.Protocols()
+		if err != nil {
+			return nil, fmt.Errorf("scenarios: building the simulator's protocols: %w", err)
+		}
+		for _, p := range protos {
+			out[p.Name()] = true
+		}
+		return out, nil
+	}
+	drv := remoteSim{base: strings.TrimRight(opts.SimURL, "/"), client: opts.HTTPClient}
+	var idx struct {
+		Channels []string `json:"channels"`
+	}
+	if err := drv.do(ctx, http.MethodGet, "/_sim/", nil, &idx); err != nil {
+		return nil, fmt.Errorf("scenarios: asking the simulator at %s which channels it serves: %w", drv.base, err)
+	}
+	for _, c := range idx.Channels {
+		out[c] = true
+	}
+	return out, nil
+}
+
+// skipReason says why a scenario cannot run here: a channel without an adapter factory or
+// not served by the simulator ("" = it can run).
+func skipReason(sc *Scenario, opts *Options, served map[string]bool) string {
+	var noAdapter, noSim []string
 	for _, ch := range sc.Channels() {
 		if _, ok := opts.Factories[ch]; !ok {
-			missing = append(missing, ch)
+			noAdapter = append(noAdapter, ch)
+		} else if !served[ch] {
+			noSim = append(noSim, ch)
 		}
 	}
-	if len(missing) > 0 {
-		return Result{Scenario: sc, Skipped: true, SkipReason: "no adapter in this build for " + strings.Join(missing, ", ")}
+	switch {
+	case len(noAdapter) > 0:
+		return "no adapter in this build for " + strings.Join(noAdapter, ", ")
+	case len(noSim) > 0:
+		return "the simulator does not serve " + strings.Join(noSim, ", ")
 	}
+	return ""
+}
+
+func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
 	r := &run{sc: sc, opts: opts, res: Result{Scenario: sc}, chans: map[string]channel.Channel{},
 		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, merchants: map[string][]*merchantEntry{}}
 	if err := r.setup(ctx, rc); err != nil {

@@ -250,6 +250,22 @@ func TestRun_ChannelWithoutFactorySkipsTheScenario(t *testing.T) {
 	}
 }
 
+func TestRun_ChannelTheSimulatorDoesNotServeIsSkipped(t *testing.T) {
+	sc, err := scenarios.Parse("x.yaml", []byte("name: x\nchannel: toy\nsteps:\n  - query: {order: A}\n"), scenarios.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := toyOptions()
+	opts.Protocols = func() ([]simulator.Protocol, error) { return nil, nil }
+	res, err := scenarios.Run(context.Background(), []*scenarios.Scenario{sc}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; !r.Skipped || r.SkipReason != "the simulator does not serve toy" {
+		t.Fatalf("got %+v", r)
+	}
+}
+
 func TestRun_NeedsProtocolsInProcess(t *testing.T) {
 	if _, err := scenarios.Run(context.Background(), nil, scenarios.Options{}); err == nil {
 		t.Fatal("Run without Protocols or SimURL did not fail")

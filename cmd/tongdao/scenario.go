@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,18 +16,59 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongdao/tongdao/adapters/alipay"
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/scenarios"
 	"github.com/tongdao/tongdao/simulator"
+	"github.com/tongdao/tongdao/simulator/demo"
 )
 
 // scenarioFactories wires the adapters the binary knows into the scenario runner.
-// TODO(issue 5): add adapters/alipay once simulator/alipay publishes its merchant document.
+// Scenarios of a channel the simulator does not serve (yet) are skipped by the runner.
 func scenarioFactories() map[string]scenarios.ChannelFactory {
 	return map[string]scenarios.ChannelFactory{
 		"wechat": wechatScenarioChannel,
+		"alipay": alipayScenarioChannel,
 	}
+}
+
+// alipayScenarioChannel builds adapters/alipay for a simulator Alipay app ({"app_id", ...}).
+// Adapter options (a scenario merchant's `adapter:`): cert_mode (use the demo certificates
+// of simulator/demo instead of the bare Alipay public key) and app_private_key (PEM; default
+// the demo app's key, which matches the demo app and any merchant registered with the demo
+// app public key).
+func alipayScenarioChannel(simURL string, m scenarios.MerchantConfig, hc *http.Client) (channel.Channel, error) {
+	var doc struct {
+		AppID string `json:"app_id"`
+	}
+	if err := json.Unmarshal(m.Config, &doc); err != nil {
+		return nil, fmt.Errorf("alipay merchant document: %w", err)
+	}
+	var opt struct {
+		CertMode      bool   `json:"cert_mode"`
+		AppPrivateKey string `json:"app_private_key"`
+	}
+	if len(m.Adapter) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(m.Adapter))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opt); err != nil {
+			return nil, fmt.Errorf("alipay adapter options (cert_mode, app_private_key): %w", err)
+		}
+	}
+	cfg := alipay.Config{AppID: doc.AppID, AppPrivateKey: demo.MustFile(demo.AlipayAppPrivate),
+		Gateway: simURL + "/gateway.do", HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL}
+	if opt.AppPrivateKey != "" {
+		cfg.AppPrivateKey = []byte(opt.AppPrivateKey)
+	}
+	if opt.CertMode {
+		cfg.AppCert = demo.MustFile(demo.AlipayAppCert)
+		cfg.AlipayCert = demo.MustFile(demo.AlipayPlatformCert)
+		cfg.AlipayRootCert = demo.MustFile(demo.AlipayRootCert)
+	} else {
+		cfg.AlipayPublicKey = demo.MustFile(demo.AlipayPlatformPublic)
+	}
+	return alipay.New(cfg)
 }
 
 // wechatScenarioChannel builds adapters/wechat for a simulator WeChat merchant
