@@ -43,15 +43,26 @@ func (c *Call) Op() string { return c.op }
 // before processing (timeout_before, reset, http_5xx, or a delay that ended because the
 // client gave up): the handler must then return nil at once without changing any state, and
 // the engine answers as the plan says. Only the first call of Identify matches plans; later
-// calls only update the names used in the record.
+// calls only fill in the non-empty names for the record.
 func (c *Call) Identify(op, merchant, outTradeNo string) (stop bool) {
+	if c.identified {
+		// Later calls only fill in names learnt since (e.g. an order number found by
+		// transaction_id); plans are not matched again.
+		if op != "" {
+			c.op = op
+		}
+		if merchant != "" {
+			c.merchant = merchant
+		}
+		if outTradeNo != "" {
+			c.outTradeNo = outTradeNo
+		}
+		return c.stop != nil
+	}
 	if op != "" {
 		c.op = op
 	}
 	c.merchant, c.outTradeNo = merchant, outTradeNo
-	if c.identified {
-		return c.stop != nil
-	}
 	c.identified = true
 	s := c.e.s
 	c.faults = s.faults.match(event{cat: catCall, channel: c.e.name, op: c.op, merchant: merchant, outTradeNo: outTradeNo}, s.rand.Float64)

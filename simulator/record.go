@@ -116,18 +116,14 @@ func (r *recorder) filter(f RecordFilter) []Record {
 // writeJSONL writes the matching records as JSON lines: the transcript format, byte-stable
 // for a seed and a sequential scenario.
 func (r *recorder) writeJSONL(w io.Writer, f RecordFilter) error {
+	recs := r.filter(f) // copied first: a slow reader must not hold up recording
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	var err error
-	r.each(func(rec *Record) bool {
-		if f.match(rec) {
-			err = enc.Encode(rec)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			return err
 		}
-		return err == nil
-	})
-	if err != nil {
-		return err
 	}
 	return bw.Flush()
 }
