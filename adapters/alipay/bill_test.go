@@ -121,7 +121,7 @@ func TestDownloadStatement_StreamsDetailFile(t *testing.T) {
 	assert.Equal(t, money.Fen(3000), ref.Amount, "refund amounts are made positive")
 	assert.Equal(t, money.Fen(-18), ref.Fee, "a returned fee is negative")
 	assert.Equal(t, &channel.StatementTotals{Count: 11, PaymentCount: 10, RefundCount: 1,
-		PaymentAmount: money.Fen(88880), RefundAmount: money.Fen(3000)}, r.Totals())
+		PaymentAmount: money.Fen(88880), RefundAmount: money.Fen(3000), FeeAmount: money.Fen(0)}, r.Totals())
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "Close is idempotent")
 	left, err := os.ReadDir(tempDir)

@@ -66,7 +66,8 @@ func newBillReader(r io.Reader, date clock.Date, filter channel.StatementType, c
 }
 
 func newUTF8BillReader(r io.Reader, date clock.Date, filter channel.StatementType, closer func() error) *billReader {
-	b := &billReader{r: bufio.NewReaderSize(r, 64<<10), date: date, filter: filter, closer: closer, fields: make([][]byte, 0, 32)}
+	b := &billReader{r: bufio.NewReaderSize(r, 64<<10), date: date, filter: filter, closer: closer, fields: make([][]byte, 0, 32),
+		totals: channel.StatementTotals{PaymentAmount: money.Fen(0), RefundAmount: money.Fen(0), FeeAmount: money.Fen(0)}}
 	for i := range b.cols {
 		b.cols[i] = -1
 	}
