@@ -320,3 +320,23 @@ func TestCall_ResponseHeadersIgnored(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, channel.StatusSucceeded, r.Status)
 }
+
+// TestRequest_SignedStringIsPinned pins the exact string signed for a query in both
+// modes (alipay.md §3, §4): sorted, raw values, sign_type included, sign excluded.
+func TestRequest_SignedStringIsPinned(t *testing.T) {
+	h := newHarness(t, keyMode)
+	p, err := h.c.signedParams(methodQuery, []byte(`{"out_trade_no":"T1001"}`), map[string]string{"notify_url": "", "return_url": "https://m.test/r?a=1&b=2"})
+	require.NoError(t, err)
+	got := sign.Canonical(p, sign.AlipayRequestCanonical())
+	want := `app_id=2021000000000001&biz_content={"out_trade_no":"T1001"}&charset=utf-8&format=JSON&method=alipay.trade.query&return_url=https://m.test/r?a=1&b=2&sign_type=RSA2&timestamp=2026-12-01 10:00:00&version=1.0`
+	assert.Equal(t, want, got)
+	pub := &testKey(t, "app_private_pkcs1.pem").PublicKey
+	assert.NoError(t, sign.VerifyRSA2Base64(pub, []byte(want), p.Value("sign")))
+
+	hc := newHarness(t, certModeTest)
+	p, err = hc.c.signedParams(methodQuery, []byte(`{}`), nil)
+	require.NoError(t, err)
+	got = sign.Canonical(p, sign.AlipayRequestCanonical())
+	assert.Equal(t, "alipay_root_cert_sn="+certSN(t, "root.crt")+"&app_cert_sn="+certSN(t, "app_cert.crt")+
+		`&app_id=2021000000000001&biz_content={}&charset=utf-8&format=JSON&method=alipay.trade.query&sign_type=RSA2&timestamp=2026-12-01 10:00:00&version=1.0`, got)
+}
