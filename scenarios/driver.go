@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/tongdao/tongdao/simulator"
@@ -103,16 +102,6 @@ func merchantID(raw json.RawMessage) string {
 		}
 	}
 	return ""
-}
-
-// sortedChannels returns the keys of m in order.
-func sortedChannels[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // simError is a control-API failure with the simulator's HTTP status.

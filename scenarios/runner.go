@@ -461,10 +461,6 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.addMerchant(m.As, cfg)
 	}
 	for _, ch := range sc.Channels() {
-		if _, ok := r.opts.Factories[ch]; !ok {
-			r.fail(sc.Pos, 0, fmt.Sprintf("no adapter for channel %q in this build (have: %s)", ch, strings.Join(sortedChannels(r.opts.Factories), ", ")))
-			return errStop
-		}
 		if len(r.merchants[ch]) > 0 {
 			continue
 		}

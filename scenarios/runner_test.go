@@ -19,6 +19,22 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+const toyMerchants = `
+name: merchants
+channel: toy
+merchants:
+  - {channel: toy, as: certs, adapter: {cert_mode: true}}
+  - {channel: toy, as: second, config: {id: M2, key: k2}}
+steps:
+  - pay: {order: A, amount: "1", merchant: certs}
+  - payer_pay: {order: A, merchant: certs}
+  - pay: {order: B, amount: "2", merchant: second}
+  - payer_pay: {order: B, merchant: second}
+  - wait_callbacks: {order: B}
+expect:
+  callbacks: [{order: A, parsed: 1}, {order: B, parsed: 1}]
+`
+
 const toyHappy = `
 name: toy happy path
 tags: [smoke]
@@ -53,6 +69,8 @@ steps:
     expect: {status: REFUNDED, error: not_found}
   - download_statement: {day: 2026-11-20}
     expect: {error: unavailable}
+  - fault: {kind: http_5xx, op: query, order: A1}
+  - clear_faults: true
   - set_time: "2026-11-21 01:00:00"
   - download_statement: {day: 2026-11-20}
     expect:
@@ -90,8 +108,8 @@ func TestRun_ToyScenarioPassesEveryKindOfStep(t *testing.T) {
 	if !r.Passed {
 		t.Fatalf("failed:\n%s", scenarios.FormatFailure(r))
 	}
-	if r.Steps != 17 {
-		t.Errorf("steps = %d, want 17", r.Steps)
+	if r.Steps != 19 {
+		t.Errorf("steps = %d, want 19", r.Steps)
 	}
 }
 
@@ -282,8 +300,12 @@ func TestRun_AgainstARemoteSimulatorShiftsPastItsClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	merchants, err := parseToy("merchants.yaml", toyMerchants)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Twice: the second run starts with the clock past the scenario's start.
-	res, err := scenarios.Run(context.Background(), []*scenarios.Scenario{sc, sc}, opts)
+	res, err := scenarios.Run(context.Background(), []*scenarios.Scenario{sc, sc, merchants}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,6 +316,34 @@ func TestRun_AgainstARemoteSimulatorShiftsPastItsClock(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res[1].Transcript, "\n"), "scenario shifted 7 days later") {
 		t.Errorf("second run was not shifted:\n%s", strings.Join(res[1].Transcript[:3], "\n"))
+	}
+}
+
+func TestFilterTags_KeepsScenariosWithAnyTag(t *testing.T) {
+	var list []*scenarios.Scenario
+	for _, src := range []string{"name: a\ntags: [smoke]\nchannel: toy\nsteps:\n  - advance: 1s\n",
+		"name: b\ntags: [slow, refunds]\nchannel: toy\nsteps:\n  - advance: 1s\n",
+		"name: c\nchannel: toy\nsteps:\n  - advance: 1s\n"} {
+		sc, err := parseToy("t.yaml", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, sc)
+	}
+	names := func(l []*scenarios.Scenario) string {
+		var n []string
+		for _, s := range l {
+			n = append(n, s.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	for _, tc := range []struct {
+		tags []string
+		want string
+	}{{nil, "a,b,c"}, {[]string{"smoke"}, "a"}, {[]string{"refunds", "smoke"}, "a,b"}, {[]string{"nightly"}, ""}} {
+		if got := names(scenarios.FilterTags(list, tc.tags)); got != tc.want {
+			t.Errorf("tags %v: got %q, want %q", tc.tags, got, tc.want)
+		}
 	}
 }
 
@@ -369,21 +419,7 @@ func TestRun_MerchantsReachTheFactoryWithTheirOptions(t *testing.T) {
 		got = append(got, m)
 		return toyFactory(simURL, m, hc)
 	}
-	sc, err := parseToy("toy.yaml", `
-name: merchants
-channel: toy
-merchants:
-  - {channel: toy, as: certs, adapter: {cert_mode: true}}
-  - {channel: toy, as: second, config: {id: M2, key: k2}}
-steps:
-  - pay: {order: A, amount: "1", merchant: certs}
-  - payer_pay: {order: A, merchant: certs}
-  - pay: {order: B, amount: "2", merchant: second}
-  - payer_pay: {order: B, merchant: second}
-  - wait_callbacks: {order: B}
-expect:
-  callbacks: [{order: A, parsed: 1}, {order: B, parsed: 1}]
-`)
+	sc, err := parseToy("toy.yaml", toyMerchants)
 	if err != nil {
 		t.Fatal(err)
 	}
