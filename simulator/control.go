@@ -43,6 +43,7 @@ func (s *Server) controlHandler() http.Handler {
 	r.HandleFunc("/_sim/clock/advance", s.ctlAdvance).Methods(http.MethodPost)
 	r.HandleFunc("/_sim/clock/set", s.ctlSet).Methods(http.MethodPost)
 	r.HandleFunc("/_sim/records", s.ctlRecords).Methods(http.MethodGet)
+	r.HandleFunc("/_sim/stats", s.ctlStats).Methods(http.MethodGet)
 	r.HandleFunc("/_sim/statements/{channel}/{date}", s.ctlStatement).Methods(http.MethodGet)
 	return r
 }
@@ -120,6 +121,7 @@ func (s *Server) ctlIndex(w http.ResponseWriter, _ *http.Request) {
 			"GET /_sim/clock", "POST /_sim/clock/advance", "POST /_sim/clock/set",
 			"GET /_sim/records?channel=&out_trade_no=&kind=&after=&format=jsonl",
 			"GET /_sim/statements/{channel}/{yyyy-mm-dd}?merchant=&type=&format=raw",
+			"GET /_sim/stats",
 		},
 	})
 }
@@ -408,6 +410,24 @@ func (s *Server) ctlRecords(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeErr(w, fieldErr("format", "want json or jsonl"))
 	}
+}
+
+// Stats is a snapshot of the simulator's bookkeeping, for GET /_sim/stats.
+type Stats struct {
+	Records          int   `json:"records"`           // records held in memory
+	RecordsDropped   int64 `json:"records_dropped"`   // oldest records dropped past Config.MaxRecords
+	PendingCallbacks int   `json:"pending_callbacks"` // callbacks waiting for an attempt
+	Faults           int   `json:"faults"`            // active fault plans
+}
+
+// Stats returns a snapshot of the simulator's bookkeeping.
+func (s *Server) Stats() Stats {
+	held, dropped := s.rec.stats()
+	return Stats{Records: held, RecordsDropped: dropped, PendingCallbacks: s.notify.count(), Faults: len(s.faults.list())}
+}
+
+func (s *Server) ctlStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Stats())
 }
 
 // StatementView is the control API's view of one statement.

@@ -125,6 +125,9 @@ func TestControlAPI_HappyPaths(t *testing.T) {
 		t.Errorf("records: %v", v)
 	}
 	call("GET", "/_sim/statements/fake/2024-06-03", "", 200)
+	if v := call("GET", "/_sim/stats", "", 200); v["records"].(float64) < 3 || v["faults"].(float64) != 0 {
+		t.Errorf("stats: %v", v)
+	}
 	call("GET", "/_sim/statements/mars/2024-06-03", "", 404)
 	call("GET", "/_sim/nothing", "", 404)
 	call("POST", "/_sim/reset", "", 200)

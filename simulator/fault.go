@@ -189,6 +189,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error says which field is wrong and why.
 func (e *FieldError) Error() string { return fmt.Sprintf("field %q: %s", e.Field, e.Reason) }
 
 // Unwrap makes errors.Is(err, ErrInvalid) hold.

@@ -84,6 +84,13 @@ func (r *recorder) add(rec Record) int64 {
 	return s
 }
 
+// stats returns the number of records held and dropped so far.
+func (r *recorder) stats() (held int, dropped int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.buf), r.dropped
+}
+
 func (r *recorder) reset() {
 	r.mu.Lock()
 	r.seq, r.buf, r.start, r.dropped = 0, nil, 0, 0

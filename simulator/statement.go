@@ -17,6 +17,7 @@ type NotReadyError struct {
 	ReadyAt time.Time // Beijing time
 }
 
+// Error names the day and when its statement becomes available.
 func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("simulator: statement for %s not ready until %s", e.Day, e.ReadyAt.Format(time.RFC3339))
 }
