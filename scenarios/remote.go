@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -191,3 +192,44 @@ func (r remoteSim) Records(ctx context.Context, f simulator.RecordFilter) ([]sim
 	err := r.do(ctx, http.MethodGet, path, nil, &out)
 	return out.Records, err
 }
+
+// remoteCollector is the notify listener of remote mode, shared by the scenarios; each
+// scenario swaps in its own collector.
+type remoteCollector struct {
+	srv  *http.Server
+	ln   net.Listener
+	base string
+	cur  chan *collector // holds the current collector (buffer of one)
+}
+
+func startRemoteCollector(listen, base string) (*remoteCollector, error) {
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: notify listener on %s: %w", listen, err)
+	}
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	rc := &remoteCollector{ln: ln, base: strings.TrimRight(base, "/"), cur: make(chan *collector, 1)}
+	rc.cur <- nil
+	rc.srv = &http.Server{Handler: http.HandlerFunc(rc.serve), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = rc.srv.Serve(ln) }()
+	return rc, nil
+}
+
+func (rc *remoteCollector) set(c *collector) { <-rc.cur; rc.cur <- c }
+
+func (rc *remoteCollector) serve(w http.ResponseWriter, r *http.Request) {
+	c := <-rc.cur
+	rc.cur <- c
+	if c == nil {
+		http.Error(w, "no scenario running", http.StatusServiceUnavailable)
+		return
+	}
+	c.ServeHTTP(w, r)
+}
+
+func (rc *remoteCollector) close() { _ = rc.srv.Close() }
