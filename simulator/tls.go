@@ -127,7 +127,8 @@ func serial() *big.Int {
 // TLSConfig returns the server-side TLS configuration for serving s with a certificate
 // from ca for hosts, and makes s check client certificates on Route.ClientCert paths
 // against ca (per Config.ClientCert: the handshake only requests a certificate; the check
-// happens per path). HTTP/1.1 only, so fault plans can drop connections.
+// happens per path). HTTP/1.1 only, so fault plans can drop connections. Call it before
+// serving: it configures s.
 func (s *Server) TLSConfig(ca *CA, now time.Time, hosts ...string) (*tls.Config, error) {
 	if len(hosts) == 0 {
 		hosts = []string{"localhost", "127.0.0.1", "::1"}
