@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -296,30 +298,8 @@ func (t *ltx) Entries(ctx context.Context, after int64, fn func(*ledger.Entry) e
 			return nil
 		}
 		lo, hi := buf[0].Seq, buf[len(buf)-1].Seq
-		lrows, err := t.query(ctx, `SELECT seq, account_id, side, effect, amount, currency FROM lines WHERE seq >= ? AND seq <= ? ORDER BY seq, idx`, lo, hi)
-		if err != nil {
+		if err := t.attachLines(ctx, buf, lo, hi); err != nil {
 			return err
-		}
-		i := 0
-		for lrows.Next() {
-			var seq int64
-			ln, err := scanLine(lrows, &seq)
-			if err != nil {
-				lrows.Close()
-				return err
-			}
-			for i < len(buf) && buf[i].Seq < seq {
-				i++
-			}
-			if i < len(buf) && buf[i].Seq == seq {
-				buf[i].Lines = append(buf[i].Lines, ln)
-			}
-			// A line whose entry is missing is left out here; the chain check reports the
-			// entry's sequence gap or changed content.
-		}
-		lrows.Close()
-		if err := lrows.Err(); err != nil {
-			return fmt.Errorf("store: read lines: %w", err)
 		}
 		for _, e := range buf {
 			if err := fn(e); err != nil {
@@ -528,4 +508,101 @@ func (t *ltx) Movements(ctx context.Context, after, through clock.Date) (map[led
 		out[id] = c
 	}
 	return out, rows.Err()
+}
+
+// attachLines loads the lines of entries lo..hi into buf (sorted by seq). On SQLite the lines
+// of each entry come back as one text row: a row per line costs more in the driver than the
+// aggregation does in SQLite.
+func (t *ltx) attachLines(ctx context.Context, buf []*ledger.Entry, lo, hi int64) error {
+	i := 0
+	find := func(seq int64) *ledger.Entry {
+		for i < len(buf) && buf[i].Seq < seq {
+			i++
+		}
+		if i < len(buf) && buf[i].Seq == seq {
+			return buf[i]
+		}
+		// A line whose entry is missing is left out; the chain check reports the entry's
+		// sequence gap or changed content.
+		return nil
+	}
+	if t.d.dialect == SQLite {
+		rows, err := t.query(ctx, `SELECT seq, group_concat(account_id || ' ' || side || ' ' || effect || ' ' || amount || ' ' || currency, ';' ORDER BY idx)
+			FROM lines WHERE seq >= ? AND seq <= ? GROUP BY seq ORDER BY seq`, lo, hi)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		intern := map[string]string{}
+		var txt sql.RawBytes
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq, &txt); err != nil {
+				return fmt.Errorf("store: scan lines: %w", err)
+			}
+			e := find(seq)
+			if e == nil {
+				continue
+			}
+			if e.Lines, err = parseLines(txt, e.Lines[:0], intern); err != nil {
+				return fmt.Errorf("store: lines of entry %d: %w", seq, err)
+			}
+		}
+		return rows.Err()
+	}
+	rows, err := t.query(ctx, `SELECT seq, account_id, side, effect, amount, currency FROM lines WHERE seq >= ? AND seq <= ? ORDER BY seq, idx`, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		ln, err := scanLine(rows, &seq)
+		if err != nil {
+			return err
+		}
+		if e := find(seq); e != nil {
+			e.Lines = append(e.Lines, ln)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read lines: %w", err)
+	}
+	return nil
+}
+
+// parseLines decodes "account side effect amount currency;…" as built by attachLines.
+func parseLines(b []byte, dst []ledger.Line, intern map[string]string) ([]ledger.Line, error) {
+	for len(b) > 0 {
+		end := bytes.IndexByte(b, ';')
+		if end < 0 {
+			end = len(b)
+		}
+		f := bytes.Fields(b[:end])
+		if len(f) != 5 {
+			return nil, fmt.Errorf("line %q: want 5 fields", b[:end])
+		}
+		acct, err1 := strconv.ParseInt(string(f[0]), 10, 64)
+		eff, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+		amt, err3 := strconv.ParseInt(string(f[3]), 10, 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, err
+		}
+		side, ok := intern[string(f[1])]
+		if !ok {
+			side = string(f[1])
+			intern[side] = side
+		}
+		cur, ok := intern[string(f[4])]
+		if !ok {
+			cur = string(f[4])
+			intern[cur] = cur
+		}
+		dst = append(dst, ledger.Line{Account: ledger.AccountID(acct), Side: ledger.Side(side), Effect: ledger.Effect(eff), Amount: money.New(amt, money.Currency(cur))})
+		if end == len(b) {
+			break
+		}
+		b = b[end+1:]
+	}
+	return dst, nil
 }
