@@ -70,3 +70,22 @@ func (e *Engine) AccountingDay(t time.Time) clock.Date {
 	}
 	return clock.AccountingDay(t, clock.NaturalDay)
 }
+
+// AfterFunc runs f once the simulator clock has moved d past now (in virtual mode: during
+// the Advance that passes it, in due order with callbacks), unless Server.Reset happens
+// first: timers from before a Reset never run. Use it for channel-side work that completes
+// later (a refund finishing, a payout settling, an order expiring).
+func (e *Engine) AfterFunc(d time.Duration, f func()) clock.Timer {
+	s := e.s
+	s.notify.mu.Lock()
+	gen := s.notify.gen
+	s.notify.mu.Unlock()
+	return s.clk.AfterFunc(d, func() {
+		s.notify.mu.Lock()
+		live := gen == s.notify.gen
+		s.notify.mu.Unlock()
+		if live {
+			f()
+		}
+	})
+}

@@ -450,3 +450,23 @@ func TestRoutes_HostPrefixAndExact(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineAfterFunc_RunsOnTheClockAndNotAfterReset(t *testing.T) {
+	s, fp := newSim(t, nil)
+	var ran []string
+	fp.e.AfterFunc(time.Minute, func() { ran = append(ran, "a") })
+	_ = s.Advance(59 * time.Second)
+	if len(ran) != 0 {
+		t.Fatal("ran early")
+	}
+	_ = s.Advance(time.Second)
+	if len(ran) != 1 {
+		t.Fatalf("ran = %v", ran)
+	}
+	fp.e.AfterFunc(time.Minute, func() { ran = append(ran, "b") })
+	s.Reset()
+	_ = s.Advance(time.Hour)
+	if len(ran) != 1 {
+		t.Fatalf("a timer from before Reset ran: %v", ran)
+	}
+}
