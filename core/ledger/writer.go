@@ -80,29 +80,37 @@ func (w *writer) run() {
 	}
 }
 
-// process applies a batch: ops one by one in their own transactions, entries together.
+// process applies a batch in queue order: consecutive entries together in one transaction,
+// each op in its own.
 func (w *writer) process(ctx context.Context, batch []*request) {
-	entries := batch[:0:0]
+	run := batch[:0:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.done <- result{err: err}
 			continue
 		}
-		if r.op != nil {
-			err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error { return r.op(ctx, tx) })
-			r.done <- result{err: err}
+		if r.op == nil {
+			run = append(run, r)
 			continue
 		}
-		entries = append(entries, r)
+		w.entries(ctx, run)
+		run = run[:0]
+		err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error { return r.op(ctx, tx) })
+		r.done <- result{err: err}
 	}
-	if len(entries) == 0 {
+	w.entries(ctx, run)
+}
+
+// entries applies a run of entry requests in one transaction and answers each.
+func (w *writer) entries(ctx context.Context, reqs []*request) {
+	if len(reqs) == 0 {
 		return
 	}
 	var results []result
 	var st *state
 	err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error {
 		var err error
-		results, st, err = w.apply(ctx, tx, entries)
+		results, st, err = w.apply(ctx, tx, reqs)
 		return err
 	})
 	if err != nil || st == nil {
@@ -113,9 +121,14 @@ func (w *writer) process(ctx context.Context, batch []*request) {
 		}
 		w.cacheGen = st.head.Gen
 	}
-	for i, r := range entries {
-		res := results[i]
+	for i, r := range reqs {
+		var res result
+		if i < len(results) {
+			res = results[i]
+		}
 		if err != nil && res.err == nil {
+			// Nothing of the transaction was applied; a request refused on its own merits
+			// keeps its specific error, every other one gets the store's.
 			res = result{err: fmt.Errorf("ledger: write failed, nothing applied: %w", err)}
 		}
 		r.done <- res
