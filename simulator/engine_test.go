@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -468,5 +469,63 @@ func TestEngineAfterFunc_RunsOnTheClockAndNotAfterReset(t *testing.T) {
 	_ = s.Advance(time.Hour)
 	if len(ran) != 1 {
 		t.Fatalf("a timer from before Reset ran: %v", ran)
+	}
+}
+
+func TestDelayWait_HoldsTheAnswerUntilTheVirtualClockPassesIt(t *testing.T) {
+	s, _ := newSim(t, nil)
+	addFault(t, s, simulator.FaultPlan{Kind: simulator.FaultDelay, Delay: simulator.Duration(5 * time.Second), DelayMode: simulator.DelayWait})
+	done := make(chan int, 1)
+	go func() {
+		st, _, _ := post(t, s.Transport(), "/fake/query", `{"merchant":"M1","out_trade_no":"X"}`)
+		done <- st
+	}()
+	for s.Virtual().Pending() == 0 { // the delay's timer is armed
+		runtime.Gosched()
+	}
+	select {
+	case <-done:
+		t.Fatal("answered before the clock moved")
+	default:
+	}
+	_ = s.Advance(4 * time.Second)
+	select {
+	case <-done:
+		t.Fatal("answered before the delay passed")
+	default:
+	}
+	_ = s.Advance(time.Second)
+	if st := <-done; st != 200 {
+		t.Fatalf("status %d", st)
+	}
+}
+
+func TestReplyFaults_Parameters(t *testing.T) {
+	tests := []struct {
+		plan simulator.FaultPlan
+		want string
+	}{
+		{simulator.FaultPlan{Kind: simulator.FaultMalformedBody, Body: "<html>oops"}, "<html>oops"},
+		{simulator.FaultPlan{Kind: simulator.FaultTruncatedBody, Count: 10000}, ""}, // longer than the body: half
+		{simulator.FaultPlan{Kind: simulator.FaultHTTP5xx, Status: 500, Body: "busy"}, "busy"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.plan.Kind), func(t *testing.T) {
+			s, _ := newSim(t, nil)
+			full := func() string {
+				_, b, _ := post(t, s.Transport(), "/fake/query", `{"merchant":"M1","out_trade_no":"X"}`)
+				return b
+			}
+			clean := full()
+			addFault(t, s, tt.plan)
+			got := full()
+			want := tt.want
+			if want == "" {
+				want = clean[:len(clean)/2]
+			}
+			if got != want {
+				t.Errorf("body %q, want %q", got, want)
+			}
+		})
 	}
 }

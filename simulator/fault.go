@@ -221,8 +221,8 @@ func (p *FaultPlan) Validate() error {
 		return fieldErr("spacing", "must not be negative")
 	case p.Count < 0:
 		return fieldErr("count", "must be >= 0")
-	case p.Count > 1000:
-		return fieldErr("count", "at most 1000")
+	case p.Count > 1000 && p.Kind == FaultDuplicateCallbacks:
+		return fieldErr("count", "at most 1000 duplicates")
 	}
 	if p.DelayMode != "" && p.DelayMode != DelayAdvance && p.DelayMode != DelayWait {
 		return fieldErr("delay_mode", "must be %q or %q", DelayAdvance, DelayWait)
