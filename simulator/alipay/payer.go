@@ -1,0 +1,88 @@
+package alipay
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tongdao/tongdao/simulator"
+)
+
+// findPayerTrade resolves a payer action's order (reserved or visible); a number used
+// by two apps needs a.Merchant. Caller holds s.mu.
+func (s *Server) findPayerTrade(a simulator.PayerAction) (*trade, error) {
+	var found []*trade
+	for _, id := range s.st.merchantIDs {
+		if a.Merchant != "" && id != a.Merchant {
+			continue
+		}
+		if t := s.st.trades[tradeKey{id, a.OutTradeNo}]; t != nil {
+			found = append(found, t)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("alipay: order %q: %w", a.OutTradeNo, simulator.ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("alipay: order %q exists for several apps, name one: %w", a.OutTradeNo, simulator.ErrConflict)
+}
+
+// Pay makes the payer pay at a.Time with fund channel a.Card (default ALIPAYACCOUNT):
+// a precreated QR code is scanned and paid, a cashier order paid, a barcode trade
+// waiting after 10003 confirmed on the phone. The trade becomes TRADE_SUCCESS and its
+// notification is sent. With Options["scan_only"] = "true" the payer only scans (or
+// opens the cashier): the trade appears as WAIT_BUYER_PAY (§9.2) and stays unpaid.
+// Paying a paid or closed trade is ErrConflict.
+func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.PayerResult, error) {
+	s.mu.Lock()
+	t, err := s.findPayerTrade(a)
+	if err != nil {
+		s.mu.Unlock()
+		return simulator.PayerResult{}, err
+	}
+	t.refresh(a.Time)
+	if t.status != StatusWaitBuyerPay {
+		st := t.status
+		s.mu.Unlock()
+		return simulator.PayerResult{}, fmt.Errorf("alipay: trade %q is %s, cannot be paid: %w", a.OutTradeNo, st, simulator.ErrConflict)
+	}
+	var out []notice
+	if a.Options["scan_only"] == "true" {
+		s.makeVisible(t, a.Time)
+	} else {
+		out = s.markPaid(t, a.Time, a.Card)
+	}
+	res := payerResult(t)
+	s.mu.Unlock()
+	s.flush(out)
+	return res, nil
+}
+
+// Cancel makes the payer abandon the order: a waiting trade (or a reserved order, which
+// then appears) is closed (TRADE_CLOSED, notified when it has a notify URL). Paid or
+// closed trades are ErrConflict.
+func (s *Server) Cancel(ctx context.Context, a simulator.PayerAction) (simulator.PayerResult, error) {
+	s.mu.Lock()
+	t, err := s.findPayerTrade(a)
+	if err != nil {
+		s.mu.Unlock()
+		return simulator.PayerResult{}, err
+	}
+	t.refresh(a.Time)
+	if t.status != StatusWaitBuyerPay {
+		st := t.status
+		s.mu.Unlock()
+		return simulator.PayerResult{}, fmt.Errorf("alipay: trade %q is %s, cannot be cancelled: %w", a.OutTradeNo, st, simulator.ErrConflict)
+	}
+	out := s.closeUnpaid(t, a.Time, t.notifyURL)
+	res := payerResult(t)
+	s.mu.Unlock()
+	s.flush(out)
+	return res, nil
+}
+
+func payerResult(t *trade) simulator.PayerResult {
+	amt := t.total
+	return simulator.PayerResult{State: t.status, ChannelTxnID: t.tradeNo, Amount: &amt}
+}
