@@ -135,9 +135,6 @@ func (s *Server) makeVisible(t *trade, at time.Time) {
 	s.st.byTradeNo[t.tradeNo] = t
 	t.buyerID = "2088" + rnd.Digits(12)
 	t.buyerLogon = "159****" + rnd.Digits(4) // masked as real answers show it (§8)
-	if t.product == prodPrecreate {
-		t.created = at // the trade exists from the scan (§9.2)
-	}
 }
 
 // markPaid pays a trade at `at` with fund channel fund and returns its notification.
