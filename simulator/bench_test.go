@@ -33,6 +33,12 @@ func ackTransport(ack func() bool) http.RoundTripper {
 // pendingRetries builds a simulator with n callbacks whose first attempt has failed and
 // whose retry is pending; ackFrom says from which attempt on the merchant acknowledges.
 func pendingRetries(b *testing.B, n int, ackNext bool) *simulator.Server {
+	return pendingRetriesSpread(b, n, ackNext, 0)
+}
+
+// pendingRetriesSpread is pendingRetries with the callbacks created spread apart on the
+// virtual clock, so that no two retries fall due at the same instant.
+func pendingRetriesSpread(b *testing.B, n int, ackNext bool, spread time.Duration) *simulator.Server {
 	b.Helper()
 	phase := 0 // 0: first attempts fail; 1: later attempts ack if ackNext
 	fp := newFake()
@@ -59,6 +65,11 @@ func pendingRetries(b *testing.B, n int, ackNext bool) *simulator.Server {
 		if _, err := fp.e.Notify(cb); err != nil {
 			b.Fatal(err)
 		}
+		if spread > 0 {
+			if err := s.Advance(spread); err != nil { // also makes this callback's first attempt
+				b.Fatal(err)
+			}
+		}
 	}
 	if err := s.Advance(0); err != nil { // first attempts, all failing
 		b.Fatal(err)
@@ -72,19 +83,21 @@ func pendingRetries(b *testing.B, n int, ackNext bool) *simulator.Server {
 
 // BenchmarkAdvance24h_100kPendingRetries measures Advance(24h) with 100,000 callbacks
 // waiting for their second attempt: the merchant acknowledges that attempt ("acks-next",
-// 100k deliveries) or never does ("never-acks", 100k x 14 more attempts until the WeChat
-// schedule is exhausted).
+// 100k deliveries) or never does ("never-acks", 100k x 15 more attempts until the WeChat
+// schedule is exhausted). The callbacks are created at one virtual instant (as a burst in
+// virtual mode is), or 1 ms apart ("-spread-1ms": no two retries share a due time).
 func BenchmarkAdvance24h_100kPendingRetries(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
 		ackNext bool
-	}{{"acks-next", true}, {"never-acks", false}} {
+		spread  time.Duration
+	}{{"acks-next", true, 0}, {"never-acks", false, 0}, {"never-acks-spread-1ms", false, time.Millisecond}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var cpu time.Duration
 			defer func() { b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op") }()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				s := pendingRetries(b, benchPending, tc.ackNext)
+				s := pendingRetriesSpread(b, benchPending, tc.ackNext, tc.spread)
 				c0 := cpuTime()
 				b.StartTimer()
 				if err := s.Advance(25 * time.Hour); err != nil {

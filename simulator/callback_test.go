@@ -242,3 +242,29 @@ func TestCallbacks_WallClockModeDeliversAtOnce(t *testing.T) {
 		t.Fatal("no callback within 10s of wall time")
 	}
 }
+
+func TestCallbacks_SameInstantRetriesKeepCreationOrder(t *testing.T) {
+	sink := &merchantSink{ack: func(int) string { return "FAIL" }}
+	s, _ := newSim(t, sink)
+	for _, no := range []string{"K1", "K2", "K3"} {
+		if st, _, err := post(t, s.Transport(), "/fake/pay", payBody(no)); err != nil || st != 200 {
+			t.Fatal(st, err)
+		}
+	}
+	for _, no := range []string{"K1", "K2", "K3"} {
+		if _, err := s.Pay(t.Context(), simulator.PayerAction{Channel: "fake", OutTradeNo: no}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Advance(24 * time.Hour)
+	var got []string
+	for _, r := range s.Records(simulator.RecordFilter{Kind: simulator.RecordCallback}) {
+		if r.Request != "" {
+			got = append(got, r.OutTradeNo)
+		}
+	}
+	want := strings.Repeat("K1 K2 K3 ", 4)
+	if strings.Join(got, " ")+" " != want {
+		t.Fatalf("attempt order %v, want %s", got, want)
+	}
+}
