@@ -60,8 +60,8 @@ type ReadTx interface {
 	EntriesByKey(ctx context.Context, keys []string) (map[string]*Entry, error)
 	// Entry returns entry seq with its lines, or ErrNotFound.
 	Entry(ctx context.Context, seq int64) (*Entry, error)
-	// Entries calls fn for every entry with Seq > after, in Seq order, with its lines. The
-	// entry passed to fn is only valid during the call.
+	// Entries calls fn for every entry with Seq > after, in Seq order, with its lines. fn
+	// owns the entry it is given (Verify keeps entries while another goroutine checks them).
 	Entries(ctx context.Context, after int64, fn func(*Entry) error) error
 	// Reversal returns the seq of the entry that reversed seq, or 0.
 	Reversal(ctx context.Context, seq int64) (int64, error)

@@ -214,12 +214,35 @@ func (v *verifier) run(ctx context.Context) error {
 		return err
 	}
 	v.rep.Accounts = int64(len(v.accts))
+	// Reading the journal (driver work) and checking it (hashing, sums) overlap: the store
+	// streams chunks to a goroutine that owns the verifier's state until the stream ends.
 	last, lastHash := int64(0), zeroHash
-	if err := v.tx.Entries(ctx, 0, func(e *Entry) error {
-		v.entry(e, last, lastHash)
-		last, lastHash = e.Seq, append(lastHash[:0:0], e.Hash...)
+	chunks := make(chan []*Entry, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for chunk := range chunks {
+			for _, e := range chunk {
+				v.entry(e, last, lastHash)
+				last, lastHash = e.Seq, e.Hash
+			}
+		}
+	}()
+	chunk := make([]*Entry, 0, 1024)
+	err = v.tx.Entries(ctx, 0, func(e *Entry) error {
+		chunk = append(chunk, e)
+		if len(chunk) == cap(chunk) {
+			chunks <- chunk
+			chunk = make([]*Entry, 0, 1024)
+		}
 		return nil
-	}); err != nil {
+	})
+	if len(chunk) > 0 && err == nil {
+		chunks <- chunk
+	}
+	close(chunks)
+	<-done
+	if err != nil {
 		return err
 	}
 	if head.Seq != last || (last > 0 && !bytes.Equal(head.Hash, lastHash)) {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -527,7 +528,9 @@ func (t *ltx) attachLines(ctx context.Context, buf []*ledger.Entry, lo, hi int64
 		return nil
 	}
 	if t.d.dialect == SQLite {
-		rows, err := t.query(ctx, `SELECT seq, group_concat(account_id || ' ' || side || ' ' || effect || ' ' || amount || ' ' || currency, ';' ORDER BY idx)
+		// No ORDER BY inside group_concat: it would sort every group; the scan is in (seq, idx)
+		// order already, and parseLines checks idx and restores the order if ever needed.
+		rows, err := t.query(ctx, `SELECT seq, group_concat(idx || ' ' || account_id || ' ' || side || ' ' || effect || ' ' || amount || ' ' || currency, ';')
 			FROM lines WHERE seq >= ? AND seq <= ? GROUP BY seq ORDER BY seq`, lo, hi)
 		if err != nil {
 			return err
@@ -571,17 +574,29 @@ func (t *ltx) attachLines(ctx context.Context, buf []*ledger.Entry, lo, hi int64
 	return nil
 }
 
-// parseLines decodes "account side effect amount currency;…" as built by attachLines.
+// parseLines decodes "idx account side effect amount currency;…" as built by attachLines and
+// returns the lines in idx order.
 func parseLines(b []byte, dst []ledger.Line, intern map[string]string) ([]ledger.Line, error) {
+	var idxs []int64
+	sorted := true
 	for len(b) > 0 {
 		end := bytes.IndexByte(b, ';')
 		if end < 0 {
 			end = len(b)
 		}
 		f := bytes.Fields(b[:end])
-		if len(f) != 5 {
-			return nil, fmt.Errorf("line %q: want 5 fields", b[:end])
+		if len(f) != 6 {
+			return nil, fmt.Errorf("line %q: want 6 fields", b[:end])
 		}
+		idx, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		if len(idxs) > 0 && idx < idxs[len(idxs)-1] {
+			sorted = false
+		}
+		idxs = append(idxs, idx)
+		f = f[1:]
 		acct, err1 := strconv.ParseInt(string(f[0]), 10, 64)
 		eff, err2 := strconv.ParseInt(string(f[2]), 10, 64)
 		amt, err3 := strconv.ParseInt(string(f[3]), 10, 64)
@@ -603,6 +618,18 @@ func parseLines(b []byte, dst []ledger.Line, intern map[string]string) ([]ledger
 			break
 		}
 		b = b[end+1:]
+	}
+	if !sorted {
+		order := make([]int, len(idxs))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(i, j int) bool { return idxs[order[i]] < idxs[order[j]] })
+		out := make([]ledger.Line, len(dst))
+		for i, o := range order {
+			out[i] = dst[o]
+		}
+		dst = out
 	}
 	return dst, nil
 }
