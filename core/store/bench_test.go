@@ -208,10 +208,11 @@ func benchEnvInt(name string, def int) int {
 	return def
 }
 
-// BenchmarkVerify verifies a journal of TONGDAO_BENCH_VERIFY_N entries (default 1,000,000)
+// BenchmarkVerify verifies a journal of TONGDAO_BENCH_VERIFY_N entries (default 200,000 to keep
+// `make bench` short; docs/benchmarks/ledger.md runs it with 1,000,000)
 // of 3 lines over 1,000 accounts. One op is one full Verify.
 func BenchmarkVerify(b *testing.B) {
-	n := benchEnvInt("TONGDAO_BENCH_VERIFY_N", 1_000_000)
+	n := benchEnvInt("TONGDAO_BENCH_VERIFY_N", 200_000)
 	run := func(b *testing.B, dsn string) {
 		db := storetest.Open(b, dsn)
 		clk := clock.NewVirtual(start)
