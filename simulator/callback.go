@@ -71,10 +71,8 @@ type delivery struct {
 	faults []FaultPlan
 	held   bool // waiting in the reorder queue
 	done   bool
-	rtimer clock.Timer // the retry timer, re-armed for each retry
-	bk     bucket      // the bucket this delivery heads, when it does
-	target *url.URL    // parsed cb.URL
-	pv, nx *delivery   // pending list links (nil when not pending)
+	target *url.URL  // parsed cb.URL
+	pv, nx *delivery // pending list links (nil when not pending)
 
 	// per-attempt caches (a delivery's attempts never run concurrently)
 	lastBody []byte
@@ -88,17 +86,20 @@ type delivery struct {
 
 // notifier owns the callbacks in flight.
 type notifier struct {
-	mu         sync.Mutex
-	gen        uint64
-	next       int64
-	pending    pendingList            // deliveries with a timer pending (intrusive list: no hashing per attempt)
-	lastBucket *bucket                // the retries bucket most recently started (see scheduleRetry)
-	held       map[string][]*delivery // reorder queue by channel+"\x00"+merchant
+	mu      sync.Mutex
+	gen     uint64
+	next    int64
+	pending pendingList            // deliveries with a timer pending (intrusive list: no hashing per attempt)
+	retries retryQueue             // retries waiting for their due time
+	clk     clock.Clock            // the simulator clock
+	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
 }
 
-func (n *notifier) init() {
+func (n *notifier) init(clk clock.Clock) {
+	n.clk = clk
 	n.pending.init()
 	n.held = make(map[string][]*delivery)
+	n.retries.init()
 }
 
 // Notify schedules cb for delivery and returns its id ("cb1", "cb2"...). Fault plans for
@@ -161,56 +162,16 @@ func (d *delivery) schedule(after time.Duration, f func()) {
 	n.mu.Unlock()
 }
 
-// scheduleRetry queues the next attempt. Retries falling due at the same instant share one
-// clock timer, fired in the order they were queued: in virtual mode whole bursts of
-// callbacks are created at one instant, and one timer per burst and gap keeps the clock's
-// heap small. The first retry of an instant is the bucket's head: its own re-armed timer
-// fires the bucket, so a retry alone at its instant costs no allocation.
+// scheduleRetry queues the next attempt after gap (see retryQueue).
 func (d *delivery) scheduleRetry(after time.Duration) {
-	s := d.e.s
-	n := &s.notify
+	n := &d.e.s.notify
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if d.gen != n.gen {
 		return
 	}
 	n.pending.add(d)
-	key := s.clk.Now().Add(after).UnixNano()
-	// Bursts schedule their retries one after another, so the last bucket is the only one
-	// worth joining (no map: inserts and deletes of 100k keys cost more than they save).
-	if b := n.lastBucket; b != nil && b.key == key && !b.fired {
-		b.ds = append(b.ds, d)
-		return
-	}
-	d.bk.key, d.bk.n, d.bk.head, d.bk.ds, d.bk.fired = key, n, d, nil, false
-	n.lastBucket = &d.bk
-	if d.rtimer == nil {
-		d.rtimer = s.clk.AfterFunc(after, d.bk.fire)
-	} else {
-		d.rtimer.Reset(after)
-	}
-	d.timer = d.rtimer
-}
-
-// bucket is the set of retries due at one instant: the head and those queued after it.
-type bucket struct {
-	key   int64
-	n     *notifier
-	head  *delivery
-	ds    []*delivery
-	fired bool
-}
-
-func (b *bucket) fire() {
-	b.n.mu.Lock()
-	b.fired = true
-	head, ds := b.head, b.ds
-	b.ds = nil // the head may head a new bucket during its retry
-	b.n.mu.Unlock()
-	head.retry()
-	for _, d := range ds {
-		d.retry()
-	}
+	n.pushRetry(d, after, d.e.s.clk)
 }
 
 // live reports whether the delivery still belongs to the current generation (no Reset
@@ -478,7 +439,7 @@ func (n *notifier) reset() {
 			timers = append(timers, d.timer)
 		}
 	}
-	n.lastBucket = nil
+	n.retries.init()
 	n.pending.init()
 	n.held = make(map[string][]*delivery)
 	n.next = 0

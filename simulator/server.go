@@ -69,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRecords > 0 {
 		s.rec.max = cfg.MaxRecords
 	}
-	s.notify.init()
+	s.notify.init(s.clk)
 	s.cbTransport = cfg.CallbackTransport
 	if s.cbTransport == nil {
 		s.cbTransport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}
