@@ -12,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/simulator"
+	"github.com/tongdao/tongdao/simulator/alipay"
 	"github.com/tongdao/tongdao/simulator/wechat"
 )
 
@@ -49,13 +51,17 @@ func simUsage(w io.Writer) {
 }
 
 // simProtocols builds every protocol the binary knows.
-// TODO(issue 3): add simulator/alipay, simulator/unionpay and simulator/bank as they land.
+// TODO(issue 3): add simulator/unionpay and simulator/bank as they land.
 func simProtocols() ([]simulator.Protocol, error) {
 	wx, err := wechat.New(wechat.Config{})
 	if err != nil {
 		return nil, err
 	}
-	return []simulator.Protocol{wx}, nil
+	ali, err := alipay.New(alipay.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return []simulator.Protocol{wx, ali}, nil
 }
 
 type serveFlags struct {
@@ -214,7 +220,8 @@ func setupTLS(s *simulator.Server, hs *http.Server, dir string, addr net.Addr) (
 	if err != nil {
 		return nil, err
 	}
-	hosts := []string{"localhost", "127.0.0.1", "::1", "api.mch.weixin.qq.com", "openapi.alipay.com", "gateway.95516.com", "filedownload.95516.com"}
+	hosts := []string{"localhost", "127.0.0.1", "::1", "api.mch.weixin.qq.com", "openapi.alipay.com",
+		"openapi-sandbox.dl.alipaydev.com", "gateway.95516.com", "filedownload.95516.com"}
 	if h, _, err := net.SplitHostPort(addr.String()); err == nil && h != "" {
 		hosts = append(hosts, h)
 	}
@@ -243,6 +250,31 @@ func setupTLS(s *simulator.Server, hs *http.Server, dir string, addr net.Addr) (
 	return notes, nil
 }
 
+// bannerJSON renders a merchant for the start banner, with PEM blocks (keys, certificates)
+// shortened: they are in GET /_sim/merchants and simulator/demo/.
+func bannerJSON(m any) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Sprint(m)
+	}
+	var obj map[string]any
+	if json.Unmarshal(b, &obj) != nil {
+		return string(b)
+	}
+	for k, v := range obj {
+		if str, ok := v.(string); ok && strings.Contains(str, "-----BEGIN ") {
+			obj[k] = "<PEM: GET /_sim/merchants>"
+		}
+	}
+	var out strings.Builder
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(obj) != nil {
+		return string(b)
+	}
+	return strings.TrimSpace(out.String())
+}
+
 func printBanner(w io.Writer, s *simulator.Server, base string, f serveFlags, tlsNote []string) {
 	fmt.Fprintf(w, "tongdao simulator listening on %s\n", base)
 	fmt.Fprintf(w, "  clock %s, now %s; seed %d\n", f.clockMode, s.Clock().Now().In(clock.Beijing()).Format(time.RFC3339), f.seed)
@@ -251,8 +283,7 @@ func printBanner(w io.Writer, s *simulator.Server, base string, f serveFlags, tl
 	ms := s.Merchants()
 	for _, ch := range s.Channels() {
 		for _, m := range ms[ch] {
-			b, _ := json.Marshal(m)
-			fmt.Fprintf(w, "    %-9s %s\n", ch, b)
+			fmt.Fprintf(w, "    %-9s %s\n", ch, bannerJSON(m))
 		}
 	}
 	for _, n := range tlsNote {
