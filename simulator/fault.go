@@ -201,8 +201,7 @@ func fieldErr(field, format string, args ...any) error {
 
 // Validate checks a plan and returns a *FieldError naming the first bad field.
 func (p *FaultPlan) Validate() error {
-	cat, ok := kindCategory[p.Kind]
-	if !ok {
+	if _, ok := kindCategory[p.Kind]; !ok {
 		if p.Kind == "" {
 			return fieldErr("kind", "required")
 		}
@@ -253,7 +252,6 @@ func (p *FaultPlan) Validate() error {
 			return fieldErr("until", "required for kind statement_not_ready_until (or give delay)")
 		}
 	}
-	_ = cat
 	return nil
 }
 

@@ -204,7 +204,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 	c := &Call{Request: r, Route: rt.Route, e: rt.e, op: rt.Op}
-	rec := Record{Kind: RecordCall, Channel: rt.e.name, Method: r.Method, URL: r.URL.RequestURI()}
+	uri := r.URL.Path
+	if r.URL.RawQuery != "" || r.URL.RawPath != "" {
+		uri = r.URL.RequestURI()
+	}
+	rec := Record{Kind: RecordCall, Channel: rt.e.name, Method: r.Method, URL: uri}
 	max := rt.MaxBody
 	if max <= 0 {
 		max = s.cfg.MaxBody
