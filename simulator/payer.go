@@ -58,7 +58,7 @@ func (s *Server) payer(ctx context.Context, a PayerAction, op string) (PayOutcom
 		rec.Faults = []string{faultTag(f)}
 		rec.Note += "; completes at " + at.Format(time.RFC3339)
 		s.record(rec)
-		s.clk.AfterFunc(at.Sub(now), func() {
+		e.AfterFunc(at.Sub(now), func() { // cancelled by Reset
 			res, err := s.runPayer(context.Background(), p, a, op)
 			r := Record{Kind: RecordPayer, Channel: a.Channel, Op: op, Merchant: a.Merchant, OutTradeNo: a.OutTradeNo, Note: "deferred completion", Faults: []string{faultTag(f)}}
 			if err != nil {
