@@ -208,9 +208,9 @@ func benchEnvInt(name string, def int) int {
 	return def
 }
 
-// BenchmarkVerify verifies a journal of TONGDAO_BENCH_VERIFY_N entries (default 200,000 to keep
-// `make bench` short; docs/benchmarks/ledger.md runs it with 1,000,000)
-// of 3 lines over 1,000 accounts. One op is one full Verify.
+// BenchmarkVerify verifies a journal of 3-line entries over 1,000 accounts. One op is one full
+// Verify. TONGDAO_BENCH_VERIFY_N sets the journal's size: the default 200,000 keeps `make
+// bench` short; docs/benchmarks/ledger.md runs it with 1,000,000.
 func BenchmarkVerify(b *testing.B) {
 	n := benchEnvInt("TONGDAO_BENCH_VERIFY_N", 200_000)
 	run := func(b *testing.B, dsn string) {
