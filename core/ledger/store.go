@@ -73,6 +73,8 @@ type ReadTx interface {
 	VoucherProblems(ctx context.Context, limit int) ([]VoucherProblem, error)
 	// Hold returns hold seq, or ErrNotFound.
 	Hold(ctx context.Context, seq int64) (HoldState, error)
+	// Holds calls fn for every hold in Seq order.
+	Holds(ctx context.Context, fn func(HoldState) error) error
 	// Seals returns every sealed head in day order.
 	Seals(ctx context.Context) ([]Seal, error)
 	// DayBalances calls fn for every row of the close of day.

@@ -108,6 +108,19 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				f.exec(`UPDATE day_balances SET c_cp = c_cp + 100 WHERE account_id = ?`, int64(f.merchant))
 				return ledger.VerifyOptions{}
 			}},
+		{"what remains of a hold raised", ledger.CheckBalances, func(f *fixture) string { return "hold 5" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				h, err := f.l.Hold(f.ctx, ledger.HoldRequest{Key: "h", Voucher: ledger.Voucher{Kind: "preauth", ID: "P1", Amount: money.Fen(300)},
+					Debit: f.wallet, Credit: f.merchant, Amount: money.Fen(300)})
+				if err != nil || h.Seq != 5 {
+					t.Fatalf("hold %v %v", h, err)
+				}
+				if r := f.verify(ledger.VerifyOptions{}); !r.OK() {
+					t.Fatalf("verify with an open hold: %+v", r.Checks)
+				}
+				f.exec(`UPDATE holds SET remaining = remaining + 100000 WHERE seq = 5`)
+				return ledger.VerifyOptions{}
+			}},
 		{"voucher forged", ledger.CheckVouchers, func(f *fixture) string { return "entry 2" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				f.exec(`UPDATE vouchers SET amount = 20000 WHERE kind = 'order' AND id = 'O1'`)

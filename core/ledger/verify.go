@@ -183,6 +183,7 @@ type verifier struct {
 	days  []clock.Date              // sealed days, ascending
 	delta []map[AccountID]*Counters // per period: len(days)+1 (last = open period)
 	want  map[int64][]byte          // seq -> hash, for seqs that seals name
+	holds map[int64]*HoldState      // as the journal says
 }
 
 func (v *verifier) run(ctx context.Context) error {
@@ -207,6 +208,7 @@ func (v *verifier) run(ctx context.Context) error {
 		v.delta[i] = map[AccountID]*Counters{}
 	}
 	v.accts = map[AccountID]*acct{}
+	v.holds = map[int64]*HoldState{}
 	if err := v.tx.Accounts(ctx, func(a Account) error {
 		v.accts[a.ID] = &acct{Account: a}
 		return nil
@@ -250,6 +252,9 @@ func (v *verifier) run(ctx context.Context) error {
 	}
 	v.checkSeals(head)
 	if err := v.checkBalances(ctx); err != nil {
+		return err
+	}
+	if err := v.checkHolds(ctx); err != nil {
 		return err
 	}
 	v.checkBooks()
@@ -296,6 +301,7 @@ func (v *verifier) entry(e *Entry, last int64, lastHash []byte) {
 	if len(e.Lines) < 2 {
 		v.rp.add(CheckDoubleEntry, rec, "entry has %d lines", len(e.Lines))
 	}
+	v.holdEntry(e, rec)
 	p := sort.Search(len(v.days), func(i int) bool { return !v.days[i].Before(e.Day) })
 	for i, ln := range e.Lines {
 		a := v.accts[ln.Account]
@@ -323,6 +329,49 @@ func (v *verifier) entry(e *Entry, last int64, lastHash []byte) {
 			a.aged += amt
 		}
 	}
+}
+
+// holdEntry replays holds: a hold entry opens one, capture and release entries take their
+// unhold amount off what remains.
+func (v *verifier) holdEntry(e *Entry, rec string) {
+	switch e.Kind {
+	case KindHold:
+		if len(e.Lines) == 2 {
+			v.holds[e.Seq] = &HoldState{Seq: e.Seq, Debit: e.Lines[0].Account, Credit: e.Lines[1].Account, Amount: e.Lines[0].Amount, Remaining: e.Lines[0].Amount}
+		}
+	case KindCapture, KindRelease:
+		h := v.holds[e.Ref]
+		if h == nil || len(e.Lines) == 0 {
+			v.rp.add(CheckBalances, rec, "%s of hold %d, which the journal does not open before", e.Kind, e.Ref)
+			return
+		}
+		h.Remaining = money.New(h.Remaining.Minor()-e.Lines[0].Amount.Minor(), h.Remaining.Currency())
+	}
+}
+
+// checkHolds compares the stored holds (what Capture and Release rely on) with the replay.
+func (v *verifier) checkHolds(ctx context.Context) error {
+	seen := map[int64]bool{}
+	if err := v.tx.Holds(ctx, func(h HoldState) error {
+		rec := fmt.Sprintf("hold %d", h.Seq)
+		seen[h.Seq] = true
+		j := v.holds[h.Seq]
+		switch {
+		case j == nil:
+			v.rp.add(CheckBalances, rec, "no hold entry %d in the journal", h.Seq)
+		case *j != h:
+			v.rp.add(CheckBalances, rec, "stored %s of %s remaining, the journal gives %s of %s", h.Remaining, h.Amount, j.Remaining, j.Amount)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for seq := range v.holds {
+		if !seen[seq] {
+			v.rp.add(CheckBalances, fmt.Sprintf("hold %d", seq), "hold entry has no stored hold")
+		}
+	}
+	return nil
 }
 
 func (v *verifier) checkSeals(head Head) {

@@ -427,6 +427,27 @@ func (t *ltx) Hold(ctx context.Context, seq int64) (ledger.HoldState, error) {
 	return h, nil
 }
 
+func (t *ltx) Holds(ctx context.Context, fn func(ledger.HoldState) error) error {
+	rows, err := t.query(ctx, `SELECT seq, debit, credit, amount, currency, remaining FROM holds ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h ledger.HoldState
+		var amt, rem int64
+		var cur string
+		if err := rows.Scan(&h.Seq, &h.Debit, &h.Credit, &amt, &cur, &rem); err != nil {
+			return fmt.Errorf("store: scan hold: %w", err)
+		}
+		h.Amount, h.Remaining = money.New(amt, money.Currency(cur)), money.New(rem, money.Currency(cur))
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t *ltx) Seals(ctx context.Context) ([]ledger.Seal, error) {
 	rows, err := t.query(ctx, `SELECT day, head_seq, head_hash, closed_at, key_id, signature FROM day_closes ORDER BY day`)
 	if err != nil {
