@@ -30,14 +30,10 @@ func ackTransport(ack func() bool) http.RoundTripper {
 	})
 }
 
-// pendingRetries builds a simulator with n callbacks whose first attempt has failed and
-// whose retry is pending; ackFrom says from which attempt on the merchant acknowledges.
-func pendingRetries(b *testing.B, n int, ackNext bool) *simulator.Server {
-	return pendingRetriesSpread(b, n, ackNext, 0)
-}
-
-// pendingRetriesSpread is pendingRetries with the callbacks created spread apart on the
-// virtual clock, so that no two retries fall due at the same instant.
+// pendingRetriesSpread builds a simulator with n callbacks whose first attempt has failed and
+// whose retry is pending; with ackNext the merchant acknowledges every later attempt. With
+// spread > 0 the callbacks are created that far apart on the virtual clock, so that no two
+// retries fall due at the same instant.
 func pendingRetriesSpread(b *testing.B, n int, ackNext bool, spread time.Duration) *simulator.Server {
 	b.Helper()
 	phase := 0 // 0: first attempts fail; 1: later attempts ack if ackNext
