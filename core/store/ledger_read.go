@@ -12,7 +12,8 @@ import (
 	"github.com/tongdao/tongdao/core/money"
 )
 
-// ltx is a ledger transaction on either dialect.
+// ltx is a ledger transaction on either dialect. It implements ledger.ReadTx and (when write
+// is set) ledger.WriteTx; the methods are documented on those interfaces.
 type ltx struct {
 	d     *DB
 	tx    *sql.Tx
