@@ -197,8 +197,12 @@ func TestCertMode_SignsWithCertAndRotates(t *testing.T) {
 	e := newEnv(t, alipay.Config{})
 	e.cert = true
 	first, rotated := e.a.PlatformCertSN()
-	r := e.call("alipay.trade.precreate", `{"out_trade_no":"C1","total_amount":"1.00","subject":"s"}`, nil)
+	r := e.call("alipay.trade.precreate", `{"out_trade_no":"C1","total_amount":"1.00","subject":"s"}`, map[string]string{"notify_url": "http://m.test/n"})
 	want(t, r, "code", "10000")
+	e.payer("pay", "C1", nil) // a certificate-mode notification, signed by the first cert
+	if ns := e.sink.all(); len(ns) != 1 || e.verifyNotify(ns[0]) != nil {
+		t.Errorf("cert-mode notification missing or not verifiable: %v", ns)
+	}
 	if r.certSN != first {
 		t.Errorf("alipay_cert_sn %q, want %q", r.certSN, first)
 	}
@@ -207,7 +211,7 @@ func TestCertMode_SignsWithCertAndRotates(t *testing.T) {
 	}
 	want(t, e.call("alipay.trade.query", `{"out_trade_no":"C1"}`, map[string]string{"app_cert_sn": "0123"}), "code", "40002")
 	e.a.RotateCert(true)
-	r = e.call("alipay.trade.precreate", `{"out_trade_no":"C1","total_amount":"1.00","subject":"s"}`, nil)
+	r = e.call("alipay.trade.query", `{"out_trade_no":"C1"}`, nil)
 	if r.certSN != rotated {
 		t.Errorf("after rotation alipay_cert_sn %q, want %q", r.certSN, rotated)
 	}

@@ -52,7 +52,7 @@ func (s *Server) Register(e *simulator.Engine) error {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.st = newStore()
-	s.rotated = s.cfg.RotatedCert
+	s.rotated.Store(s.cfg.RotatedCert)
 	s.mu.Unlock()
 	_ = s.loadMerchants() // validated in New
 }

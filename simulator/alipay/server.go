@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tongdao/tongdao/simulator"
@@ -61,13 +62,14 @@ type Server struct {
 	mu      sync.Mutex
 	st      *store
 	eng     *simulator.Engine
-	rotated bool
+	rotated atomic.Bool // certificate-mode answers signed by the second certificate (read under s.mu too)
 }
 
 // New validates cfg and returns a server with the configured merchants. It serves once
 // registered with an engine (simulator.New calls Register).
 func New(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, st: newStore(), rotated: cfg.RotatedCert}
+	s := &Server{cfg: cfg, st: newStore()}
+	s.rotated.Store(cfg.RotatedCert)
 	if cfg.NotifySchedule == nil {
 		s.schedule = append([]time.Duration(nil), DefaultNotifySchedule...)
 	} else {
@@ -120,9 +122,7 @@ func (s *Server) loadMerchants() error {
 // fetch the certificate with alipay.open.app.alipaycert.download (§5). Key mode is not
 // affected.
 func (s *Server) RotateCert(on bool) {
-	s.mu.Lock()
-	s.rotated = on
-	s.mu.Unlock()
+	s.rotated.Store(on)
 }
 
 // signer returns the key and SN that sign an answer in the given mode ("" SN in key mode).
@@ -130,10 +130,7 @@ func (s *Server) signer(certMode bool) (*rsa.PrivateKey, string) {
 	if !certMode {
 		return s.keys.platform, ""
 	}
-	s.mu.Lock()
-	rot := s.rotated
-	s.mu.Unlock()
-	if rot {
+	if s.rotated.Load() {
 		return s.keys.platform2, s.keys.platform2SN
 	}
 	return s.keys.platform, s.keys.platformSN
