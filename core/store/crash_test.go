@@ -118,15 +118,31 @@ func TestCrash_KilledWriterLeavesAVerifiableLedger(t *testing.T) {
 		// applies each at most once.
 		applied := rep.Entries
 		maxKey := int64(len(acked)) + 1000
-		for k := int64(1); k <= maxKey; k++ {
-			key := fmt.Sprintf("k-%d", k)
-			e, err := l2.Post(ctx, b.payment(key, int(k), 100))
-			if err != nil {
-				t.Fatalf("retry %s: %v", key, err)
-			}
-			if acked[key] && e.Seq > rep.Head {
-				t.Fatalf("acknowledged key %s was lost: re-applied as entry %d after head %d", key, e.Seq, rep.Head)
-			}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for g := 0; g < 16; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := next.Add(1); k <= maxKey; k = next.Add(1) {
+					key := fmt.Sprintf("k-%d", k)
+					e, err := l2.Post(ctx, b.payment(key, int(k), 100))
+					if err != nil {
+						errs <- fmt.Errorf("retry %s: %w", key, err)
+						return
+					}
+					if acked[key] && e.Seq > rep.Head {
+						errs <- fmt.Errorf("acknowledged key %s was lost: re-applied as entry %d after head %d", key, e.Seq, rep.Head)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
 		}
 		rep2, err := l2.Verify(ctx, ledger.VerifyOptions{})
 		if err != nil || !rep2.OK() || rep2.Entries != maxKey {
