@@ -18,11 +18,16 @@ func (s *Server) query(x *exchange) answer {
 		"out_trade_no": t.outTradeNo, "trade_no": t.tradeNo, "trade_status": t.status,
 		"total_amount": yuan(t.total), "point_amount": "0.00", "store_id": t.storeID, "terminal_id": t.terminalID,
 	}
+	// Amounts are what the buyer still has paid: a fully refunded trade shows 0.00 with
+	// its send_pay_date, as real sandbox traffic does; there is no refund_fee in query
+	// answers [field].
 	paid := "0.00"
 	if !t.paid.IsZero() {
-		paid = yuan(t.total)
 		f["send_pay_date"] = wireTime(t.paid)
-		f["fund_bill_list"] = t.fundBills()
+		if net, err := t.total.Sub(t.refunded); err == nil && net.IsPositive() {
+			paid = yuan(net)
+			f["fund_bill_list"] = []fundBill{{Amount: paid, FundChannel: t.fund}}
+		}
 	}
 	for _, k := range []string{"buyer_pay_amount", "invoice_amount", "receipt_amount"} {
 		f[k] = paid
