@@ -3,6 +3,7 @@ package alipay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -44,7 +45,7 @@ const (
 // payments, negative (returned) on refunds [inferred]. q.Type must be "" or "trade".
 func (s *Server) StatementRecords(ctx context.Context, q simulator.StatementQuery) ([]simulator.StatementRecord, error) {
 	if q.Type != "" && q.Type != BillTypeTrade {
-		return nil, errors.New("alipay bill: type " + strconv.Quote(q.Type) + ": only trade is simulated: " + simulator.ErrInvalid.Error())
+		return nil, fmt.Errorf("alipay bill: type %q: only trade is simulated: %w", q.Type, simulator.ErrInvalid)
 	}
 	on := func(t time.Time) bool { return !t.IsZero() && clock.DateOf(t, clock.Beijing()) == q.Day }
 	s.mu.Lock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/simulator"
 )
 
 // defaultFund is the fund channel of a payment when the payer names none.
@@ -215,7 +216,7 @@ func (s *Server) barcodePay(x *exchange) answer {
 	t = s.newTrade(x, prodBarcode, in)
 	t.expire = expiry(x.r, x.now, 15*24*time.Hour)
 	s.makeVisible(t, x.now)
-	paying := x.bf != nil || (s.cfg.PasswordThreshold > 0 && in.total.Minor() >= s.cfg.PasswordThreshold)
+	paying := x.bf != nil && x.bf.Code == simulator.CodeUserPaying || (s.cfg.PasswordThreshold > 0 && in.total.Minor() >= s.cfg.PasswordThreshold)
 	if paying {
 		return answer{code: codeUserPaying, fields: payFields(t)}
 	}
