@@ -5,6 +5,7 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"path/filepath"
@@ -36,15 +37,17 @@ func PostgresDSN(t testing.TB, base string) string {
 	}
 	schema := "t_" + hex.EncodeToString(b[:])
 	ctx := context.Background()
-	admin, err := store.Open(ctx, base)
+	// A plain connection: store.Open would migrate the base schema, which tests never use.
+	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatalf("open %s: %v", EnvPG, err)
 	}
-	if _, err := admin.SQL().ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		_ = admin.Close()
+		t.Fatalf("create schema (is %s reachable?): %v", EnvPG, err)
 	}
 	t.Cleanup(func() {
-		_, _ = admin.SQL().ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		_, _ = admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
 		_ = admin.Close()
 	})
 	u, err := url.Parse(base)
