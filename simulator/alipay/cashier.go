@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/simulator"
 )
 
@@ -144,6 +145,11 @@ func (s *Server) serveCashier(c *simulator.Call) *simulator.Reply {
 		res, err = s.Pay(c.Context(), a)
 	} else {
 		res, err = s.Cancel(c.Context(), a)
+	}
+	if vc, ok := s.eng.Clock().(*clock.Virtual); ok {
+		// Deliver the notification the action made due now before answering, as the
+		// engine does for the control API's payer actions.
+		vc.Advance(0)
 	}
 	s.mu.Lock()
 	v := t.view("支付宝收银台")
