@@ -75,6 +75,7 @@ func describeStep(st *Step) string {
 	if st.Fault != nil {
 		add("kind", string(st.Fault.Kind))
 		add("op", st.Fault.Op)
+		add("code", st.Fault.Code)
 	}
 	switch st.Action {
 	case ActAdvance:
@@ -286,7 +287,11 @@ func (r *run) addFault(ctx context.Context, st *Step) (outcome, error) {
 		return outcome{}, fmt.Errorf("fault refused by the simulator: %w", err)
 	}
 	r.faults = append(r.faults, addedFault{id: id, step: st.Index, desc: describeStep(st)})
-	return outcome{summary: "fault plan " + id + " op=" + p.Op}, nil
+	sum := "fault plan " + id
+	if p.Op != "" {
+		sum += " op=" + p.Op
+	}
+	return outcome{summary: sum}, nil
 }
 
 func (r *run) payer(ctx context.Context, st *Step) (outcome, error) {
