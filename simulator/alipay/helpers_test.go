@@ -54,7 +54,7 @@ func (s *sink) all() []url.Values {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	sim    *simulator.TestServer
 	a      *alipay.Server
 	sink   *sink
@@ -64,7 +64,7 @@ type env struct {
 	cert   bool           // send requests in certificate mode
 }
 
-func newEnv(t *testing.T, cfg alipay.Config) *env {
+func newEnv(t testing.TB, cfg alipay.Config) *env {
 	t.Helper()
 	a, err := alipay.New(cfg)
 	if err != nil {
