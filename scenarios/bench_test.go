@@ -61,3 +61,25 @@ func BenchmarkRun_WeChatSuite(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRun_AlipaySuite runs the bundled Alipay suite (real adapter with RSA2 signing,
+// real simulator protocol) in process.
+func BenchmarkRun_AlipaySuite(b *testing.B) {
+	list, err := scenarios.LoadPaths([]string{"alipay"}, scenarios.ParseOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := alipayOptions()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := scenarios.Run(context.Background(), list, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if !r.Passed {
+				b.Fatalf("%s failed", r.Scenario.Name)
+			}
+		}
+	}
+}
