@@ -222,3 +222,27 @@ func TestControlAPI_MerchantAndRawStatement(t *testing.T) {
 }
 
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func TestPayer_CompleteAfterMidnightAndQRExpiry(t *testing.T) {
+	e := newEnv(t, alipay.Config{})
+	if err := e.sim.SetTime(time.Date(2024, 6, 3, 23, 59, 50, 0, time.FixedZone("CST", 8*3600))); err != nil {
+		t.Fatal(err)
+	}
+	e.call("alipay.trade.precreate", `{"out_trade_no":"AM1","total_amount":"2.00","subject":"s"}`, map[string]string{"notify_url": "http://m.test/n"})
+	e.fault(simulator.FaultPlan{Kind: simulator.FaultCompleteAfterMidnight, Op: "pay", OutTradeNo: "AM1"})
+	if out := e.payer("pay", "AM1", nil); out.ScheduledAt == nil {
+		t.Fatal("completion not deferred")
+	}
+	want(t, e.call("alipay.trade.query", `{"out_trade_no":"AM1"}`, nil), "sub_code", "ACQ.TRADE_NOT_EXIST")
+	e.sim.Advance(11 * time.Second)
+	want(t, e.call("alipay.trade.query", `{"out_trade_no":"AM1"}`, nil), "trade_status", "TRADE_SUCCESS", "send_pay_date", "2024-06-04 00:00:01")
+	if ns := e.sink.all(); len(ns) != 1 || ns[0].Get("gmt_payment") != "2024-06-04 00:00:01" {
+		t.Errorf("notification: %v", ns)
+	}
+	// A QR code nobody scans expires after 2 h (qr_code_timeout_express default).
+	e.call("alipay.trade.precreate", `{"out_trade_no":"EX1","total_amount":"2.00","subject":"s"}`, nil)
+	e.sim.Advance(2*time.Hour + time.Second)
+	if _, err := e.sim.Pay(t.Context(), simulator.PayerAction{Channel: alipay.Name, OutTradeNo: "EX1"}); err == nil {
+		t.Error("an expired QR code was paid")
+	}
+}
