@@ -32,8 +32,9 @@
 //     scans, leaving it WAIT_BUYER_PAY. The payer's cancel (or the Cancel button) closes
 //     it. Barcode pay creates the trade at once: paid (10000), or waiting (10003) when a
 //     USER_PAYING fault applies or the amount is at least Config.PasswordThreshold.
-//   - Unpaid trades expire (timeout_express / time_expire; precreate 2 h, others 15 d)
-//     lazily, without a notification.
+//   - Unpaid trades expire (timeout_express / time_expire; precreate 2 h, others 15 d):
+//     a visible WAIT_BUYER_PAY trade closes at its expiry with a TRADE_CLOSED
+//     notification; a reserved order nobody acted on just disappears.
 //   - Key and certificate mode per request: a request with app_cert_sn is verified with
 //     the app certificate of that SN and answered with alipay_cert_sn; one without is
 //     verified with the app public key and answered without it. RotateCert switches

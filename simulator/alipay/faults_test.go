@@ -245,4 +245,13 @@ func TestPayer_CompleteAfterMidnightAndQRExpiry(t *testing.T) {
 	if _, err := e.sim.Pay(t.Context(), simulator.PayerAction{Channel: alipay.Name, OutTradeNo: "EX1"}); err == nil {
 		t.Error("an expired QR code was paid")
 	}
+	// A scanned, unpaid trade closes at its timeout_express with a TRADE_CLOSED notification.
+	e.call("alipay.trade.precreate", `{"out_trade_no":"EX2","total_amount":"2.00","subject":"s","timeout_express":"30m"}`, map[string]string{"notify_url": "http://m.test/n"})
+	e.payer("pay", "EX2", map[string]string{"scan_only": "true"})
+	e.sim.Advance(31 * time.Minute)
+	ns := e.sink.all()
+	if last := ns[len(ns)-1]; last.Get("out_trade_no") != "EX2" || last.Get("trade_status") != "TRADE_CLOSED" || last.Get("gmt_close") == "" {
+		t.Errorf("expiry notification: %v", last)
+	}
+	want(t, e.call("alipay.trade.query", `{"out_trade_no":"EX2"}`, nil), "trade_status", "TRADE_CLOSED")
 }

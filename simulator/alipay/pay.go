@@ -138,6 +138,25 @@ func (s *Server) makeVisible(t *trade, at time.Time) {
 	t.buyerLogon = "159****" + rnd.Digits(4) // masked as real answers show it (§8)
 }
 
+// armExpiry closes a visible unpaid trade when its expiry passes, with a TRADE_CLOSED
+// notification when it has a notify URL (§10.3: an unpaid trade timed out). Caller holds
+// s.mu; the timer takes it itself.
+func (s *Server) armExpiry(t *trade, now time.Time) {
+	if t.expire.IsZero() || t.status != StatusWaitBuyerPay {
+		return
+	}
+	s.eng.AfterFunc(t.expire.Sub(now), func() {
+		s.mu.Lock()
+		var out []notice
+		if t.status == StatusWaitBuyerPay {
+			t.status, t.closed = StatusTradeClosed, t.expire
+			out = s.closeNotice(t, t.notifyURL)
+		}
+		s.mu.Unlock()
+		s.flush(out)
+	})
+}
+
 // markPaid pays a trade at `at` with fund channel fund and returns its notification.
 // Caller holds s.mu.
 func (s *Server) markPaid(t *trade, at time.Time, fund string) []notice {
@@ -218,6 +237,7 @@ func (s *Server) barcodePay(x *exchange) answer {
 	s.makeVisible(t, x.now)
 	paying := x.bf != nil && x.bf.Code == simulator.CodeUserPaying || (s.cfg.PasswordThreshold > 0 && in.total.Minor() >= s.cfg.PasswordThreshold)
 	if paying {
+		s.armExpiry(t, x.now)
 		return answer{code: codeUserPaying, fields: payFields(t)}
 	}
 	x.out = append(x.out, s.markPaid(t, x.now, x.r.str("fund_channel"))...)

@@ -50,6 +50,7 @@ func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.Pa
 	var out []notice
 	if a.Options["scan_only"] == "true" {
 		s.makeVisible(t, a.Time)
+		s.armExpiry(t, a.Time)
 	} else {
 		out = s.markPaid(t, a.Time, a.Card)
 	}
