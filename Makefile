@@ -39,6 +39,7 @@ fuzz:
 ## compat: third-party clients against the simulator (nested modules, so gopay never enters go.mod)
 compat:
 	cd simulator/wechat/internal/gopaytest && $(GO) test -race -count=1 ./...
+	cd simulator/alipay/internal/alipaycompat && $(GO) test -race -count=1 ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -4,14 +4,71 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/tongdao/tongdao/scenarios"
 )
 
-// demoMain is replaced by the in-process demo once the simulator exists (issue 3).
-func demoMain(_ context.Context, _ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "tongdao demo: the simulator is not built yet; available packages:")
-	fmt.Fprintln(stdout, "  core/money    exact amounts, rates and splits")
-	fmt.Fprintln(stdout, "  core/clock    real and virtual clocks, Beijing accounting days")
-	fmt.Fprintln(stdout, "  core/channel  the contract every channel adapter implements")
-	fmt.Fprintln(stdout, "  adapters/sign canonical strings, MD5/HMAC, RSA2, SM2/SM3/SM4")
-	return 0
+// demoMain starts the simulator in process (one fresh simulator per scenario, virtual
+// clock, nothing on the network) and runs the bundled scenario suites against the
+// toolkit's own adapters: what `make run` does.
+func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "help" {
+			fmt.Fprintln(stdout, "Usage: tongdao demo")
+			fmt.Fprintln(stdout)
+			fmt.Fprintln(stdout, "Starts the channel simulator in process and runs the bundled scenario suites")
+			fmt.Fprintln(stdout, "(scenarios/wechat, scenarios/alipay) against tongdao's own adapters, printing")
+			fmt.Fprintln(stdout, "one line per scenario and a summary. Exit status 0 when every scenario passes.")
+			fmt.Fprintln(stdout, "For more control use `tongdao scenario run` and `tongdao sim serve`.")
+			return 0
+		}
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "tongdao demo: takes no arguments (got %q); see tongdao demo --help\n", args)
+		return 2
+	}
+	dir, cleanup, err := bundledSuites()
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao demo: %v\n", err)
+		return 2
+	}
+	defer cleanup()
+	fmt.Fprintln(stdout, "tongdao demo: simulator in process (virtual clock), bundled suites against adapters/wechat and adapters/alipay")
+	fmt.Fprintln(stdout)
+	return scenarioRun(ctx, []string{dir}, stdout, stderr, scenarioFactories(), simProtocols)
+}
+
+// bundledSuites returns the folder of the bundled suites: ./scenarios when run from the
+// repository root (so failures point at the real files), otherwise a temporary copy of the
+// suites compiled into the binary.
+func bundledSuites() (string, func(), error) {
+	if st, err := os.Stat(filepath.Join("scenarios", "wechat")); err == nil && st.IsDir() {
+		return "scenarios", func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "tongdao-demo-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { _ = os.RemoveAll(tmp) }
+	err = fs.WalkDir(scenarios.Bundled, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(tmp, p), 0o755)
+		}
+		b, err := scenarios.Bundled.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(tmp, p), b, 0o644)
+	})
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("unpacking the bundled suites: %w", err)
+	}
+	return tmp, cleanup, nil
 }
