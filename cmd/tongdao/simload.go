@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	neturl "net/url"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/simulator"
 	"github.com/tongdao/tongdao/simulator/wechat"
 )
 
@@ -35,10 +39,14 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pid := fs.Int("pid", 0, "process id of the simulator, to report its CPU and memory (Linux /proc)")
 	prefix := fs.String("prefix", "L", "prefix of generated out_trade_no values (use a new one per run)")
 	maxReq := fs.Int64("requests", 0, "stop after this many requests in total (0 = run for --duration)")
+	orders := fs.Int("orders", 0, "instead of loading a server: create this many orders in this process through the simulator's HTTP handler and report its memory")
+	maxRecords := fs.Int("max-records", 100000, "with --orders: transcript records kept (as sim serve --max-records)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Sends signed WeChat unified-order requests (demo merchant 10000100) to a running simulator.")
+		fmt.Fprintln(fs.Output(), "With --orders N it instead builds the simulator in this process (as sim serve does), creates N")
+		fmt.Fprintln(fs.Output(), "orders through its HTTP handler and reports heap in use and RSS after a GC.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -52,6 +60,9 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
 		fs.Usage()
 		return 2
+	}
+	if *orders > 0 {
+		return simLoadInProcess(stdout, stderr, *orders, *maxRecords, *prefix)
 	}
 	if *workers < 1 || *dur <= 0 {
 		fmt.Fprintln(stderr, "tongdao sim load: --concurrency and --duration must be positive")
@@ -332,4 +343,81 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// simLoadInProcess creates n WeChat unified orders in a simulator built in this process
+// (the protocols and defaults of `sim serve`), each a signed request through the
+// simulator's HTTP handler, then reports the Go heap in use and the process RSS after a
+// full GC — the measure of "1,000,000 orders held in ≤ 512 MiB" (docs/benchmarks/simulator.md).
+func simLoadInProcess(stdout, stderr io.Writer, n, maxRecords int, prefix string) int {
+	protos, err := simProtocols()
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+		return 1
+	}
+	srv, err := simulator.New(simulator.Config{Protocols: protos, Seed: 1, MaxRecords: maxRecords})
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+		return 1
+	}
+	var body bytes.Buffer
+	w := &discardWriter{h: http.Header{}}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		body.Reset()
+		unifiedOrderXML(&body, prefix+"m"+strconv.Itoa(i), i)
+		req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/pay/unifiedorder", bytes.NewReader(body.Bytes()))
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+			return 1
+		}
+		req.Header.Set("Content-Type", "text/xml")
+		w.reset()
+		srv.ServeHTTP(w, req)
+		if w.status != http.StatusOK || !bytes.Contains(w.buf.Bytes(), []byte("<result_code><![CDATA[SUCCESS]]></result_code>")) {
+			fmt.Fprintf(stderr, "tongdao sim load: order %d: status %d: %.200s\n", i, w.status, w.buf.Bytes())
+			return 1
+		}
+	}
+	elapsed := time.Since(start)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, hwm := procMem(os.Getpid())
+	fmt.Fprintf(stdout, "orders: %d in %.1fs through the handler (%.0f/s); max records %d\n", n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), maxRecords)
+	fmt.Fprintf(stdout, "after GC: heap in use %d MiB (live objects %d MiB), RSS %d MiB, peak RSS %d MiB\n",
+		ms.HeapInuse>>20, ms.HeapAlloc>>20, rss/1024, hwm/1024)
+	debug.FreeOSMemory()
+	rss, _ = procMem(os.Getpid())
+	fmt.Fprintf(stdout, "after returning free memory to the OS: RSS %d MiB\n", rss/1024)
+	runtime.KeepAlive(srv)
+	return 0
+}
+
+// discardWriter is a reusable http.ResponseWriter that keeps the status and body.
+type discardWriter struct {
+	h      http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.status = 0
+	w.buf.Reset()
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+
+func (w *discardWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.buf.Write(b)
+}
+
+func (w *discardWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
 }

@@ -92,7 +92,7 @@ func (s *Server) billRecords(realm string, q simulator.StatementQuery) ([]simula
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []seqRecord
-	for _, o := range s.st.orderSeq {
+	for o := range s.st.eachOrder {
 		if o.realm != realm || (q.Merchant != "" && o.mchID != q.Merchant) {
 			continue
 		}
@@ -103,22 +103,22 @@ func (s *Server) billRecords(realm string, q simulator.StatementQuery) ([]simula
 		base := func(kind, status string, amt money.Amount, at time.Time) simulator.StatementRecord {
 			fee, _ := feeFen(amt, m.feePPM)
 			return simulator.StatementRecord{
-				Merchant: o.mchID, Kind: kind, OutTradeNo: o.outTradeNo, ChannelTxnID: o.txnID,
+				Merchant: o.mchID, Kind: kind, OutTradeNo: o.outTradeNo, ChannelTxnID: o.txnID(),
 				Amount: amt, Fee: fee, Time: at, Status: status, SettleDate: day,
 				Fields: map[string]string{
-					fAppID: o.appID, fDeviceInfo: o.deviceInfo, fOpenID: o.openID,
-					fTradeType: o.tradeType, fBankType: o.bankType, fBody: o.body, fAttach: o.attach,
-					fFeePPM: strconv.FormatInt(m.feePPM, 10), fPaidTime: dashedTime(o.paidAt),
+					fAppID: o.appID, fDeviceInfo: o.deviceInfo(), fOpenID: o.openID(),
+					fTradeType: o.tradeType, fBankType: o.bankType(), fBody: o.body, fAttach: o.attach(),
+					fFeePPM: strconv.FormatInt(m.feePPM, 10), fPaidTime: dashedTime(o.paidAt()),
 				},
 			}
 		}
-		if (typ == BillAll || typ == BillSuccess) && on(o.paidAt) {
-			out = append(out, seqRecord{base("payment", "SUCCESS", o.totalFee, o.paidAt), o.seq})
+		if (typ == BillAll || typ == BillSuccess) && on(o.paidAt()) {
+			out = append(out, seqRecord{base("payment", "SUCCESS", o.totalFee, o.paidAt()), int(o.seq)})
 		}
 		if typ == BillSuccess {
 			continue
 		}
-		for _, r := range o.refunds {
+		for _, r := range o.refunds() {
 			if !on(r.createdAt) || (typ == BillRechargeRefund) != (r.account == accountRecharge) {
 				continue
 			}
@@ -138,13 +138,13 @@ func (s *Server) billRecords(realm string, q simulator.StatementQuery) ([]simula
 		}
 		// §9.2: a paid barcode order that was reversed appears with its original order
 		// number; shown as a REVOKED refund row of the whole amount [inferred].
-		if o.revokeID != "" && on(o.revokedAt) && typ != BillRechargeRefund {
-			rec := base("reversal", "REVOKED", o.totalFee, o.revokedAt)
-			rec.OutRefundNo, rec.ChannelRefundID = o.outTradeNo, o.revokeID
+		if o.revokeID() != "" && on(o.revokedAt()) && typ != BillRechargeRefund {
+			rec := base("reversal", "REVOKED", o.totalFee, o.revokedAt())
+			rec.OutRefundNo, rec.ChannelRefundID = o.outTradeNo, o.revokeID()
 			rec.Fields[fRefundState], rec.Fields[fRefundType] = string(RefundSuccess), "ORIGINAL"
-			rec.Fields[fRefundTime] = dashedTime(o.revokedAt)
-			rec.Fields[fRefundDone] = dashedTime(o.revokedAt)
-			out = append(out, seqRecord{rec, o.seq})
+			rec.Fields[fRefundTime] = dashedTime(o.revokedAt())
+			rec.Fields[fRefundDone] = dashedTime(o.revokedAt())
+			out = append(out, seqRecord{rec, int(o.seq)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

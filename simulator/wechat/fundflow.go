@@ -47,23 +47,23 @@ func (s *Server) movements(realm, mchID string, until time.Time) []movement {
 			mv = append(mv, x)
 		}
 	}
-	for _, o := range s.st.orderSeq {
-		if o.realm != realm || o.mchID != mchID || o.paidAt.IsZero() {
+	for o := range s.st.eachOrder {
+		if o.realm != realm || o.mchID != mchID || o.paidAt().IsZero() {
 			continue
 		}
-		add(movement{at: o.paidAt, bizNo: o.txnID, name: "交易", amount: o.totalFee.Minor(), voucher: o.txnID, seq: 3 * o.seq})
+		add(movement{at: o.paidAt(), bizNo: o.txnID(), name: "交易", amount: o.totalFee.Minor(), voucher: o.txnID(), seq: 3 * int(o.seq)})
 		fee, _ := feeFen(o.totalFee, m.feePPM)
-		add(movement{at: o.paidAt, bizNo: o.txnID, name: "扣除交易手续费", amount: -fee.Minor(), voucher: o.txnID, seq: 3*o.seq + 1})
-		for _, r := range o.refunds {
+		add(movement{at: o.paidAt(), bizNo: o.txnID(), name: "扣除交易手续费", amount: -fee.Minor(), voucher: o.txnID(), seq: 3*int(o.seq) + 1})
+		for _, r := range o.refunds() {
 			if r.status == RefundClose {
 				continue
 			}
 			add(movement{at: r.createdAt, bizNo: r.refundID, name: "退款", amount: -r.fee.Minor(), remark: r.desc,
-				voucher: "REF" + o.txnID, seq: 3 * r.seq})
+				voucher: "REF" + o.txnID(), seq: 3 * r.seq})
 		}
-		if o.revokeID != "" {
-			add(movement{at: o.revokedAt, bizNo: o.revokeID, name: "退款", amount: -o.totalFee.Minor(),
-				voucher: "REF" + o.txnID, seq: 3*o.seq + 2})
+		if o.revokeID() != "" {
+			add(movement{at: o.revokedAt(), bizNo: o.revokeID(), name: "退款", amount: -o.totalFee.Minor(),
+				voucher: "REF" + o.txnID(), seq: 3*int(o.seq) + 2})
 		}
 	}
 	sort.SliceStable(mv, func(i, j int) bool {

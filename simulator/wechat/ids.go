@@ -70,14 +70,25 @@ func (g idgen) refundID(at time.Time) string {
 	return "50300" + g.draw(digits, 5) + compactDate(at) + g.draw(digits, 11)
 }
 
-// prepayID is shaped like wx201410272009395522657a690389285100 (§6.1): "wx", the
-// Beijing creation time, 20 lower-case hex characters.
-func (g idgen) prepayID(at time.Time) string {
-	return "wx" + compactTime(at) + g.draw(hexLower, 20)
+// prepayRnd draws the 20 random lower-case hex characters of a prepay_id (see
+// order.prepayID), packed two to a byte.
+func (g idgen) prepayRnd() (r [10]byte) {
+	for i := range 20 {
+		r[i/2] |= byte(g.next()%16) << (4 * (1 - i%2))
+	}
+	return r
 }
 
-// codeURL is a NATIVE code_url (§6.1).
-func (g idgen) codeURL() string { return "weixin://wxpay/bizpayurl?pr=" + g.draw(alnum, 7) }
+// codeURLPrefix starts every NATIVE code_url (§6.1).
+const codeURLPrefix = "weixin://wxpay/bizpayurl?pr="
+
+// codeRnd draws the 7 random characters of a NATIVE code_url (see order.codeURL).
+func (g idgen) codeRnd() (r [7]byte) {
+	for i := range r {
+		r[i] = alnum[g.next()%uint64(len(alnum))]
+	}
+	return r
+}
 
 // mwebURL is an MWEB mweb_url for prepayID (§6.1).
 func (g idgen) mwebURL(prepayID string) string {

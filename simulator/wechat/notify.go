@@ -23,23 +23,23 @@ func (s *Server) paymentNotification(o *order) outbound {
 	fee := strconv.FormatInt(o.totalFee.Minor(), 10)
 	p := sign.Params{
 		{Key: "appid", Value: o.appID},
-		{Key: "attach", Value: o.attach},
-		{Key: "bank_type", Value: o.bankType},
+		{Key: "attach", Value: o.attach()},
+		{Key: "bank_type", Value: o.bankType()},
 		{Key: "cash_fee", Value: fee},
-		{Key: "device_info", Value: o.deviceInfo},
+		{Key: "device_info", Value: o.deviceInfo()},
 		{Key: "fee_type", Value: o.feeType},
 		{Key: "is_subscribe", Value: "N"},
 		{Key: "mch_id", Value: o.mchID},
 		{Key: "nonce_str", Value: s.ids.nonce()},
-		{Key: "openid", Value: o.openID},
+		{Key: "openid", Value: o.openID()},
 		{Key: "out_trade_no", Value: o.outTradeNo},
 		{Key: "result_code", Value: "SUCCESS"},
 		{Key: "return_code", Value: "SUCCESS"},
 		{Key: "sign", Value: ""},
-		{Key: "time_end", Value: compactTime(o.paidAt)},
+		{Key: "time_end", Value: compactTime(o.paidAt())},
 		{Key: "total_fee", Value: fee},
 		{Key: "trade_type", Value: o.tradeType},
-		{Key: "transaction_id", Value: o.txnID},
+		{Key: "transaction_id", Value: o.txnID()},
 	}
 	key := s.orderKey(o)
 	good, _ := sign.WeChatSign(p, key, o.signType)
@@ -71,7 +71,7 @@ func (s *Server) refundNotification(r *refund, url string) outbound {
 		{Key: "settlement_total_fee", Value: total},
 		{Key: "success_time", Value: dashedOrEmpty(r.successAt)},
 		{Key: "total_fee", Value: total},
-		{Key: "transaction_id", Value: o.txnID},
+		{Key: "transaction_id", Value: o.txnID()},
 	}
 	plain := encodeRoot(inner)
 	key := s.orderKey(o)

@@ -84,15 +84,15 @@ func (rc *reqCtx) validateOrderFields(micropay bool) (orderInput, *bizError) {
 // refresh applies lazy transitions: an unpaid order past its time_expire is CLOSED
 // (§6.2: CLOSED by closeorder or expiry).
 func (o *order) refresh(now time.Time) {
-	if o.state == StateNotPay && !o.expireAt.IsZero() && !now.Before(o.expireAt) {
-		o.state = StateClosed
+	if o.state() == StateNotPay && o.expireAt != 0 && !now.Before(o.expires()) {
+		o.setState(StateClosed)
 	}
 }
 
 // existingOrderError is what a second order request for an existing out_trade_no gets
 // when the order is no longer payable (§6.1).
 func existingOrderError(o *order) *bizError {
-	switch o.state {
+	switch o.state() {
 	case StateSuccess, StateRefund:
 		return biz(codeOrderPaid)
 	case StateClosed:
@@ -131,35 +131,37 @@ func (s *Server) unifiedOrder(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 		// §6.1: same out_trade_no with identical key parameters returns a usable
 		// prepay_id; a change of amount, body, openid or trade type is 201.
 		if o.tradeType != tt || o.totalFee.Minor() != in.total || o.body != rc.v("body") ||
-			o.openID != rc.v("openid") || o.appID != rc.appID {
+			o.openID() != rc.v("openid") || o.appID != rc.appID {
 			return nil, errOutTradeNoUsed(), nil
 		}
-		if rc.now.Sub(o.prepayAt) >= prepayTTL {
+		if rc.now.Sub(o.prepaid()) >= prepayTTL {
 			s.newPrepay(o, rc.now)
 		}
-		o.notifyURL = rc.v("notify_url")
+		s.st.withNotifyURL(o, rc.v("notify_url"))
 		return prepayFields(o, rc), nil, nil
 	}
-	o = &order{
-		realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID, outTradeNo: rc.v("out_trade_no"),
-		tradeType: tt, body: rc.v("body"), attach: rc.v("attach"), detail: rc.v("detail"),
-		deviceInfo: rc.v("device_info"), feeType: "CNY", notifyURL: rc.v("notify_url"),
-		openID: rc.v("openid"), productID: rc.v("product_id"), sceneInfo: rc.v("scene_info"),
-		spbillIP: rc.v("spbill_create_ip"), signType: rc.signType,
-		totalFee: money.Fen(in.total), state: StateNotPay, createdAt: rc.now, expireAt: in.expireAt,
+	// detail, product_id, scene_info and spbill_create_ip are validated but not kept:
+	// no answer, notification or bill shows them.
+	no := order{
+		orderProfile: s.st.profile(orderProfile{realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID,
+			tradeType: tt, feeType: "CNY", notifyURL: rc.v("notify_url"), signType: rc.signType}),
+		outTradeNo: rc.v("out_trade_no"), body: s.st.body(rc.v("body")),
+		totalFee: money.Fen(in.total), createdAt: unixNano(rc.now), expireAt: unixNano(in.expireAt),
 	}
-	s.newPrepay(o, rc.now)
-	s.st.addOrder(o)
+	no.setExtra(rc.v("attach"), rc.v("device_info"), rc.v("openid"), "")
+	s.newPrepay(&no, rc.now)
+	o = s.st.addOrder(no)
 	return prepayFields(o, rc), nil, nil
 }
 
+// newPrepay gives o a new prepay_id (and code_url or mweb_url) as of now (§6.1).
 func (s *Server) newPrepay(o *order, now time.Time) {
-	o.prepayID, o.prepayAt = s.ids.prepayID(now), now
+	o.prepayRnd, o.prepayAt = s.ids.prepayRnd(), unixNano(now)
 	switch o.tradeType {
 	case "NATIVE":
-		o.codeURL = s.ids.codeURL()
+		o.codeRnd, o.hasCode = s.ids.codeRnd(), true
 	case "MWEB":
-		o.mwebURL = s.ids.mwebURL(o.prepayID)
+		o.mut().mwebURL = s.ids.mwebURL(o.prepayID())
 	}
 }
 
@@ -167,9 +169,9 @@ func prepayFields(o *order, rc *reqCtx) sign.Params {
 	return sign.Params{
 		{Key: "device_info", Value: rc.v("device_info")},
 		{Key: "trade_type", Value: o.tradeType},
-		{Key: "prepay_id", Value: o.prepayID},
-		{Key: "code_url", Value: o.codeURL},
-		{Key: "mweb_url", Value: o.mwebURL},
+		{Key: "prepay_id", Value: o.prepayID()},
+		{Key: "code_url", Value: o.codeURL()},
+		{Key: "mweb_url", Value: o.mwebURL()},
 	}
 }
 
@@ -199,10 +201,10 @@ func (s *Server) micropayWith(rc *reqCtx, forcePassword bool) (sign.Params, *biz
 	}
 	if o := s.st.findOrder(rc.realm, rc.m.MchID, "", rc.v("out_trade_no")); o != nil {
 		if o.tradeType != "MICROPAY" || o.totalFee.Minor() != in.total || o.body != rc.v("body") ||
-			o.authCode != rc.v("auth_code") {
+			o.authCode() != rc.v("auth_code") {
 			return nil, errOutTradeNoUsed(), nil
 		}
-		switch o.state {
+		switch o.state() {
 		case StateUserPaying:
 			return nil, biz(codeUserPaying), nil
 		case StatePayError:
@@ -210,18 +212,17 @@ func (s *Server) micropayWith(rc *reqCtx, forcePassword bool) (sign.Params, *biz
 		}
 		return nil, existingOrderError(o), nil
 	}
-	o := &order{
-		realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID, outTradeNo: rc.v("out_trade_no"),
-		tradeType: "MICROPAY", body: rc.v("body"), attach: rc.v("attach"), detail: rc.v("detail"),
-		deviceInfo: rc.v("device_info"), feeType: "CNY", spbillIP: rc.v("spbill_create_ip"),
-		authCode: rc.v("auth_code"), openID: payerOpenID(rc.appID, rc.v("auth_code")),
-		signType: rc.signType, totalFee: money.Fen(in.total),
-		state: StateNotPay, createdAt: rc.now, expireAt: in.expireAt,
+	no := order{
+		orderProfile: s.st.profile(orderProfile{realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID,
+			tradeType: "MICROPAY", feeType: "CNY", signType: rc.signType}),
+		outTradeNo: rc.v("out_trade_no"), body: s.st.body(rc.v("body")),
+		totalFee: money.Fen(in.total), createdAt: unixNano(rc.now), expireAt: unixNano(in.expireAt),
 	}
-	s.st.addOrder(o)
+	no.setExtra(rc.v("attach"), rc.v("device_info"), payerOpenID(rc.appID, rc.v("auth_code")), rc.v("auth_code"))
+	o := s.st.addOrder(no)
 	// §6.4: more than 1000 yuan (or risk control) needs the payer's password.
 	if forcePassword || in.total > s.cfg.PasswordThreshold {
-		o.state = StateUserPaying
+		o.setState(StateUserPaying)
 		return nil, biz(codeUserPaying), nil
 	}
 	s.markPaid(o, rc.now, "")
@@ -232,15 +233,16 @@ func (s *Server) micropayWith(rc *reqCtx, forcePassword bool) (sign.Params, *biz
 // transaction_id and payer. It returns the payment notification for non-barcode orders
 // (§6.4: barcode payments are not notified).
 func (s *Server) markPaid(o *order, at time.Time, bankType string) []outbound {
-	o.state, o.paidAt = StateSuccess, at
+	o.setState(StateSuccess)
+	o.mut().paidAt = at
 	s.st.setTxn(o, s.ids.transactionID(at))
-	if o.openID == "" {
-		o.openID = s.ids.openID()
+	if o.openID() == "" {
+		o.mut().openID = s.ids.openID()
 	}
 	if bankType == "" {
 		bankType = "OTHERS"
 	}
-	o.bankType = bankType
+	o.mut().bankType = bankType
 	if o.tradeType == "MICROPAY" || o.notifyURL == "" {
 		return nil
 	}
@@ -253,18 +255,18 @@ func (s *Server) markPaid(o *order, at time.Time, bankType string) []outbound {
 func paidFields(o *order) sign.Params {
 	fee := strconv.FormatInt(o.totalFee.Minor(), 10)
 	return sign.Params{
-		{Key: "device_info", Value: o.deviceInfo},
-		{Key: "openid", Value: o.openID},
+		{Key: "device_info", Value: o.deviceInfo()},
+		{Key: "openid", Value: o.openID()},
 		{Key: "is_subscribe", Value: "N"},
 		{Key: "trade_type", Value: o.tradeType},
-		{Key: "bank_type", Value: o.bankType},
+		{Key: "bank_type", Value: o.bankType()},
 		{Key: "total_fee", Value: fee},
 		{Key: "fee_type", Value: o.feeType},
 		{Key: "cash_fee", Value: fee},
 		{Key: "cash_fee_type", Value: "CNY"},
-		{Key: "transaction_id", Value: o.txnID},
+		{Key: "transaction_id", Value: o.txnID()},
 		{Key: "out_trade_no", Value: o.outTradeNo},
-		{Key: "attach", Value: o.attach},
-		{Key: "time_end", Value: compactTime(o.paidAt)},
+		{Key: "attach", Value: o.attach()},
+		{Key: "time_end", Value: compactTime(o.paidAt())},
 	}
 }

@@ -16,7 +16,7 @@ func (s *Server) findPayerOrder(a simulator.PayerAction) (*order, error) {
 			if a.Merchant != "" && id != a.Merchant {
 				continue
 			}
-			if o := s.st.orders[orderKey{realm, id, a.OutTradeNo}]; o != nil {
+			if o := s.st.order(realm, id, a.OutTradeNo); o != nil {
 				found = append(found, o)
 			}
 		}
@@ -46,13 +46,13 @@ func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.Pa
 		return simulator.PayerResult{}, err
 	}
 	o.refresh(a.Time)
-	if o.state != StateNotPay && o.state != StateUserPaying {
-		st := o.state
+	if o.state() != StateNotPay && o.state() != StateUserPaying {
+		st := o.state()
 		s.mu.Unlock()
 		return simulator.PayerResult{}, fmt.Errorf("wechat: order %q is %s, cannot be paid: %w", a.OutTradeNo, st, simulator.ErrConflict)
 	}
-	if o.openID == "" && a.Options["openid"] != "" {
-		o.openID = a.Options["openid"]
+	if o.openID() == "" && a.Options["openid"] != "" {
+		o.mut().openID = a.Options["openid"]
 	}
 	out := s.markPaid(o, a.Time, a.Card)
 	res := payerResult(o)
@@ -76,17 +76,17 @@ func (s *Server) Cancel(ctx context.Context, a simulator.PayerAction) (simulator
 		return simulator.PayerResult{}, err
 	}
 	o.refresh(a.Time)
-	switch o.state {
+	switch o.state() {
 	case StateUserPaying:
-		o.state = StatePayError
+		o.setState(StatePayError)
 	case StateNotPay:
 	default:
-		return simulator.PayerResult{}, fmt.Errorf("wechat: order %q is %s, cannot be cancelled: %w", a.OutTradeNo, o.state, simulator.ErrConflict)
+		return simulator.PayerResult{}, fmt.Errorf("wechat: order %q is %s, cannot be cancelled: %w", a.OutTradeNo, o.state(), simulator.ErrConflict)
 	}
 	return payerResult(o), nil
 }
 
 func payerResult(o *order) simulator.PayerResult {
 	amt := o.totalFee
-	return simulator.PayerResult{State: string(o.state), ChannelTxnID: o.txnID, Amount: &amt}
+	return simulator.PayerResult{State: string(o.state()), ChannelTxnID: o.txnID(), Amount: &amt}
 }

@@ -43,19 +43,19 @@ func (s *Server) orderQuery(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 // otherwise the order number, amount and state only (§6.2).
 func queryFields(o *order) sign.Params {
 	var p sign.Params
-	if o.state.paid() || (o.state == StateRevoked && !o.paidAt.IsZero()) {
+	if o.state().paid() || (o.state() == StateRevoked && !o.paidAt().IsZero()) {
 		p = paidFields(o)
 	} else {
 		p = sign.Params{
-			{Key: "device_info", Value: o.deviceInfo},
+			{Key: "device_info", Value: o.deviceInfo()},
 			{Key: "out_trade_no", Value: o.outTradeNo},
-			{Key: "attach", Value: o.attach},
+			{Key: "attach", Value: o.attach()},
 			{Key: "total_fee", Value: strconv.FormatInt(o.totalFee.Minor(), 10)},
 		}
 	}
 	return append(p,
-		sign.Param{Key: "trade_state", Value: string(o.state)},
-		sign.Param{Key: "trade_state_desc", Value: stateDesc[o.state]})
+		sign.Param{Key: "trade_state", Value: string(o.state())},
+		sign.Param{Key: "trade_state_desc", Value: stateDesc[o.state()]})
 }
 
 // closeOrder serves /pay/closeorder (§6.3): NOTPAY → CLOSED; paid → ORDERPAID; closed →
@@ -70,15 +70,15 @@ func (s *Server) closeOrder(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 	}
 	o.refresh(rc.now)
 	switch {
-	case o.state.paid():
+	case o.state().paid():
 		return nil, biz(codeOrderPaid), nil
-	case o.state == StateClosed || o.state == StateRevoked:
+	case o.state() == StateClosed || o.state() == StateRevoked:
 		return nil, biz(codeOrderClosed), nil
 	case o.tradeType == "MICROPAY":
 		// §6.3: "not for barcode orders" [inferred wording].
 		return nil, bizf(codeTradeError, "付款码支付订单请调用撤销订单接口"), nil
 	}
-	o.state = StateClosed
+	o.setState(StateClosed)
 	// The response carries no result_msg: gopay's CloseOrderResponse has no such field,
 	// so including it would break struct-based verification.
 	return sign.Params{{Key: "device_info", Value: rc.v("device_info")}}, nil, nil
@@ -95,17 +95,18 @@ func (s *Server) reverse(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 	if o.tradeType != "MICROPAY" {
 		return nil, bizf(codeTradeError, "非付款码支付订单不能撤销"), nil
 	}
-	if rc.now.Sub(o.createdAt) > reverseWindow {
+	if rc.now.Sub(o.created()) > reverseWindow {
 		return nil, biz(codeReverseExpire), nil
 	}
-	switch o.state {
+	switch o.state() {
 	case StateRefund:
 		return nil, bizf(codeTradeError, "订单已发生退款，不能撤销"), nil
 	case StateSuccess:
-		o.revokeID = s.ids.refundID(rc.now)
+		o.mut().revokeID = s.ids.refundID(rc.now)
 		fallthrough
 	case StateNotPay, StateUserPaying, StatePayError, StateClosed:
-		o.state, o.revokedAt = StateRevoked, rc.now
+		o.setState(StateRevoked)
+		o.mut().revokedAt = rc.now
 	}
 	return sign.Params{{Key: "recall", Value: "N"}}, nil, nil
 }

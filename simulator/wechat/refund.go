@@ -68,7 +68,7 @@ func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *biz
 		// §6.6: "同一退款单号多次请求只退一笔".
 		return refundFields(r), nil, nil
 	}
-	switch o.state {
+	switch o.state() {
 	case StateSuccess, StateRefund:
 	case StateRevoked:
 		return nil, bizf(codeError, "订单已撤销"), nil
@@ -81,7 +81,7 @@ func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *biz
 	if fee > total {
 		return nil, bizf(codeParamError, "退款金额大于支付金额"), nil
 	}
-	if rc.now.Sub(o.paidAt) > refundWindow {
+	if rc.now.Sub(o.paidAt()) > refundWindow {
 		return nil, biz(codeTradeOverdue), nil
 	}
 	done := o.refunded()
@@ -90,7 +90,7 @@ func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *biz
 		return nil, errFullyRefunded(), nil
 	case done+fee > total:
 		return nil, errOverRefund(), nil
-	case len(o.refunds) >= maxRefunds:
+	case len(o.refunds()) >= maxRefunds:
 		return nil, bizf(codeError, "退款次数超过限制"), nil
 	}
 	r := &refund{
@@ -99,7 +99,7 @@ func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *biz
 		notifyURL: rc.v("notify_url"), createdAt: rc.now, final: final,
 	}
 	s.st.addRefund(r)
-	o.state = StateRefund
+	o.setState(StateRefund)
 	var out []outbound
 	if s.cfg.RefundDelay == 0 {
 		out = s.completeRefund(r, rc.now)
@@ -152,7 +152,7 @@ func refundFields(r *refund) sign.Params {
 	total := strconv.FormatInt(o.totalFee.Minor(), 10)
 	fee := strconv.FormatInt(r.fee.Minor(), 10)
 	return sign.Params{
-		{Key: "transaction_id", Value: o.txnID},
+		{Key: "transaction_id", Value: o.txnID()},
 		{Key: "out_trade_no", Value: o.outTradeNo},
 		{Key: "out_refund_no", Value: r.outRefundNo},
 		{Key: "refund_id", Value: r.refundID},
@@ -185,7 +185,7 @@ func (s *Server) refundQuery(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 	case rc.v("transaction_id") != "" || rc.v("out_trade_no") != "":
 		byOrder = true
 		if o = s.st.findOrder(rc.realm, rc.m.MchID, rc.v("transaction_id"), rc.v("out_trade_no")); o != nil {
-			list = o.refunds
+			list = o.refunds()
 		}
 	default:
 		return nil, bizf(codeLackParams, "缺少参数refund_id、out_refund_no、transaction_id或out_trade_no"), nil
@@ -205,12 +205,12 @@ func (s *Server) refundQuery(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 	}
 	page := list[offset:min(total, offset+refundPageSize)]
 	var sum int64
-	for _, r := range o.refunds {
+	for _, r := range o.refunds() {
 		sum += r.fee.Minor()
 	}
 	fee := strconv.FormatInt(o.totalFee.Minor(), 10)
 	p := sign.Params{
-		{Key: "transaction_id", Value: o.txnID},
+		{Key: "transaction_id", Value: o.txnID()},
 		{Key: "out_trade_no", Value: o.outTradeNo},
 		{Key: "total_fee", Value: fee},
 		{Key: "fee_type", Value: "CNY"},

@@ -1,9 +1,11 @@
 package wechat
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
 )
 
@@ -49,39 +51,199 @@ const (
 
 // order is the channel-side record of one out_trade_no. All fields are guarded by the
 // server's mutex.
+//
+// It is compact because a load test holds millions of them (docs/benchmarks/simulator.md:
+// 1,000,000 orders in ≤ 512 MiB): the fields that many orders share (merchant, appid,
+// trade type, notify_url, sign type) sit in one interned *orderProfile, the fields most
+// orders never set (payment, reversal, refunds, attach, …) in an *orderExtra allocated on
+// first write, times are Unix nanoseconds, the generated prepay_id and code_url are kept
+// as their random characters only, and orders live in fixed-size chunks (no per-order
+// allocation, stable pointers).
 type order struct {
-	realm      string // "" for production paths, "sandbox" for /sandboxnew
-	mchID      string
-	appID      string
-	outTradeNo string
-	txnID      string // assigned when the payer pays (or at micropay)
-	tradeType  string // JSAPI NATIVE APP MWEB MICROPAY
-	body       string
+	*orderProfile        // shared and immutable: never assign its fields through an order
+	outTradeNo    string // owned copy (never a slice of a request body)
+	body          string // interned while the body table is small
+	x             *orderExtra
+	totalFee      money.Amount
+	createdAt     int64 // Unix ns
+	expireAt      int64 // Unix ns; 0: none
+	prepayAt      int64 // Unix ns
+	seq           int32 // creation order, for deterministic iteration
+	st            uint8 // TradeState, see tradeStates
+	hasCode       bool  // codeRnd holds a NATIVE code_url
+	prepayRnd     [10]byte
+	codeRnd       [7]byte
+}
+
+// orderProfile is what many orders of one merchant have in common. Profiles are interned
+// per store (store.profile) and never modified; an order that changes one of these
+// fields gets another profile.
+type orderProfile struct {
+	realm     string // "" for production paths, "sandbox" for /sandboxnew
+	mchID     string
+	appID     string
+	tradeType string // JSAPI NATIVE APP MWEB MICROPAY
+	feeType   string
+	notifyURL string
+	signType  sign.WeChatSignType
+}
+
+// orderExtra holds the fields most orders leave empty.
+type orderExtra struct {
 	attach     string
-	detail     string
 	deviceInfo string
-	feeType    string
-	notifyURL  string
 	openID     string
-	productID  string
-	sceneInfo  string
-	spbillIP   string
 	authCode   string
+	txnID      string // assigned when the payer pays (or at micropay)
 	bankType   string
-	signType   sign.WeChatSignType
-	totalFee   money.Amount
-	state      TradeState
-	createdAt  time.Time
-	expireAt   time.Time // zero: none
-	paidAt     time.Time // time_end; zero until paid
-	prepayID   string
-	prepayAt   time.Time
-	codeURL    string
 	mwebURL    string
+	revokeID   string    // refund id of a reversal of a paid barcode order (bill row)
+	paidAt     time.Time // time_end; zero until paid
 	revokedAt  time.Time
-	revokeID   string // refund id of a reversal of a paid barcode order (bill row)
 	refunds    []*refund
-	seq        int // creation order, for deterministic iteration
+}
+
+// mut returns the order's extra fields for writing, allocating them on first use.
+func (o *order) mut() *orderExtra {
+	if o.x == nil {
+		o.x = &orderExtra{}
+	}
+	return o.x
+}
+
+// Read accessors of the extra fields: the zero value when the order has none.
+
+func (o *order) attach() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.attach
+}
+
+func (o *order) deviceInfo() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.deviceInfo
+}
+
+func (o *order) openID() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.openID
+}
+
+func (o *order) authCode() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.authCode
+}
+
+func (o *order) txnID() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.txnID
+}
+
+func (o *order) bankType() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.bankType
+}
+
+func (o *order) mwebURL() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.mwebURL
+}
+
+func (o *order) revokeID() string {
+	if o.x == nil {
+		return ""
+	}
+	return o.x.revokeID
+}
+
+func (o *order) paidAt() time.Time {
+	if o.x == nil {
+		return time.Time{}
+	}
+	return o.x.paidAt
+}
+
+func (o *order) revokedAt() time.Time {
+	if o.x == nil {
+		return time.Time{}
+	}
+	return o.x.revokedAt
+}
+
+func (o *order) refunds() []*refund {
+	if o.x == nil {
+		return nil
+	}
+	return o.x.refunds
+}
+
+// tradeStates numbers the TradeState values for order.st; index 0 is NOTPAY.
+var tradeStates = [...]TradeState{StateNotPay, StateSuccess, StateRefund, StateClosed, StateRevoked, StateUserPaying, StatePayError}
+
+func (o *order) state() TradeState { return tradeStates[o.st] }
+
+func (o *order) setState(ts TradeState) {
+	for i, v := range tradeStates {
+		if v == ts {
+			o.st = uint8(i)
+			return
+		}
+	}
+	panic("wechat: unknown trade state " + string(ts)) // unreachable: only the constants above are set
+}
+
+// unixTime is the time of Unix nanoseconds ns in Beijing time (every wire format and
+// bill day is Beijing time, §5); 0 is the zero time.
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).In(clock.Beijing())
+}
+
+// unixNano is t as Unix nanoseconds; the zero time is 0.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func (o *order) created() time.Time { return unixTime(o.createdAt) }
+func (o *order) expires() time.Time { return unixTime(o.expireAt) }
+func (o *order) prepaid() time.Time { return unixTime(o.prepayAt) }
+
+// prepayID is shaped like wx201410272009395522657a690389285100 (§6.1): "wx", the
+// Beijing time of the prepay, 20 lower-case hex characters (prepayRnd, two per byte).
+func (o *order) prepayID() string {
+	b := make([]byte, 0, 36)
+	b = append(b, "wx"...)
+	b = unixTime(o.prepayAt).AppendFormat(b, layoutCompact)
+	for _, x := range o.prepayRnd {
+		b = append(b, hexLower[x>>4], hexLower[x&15])
+	}
+	return string(b)
+}
+
+// codeURL is the NATIVE code_url (§6.1), or "".
+func (o *order) codeURL() string {
+	if !o.hasCode {
+		return ""
+	}
+	return codeURLPrefix + string(o.codeRnd[:])
 }
 
 // refund is one out_refund_no of an order.
@@ -104,7 +266,7 @@ type refund struct {
 // PROCESSING refunds hold their amount (§11: sum of refunds ≤ total_fee).
 func (o *order) refunded() int64 {
 	var n int64
-	for _, r := range o.refunds {
+	for _, r := range o.refunds() {
 		if r.status != RefundClose {
 			n += r.fee.Minor()
 		}
@@ -112,9 +274,27 @@ func (o *order) refunded() int64 {
 	return n
 }
 
-type orderKey struct{ realm, mchID, outTradeNo string }
+// orderIdx finds an order: the merchant (with its realm) as a small number, and the
+// order number. It is 24 bytes, and its string is the order's own outTradeNo.
+type orderIdx struct {
+	mk         uint32
+	outTradeNo string
+}
+
+type mchKey struct{ realm, mchID string }
 type refundKey struct{ realm, mchID, outRefundNo string }
 type idKey struct{ realm, id string }
+
+// chunkOrders is how many orders one chunk holds; chunks are never reallocated, so an
+// *order stays valid for the store's life.
+const chunkOrders = 4096
+
+// Bounds of the intern tables: past them a new profile or body is kept per order
+// (correct, only larger), so unique notify URLs or bodies cannot grow a table forever.
+const (
+	maxProfiles = 4096
+	maxBodies   = 4096
+)
 
 // store is the simulated channel's state. It is not safe for concurrent use; the server
 // guards it with one mutex.
@@ -122,11 +302,14 @@ type store struct {
 	merchants   map[string]*Merchant
 	merchantIDs []string // registration order
 	sandboxKeys map[string]string
-	orders      map[orderKey]*order
+	mks         map[mchKey]uint32
+	orders      map[orderIdx]*order
+	chunks      [][]order // every order in creation order
+	profiles    map[orderProfile]*orderProfile
+	bodies      map[string]string
 	byTxn       map[idKey]*order
 	refunds     map[refundKey]*refund
 	byRefundID  map[idKey]*refund
-	orderSeq    []*order
 	nextSeq     int
 }
 
@@ -134,22 +317,106 @@ func newStore() *store {
 	return &store{
 		merchants:   map[string]*Merchant{},
 		sandboxKeys: map[string]string{},
-		orders:      map[orderKey]*order{},
+		mks:         map[mchKey]uint32{},
+		orders:      map[orderIdx]*order{},
+		profiles:    map[orderProfile]*orderProfile{},
+		bodies:      map[string]string{},
 		byTxn:       map[idKey]*order{},
 		refunds:     map[refundKey]*refund{},
 		byRefundID:  map[idKey]*refund{},
 	}
 }
 
-func (st *store) addOrder(o *order) {
+// profile returns the interned copy of p, its strings cloned so that it never keeps a
+// request body alive.
+func (st *store) profile(p orderProfile) *orderProfile {
+	if q := st.profiles[p]; q != nil {
+		return q
+	}
+	p.realm, p.mchID, p.appID = strings.Clone(p.realm), strings.Clone(p.mchID), strings.Clone(p.appID)
+	p.tradeType, p.feeType, p.notifyURL = strings.Clone(p.tradeType), strings.Clone(p.feeType), strings.Clone(p.notifyURL)
+	q := &p
+	if len(st.profiles) < maxProfiles {
+		st.profiles[p] = q
+	}
+	return q
+}
+
+// body returns an interned (or owned) copy of an order's body.
+func (st *store) body(b string) string {
+	if v, ok := st.bodies[b]; ok {
+		return v
+	}
+	b = strings.Clone(b)
+	if len(st.bodies) < maxBodies {
+		st.bodies[b] = b
+	}
+	return b
+}
+
+// withNotifyURL points o at a profile that differs from its own in notify_url only.
+func (st *store) withNotifyURL(o *order, url string) {
+	if o.notifyURL == url {
+		return
+	}
+	p := *o.orderProfile
+	p.notifyURL = url
+	o.orderProfile = st.profile(p)
+}
+
+// mk returns the merchant number of realm and mchID, assigning one if create is set;
+// ok is false when there is none.
+func (st *store) mk(realm, mchID string, create bool) (uint32, bool) {
+	k := mchKey{realm, mchID}
+	if n, ok := st.mks[k]; ok {
+		return n, true
+	}
+	if !create {
+		return 0, false
+	}
+	n := uint32(len(st.mks))
+	st.mks[mchKey{strings.Clone(realm), strings.Clone(mchID)}] = n
+	return n, true
+}
+
+// addOrder stores a copy of o (its outTradeNo cloned) and returns the stored order.
+func (st *store) addOrder(o order) *order {
 	st.nextSeq++
-	o.seq = st.nextSeq
-	st.orders[orderKey{o.realm, o.mchID, o.outTradeNo}] = o
-	st.orderSeq = append(st.orderSeq, o)
+	o.seq = int32(st.nextSeq)
+	o.outTradeNo = strings.Clone(o.outTradeNo)
+	if n := len(st.chunks); n == 0 || len(st.chunks[n-1]) == chunkOrders {
+		st.chunks = append(st.chunks, make([]order, 0, chunkOrders))
+	}
+	c := &st.chunks[len(st.chunks)-1]
+	*c = append(*c, o)
+	p := &(*c)[len(*c)-1]
+	mk, _ := st.mk(p.realm, p.mchID, true)
+	st.orders[orderIdx{mk, p.outTradeNo}] = p
+	return p
+}
+
+// eachOrder yields every order in creation order.
+func (st *store) eachOrder(yield func(*order) bool) {
+	for _, c := range st.chunks {
+		for i := range c {
+			if !yield(&c[i]) {
+				return
+			}
+		}
+	}
+}
+
+// order returns the order outTradeNo of merchant mchID in realm, or nil.
+func (st *store) order(realm, mchID, outTradeNo string) *order {
+	mk, ok := st.mk(realm, mchID, false)
+	if !ok {
+		return nil
+	}
+	return st.orders[orderIdx{mk, outTradeNo}]
 }
 
 func (st *store) setTxn(o *order, txn string) {
-	o.txnID = txn
+	o.mut().txnID = txn
 	st.byTxn[idKey{o.realm, txn}] = o
 }
 
@@ -157,7 +424,8 @@ func (st *store) addRefund(r *refund) {
 	st.nextSeq++
 	r.seq = st.nextSeq
 	o := r.order
-	o.refunds = append(o.refunds, r)
+	x := o.mut()
+	x.refunds = append(x.refunds, r)
 	st.refunds[refundKey{o.realm, o.mchID, r.outRefundNo}] = r
 	st.byRefundID[idKey{o.realm, r.refundID}] = r
 }
@@ -173,5 +441,16 @@ func (st *store) findOrder(realm, mchID, txnID, outTradeNo string) *order {
 		}
 		return o
 	}
-	return st.orders[orderKey{realm, mchID, outTradeNo}]
+	return st.order(realm, mchID, outTradeNo)
+}
+
+// setExtra sets the rarely given fields of a new order, allocating its orderExtra only
+// when one of them is not empty.
+func (o *order) setExtra(attach, deviceInfo, openID, authCode string) {
+	if attach == "" && deviceInfo == "" && openID == "" && authCode == "" {
+		return
+	}
+	x := o.mut()
+	x.attach, x.deviceInfo = strings.Clone(attach), strings.Clone(deviceInfo)
+	x.openID, x.authCode = strings.Clone(openID), strings.Clone(authCode)
 }

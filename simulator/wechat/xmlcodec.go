@@ -39,7 +39,20 @@ var (
 // duplicate field names, a root other than <xml>, a non-UTF-8 encoding declaration,
 // invalid UTF-8 and 4-byte UTF-8 characters (§2: WeChat accepts only 1–3 byte
 // characters) are all errors. The result is in document order.
+//
+// Well-formed flat requests — what every SDK sends — take scanFlatXML, a single pass that
+// never allocates per field; anything it does not recognise goes to decodeXMLStrict
+// (encoding/xml), which is therefore the one place that decides every error.
 func decodeXML(body []byte) (sign.Params, error) {
+	if p, ok := scanFlatXML(body); ok {
+		return p, nil
+	}
+	return decodeXMLStrict(body)
+}
+
+// decodeXMLStrict is decodeXML on encoding/xml in strict mode: slower, and the reference
+// the fast scanner is fuzzed against (FuzzScanFlatXMLMatchesStrict).
+func decodeXMLStrict(body []byte) (sign.Params, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errEmptyBody
 	}
