@@ -60,14 +60,19 @@ func (s *suite) refunds(t T) {
 		if got := s.settledRefund(t, ctx, no, r1); got.Status != channel.StatusSucceeded || got.Amount != s.amount(300) {
 			t.Errorf("%s: refund %s settled as %v %v; want SUCCEEDED %v", name, r1, got.Status, got.Amount, s.amount(300))
 		}
+		_, err = s.refund(ctx, no, r3, 701, 1000)
+		if err == nil || !(errors.Is(err, channel.ErrInvalidRequest) || errors.Is(err, channel.ErrDeclined)) {
+			t.Errorf("%s: Refund(%s, 701) with 700 left to refund gave %s; the contract expects an InvalidRequest or Declined error", name, r3, describe(channel.StatusUnknown, err))
+		}
 		if _, err := s.refund(ctx, no, r2, 700, 1000); err != nil {
 			t.Fatalf("%s: Refund(%s, the remaining 700) failed: %v", name, r2, err)
 		}
-		_, err = s.refund(ctx, no, r3, 1, 1000)
-		if err == nil || !(errors.Is(err, channel.ErrInvalidRequest) || errors.Is(err, channel.ErrDeclined)) {
-			t.Errorf("%s: Refund(%s) beyond the paid amount gave %s; the contract expects an InvalidRequest or Declined error", name, r3, describe(0, err))
-		}
 		s.settledRefund(t, ctx, no, r2)
+		r4 := s.number("Rd")
+		_, err = s.refund(ctx, no, r4, 1, 1000)
+		if err == nil || !(errors.Is(err, channel.ErrInvalidRequest) || errors.Is(err, channel.ErrDeclined) || errors.Is(err, channel.ErrAlreadyDone)) {
+			t.Errorf("%s: Refund(%s, 1) of a fully refunded order gave %s; the contract expects a refusal (InvalidRequest, Declined or AlreadyDone)", name, r4, describe(channel.StatusUnknown, err))
+		}
 		if q := s.query(t, ctx, no); !q.Status.Paid() {
 			t.Errorf("%s: Query(%s) after full refund gave %v; a refunded payment still counts as paid (REFUNDED or SUCCEEDED)", name, no, q.Status)
 		}

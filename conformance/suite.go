@@ -137,6 +137,13 @@ func describe(status channel.Status, err error) string {
 	return fmt.Sprintf("status %v and no error", status)
 }
 
+func describeResult(r *channel.PaymentResult, err error) string {
+	if r == nil {
+		return describe(channel.StatusUnknown, err)
+	}
+	return describe(r.Status, err)
+}
+
 func (s *suite) unsupportedMethods(t T) {
 	ctx := s.ctx(t)
 	supported := map[channel.Method]bool{}

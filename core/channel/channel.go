@@ -20,8 +20,9 @@ type Channel interface {
 	// Pay creates (and for barcode and token payments, executes) a payment.
 	//
 	// Idempotent by req.OrderNo: the same number with the same content returns the same
-	// order (for QR/App/JSAPI/H5/Web, the same payer action again); with different content it
-	// is refused (KindInvalidRequest). On StatusUnknown or an error of KindUnknown the
+	// unpaid order (for QR/App/JSAPI/H5/Web, the same payer action again); with different
+	// content it is refused (KindInvalidRequest); for an order that is already paid or
+	// closed it is refused with KindAlreadyDone (Query for the details). On StatusUnknown or an error of KindUnknown the
 	// caller must Query with the same OrderNo (and OrderTime) until the status is final;
 	// it must not pay again under a new number or on another channel until then.
 	Pay(ctx context.Context, req *PayRequest) (*PaymentResult, error)
