@@ -236,7 +236,9 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 	}
 
 	reply := s.runHandler(rt, c, &rec)
-	rec.Op, rec.Merchant, rec.OutTradeNo = c.op, c.merchant, c.outTradeNo
+	// The names often point into a protocol's parse buffer; the record must not keep
+	// that alive, so it shares the request text's memory or keeps a copy.
+	rec.Op, rec.Merchant, rec.OutTradeNo = c.op, ownedIn(c.merchant, rec.Request), ownedIn(c.outTradeNo, rec.Request)
 	for _, p := range c.faults {
 		rec.Faults = append(rec.Faults, faultTag(p))
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxReq := fs.Int64("requests", 0, "stop after this many requests in total (0 = run for --duration)")
 	orders := fs.Int("orders", 0, "instead of loading a server: create this many orders in this process through the simulator's HTTP handler and report its memory")
 	maxRecords := fs.Int("max-records", 100000, "with --orders: transcript records kept (as sim serve --max-records)")
+	memProfile := fs.String("memprofile", "", "with --orders: write a Go heap profile to this file after the GC")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
 		fmt.Fprintln(fs.Output())
@@ -62,7 +64,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *orders > 0 {
-		return simLoadInProcess(stdout, stderr, *orders, *maxRecords, *prefix)
+		return simLoadInProcess(stdout, stderr, *orders, *maxRecords, *prefix, *memProfile)
 	}
 	if *workers < 1 || *dur <= 0 {
 		fmt.Fprintln(stderr, "tongdao sim load: --concurrency and --duration must be positive")
@@ -349,7 +351,7 @@ func selfCPU() time.Duration {
 // (the protocols and defaults of `sim serve`), each a signed request through the
 // simulator's HTTP handler, then reports the Go heap in use and the process RSS after a
 // full GC — the measure of "1,000,000 orders held in ≤ 512 MiB" (docs/benchmarks/simulator.md).
-func simLoadInProcess(stdout, stderr io.Writer, n, maxRecords int, prefix string) int {
+func simLoadInProcess(stdout, stderr io.Writer, n, maxRecords int, prefix, memProfile string) int {
 	protos, err := simProtocols()
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
@@ -387,6 +389,19 @@ func simLoadInProcess(stdout, stderr io.Writer, n, maxRecords int, prefix string
 	fmt.Fprintf(stdout, "orders: %d in %.1fs through the handler (%.0f/s); max records %d\n", n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), maxRecords)
 	fmt.Fprintf(stdout, "after GC: heap in use %d MiB (live objects %d MiB), RSS %d MiB, peak RSS %d MiB\n",
 		ms.HeapInuse>>20, ms.HeapAlloc>>20, rss/1024, hwm/1024)
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err == nil {
+			err = pprof.WriteHeapProfile(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao sim load: --memprofile: %v\n", err)
+			return 1
+		}
+	}
 	debug.FreeOSMemory()
 	rss, _ = procMem(os.Getpid())
 	fmt.Fprintf(stdout, "after returning free memory to the OS: RSS %d MiB\n", rss/1024)

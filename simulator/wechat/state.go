@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -274,8 +275,8 @@ func (o *order) refunded() int64 {
 	return n
 }
 
-// orderIdx finds an order: the merchant (with its realm) as a small number, and the
-// order number. It is 24 bytes, and its string is the order's own outTradeNo.
+// orderIdx names an order exactly: the merchant (with its realm) as a small number, and
+// the order number. Only orders whose orderHash collides with another's are indexed by it.
 type orderIdx struct {
 	mk         uint32
 	outTradeNo string
@@ -303,8 +304,10 @@ type store struct {
 	merchantIDs []string // registration order
 	sandboxKeys map[string]string
 	mks         map[mchKey]uint32
-	orders      map[orderIdx]*order
-	chunks      [][]order // every order in creation order
+	seed        maphash.Seed
+	byHash      map[uint64]uint32   // orderHash → position in chunks; 16 bytes a slot, no pointers
+	collided    map[orderIdx]uint32 // orders whose hash another order had first
+	chunks      [][]order           // every order in creation order
 	profiles    map[orderProfile]*orderProfile
 	bodies      map[string]string
 	byTxn       map[idKey]*order
@@ -318,7 +321,9 @@ func newStore() *store {
 		merchants:   map[string]*Merchant{},
 		sandboxKeys: map[string]string{},
 		mks:         map[mchKey]uint32{},
-		orders:      map[orderIdx]*order{},
+		seed:        maphash.MakeSeed(),
+		byHash:      map[uint64]uint32{},
+		collided:    map[orderIdx]uint32{},
 		profiles:    map[orderProfile]*orderProfile{},
 		bodies:      map[string]string{},
 		byTxn:       map[idKey]*order{},
@@ -388,11 +393,27 @@ func (st *store) addOrder(o order) *order {
 		st.chunks = append(st.chunks, make([]order, 0, chunkOrders))
 	}
 	c := &st.chunks[len(st.chunks)-1]
+	pos := uint32((len(st.chunks)-1)*chunkOrders + len(*c))
 	*c = append(*c, o)
 	p := &(*c)[len(*c)-1]
 	mk, _ := st.mk(p.realm, p.mchID, true)
-	st.orders[orderIdx{mk, p.outTradeNo}] = p
+	h := st.orderHash(mk, p.outTradeNo)
+	if _, taken := st.byHash[h]; taken {
+		st.collided[orderIdx{mk, p.outTradeNo}] = pos
+	} else {
+		st.byHash[h] = pos
+	}
 	return p
+}
+
+// orderHash is the index hash of order outTradeNo of merchant number mk.
+func (st *store) orderHash(mk uint32, outTradeNo string) uint64 {
+	return maphash.String(st.seed, outTradeNo) ^ (uint64(mk)+1)*0x9e3779b97f4a7c15
+}
+
+// at returns the order at position pos of the chunks.
+func (st *store) at(pos uint32) *order {
+	return &st.chunks[pos/chunkOrders][pos%chunkOrders]
 }
 
 // eachOrder yields every order in creation order.
@@ -412,7 +433,17 @@ func (st *store) order(realm, mchID, outTradeNo string) *order {
 	if !ok {
 		return nil
 	}
-	return st.orders[orderIdx{mk, outTradeNo}]
+	if pos, ok := st.byHash[st.orderHash(mk, outTradeNo)]; ok {
+		if o := st.at(pos); o.outTradeNo == outTradeNo && o.realm == realm && o.mchID == mchID {
+			return o
+		}
+	}
+	if len(st.collided) > 0 {
+		if pos, ok := st.collided[orderIdx{mk, outTradeNo}]; ok {
+			return st.at(pos)
+		}
+	}
+	return nil
 }
 
 func (st *store) setTxn(o *order, txn string) {
