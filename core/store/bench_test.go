@@ -24,23 +24,8 @@ import (
 func benchBooks(b *testing.B, db *store.DB, clk clock.Clock, n int) (*ledger.Ledger, ledger.AccountID, []ledger.AccountID) {
 	b.Helper()
 	l := openLedger(b, db, clk)
-	ctx := context.Background()
-	if err := l.PutChart(ctx, ledger.ChartAccount{Code: "9000", Name: "bench", Type: ledger.Common, Normal: ledger.Debit}); err != nil {
-		b.Fatal(err)
-	}
-	open := func(owner string) ledger.AccountID {
-		a, err := l.CreateAccount(ctx, ledger.AccountSpec{Code: "9000", OwnerKind: ledger.OwnerInternal, OwnerID: owner, Currency: money.CNY, Name: owner, Flags: ledger.AllowNegative})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return a.ID
-	}
-	hot := open("hot")
-	ids := make([]ledger.AccountID, n)
-	for i := range ids {
-		ids[i] = open(fmt.Sprintf("a%d", i))
-	}
-	return l, hot, ids
+	ids := bulkAccounts(b, l, db, n+1)
+	return l, ids[0], ids[1:]
 }
 
 // post3 is a 3-line entry (Dr a, Dr b, Cr c); a share hot of them debit the hot account.
