@@ -37,7 +37,37 @@ func parseCompactTime(s string) (time.Time, bool) {
 
 // idgen draws the channel's generated identifiers from the engine's seeded source, so a
 // seed gives the same ids on every run.
-type idgen struct{ next func() uint64 }
+// fill, when set, draws many values at once, exactly as many next calls would.
+type idgen struct {
+	next func() uint64
+	fill func([]uint64)
+}
+
+// values sets dst to the next len(dst) values of the source.
+func (g idgen) values(dst []uint64) {
+	if g.fill != nil {
+		g.fill(dst)
+		return
+	}
+	for i := range dst {
+		dst[i] = g.next()
+	}
+}
+
+// appendDraw appends n characters from set to dst, each uniform (set length ≤ 64
+// divides 2^64 closely enough that modulo bias is below 2^-58).
+func (g idgen) appendDraw(dst []byte, set string, n int) []byte {
+	var buf [32]uint64
+	for n > 0 {
+		k := min(n, len(buf))
+		g.values(buf[:k])
+		for _, v := range buf[:k] {
+			dst = append(dst, set[v%uint64(len(set))])
+		}
+		n -= k
+	}
+	return dst
+}
 
 const (
 	digits   = "0123456789"
@@ -49,11 +79,8 @@ const (
 // draw returns n characters from set, each uniform (set length ≤ 64 divides 2^64
 // closely enough that modulo bias is below 2^-58).
 func (g idgen) draw(set string, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = set[g.next()%uint64(len(set))]
-	}
-	return string(b)
+	var buf [64]byte
+	return string(g.appendDraw(buf[:0], set, n))
 }
 
 // nonce is a 16-character nonce_str like WeChat's ("IITRi8Iabbblz1Jc").
@@ -73,8 +100,10 @@ func (g idgen) refundID(at time.Time) string {
 // prepayRnd draws the 20 random lower-case hex characters of a prepay_id (see
 // order.prepayID), packed two to a byte.
 func (g idgen) prepayRnd() (r [10]byte) {
-	for i := range 20 {
-		r[i/2] |= byte(g.next()%16) << (4 * (1 - i%2))
+	var v [20]uint64
+	g.values(v[:])
+	for i, x := range v {
+		r[i/2] |= byte(x%16) << (4 * (1 - i%2))
 	}
 	return r
 }
@@ -84,9 +113,7 @@ const codeURLPrefix = "weixin://wxpay/bizpayurl?pr="
 
 // codeRnd draws the 7 random characters of a NATIVE code_url (see order.codeURL).
 func (g idgen) codeRnd() (r [7]byte) {
-	for i := range r {
-		r[i] = alnum[g.next()%uint64(len(alnum))]
-	}
+	g.appendDraw(r[:0], alnum, len(r))
 	return r
 }
 

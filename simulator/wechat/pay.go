@@ -115,7 +115,7 @@ func (s *Server) unifiedOrder(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 	if tt == "JSAPI" && rc.v("openid") == "" {
 		return nil, protoFail("JSAPI支付必须传openid"), nil
 	}
-	if !validNotifyURL(rc.v("notify_url")) {
+	if !s.st.validNotifyURL(rc.v("notify_url")) {
 		return nil, protoFail("notify_url参数格式错误"), nil
 	}
 	in, be := rc.validateOrderFields(false)

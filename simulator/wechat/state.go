@@ -310,6 +310,7 @@ type store struct {
 	chunks      [][]order           // every order in creation order
 	profiles    map[orderProfile]*orderProfile
 	bodies      map[string]string
+	goodURLs    map[string]struct{} // notify_urls that passed validNotifyURL
 	byTxn       map[idKey]*order
 	refunds     map[refundKey]*refund
 	byRefundID  map[idKey]*refund
@@ -326,6 +327,7 @@ func newStore() *store {
 		collided:    map[orderIdx]uint32{},
 		profiles:    map[orderProfile]*orderProfile{},
 		bodies:      map[string]string{},
+		goodURLs:    map[string]struct{}{},
 		byTxn:       map[idKey]*order{},
 		refunds:     map[refundKey]*refund{},
 		byRefundID:  map[idKey]*refund{},
@@ -357,6 +359,21 @@ func (st *store) body(b string) string {
 		st.bodies[b] = b
 	}
 	return b
+}
+
+// validNotifyURL is validNotifyURL, remembering up to maxProfiles URLs that passed (a
+// merchant sends the same notify_url with every order; url.Parse is not free).
+func (st *store) validNotifyURL(u string) bool {
+	if _, ok := st.goodURLs[u]; ok {
+		return true
+	}
+	if !validNotifyURL(u) {
+		return false
+	}
+	if len(st.goodURLs) < maxProfiles {
+		st.goodURLs[strings.Clone(u)] = struct{}{}
+	}
+	return true
 }
 
 // withNotifyURL points o at a profile that differs from its own in notify_url only.

@@ -171,23 +171,28 @@ func has4ByteRune(s string) bool {
 	return false
 }
 
-// bareFields are written without CDATA, as WeChat does for integer amounts and counts
-// (§2: a real notification has <total_fee>1</total_fee> next to CDATA fields).
-var bareFields = map[string]bool{
-	"total_fee": true, "cash_fee": true, "refund_fee": true, "coupon_fee": true,
-	"settlement_total_fee": true, "settlement_refund_fee": true, "cash_refund_fee": true,
-	"coupon_refund_fee": true, "coupon_count": true, "coupon_refund_count": true,
-	"refund_count": true, "total_refund_count": true,
+// bareField reports whether key is written without CDATA, as WeChat does for integer
+// amounts and counts (§2: a real notification has <total_fee>1</total_fee> next to CDATA
+// fields). A switch, not a map: it runs for every field of every answer.
+func bareField(key string) bool {
+	switch key {
+	case "total_fee", "cash_fee", "refund_fee", "coupon_fee",
+		"settlement_total_fee", "settlement_refund_fee", "cash_refund_fee",
+		"coupon_refund_fee", "coupon_count", "coupon_refund_count",
+		"refund_count", "total_refund_count":
+		return true
+	}
+	return false
 }
 
 // isBare reports whether key is written without CDATA: the bare amount fields and their
 // per-refund $n variants (refund_fee_0, settlement_refund_fee_1, …).
 func isBare(key string) bool {
-	if bareFields[key] {
+	if bareField(key) {
 		return true
 	}
 	if i := strings.LastIndexByte(key, '_'); i > 0 && i < len(key)-1 && allDigits(key[i+1:]) {
-		return bareFields[key[:i]]
+		return bareField(key[:i])
 	}
 	return false
 }
@@ -235,18 +240,25 @@ func appendXML(dst []byte, params sign.Params) []byte {
 // exactly v: "]]>" and "<h"/"<H" are split across sections.
 func appendCDATA(dst []byte, v string) []byte {
 	dst = append(dst, "<![CDATA["...)
+	start := 0 // v[start:i] is pending plain text, appended in one copy
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		if c != ']' && c != '<' {
+			continue
+		}
 		switch {
 		case c == ']' && strings.HasPrefix(v[i:], "]]>"):
+			dst = append(dst, v[start:i]...)
 			dst = append(dst, "]]]]><![CDATA[>"...)
 			i += 2
+			start = i + 1
 		case c == '<' && i+1 < len(v) && (v[i+1] == 'h' || v[i+1] == 'H'):
+			dst = append(dst, v[start:i]...)
 			dst = append(dst, "<]]><![CDATA["...)
-		default:
-			dst = append(dst, c)
+			start = i + 1
 		}
 	}
+	dst = append(dst, v[start:]...)
 	return append(dst, "]]>"...)
 }
 

@@ -140,3 +140,25 @@ func FuzzScanFlatXMLMatchesStrict(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendCDATA_SplitsTerminatorsAndHTMLOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"":             "<![CDATA[]]>",
+		"plain 中文":     "<![CDATA[plain 中文]]>",
+		"a]]>b":        "<![CDATA[a]]]]><![CDATA[>b]]>",
+		"<html><H1>":   "<![CDATA[<]]><![CDATA[html><]]><![CDATA[H1>]]>",
+		"]]]>x<y]":     "<![CDATA[]]]]]><![CDATA[>x<y]]]>",
+		"end]]>":       "<![CDATA[end]]]]><![CDATA[>]]>",
+		"<h":           "<![CDATA[<]]><![CDATA[h]]>",
+		"x<":           "<![CDATA[x<]]>",
+		"a]]>]]><hb<H": "<![CDATA[a]]]]><![CDATA[>]]]]><![CDATA[><]]><![CDATA[hb<]]><![CDATA[H]]>",
+	} {
+		if got := string(appendCDATA(nil, in)); got != want {
+			t.Errorf("appendCDATA(%q) = %q, want %q", in, got, want)
+		}
+		p, err := decodeXML([]byte("<xml><a>" + string(appendCDATA(nil, in)) + "</a></xml>"))
+		if err != nil || p.Value("a") != in {
+			t.Errorf("appendCDATA(%q) decodes to %q, %v", in, p.Value("a"), err)
+		}
+	}
+}
