@@ -181,6 +181,12 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				f.exec(`UPDATE day_closes SET head_hash = ?`, h3)
 				return ledger.VerifyOptions{Seals: seals}
 			}},
+		{"entry deleted with its lines", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`DELETE FROM lines WHERE seq = 3`)
+				f.exec(`DELETE FROM entries WHERE seq = 3`)
+				return ledger.VerifyOptions{}
+			}},
 		{"receivable not cleared within its limit", ledger.CheckAgeing, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				f.clk.Advance(3 * 24 * time.Hour)
@@ -227,6 +233,29 @@ func TestVerify_UntouchedBooksPassEveryCheck(t *testing.T) {
 			if c.Skipped {
 				t.Errorf("check %s skipped", c.Name)
 			}
+		}
+	})
+}
+
+func TestVerify_AgeingIsFirstInFirstOut(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		tamperBooks(t, f) // O1 settled by S1; O2 (49.95 receivable) open since day 21
+		settle := func(key string, fen int64) {
+			if _, err := f.l.Post(f.ctx, ledger.Posting{Key: key, Voucher: ledger.Voucher{Kind: ledger.VoucherSettlement, ID: key, Amount: money.Fen(fen)},
+				Lines: []ledger.Line{{Account: f.bank, Side: ledger.Debit, Amount: money.Fen(fen)}, {Account: f.recvWx, Side: ledger.Credit, Amount: money.Fen(fen)}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.clk.Advance(3 * 24 * time.Hour)
+		settle("S2a", 2000) // part of O2: 29.95 still older than two days
+		r := f.verify(ledger.VerifyOptions{})
+		if fd := r.Check(ledger.CheckAgeing).Findings; len(fd) != 1 || !strings.HasPrefix(fd[0].Detail, "29.95 of 29.95") {
+			t.Fatalf("ageing findings %+v", fd)
+		}
+		f.pay("pay-O3", "O3", 1000) // new receivable today: 9.99, not aged
+		settle("S2b", 2995)
+		if r := f.verify(ledger.VerifyOptions{}); !r.Check(ledger.CheckAgeing).Passed() {
+			t.Fatalf("cleared FIFO, yet: %+v", r.Check(ledger.CheckAgeing).Findings)
 		}
 	})
 }
