@@ -35,6 +35,7 @@ Commands:
              print the sealed heads as JSON, to keep out of the database's reach
   load       --db DSN [--entries N] [--callers 64] [--hot 0.2] [--rate R] [--accounts 1000]
              post 3-line entries and report entries/s and latency percentiles
+             (writes synthetic accounts under chart codes 9122/9202: use a scratch database)
 
 DSN is sqlite:PATH or postgres://…; the default is ` + store.DefaultDSN + `.
 Seals are unsigned unless close-day gets an SM2 private key (PEM, PKCS#8 or SEC1);
