@@ -72,14 +72,13 @@ type delivery struct {
 	held   bool // waiting in the reorder queue
 	done   bool
 	target *url.URL  // parsed cb.URL
+	host   string    // target.Host, kept here so an attempt need not load target
 	pv, nx *delivery // pending list links (nil when not pending)
 
 	// per-attempt caches (a delivery's attempts never run concurrently)
 	lastBody []byte
 	lastText string
 	lastResp string
-	req      *http.Request
-	rb       *reqBody
 	hdr      http.Header
 	hdrCT    string
 }
@@ -122,7 +121,7 @@ func (e *Engine) Notify(cb Callback) (string, error) {
 	n := &s.notify
 	n.mu.Lock()
 	n.next++
-	d := &delivery{id: "cb" + strconv.FormatInt(n.next, 10), cb: cb, e: e, gen: n.gen, faults: faults, target: target}
+	d := &delivery{id: "cb" + strconv.FormatInt(n.next, 10), cb: cb, e: e, gen: n.gen, faults: faults, target: target, host: target.Host}
 	n.mu.Unlock()
 
 	if p, ok := findKind(faults, FaultMissingCallbacks); ok {
@@ -251,7 +250,7 @@ func (d *delivery) first() {
 			count = 1
 		}
 		for i := 1; i <= count; i++ {
-			dup := &delivery{id: fmt.Sprintf("%s.dup%d", d.id, i), cb: d.cb, e: d.e, gen: d.gen, target: d.target}
+			dup := &delivery{id: fmt.Sprintf("%s.dup%d", d.id, i), cb: d.cb, e: d.e, gen: d.gen, target: d.target, host: d.host}
 			pp := p
 			dup.schedule(time.Duration(p.Spacing)*time.Duration(i), func() {
 				if dup.live() {
@@ -313,6 +312,66 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		rec.Request = bodyText(msg.Body)
 		d.lastBody, d.lastText = msg.Body, rec.Request
 	}
+	_, network := s.cbTransport.(*http.Transport)
+	var (
+		ar  *attemptReq
+		req *http.Request
+		rb  *reqBody
+		hdr http.Header
+	)
+	if network {
+		// net/http may still be writing a body after RoundTrip returns: never share one.
+		req, rb, hdr = new(http.Request), new(reqBody), d.header(msg)
+	} else {
+		// In-process, requests come from a pool: RoundTrip's contract lets a caller reuse
+		// a request once the response body is closed, and a pooled one is still in the
+		// cache, unlike one kept per delivery (100k in flight). After a transport error it
+		// is dropped (the transport may still hold it).
+		ar = attemptPool.Get().(*attemptReq)
+		req, rb = &ar.req, &ar.rb
+		if msg.Header == nil {
+			clear(ar.hdr)
+			if msg.ContentType != "" {
+				ar.ct[0] = msg.ContentType
+				ar.hdr["Content-Type"] = ar.ct[:]
+			}
+			hdr = ar.hdr
+		} else {
+			hdr = d.header(msg)
+		}
+	}
+	rb.Reset(msg.Body)
+	*req = http.Request{Method: method, URL: d.target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr, Body: rb, ContentLength: int64(len(msg.Body)), Host: d.host}
+	bp := ackPool.Get().(*[]byte)
+	defer ackPool.Put(bp)
+	status, body, err := s.deliver(req, d.cb.Timeout, (*bp)[:0])
+	*bp = body[:0]
+	if ar != nil && err == nil {
+		*req = http.Request{} // drop references to the delivery's URL and body
+		rb.Reset(nil)
+		attemptPool.Put(ar)
+	}
+	rec.Status = status
+	if string(body) == d.lastResp {
+		rec.Response = d.lastResp
+	} else {
+		rec.Response = bodyText(body)
+		d.lastResp = rec.Response
+	}
+	if err != nil {
+		rec.Error = err.Error()
+		s.record(rec)
+		return false
+	}
+	rec.Acked = d.cb.Acked(status, body)
+	s.record(rec)
+	return rec.Acked && !a.Forged && !a.Duplicate
+}
+
+// header returns the request header of an attempt carrying msg: Content-Type plus
+// msg.Header, kept per delivery while msg brings no headers of its own.
+func (d *delivery) header(msg Message) http.Header {
 	if msg.Header != nil || d.hdr == nil || d.hdrCT != msg.ContentType {
 		d.hdr = make(http.Header, len(msg.Header)+1)
 		for k, v := range msg.Header {
@@ -323,37 +382,19 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		}
 		d.hdrCT = msg.ContentType
 	}
-	// In-process, the request and its body reader are reused across attempts: RoundTrip's
-	// contract lets a caller reuse a request once the response body is closed. After a
-	// transport error they are dropped (the transport may still hold them).
-	if _, network := s.cbTransport.(*http.Transport); d.req == nil || network {
-		// net/http may still be writing a body after RoundTrip returns: never share one.
-		d.req, d.rb = new(http.Request), new(reqBody)
-	}
-	d.rb.Reset(msg.Body)
-	*d.req = http.Request{Method: method, URL: d.target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: d.hdr, Body: d.rb, ContentLength: int64(len(msg.Body)), Host: d.target.Host}
-	bp := ackPool.Get().(*[]byte)
-	defer ackPool.Put(bp)
-	status, body, err := s.deliver(d.req, d.cb.Timeout, (*bp)[:0])
-	*bp = body[:0]
-	rec.Status = status
-	if string(body) == d.lastResp {
-		rec.Response = d.lastResp
-	} else {
-		rec.Response = bodyText(body)
-		d.lastResp = rec.Response
-	}
-	if err != nil {
-		d.req, d.rb = nil, nil
-		rec.Error = err.Error()
-		s.record(rec)
-		return false
-	}
-	rec.Acked = d.cb.Acked(status, body)
-	s.record(rec)
-	return rec.Acked && !a.Forged && !a.Duplicate
+	return d.hdr
 }
+
+// attemptReq is a reusable in-process callback request (see attemptPool).
+type attemptReq struct {
+	req http.Request
+	rb  reqBody
+	hdr http.Header
+	ct  [1]string
+}
+
+// attemptPool recycles in-process callback requests across deliveries.
+var attemptPool = sync.Pool{New: func() any { return &attemptReq{hdr: make(http.Header, 1)} }}
 
 // reqBody is a reusable callback request body.
 type reqBody struct{ bytes.Reader }
