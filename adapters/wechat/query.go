@@ -41,13 +41,7 @@ func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel
 	if err := req.Validate(channelName); err != nil {
 		return nil, err
 	}
-	p := make(sign.Params, 0, 8)
-	if req.ChannelTxnID != "" {
-		p.Set("transaction_id", req.ChannelTxnID)
-	} else {
-		p.Set("out_trade_no", req.OrderNo)
-	}
-	resp, err := c.do(ctx, cl, p)
+	resp, err := c.do(ctx, cl, orderRef(req.ChannelTxnID, req.OrderNo))
 	if err != nil {
 		return nil, err
 	}
@@ -108,13 +102,7 @@ func (c *Client) Cancel(ctx context.Context, req *channel.CancelRequest) (*chann
 	if err := req.Validate(channelName); err != nil {
 		return nil, err
 	}
-	p := make(sign.Params, 0, 8)
-	if req.ChannelTxnID != "" {
-		p.Set("transaction_id", req.ChannelTxnID)
-	} else {
-		p.Set("out_trade_no", req.OrderNo)
-	}
-	resp, err := c.do(ctx, cl, p)
+	resp, err := c.do(ctx, cl, orderRef(req.ChannelTxnID, req.OrderNo))
 	if err != nil {
 		return nil, err
 	}
@@ -131,4 +119,16 @@ func (c *Client) Cancel(ctx context.Context, req *channel.CancelRequest) (*chann
 		res.Status = channel.StatusReversed
 	}
 	return res, nil
+}
+
+// orderRef names an order the way every order call does: transaction_id when known (it
+// wins on WeChat's side anyway, §6.2), else out_trade_no.
+func orderRef(txnID, orderNo string) sign.Params {
+	p := make(sign.Params, 0, 8)
+	if txnID != "" {
+		p.Set("transaction_id", txnID)
+	} else {
+		p.Set("out_trade_no", orderNo)
+	}
+	return p
 }

@@ -36,16 +36,10 @@ func (s *Server) findPayerTrade(a simulator.PayerAction) (*trade, error) {
 // Paying a paid or closed trade is ErrConflict.
 func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.PayerResult, error) {
 	s.mu.Lock()
-	t, err := s.findPayerTrade(a)
+	t, err := s.waitingTrade(a, "paid")
 	if err != nil {
 		s.mu.Unlock()
 		return simulator.PayerResult{}, err
-	}
-	t.refresh(a.Time)
-	if t.status != StatusWaitBuyerPay {
-		st := t.status
-		s.mu.Unlock()
-		return simulator.PayerResult{}, fmt.Errorf("alipay: trade %q is %s, cannot be paid: %w", a.OutTradeNo, st, simulator.ErrConflict)
 	}
 	var out []notice
 	if a.Options["scan_only"] == "true" {
@@ -65,16 +59,10 @@ func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.Pa
 // closed trades are ErrConflict.
 func (s *Server) Cancel(ctx context.Context, a simulator.PayerAction) (simulator.PayerResult, error) {
 	s.mu.Lock()
-	t, err := s.findPayerTrade(a)
+	t, err := s.waitingTrade(a, "cancelled")
 	if err != nil {
 		s.mu.Unlock()
 		return simulator.PayerResult{}, err
-	}
-	t.refresh(a.Time)
-	if t.status != StatusWaitBuyerPay {
-		st := t.status
-		s.mu.Unlock()
-		return simulator.PayerResult{}, fmt.Errorf("alipay: trade %q is %s, cannot be cancelled: %w", a.OutTradeNo, st, simulator.ErrConflict)
 	}
 	out := s.closeUnpaid(t, a.Time, t.notifyURL)
 	res := payerResult(t)
@@ -86,4 +74,18 @@ func (s *Server) Cancel(ctx context.Context, a simulator.PayerAction) (simulator
 func payerResult(t *trade) simulator.PayerResult {
 	amt := t.total
 	return simulator.PayerResult{State: t.status, ChannelTxnID: t.tradeNo, Amount: &amt}
+}
+
+// waitingTrade finds the payer's trade and checks it still waits for the buyer; verb
+// names the refused action in the ErrConflict error. Caller holds s.mu.
+func (s *Server) waitingTrade(a simulator.PayerAction, verb string) (*trade, error) {
+	t, err := s.findPayerTrade(a)
+	if err != nil {
+		return nil, err
+	}
+	t.refresh(a.Time)
+	if t.status != StatusWaitBuyerPay {
+		return nil, fmt.Errorf("alipay: trade %q is %s, cannot be %s: %w", a.OutTradeNo, t.status, verb, simulator.ErrConflict)
+	}
+	return t, nil
 }
