@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/money"
 )
 
 // MaxFileSize bounds a scenario file.
@@ -349,20 +350,29 @@ func (c *stepCtx) channelArgs(st *Step, m *mapNode, path string) {
 	}
 }
 
+// positiveAmount reads a required amount that must be greater than zero.
+func (c *stepCtx) positiveAmount(m *mapNode, key string) money.Amount {
+	a := m.amount(key)
+	switch {
+	case a == nil && !m.has(key):
+		c.d.errorf(m.n, m.field(key), "required")
+	case a == nil:
+		// m.amount reported the bad value.
+	case !a.IsPositive():
+		c.d.errorf(m.get(key), m.field(key), "must be positive")
+	default:
+		return *a
+	}
+	return money.Amount{}
+}
+
 func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 	d := c.d
 	c.channelArgs(st, m, path)
 	switch st.Action {
 	case ActPay:
 		st.Order = m.required("order")
-		if a := m.amount("amount"); a != nil {
-			st.Amount = *a
-			if a.IsZero() {
-				d.errorf(m.get("amount"), m.field("amount"), "must be positive")
-			}
-		} else if !m.has("amount") {
-			d.errorf(m.n, m.field("amount"), "required")
-		}
+		st.Amount = c.positiveAmount(m, "amount")
 		st.Method = channel.MethodQR
 		if v := m.str("method"); v != "" {
 			st.Method = channel.Method(v)
@@ -394,14 +404,7 @@ func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 	case ActRefund:
 		st.Order = m.required("order")
 		st.Refund = m.required("refund")
-		if a := m.amount("amount"); a != nil {
-			st.Amount = *a
-			if a.IsZero() {
-				d.errorf(m.get("amount"), m.field("amount"), "must be positive")
-			}
-		} else if !m.has("amount") {
-			d.errorf(m.n, m.field("amount"), "required")
-		}
+		st.Amount = c.positiveAmount(m, "amount")
 		if a := m.amount("order_amount"); a != nil {
 			st.OrderAmount = *a
 		}

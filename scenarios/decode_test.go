@@ -86,6 +86,8 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		{"bad amount", head + "  - pay: {order: A, amount: \"0.001\"}\n",
 			`f.yaml:4:29: steps[0].pay.amount: bad amount "0.001" (want yuan like "0.01" or "12.50 USD"): money: parsing "0.001": money: too many decimals`},
 		{"amount missing", head + "  - pay: {order: A}\n", `f.yaml:4:10: steps[0].pay.amount: required`},
+		{"negative refund amount", head + "  - refund: {order: A, refund: R, amount: \"-1.00\"}\n", `f.yaml:4:43: steps[0].refund.amount: amount "-1.00" must not be negative`},
+		{"zero pay amount", head + "  - pay: {order: A, amount: \"0.00\"}\n", `f.yaml:4:29: steps[0].pay.amount: must be positive`},
 		{"unknown step key", head + "  - pay: {order: A, amount: \"1\", amout: \"2\"}\n",
 			`f.yaml:4:34: steps[0].pay.amout: unknown field "amout" (did you mean "amount"?); known fields: amount, attach, auth_code, channel, expires_in, merchant, method, no_notify, order, payer_id, subject`},
 		{"two actions", head + "  - advance: 1s\n    set_time: \"2026-11-21 00:00:00\"\n",
