@@ -111,6 +111,8 @@ type Record struct {
 	Amount   money.Amount
 }
 
+// String formats the record as "payment ORDER CNY 1.00 [refund R]", the key the suite
+// compares statements by.
 func (r Record) String() string {
 	s := fmt.Sprintf("%s %s %s", r.Type, r.OrderNo, r.Amount)
 	if r.RefundNo != "" {

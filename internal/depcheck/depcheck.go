@@ -22,6 +22,7 @@ type Violation struct {
 	Rule    string // the rule it breaks, in words
 }
 
+// String formats the violation as "PKG imports IMP: rule".
 func (v Violation) String() string {
 	return fmt.Sprintf("%s imports %s: %s", v.Package, v.Import, v.Rule)
 }
