@@ -275,13 +275,6 @@ func (o *order) refunded() int64 {
 	return n
 }
 
-// orderIdx names an order exactly: the merchant (with its realm) as a small number, and
-// the order number. Only orders whose orderHash collides with another's are indexed by it.
-type orderIdx struct {
-	mk         uint32
-	outTradeNo string
-}
-
 type mchKey struct{ realm, mchID string }
 type refundKey struct{ realm, mchID, outRefundNo string }
 type idKey struct{ realm, id string }
@@ -305,9 +298,8 @@ type store struct {
 	sandboxKeys map[string]string
 	mks         map[mchKey]uint32
 	seed        maphash.Seed
-	byHash      map[uint64]uint32   // orderHash → position in chunks; 16 bytes a slot, no pointers
-	collided    map[orderIdx]uint32 // orders whose hash another order had first
-	chunks      [][]order           // every order in creation order
+	index       orderTable // (merchant, out_trade_no) → position in chunks
+	chunks      [][]order  // every order in creation order
 	profiles    map[orderProfile]*orderProfile
 	bodies      map[string]string
 	goodURLs    map[string]struct{} // notify_urls that passed validNotifyURL
@@ -323,8 +315,6 @@ func newStore() *store {
 		sandboxKeys: map[string]string{},
 		mks:         map[mchKey]uint32{},
 		seed:        maphash.MakeSeed(),
-		byHash:      map[uint64]uint32{},
-		collided:    map[orderIdx]uint32{},
 		profiles:    map[orderProfile]*orderProfile{},
 		bodies:      map[string]string{},
 		goodURLs:    map[string]struct{}{},
@@ -414,18 +404,14 @@ func (st *store) addOrder(o order) *order {
 	*c = append(*c, o)
 	p := &(*c)[len(*c)-1]
 	mk, _ := st.mk(p.realm, p.mchID, true)
-	h := st.orderHash(mk, p.outTradeNo)
-	if _, taken := st.byHash[h]; taken {
-		st.collided[orderIdx{mk, p.outTradeNo}] = pos
-	} else {
-		st.byHash[h] = pos
-	}
+	st.index.insert(st.orderTag(mk, p.outTradeNo), pos)
 	return p
 }
 
-// orderHash is the index hash of order outTradeNo of merchant number mk.
-func (st *store) orderHash(mk uint32, outTradeNo string) uint64 {
-	return maphash.String(st.seed, outTradeNo) ^ (uint64(mk)+1)*0x9e3779b97f4a7c15
+// orderTag is the index hash of order outTradeNo of merchant number mk.
+func (st *store) orderTag(mk uint32, outTradeNo string) uint32 {
+	h := maphash.String(st.seed, outTradeNo) ^ (uint64(mk)+1)*0x9e3779b97f4a7c15
+	return uint32(h ^ h>>32)
 }
 
 // at returns the order at position pos of the chunks.
@@ -450,17 +436,14 @@ func (st *store) order(realm, mchID, outTradeNo string) *order {
 	if !ok {
 		return nil
 	}
-	if pos, ok := st.byHash[st.orderHash(mk, outTradeNo)]; ok {
-		if o := st.at(pos); o.outTradeNo == outTradeNo && o.realm == realm && o.mchID == mchID {
-			return o
-		}
+	pos, ok := st.index.probe(st.orderTag(mk, outTradeNo), func(pos uint32) bool {
+		o := st.at(pos)
+		return o.outTradeNo == outTradeNo && o.realm == realm && o.mchID == mchID
+	})
+	if !ok {
+		return nil
 	}
-	if len(st.collided) > 0 {
-		if pos, ok := st.collided[orderIdx{mk, outTradeNo}]; ok {
-			return st.at(pos)
-		}
-	}
-	return nil
+	return st.at(pos)
 }
 
 func (st *store) setTxn(o *order, txn string) {

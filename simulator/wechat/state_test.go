@@ -52,16 +52,14 @@ func TestStore_FindsEveryOrderAcrossChunksRealmsAndMerchants(t *testing.T) {
 	}
 }
 
-func TestStore_HashCollisionsStillFindTheRightOrder(t *testing.T) {
+func TestStore_EqualTagsStillFindTheRightOrder(t *testing.T) {
 	st := newStore()
 	a := st.addOrder(testOrder(st, "", "m1", "A"))
 	mk, _ := st.mk("", "m1", false)
-	// Pretend B hashes where A is: B must go to the collision index.
-	st.byHash[st.orderHash(mk, "B")] = st.byHash[st.orderHash(mk, "A")]
+	// A stray entry with B's tag pointing at A: B must be inserted and found past it.
+	posA, _ := st.index.probe(st.orderTag(mk, "A"), func(uint32) bool { return true })
+	st.index.insert(st.orderTag(mk, "B"), posA)
 	b := st.addOrder(testOrder(st, "", "m1", "B"))
-	if len(st.collided) != 1 {
-		t.Fatalf("collided = %d entries, want 1", len(st.collided))
-	}
 	if got := st.order("", "m1", "A"); got != a {
 		t.Fatalf("A: got %+v", got)
 	}
@@ -70,6 +68,26 @@ func TestStore_HashCollisionsStillFindTheRightOrder(t *testing.T) {
 	}
 	if got := st.order("", "m1", "C"); got != nil {
 		t.Fatalf("C: got %+v", got)
+	}
+}
+
+func TestOrderTable_GrowsAndKeepsEveryEntry(t *testing.T) {
+	var tb orderTable
+	const n = 5000
+	for i := range n {
+		tb.insert(uint32(i%7), uint32(i)) // heavy tag collisions on purpose
+	}
+	if tb.n != n || len(tb.slots)*3 < n*4 {
+		t.Fatalf("n = %d, slots = %d", tb.n, len(tb.slots))
+	}
+	for i := range n {
+		pos, ok := tb.probe(uint32(i%7), func(p uint32) bool { return p == uint32(i) })
+		if !ok || pos != uint32(i) {
+			t.Fatalf("entry %d: %d, %v", i, pos, ok)
+		}
+	}
+	if _, ok := tb.probe(7, func(uint32) bool { return true }); ok {
+		t.Fatal("found an entry for an unused tag")
 	}
 }
 
