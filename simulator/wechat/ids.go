@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/simulator"
 )
 
 // Wire time layouts (§5): compact for API fields, dashed for bills and refund
@@ -37,16 +38,18 @@ func parseCompactTime(s string) (time.Time, bool) {
 
 // idgen draws the channel's generated identifiers from the engine's seeded source, so a
 // seed gives the same ids on every run.
-// fill, when set, draws many values at once, exactly as many next calls would.
+// rnd, when set, is the same source as next, used to draw many values under one lock;
+// a concrete type, not a func value, so that the stack buffers it fills stay on the
+// stack.
 type idgen struct {
 	next func() uint64
-	fill func([]uint64)
+	rnd  *simulator.Rand
 }
 
 // values sets dst to the next len(dst) values of the source.
 func (g idgen) values(dst []uint64) {
-	if g.fill != nil {
-		g.fill(dst)
+	if g.rnd != nil {
+		g.rnd.Fill(dst)
 		return
 	}
 	for i := range dst {

@@ -32,7 +32,7 @@ func (s *Server) Register(e *simulator.Engine) error {
 	s.mu.Unlock()
 	s.bind(e.Clock(), e.Rand().Uint64, func(o outbound) { s.notify(e, o) })
 	s.mu.Lock()
-	s.ids.fill = e.Rand().Fill // the same values as Uint64 calls, one lock per id
+	s.ids.rnd = e.Rand() // the same values as Uint64 calls, one lock per id
 	s.mu.Unlock()
 	for _, p := range Paths() {
 		rt, _, _ := lookupRoute(p)
