@@ -26,9 +26,35 @@ type retryQueue struct {
 	armed  int64 // due time (clock-relative ns, see retryQueue.now) the timer is armed for; MaxInt64 = none
 }
 
+// retryFIFO is a ring buffer of retries (len(items) a power of two, or 0): it grows by
+// doubling only when full and never allocates while its size is steady.
 type retryFIFO struct {
 	items []retryItem
-	head  int
+	head  int // index of the oldest item
+	n     int // items queued
+}
+
+func (f *retryFIFO) push(it retryItem) {
+	if f.n == len(f.items) {
+		grown := make([]retryItem, max(64, 2*len(f.items)))
+		for i := 0; i < f.n; i++ {
+			grown[i] = f.items[(f.head+i)&(len(f.items)-1)]
+		}
+		f.items, f.head = grown, 0
+	}
+	f.items[(f.head+f.n)&(len(f.items)-1)] = it
+	f.n++
+}
+
+// front returns the oldest item; the FIFO must not be empty.
+func (f *retryFIFO) front() *retryItem { return &f.items[f.head] }
+
+func (f *retryFIFO) pop() retryItem {
+	it := f.items[f.head]
+	f.items[f.head] = retryItem{} // drop the delivery pointer
+	f.head = (f.head + 1) & (len(f.items) - 1)
+	f.n--
+	return it
 }
 
 type retryItem struct {
@@ -56,7 +82,7 @@ func (n *notifier) pushRetry(d *delivery, gap time.Duration, clk clock.Clock) {
 	}
 	q.seq++
 	due := now + int64(gap)
-	f.items = append(f.items, retryItem{due: due, seq: q.seq, d: d})
+	f.push(retryItem{due: due, seq: q.seq, d: d})
 	if due < q.armed {
 		n.armRetries(due, now, clk)
 	}
@@ -78,10 +104,10 @@ func (n *notifier) armRetries(due, now int64, clk clock.Clock) {
 func (q *retryQueue) popDue(now int64) (retryItem, bool) {
 	var best *retryFIFO
 	for _, f := range q.queues {
-		if f.head == len(f.items) {
+		if f.n == 0 {
 			continue
 		}
-		it := &f.items[f.head]
+		it := f.front()
 		if it.due > now {
 			continue
 		}
@@ -89,7 +115,7 @@ func (q *retryQueue) popDue(now int64) (retryItem, bool) {
 			best = f
 			continue
 		}
-		b := &best.items[best.head]
+		b := best.front()
 		if it.due < b.due || (it.due == b.due && it.seq < b.seq) {
 			best = f
 		}
@@ -97,24 +123,15 @@ func (q *retryQueue) popDue(now int64) (retryItem, bool) {
 	if best == nil {
 		return retryItem{}, false
 	}
-	it := best.items[best.head]
-	best.items[best.head] = retryItem{}
-	best.head++
-	if best.head == len(best.items) {
-		best.items, best.head = best.items[:0], 0
-	} else if best.head > 1024 && best.head > len(best.items)/2 {
-		best.items = append(best.items[:0], best.items[best.head:]...)
-		best.head = 0
-	}
-	return it, true
+	return best.pop(), true
 }
 
 // earliest returns the smallest due time queued, or MaxInt64.
 func (q *retryQueue) earliest() int64 {
 	min := int64(math.MaxInt64)
 	for _, f := range q.queues {
-		if f.head < len(f.items) && f.items[f.head].due < min {
-			min = f.items[f.head].due
+		if f.n > 0 && f.front().due < min {
+			min = f.front().due
 		}
 	}
 	return min
