@@ -43,8 +43,10 @@ type writer struct {
 	l *Ledger
 	// cache holds accounts as of head generation cacheGen. Valid only while the store's
 	// Head.Gen still equals cacheGen, i.e. nobody (another process, an op) wrote since; it
-	// saves reading every touched account in every batch.
-	cache    map[AccountID]Account
+	// saves reading every touched account in every batch. The pointed-to accounts are never
+	// changed (a batch copies an account before its first change), so a batch uses them
+	// without copying.
+	cache    map[AccountID]*Account
 	cacheGen int64
 }
 
@@ -135,7 +137,7 @@ func (w *writer) entries(ctx context.Context, reqs []*request) {
 		w.cache, w.cacheGen = nil, -1
 	} else {
 		for id, a := range st.accounts {
-			w.cache[id] = *a
+			w.cache[id] = a
 		}
 		w.cacheGen = st.head.Gen
 	}
@@ -181,7 +183,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 		return nil, nil, err
 	}
 	if head.Gen != w.cacheGen || w.cache == nil {
-		w.cache, w.cacheGen = map[AccountID]Account{}, head.Gen
+		w.cache, w.cacheGen = map[AccountID]*Account{}, head.Gen
 	}
 	now := w.l.cfg.Clock.Now().UTC()
 	s := &state{
@@ -235,7 +237,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 			continue
 		}
 		if a, ok := w.cache[id]; ok {
-			s.accounts[id] = &a
+			s.accounts[id] = a
 		} else {
 			missing = append(missing, id)
 		}
@@ -246,6 +248,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 			return nil, nil, err
 		}
 		for id, a := range accts {
+			a := a
 			s.accounts[id] = &a
 		}
 	}
@@ -257,6 +260,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 	if len(s.batch.Entries) == 0 {
 		return results, s, nil
 	}
+	s.batch.Accounts = make([]Account, 0, len(s.touched))
 	for id := range s.touched {
 		s.batch.Accounts = append(s.batch.Accounts, *s.accounts[id])
 	}
@@ -297,36 +301,45 @@ func (w *writer) one(ctx context.Context, s *state, r *request) result {
 	if err != nil {
 		return result{err: err}
 	}
-	// Stage: copy the touched accounts, apply, check, then commit to the batch state.
-	scratch := map[AccountID]*Account{}
+	// Stage the new counters of the touched accounts (on the stack: entries have few
+	// accounts), check them, then commit them to the batch state.
+	var buf [4]staged
+	stg := buf[:0]
 	for i, ln := range e.Lines {
-		a := scratch[ln.Account]
-		if a == nil {
-			c := *s.accounts[ln.Account]
-			a = &c
-			scratch[ln.Account] = a
+		j := 0
+		for j < len(stg) && stg[j].id != ln.Account {
+			j++
 		}
-		if err := a.Counters.add(ln.Side, ln.Effect, ln.Amount.Minor()); err != nil {
+		if j == len(stg) {
+			stg = append(stg, staged{id: ln.Account, c: s.accounts[ln.Account].Counters})
+		}
+		if err := stg[j].c.add(ln.Side, ln.Effect, ln.Amount.Minor()); err != nil {
 			return result{err: reqErr(r.key, fmt.Sprintf("lines[%d].amount", i), ErrOverflow, "account %d", ln.Account)}
 		}
 	}
-	for id, after := range scratch {
-		before := s.accounts[id]
+	for _, st := range stg {
+		before := s.accounts[st.id]
+		after := Account{Normal: before.Normal, Counters: st.c}
 		p0, h0, _ := before.position()
 		p1, h1, _ := after.position()
 		if p1-h1 < p0-h0 {
 			if before.Flags&Frozen != 0 {
-				return result{err: reqErr(r.key, "lines", ErrAccountFrozen, "account %d", id)}
+				return result{err: reqErr(r.key, "lines", ErrAccountFrozen, "account %d", st.id)}
 			}
 			if before.Flags&AllowNegative == 0 && p1-h1 < 0 {
 				return result{err: reqErr(r.key, "lines", ErrInsufficientFunds,
-					"account %d available would be %s", id, money.New(p1-h1, before.Currency).Decimal())}
+					"account %d available would be %s", st.id, money.New(p1-h1, before.Currency).Decimal())}
 			}
 		}
 	}
-	for id, a := range scratch {
-		s.accounts[id] = a
-		s.touched[id] = true
+	for _, st := range stg {
+		if !s.touched[st.id] {
+			// First change in this batch: the account may be shared with the cache.
+			c := *s.accounts[st.id]
+			s.accounts[st.id] = &c
+			s.touched[st.id] = true
+		}
+		s.accounts[st.id].Counters = st.c
 	}
 	if _, ok := s.vouchers[e.Voucher.Ref()]; !ok {
 		s.vouchers[e.Voucher.Ref()] = e.Voucher.Amount
@@ -347,6 +360,12 @@ func (w *writer) one(ctx context.Context, s *state, r *request) result {
 	s.accepted[e.Key] = e
 	s.batch.Entries = append(s.batch.Entries, e)
 	return result{entry: e}
+}
+
+// staged is an account's counters as an entry being checked would leave them.
+type staged struct {
+	id AccountID
+	c  Counters
 }
 
 // same answers a retry: the first result if the content matches, a conflict otherwise.
