@@ -146,7 +146,7 @@ func (s *Server) unifiedOrder(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 		orderProfile: s.st.profile(orderProfile{realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID,
 			tradeType: tt, feeType: "CNY", notifyURL: rc.v("notify_url"), signType: rc.signType}),
 		outTradeNo: rc.v("out_trade_no"), body: s.st.body(rc.v("body")),
-		totalFee: money.Fen(in.total), createdAt: unixNano(rc.now), expireAt: unixNano(in.expireAt),
+		totalFee: money.Fen(in.total), createdAt: rc.now.UnixNano(), expireAt: unixNano(in.expireAt),
 	}
 	no.setExtra(rc.v("attach"), rc.v("device_info"), rc.v("openid"), "")
 	s.newPrepay(&no, rc.now)
@@ -156,7 +156,7 @@ func (s *Server) unifiedOrder(rc *reqCtx) (sign.Params, *bizError, []outbound) {
 
 // newPrepay gives o a new prepay_id (and code_url or mweb_url) as of now (§6.1).
 func (s *Server) newPrepay(o *order, now time.Time) {
-	o.prepayRnd, o.prepayAt = s.ids.prepayRnd(), unixNano(now)
+	o.prepayRnd, o.prepayAt = s.ids.prepayRnd(), now.UnixNano()
 	switch o.tradeType {
 	case "NATIVE":
 		o.codeRnd, o.hasCode = s.ids.codeRnd(), true
@@ -216,7 +216,7 @@ func (s *Server) micropayWith(rc *reqCtx, forcePassword bool) (sign.Params, *biz
 		orderProfile: s.st.profile(orderProfile{realm: rc.realm, mchID: rc.m.MchID, appID: rc.appID,
 			tradeType: "MICROPAY", feeType: "CNY", signType: rc.signType}),
 		outTradeNo: rc.v("out_trade_no"), body: s.st.body(rc.v("body")),
-		totalFee: money.Fen(in.total), createdAt: unixNano(rc.now), expireAt: unixNano(in.expireAt),
+		totalFee: money.Fen(in.total), createdAt: rc.now.UnixNano(), expireAt: unixNano(in.expireAt),
 	}
 	no.setExtra(rc.v("attach"), rc.v("device_info"), payerOpenID(rc.appID, rc.v("auth_code")), rc.v("auth_code"))
 	o := s.st.addOrder(no)

@@ -223,16 +223,18 @@ func unixNano(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func (o *order) created() time.Time { return unixTime(o.createdAt) }
+// created and prepaid are always set (a clock at the Unix epoch itself reads back as the
+// epoch, not as the zero time); expires is the zero time when the order has none.
+func (o *order) created() time.Time { return time.Unix(0, o.createdAt).In(clock.Beijing()) }
 func (o *order) expires() time.Time { return unixTime(o.expireAt) }
-func (o *order) prepaid() time.Time { return unixTime(o.prepayAt) }
+func (o *order) prepaid() time.Time { return time.Unix(0, o.prepayAt).In(clock.Beijing()) }
 
 // prepayID is shaped like wx201410272009395522657a690389285100 (§6.1): "wx", the
 // Beijing time of the prepay, 20 lower-case hex characters (prepayRnd, two per byte).
 func (o *order) prepayID() string {
 	b := make([]byte, 0, 36)
 	b = append(b, "wx"...)
-	b = unixTime(o.prepayAt).AppendFormat(b, layoutCompact)
+	b = o.prepaid().AppendFormat(b, layoutCompact)
 	for _, x := range o.prepayRnd {
 		b = append(b, hexLower[x>>4], hexLower[x&15])
 	}
