@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -80,5 +81,33 @@ func BenchmarkRenderStatement(b *testing.B) {
 		if _, err := s.RenderStatement(context.Background(), q, recs, io.Discard); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkOrderStore_HeldBytes creates 100,000 unified orders through the handler and
+// reports the live heap they hold after a GC (held-B/order): the order store's memory,
+// which docs/benchmarks/simulator.md budgets at a million orders in 512 MiB.
+func BenchmarkOrderStore_HeldBytes(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := fuzzServer(b)
+		b.StartTimer()
+		for i := range n {
+			body := buildXML(signed(nativeOrder("HELD-"+strconv.Itoa(i), "100"), DemoKey, sign.WeChatMD5), false)
+			if r := s.handle(ctx, noFaults{}, http.MethodPost, "/pay/unifiedorder", body); r.status != http.StatusOK {
+				b.Fatal(r.status)
+			}
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, "held-B/order")
+		runtime.KeepAlive(s)
+		b.StartTimer()
 	}
 }
