@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
@@ -44,10 +45,11 @@ func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *biz
 		return nil, bizf(codeParamError, "refund_fee参数格式错误"), nil
 	}
 	acct := rc.v("refund_account")
-	switch acct {
-	case "":
+	switch acct { // the constants, not the request's copy (scanFlatXML)
+	case "", accountUnsettled:
 		acct = accountUnsettled
-	case accountUnsettled, accountRecharge:
+	case accountRecharge:
+		acct = accountRecharge
 	default:
 		return nil, bizf(codeParamError, "refund_account参数格式错误"), nil
 	}
@@ -93,10 +95,11 @@ func (s *Server) refundEnding(rc *reqCtx, final RefundStatus) (sign.Params, *biz
 	case len(o.refunds()) >= maxRefunds:
 		return nil, bizf(codeError, "退款次数超过限制"), nil
 	}
+	// Copies: request values are slices of the whole request body (scanFlatXML).
 	r := &refund{
-		order: o, outRefundNo: rc.v("out_refund_no"), refundID: s.ids.refundID(rc.now),
-		fee: money.Fen(fee), status: RefundProcessing, account: acct, desc: rc.v("refund_desc"),
-		notifyURL: rc.v("notify_url"), createdAt: rc.now, final: final,
+		order: o, outRefundNo: strings.Clone(rc.v("out_refund_no")), refundID: s.ids.refundID(rc.now),
+		fee: money.Fen(fee), status: RefundProcessing, account: acct, desc: strings.Clone(rc.v("refund_desc")),
+		notifyURL: strings.Clone(rc.v("notify_url")), createdAt: rc.now, final: final,
 	}
 	s.st.addRefund(r)
 	o.setState(StateRefund)
