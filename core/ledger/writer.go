@@ -225,11 +225,17 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 			}
 		}
 	}
-	if s.existing, err = tx.EntriesByKey(ctx, keys); err != nil {
-		return nil, nil, err
-	}
-	if s.vouchers, err = tx.Vouchers(ctx, refs); err != nil {
-		return nil, nil, err
+	if bl, ok := tx.(BatchLookupTx); ok {
+		if s.existing, s.vouchers, err = bl.LookupBatch(ctx, keys, refs); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		if s.existing, err = tx.EntriesByKey(ctx, keys); err != nil {
+			return nil, nil, err
+		}
+		if s.vouchers, err = tx.Vouchers(ctx, refs); err != nil {
+			return nil, nil, err
+		}
 	}
 	missing := ids[:0]
 	for _, id := range ids {

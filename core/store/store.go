@@ -177,8 +177,11 @@ func (d *DB) Write(ctx context.Context, fn func(ledger.WriteTx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &ltx{d: d, tx: tx, write: true}
-	if err := fn(t); err != nil {
+	var wt ledger.WriteTx = &ltx{d: d, tx: tx, write: true}
+	if d.dialect == Postgres {
+		wt = pgLookup{wt.(*ltx)}
+	}
+	if err := fn(wt); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
