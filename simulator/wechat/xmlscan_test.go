@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -160,5 +161,63 @@ func TestAppendCDATA_SplitsTerminatorsAndHTMLOnly(t *testing.T) {
 		if err != nil || p.Value("a") != in {
 			t.Errorf("appendCDATA(%q) decodes to %q, %v", in, p.Value("a"), err)
 		}
+	}
+}
+
+// TestScanFlatXML_RandomDocumentsMatchStrict builds 20,000 near-WeChat documents from
+// pieces that are valid, borderline and invalid, and checks the fast path against the
+// strict decoder on each (a deterministic complement to the fuzz target).
+func TestScanFlatXML_RandomDocumentsMatchStrict(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	names := []string{"a", "b", "appid", "x1", "_", "xml", "a:b", "1a", "a-b", "A"}
+	texts := []string{"", "1", " ", "中文", "x y", "&amp;", "&#65;", "&bad;", "\r\n", "\t\n", "]]>", "]]", "]>", ">",
+		"\x01", "\uffff", "😀", "<", "<![CDATA[v]]>", "<![CDATA[<&]]>", "<![CDATA[]]>", "<![CDATA[\r]]>", "<!-- c -->", "<b/>"}
+	gaps := []string{"", " ", "\n", "\r\n", "x", "<!--c-->"}
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	fast := 0
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		if r.IntN(10) == 0 {
+			b.WriteString(`<?xml version="1.0"?>`)
+		}
+		b.WriteString(pick(gaps[:3]))
+		b.WriteString("<xml>")
+		for f := r.IntN(6); f > 0; f-- {
+			b.WriteString(pick(gaps))
+			n := pick(names)
+			b.WriteString("<" + n + ">")
+			for p := r.IntN(3); p >= 0; p-- {
+				b.WriteString(pick(texts))
+			}
+			if r.IntN(20) == 0 {
+				n = pick(names)
+			}
+			b.WriteString("</" + n + ">")
+		}
+		b.WriteString(pick(gaps[:3]))
+		if r.IntN(15) != 0 {
+			b.WriteString("</xml>")
+		}
+		b.WriteString(pick(gaps[:3]))
+		body := []byte(b.String())
+		strict, serr := decodeXMLStrict(body)
+		if got, ok := scanFlatXML(body); ok {
+			fast++
+			if serr != nil {
+				t.Fatalf("fast scanner accepted %q, strict decoder: %v", body, serr)
+			}
+			assertSameParams(t, got, strict)
+		}
+		all, err := decodeXML(body)
+		if decodeClass(err) != decodeClass(serr) {
+			t.Fatalf("%q: decodeXML %v, strict %v", body, err, serr)
+		}
+		if err == nil {
+			assertSameParams(t, all, strict)
+		}
+	}
+	t.Logf("%d of 20000 documents took the fast path", fast)
+	if fast < 1000 {
+		t.Fatalf("only %d of 20000 documents took the fast path: the generator is too hostile to test it", fast)
 	}
 }
