@@ -45,6 +45,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	memProfile := fs.String("memprofile", "", "with --orders: write a Go heap profile to this file after the GC")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
+		fmt.Fprintln(fs.Output(), "       tongdao sim load --orders N [--max-records N] [--memprofile FILE]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Sends signed WeChat unified-order requests (demo merchant 10000100) to a running simulator.")
 		fmt.Fprintln(fs.Output(), "With --orders N it instead builds the simulator in this process (as sim serve does), creates N")
