@@ -60,7 +60,8 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBody caps request bodies in bytes (413 beyond); 0 = 1 MiB.
 	MaxBody int64
-	// MaxRecords bounds the transcript kept in memory (oldest dropped first); 0 = 100,000.
+	// MaxRecords bounds the transcript kept in memory (oldest dropped first); 0 = 20,000
+	// (about 27 MiB; at 100,000 the transcript alone outweighs a million held orders).
 	// Negative = unbounded.
 	MaxRecords int
 	// ClientCert is the policy for Route.ClientCert paths when serving TLS; "" = request.
@@ -81,7 +82,7 @@ func (c *Config) withDefaults() {
 		c.MaxBody = 1 << 20
 	}
 	if c.MaxRecords == 0 {
-		c.MaxRecords = 100_000
+		c.MaxRecords = 20_000
 	}
 	if c.ClientCert == "" {
 		c.ClientCert = ClientCertRequest

@@ -85,7 +85,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.clockMode, "clock", "virtual", "virtual (moves only via /_sim/clock; deterministic) or wall")
 	fs.StringVar(&f.start, "start", "", "virtual clock start, RFC 3339 (default 2024-06-03T10:00:00+08:00)")
 	fs.StringVar(&f.merchants, "merchants", "", "JSON file: an array of merchant objects {\"channel\":...} added at start")
-	fs.IntVar(&f.maxRecords, "max-records", 100000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
+	fs.IntVar(&f.maxRecords, "max-records", 20000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Second, "default wait for a merchant's answer to a callback (wall time)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until shutdown (for performance work)")
 	fs.Usage = func() {

@@ -41,7 +41,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prefix := fs.String("prefix", "L", "prefix of generated out_trade_no values (use a new one per run)")
 	maxReq := fs.Int64("requests", 0, "stop after this many requests in total (0 = run for --duration)")
 	orders := fs.Int("orders", 0, "instead of loading a server: create this many orders in this process through the simulator's HTTP handler and report its memory")
-	maxRecords := fs.Int("max-records", 100000, "with --orders: transcript records kept (as sim serve --max-records)")
+	maxRecords := fs.Int("max-records", 20000, "with --orders: transcript records kept (as sim serve --max-records)")
 	memProfile := fs.String("memprofile", "", "with --orders: write a Go heap profile to this file after the GC")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
