@@ -142,7 +142,11 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 					if c, err = dialLoad(u.Host); err != nil {
 						errs.Add(1)
 						note(err.Error())
-						time.Sleep(10 * time.Millisecond)
+						// Back off briefly before redialling, but stop at once when asked to.
+						select {
+						case <-ctx.Done():
+						case <-time.After(10 * time.Millisecond):
+						}
 						continue
 					}
 				}
