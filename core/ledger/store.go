@@ -83,10 +83,11 @@ type ReadTx interface {
 	Movements(ctx context.Context, after, through clock.Date) (map[AccountID]Counters, error)
 }
 
-// Batch is what the writer appends in one transaction.
+// Batch is what the writer appends in one transaction. Account counters are not part of it:
+// the store derives them from the lines (stored counters up to a checkpoint plus the lines
+// after it), so every account read returns counters that include every appended entry.
 type Batch struct {
 	Entries     []*Entry
-	Accounts    []Account // touched accounts with their new counters
 	NewVouchers []Voucher
 	NewHolds    []HoldState
 	HoldUpdates []HoldState // holds whose Remaining changed

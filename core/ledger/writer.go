@@ -266,10 +266,6 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 	if len(s.batch.Entries) == 0 {
 		return results, s, nil
 	}
-	s.batch.Accounts = make([]Account, 0, len(s.touched))
-	for id := range s.touched {
-		s.batch.Accounts = append(s.batch.Accounts, *s.accounts[id])
-	}
 	s.batch.NewVouchers = s.newVouch
 	for seq := range s.newHolds {
 		s.batch.NewHolds = append(s.batch.NewHolds, *s.holds[seq])

@@ -18,6 +18,9 @@ type ltx struct {
 	d     *DB
 	tx    *sql.Tx
 	write bool
+	// balSeq is ledger_head.bal_seq as read by Head (haveBal) in this transaction.
+	balSeq  int64
+	haveBal bool
 }
 
 func (t *ltx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -71,15 +74,16 @@ func dayText(d clock.Date) string {
 }
 
 func (t *ltx) Head(ctx context.Context) (ledger.Head, error) {
-	q := `SELECT seq, hash, last_closed, gen FROM ledger_head WHERE id = 1`
+	q := `SELECT seq, hash, last_closed, gen, bal_seq FROM ledger_head WHERE id = 1`
 	if t.write && t.d.dialect == Postgres {
 		q += ` FOR UPDATE`
 	}
 	var h ledger.Head
 	var lc string
-	if err := t.tx.QueryRowContext(ctx, q).Scan(&h.Seq, &h.Hash, &lc, &h.Gen); err != nil {
+	if err := t.tx.QueryRowContext(ctx, q).Scan(&h.Seq, &h.Hash, &lc, &h.Gen, &t.balSeq); err != nil {
 		return h, fmt.Errorf("store: read head: %w", err)
 	}
+	t.haveBal = true
 	var err error
 	h.LastClosed, err = parseDay(lc)
 	return h, err
@@ -102,8 +106,24 @@ func (t *ltx) Chart(ctx context.Context) ([]ledger.ChartAccount, error) {
 	return out, rows.Err()
 }
 
-const accountCols = `a.id, a.code, a.owner_kind, a.owner_id, a.currency, a.name, a.flags, a.age_limit_s, a.dp, a.cp, a.dh, a.ch, c.type, c.normal`
-const accountFrom = ` FROM accounts a JOIN chart c ON c.code = a.code`
+// tailSums sums, per account, the lines of entries after ledger_head.bal_seq into the four
+// counters (effect 0 post, 1 hold, 2 unhold; see ledger.Counters), or of entries in
+// (?, ?] when used by the counter checkpoint. The stored counters plus these are the
+// account's counters.
+const tailSums = `SELECT account_id,
+	CAST(SUM(CASE WHEN effect = 0 AND side = 'D' THEN amount ELSE 0 END) AS BIGINT) AS dp,
+	CAST(SUM(CASE WHEN effect = 0 AND side = 'C' THEN amount ELSE 0 END) AS BIGINT) AS cp,
+	CAST(SUM(CASE WHEN effect = 1 AND side = 'D' THEN amount WHEN effect = 2 AND side = 'D' THEN -amount ELSE 0 END) AS BIGINT) AS dh,
+	CAST(SUM(CASE WHEN effect = 1 AND side = 'C' THEN amount WHEN effect = 2 AND side = 'C' THEN -amount ELSE 0 END) AS BIGINT) AS ch
+	FROM lines`
+
+// accountCols and accountFrom read accounts with their current counters: the stored ones
+// (up to bal_seq) plus the tail of lines after bal_seq. An edited stored counter therefore
+// still shows in every balance and in Verify's balance check.
+const accountCols = `a.id, a.code, a.owner_kind, a.owner_id, a.currency, a.name, a.flags, a.age_limit_s,
+	a.dp + COALESCE(t.dp, 0), a.cp + COALESCE(t.cp, 0), a.dh + COALESCE(t.dh, 0), a.ch + COALESCE(t.ch, 0), c.type, c.normal`
+const accountFrom = ` FROM accounts a JOIN chart c ON c.code = a.code
+	LEFT JOIN (` + tailSums + ` WHERE seq > (SELECT bal_seq FROM ledger_head WHERE id = 1) GROUP BY account_id) t ON t.account_id = a.id`
 
 func scanAccount(s interface{ Scan(...any) error }) (ledger.Account, error) {
 	var a ledger.Account

@@ -41,9 +41,12 @@ type DB struct {
 	// writer's multi-row inserts; they are prepared once and reused. PostgreSQL needs no
 	// help: pgx caches prepared statements per connection by text.
 	cacheStmts bool
-	mu         sync.Mutex
-	stmts      map[string]*sql.Stmt
-	texts      map[string]string // generated INSERT texts by table/rows
+	// checkpointEvery is how many entries' lines accumulate after bal_seq before Append
+	// folds them into the stored counters (const checkpointEvery; tests lower it).
+	checkpointEvery int64
+	mu              sync.Mutex
+	stmts           map[string]*sql.Stmt
+	texts           map[string]string // generated INSERT texts by table/rows
 }
 
 var _ ledger.Store = (*DB)(nil)
@@ -77,6 +80,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("store: dsn %q: want sqlite:PATH, sqlite::memory: or postgres://…", redact(dsn))
 	}
+	d.checkpointEvery = checkpointEvery
 	if err := d.w.PingContext(ctx); err != nil {
 		_ = d.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", d.dialect, err)

@@ -79,7 +79,12 @@ CREATE TABLE ledger_head (
 	last_closed TEXT NOT NULL DEFAULT '',
 	-- gen counts every write transaction, so a writer can tell whether its cached accounts
 	-- are still current.
-	gen         INTEGER NOT NULL DEFAULT 0
+	gen         INTEGER NOT NULL DEFAULT 0,
+	-- bal_seq: the counters in accounts (dp, cp, dh, ch) sum the lines of entries up to
+	-- bal_seq; an account's balance is those counters plus its lines after bal_seq. The
+	-- writer folds that tail into the counters every few thousand entries instead of
+	-- rewriting every touched account in every batch.
+	bal_seq     INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO ledger_head (id, seq, hash, last_closed) VALUES (1, 0, zeroblob(32), '');
 
