@@ -231,3 +231,28 @@ func BenchmarkCloseDay(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { run(b, storetest.SQLiteDSN(b)) })
 	b.Run("postgres", func(b *testing.B) { run(b, storetest.PostgresDSN(b, os.Getenv(storetest.EnvPG))) })
 }
+
+// BenchmarkBalanceWithTail reads one account's balance while the counter checkpoint is
+// 2,000 entries (6,000 lines) behind: the worst case a read pays for checkpointed counters.
+func BenchmarkBalanceWithTail(b *testing.B) {
+	run := func(b *testing.B, dsn string) {
+		db := storetest.Open(b, dsn)
+		clk := clock.NewVirtual(start)
+		l, hot, ids := benchBooks(b, db, clk, 1000)
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := 0; i < 2000; i++ {
+			if _, err := l.Post(ctx, post3(rng, fmt.Sprintf("t-%d", i), hot, ids, 0.2)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := l.Balance(ctx, hot); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, storetest.SQLiteDSN(b)) })
+	b.Run("postgres", func(b *testing.B) { run(b, storetest.PostgresDSN(b, os.Getenv(storetest.EnvPG))) })
+}

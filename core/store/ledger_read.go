@@ -125,6 +125,13 @@ const accountCols = `a.id, a.code, a.owner_kind, a.owner_id, a.currency, a.name,
 const accountFrom = ` FROM accounts a JOIN chart c ON c.code = a.code
 	LEFT JOIN (` + tailSums + ` WHERE seq > (SELECT bal_seq FROM ledger_head WHERE id = 1) GROUP BY account_id) t ON t.account_id = a.id`
 
+// accountFromTail is accountFrom with the tail's lines filtered by cond (on account_id)
+// before they are grouped: a read of a few accounts then sums only their lines.
+func accountFromTail(cond string) string {
+	return ` FROM accounts a JOIN chart c ON c.code = a.code
+	LEFT JOIN (` + tailSums + ` WHERE seq > (SELECT bal_seq FROM ledger_head WHERE id = 1) AND ` + cond + ` GROUP BY account_id) t ON t.account_id = a.id`
+}
+
 func scanAccount(s interface{ Scan(...any) error }) (ledger.Account, error) {
 	var a ledger.Account
 	err := s.Scan(&a.ID, &a.Code, &a.OwnerKind, &a.OwnerID, &a.Currency, &a.Name, &a.Flags, &a.AgeLimitSeconds,
@@ -146,8 +153,9 @@ func (t *ltx) AccountsByID(ctx context.Context, ids []ledger.AccountID) (map[led
 	}
 	out := make(map[ledger.AccountID]ledger.Account, len(uniq))
 	err := chunks(len(uniq), 1000, func(lo, hi int) error {
-		q, args := t.in(`SELECT `+accountCols+accountFrom+` WHERE a.id`, "bigint", uniq[lo:hi])
-		rows, err := t.query(ctx, q, args...)
+		cond, targs := t.in(`account_id`, "bigint", uniq[lo:hi])
+		q, args := t.in(`SELECT `+accountCols+accountFromTail(cond)+` WHERE a.id`, "bigint", uniq[lo:hi])
+		rows, err := t.query(ctx, q, append(targs, args...)...)
 		if err != nil {
 			return err
 		}
