@@ -25,6 +25,10 @@ type Config struct {
 	QueueSize int
 	// MaxBatch is the most requests applied in one transaction. Default 1024.
 	MaxBatch int
+	// CheckpointEvery is how many entries may follow the store's counter checkpoint before
+	// the writer hands over its own counters (see Batch.Checkpoint). Default
+	// CheckpointEvery; tests lower it.
+	CheckpointEvery int64
 }
 
 // Ledger is the double-entry ledger over one Store. It is safe for concurrent use; all writes
@@ -56,6 +60,9 @@ func New(cfg Config) (*Ledger, error) {
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 1024
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = CheckpointEvery
 	}
 	l := &Ledger{cfg: cfg, q: make(chan *request, cfg.QueueSize), stop: make(chan struct{}), done: make(chan struct{})}
 	w := &writer{l: l}

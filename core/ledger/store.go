@@ -27,7 +27,16 @@ type Head struct {
 	// Gen grows with every write transaction (Append sets it; the other writes increment
 	// it), so a writer that sees the Gen it last wrote knows nobody else wrote since.
 	Gen int64
+	// Checkpoint is the last entry whose lines the stored account counters include; account
+	// reads add the lines after it. Append ignores it (the store moves it; see
+	// Batch.Checkpoint).
+	Checkpoint int64
 }
+
+// CheckpointEvery is how many entries may follow Head.Checkpoint before the writer hands its
+// own counters to the store (Batch.Checkpoint), or the store, when the writer cannot, folds
+// the stored lines into the counters.
+const CheckpointEvery = 2048
 
 // DayBalance is one account's row of a day close: counters at the opening of the period, the
 // movements of the day, and the closing (Opening + Movement).
@@ -83,11 +92,17 @@ type ReadTx interface {
 	Movements(ctx context.Context, after, through clock.Date) (map[AccountID]Counters, error)
 }
 
-// Batch is what the writer appends in one transaction. Account counters are not part of it:
-// the store derives them from the lines (stored counters up to a checkpoint plus the lines
-// after it), so every account read returns counters that include every appended entry.
+// Batch is what the writer appends in one transaction. Account counters are checkpointed,
+// not written with every batch: the store keeps counters as of Head.Checkpoint and adds the
+// lines after it on every read, so a read includes every appended entry.
 type Batch struct {
-	Entries     []*Entry
+	Entries []*Entry
+	// Checkpoint, when not nil, holds the counters of every account that moved since the
+	// transaction's Head.Checkpoint, as the writer computed them from the requests it
+	// validated — not from the stored lines, so a line edited behind the ledger's back
+	// disagrees with them in Verify once its entry is at or before the checkpoint. The
+	// store writes them and moves the checkpoint to Head.Seq.
+	Checkpoint  []Account
 	NewVouchers []Voucher
 	NewHolds    []HoldState
 	HoldUpdates []HoldState // holds whose Remaining changed

@@ -48,6 +48,12 @@ type writer struct {
 	// without copying.
 	cache    map[AccountID]*Account
 	cacheGen int64
+	// dirty lists the accounts that moved since checkpoint dirtyFrom; valid (dirtyOK) only
+	// while this writer has been the only writer since that checkpoint (the cache's
+	// generation), so that its cached counters of the dirty accounts are the truth.
+	dirty     map[AccountID]bool
+	dirtyFrom int64
+	dirtyOK   bool
 }
 
 func (w *writer) run() {
@@ -134,12 +140,20 @@ func (w *writer) entries(ctx context.Context, reqs []*request) {
 		return err
 	})
 	if err != nil || st == nil {
-		w.cache, w.cacheGen = nil, -1
+		w.cache, w.cacheGen, w.dirtyOK = nil, -1, false
 	} else {
 		for id, a := range st.accounts {
 			w.cache[id] = a
 		}
 		w.cacheGen = st.head.Gen
+		switch {
+		case st.batch.Checkpoint != nil:
+			w.dirty, w.dirtyFrom = map[AccountID]bool{}, st.head.Seq
+		case w.dirtyOK:
+			for id := range st.touched {
+				w.dirty[id] = true
+			}
+		}
 	}
 	for i, r := range reqs {
 		var res result
@@ -183,7 +197,14 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 		return nil, nil, err
 	}
 	if head.Gen != w.cacheGen || w.cache == nil {
-		w.cache, w.cacheGen = map[AccountID]*Account{}, head.Gen
+		w.cache, w.cacheGen, w.dirtyOK = map[AccountID]*Account{}, head.Gen, false
+	}
+	if w.dirtyOK && w.dirtyFrom != head.Checkpoint {
+		w.dirtyOK = false
+	}
+	if !w.dirtyOK && head.Checkpoint == head.Seq {
+		// Nothing follows the checkpoint: track from here.
+		w.dirty, w.dirtyFrom, w.dirtyOK = map[AccountID]bool{}, head.Seq, true
 	}
 	now := w.l.cfg.Clock.Now().UTC()
 	s := &state{
@@ -275,12 +296,36 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 			s.batch.HoldUpdates = append(s.batch.HoldUpdates, *s.holds[seq])
 		}
 	}
+	if w.dirtyOK && s.head.Seq-w.dirtyFrom >= w.l.cfg.CheckpointEvery {
+		s.batch.Checkpoint = w.checkpoint(s)
+	}
 	s.head.Gen++
 	s.batch.Head = s.head
 	if err := tx.Append(ctx, &s.batch); err != nil {
 		return nil, nil, err
 	}
 	return results, s, nil
+}
+
+// checkpoint returns the counters of every account that moved since dirtyFrom, this batch
+// included, or nil (no checkpoint from the writer) if one is unexpectedly not cached.
+func (w *writer) checkpoint(s *state) []Account {
+	cp := make([]Account, 0, len(w.dirty)+len(s.touched))
+	for id := range s.touched {
+		cp = append(cp, *s.accounts[id])
+	}
+	for id := range w.dirty {
+		if s.touched[id] {
+			continue
+		}
+		a := w.cache[id]
+		if a == nil {
+			w.dirtyOK = false
+			return nil
+		}
+		cp = append(cp, *a)
+	}
+	return cp
 }
 
 // one handles a single request against the batch state.

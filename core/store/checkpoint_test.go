@@ -13,6 +13,17 @@ import (
 	"github.com/tongdao/tongdao/core/store/storetest"
 )
 
+// openCheckpointing is openLedger with the writer handing over its counters every n entries.
+func openCheckpointing(t *testing.T, db *store.DB, clk clock.Clock, n int64) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.New(ledger.Config{Store: db, Clock: clk, CheckpointEvery: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
 // TestCounterCheckpoint_BalancesStayExactAndEditsAreCaught posts across many counter
 // checkpoints (every 5 entries) with holds, captures and releases, and checks that balances
 // are exact from the cache and from a fresh ledger, that Verify passes, and that an edited
@@ -21,9 +32,9 @@ func TestCounterCheckpoint_BalancesStayExactAndEditsAreCaught(t *testing.T) {
 	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db := storetest.Open(t, dsn)
-		store.SetCheckpointEvery(db, 5)
+		store.SetCheckpointEvery(db, 7) // the store's fallback; the writer's comes first
 		clk := clock.NewVirtual(start)
-		l := openLedger(t, db, clk)
+		l := openCheckpointing(t, db, clk, 5)
 		b := setupBooks(t, l, 3)
 		var hot, fees int64
 		merchant := make([]int64, 3)
@@ -60,7 +71,7 @@ func TestCounterCheckpoint_BalancesStayExactAndEditsAreCaught(t *testing.T) {
 		// pending credit of the debit-normal hot account).
 		want := map[ledger.AccountID][3]int64{b.hot: {hot, 60, 0}, b.fees: {fees, 0, 0},
 			b.merchants[0]: {merchant[0], 60, 0}, b.merchants[1]: {merchant[1], 0, 0}, b.merchants[2]: {merchant[2], 0, 0}}
-		fresh := openLedger(t, db, clk) // reads the store, not the writer's cache
+		fresh := openCheckpointing(t, db, clk, 5) // reads the store, not the writer's cache
 		for _, lg := range []*ledger.Ledger{l, fresh} {
 			for id, w := range want {
 				bal, err := lg.Balance(ctx, id)
@@ -89,6 +100,53 @@ func TestCounterCheckpoint_BalancesStayExactAndEditsAreCaught(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("edited stored counter not reported: %+v", r.Check(ledger.CheckBalances))
+		}
+	})
+}
+
+// TestCounterCheckpoint_LineEditedBeforeTheCheckpointFailsTheBalanceCheck edits two lines of
+// a recent entry (balanced, so only the hash chain and the balances can tell) while it is
+// still after the checkpoint, then posts past the next checkpoint: the writer's counters,
+// which never saw the edit, make the balance check report the accounts.
+func TestCounterCheckpoint_LineEditedBeforeTheCheckpointFailsTheBalanceCheck(t *testing.T) {
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		store.SetCheckpointEvery(db, 1000)
+		clk := clock.NewVirtual(start)
+		l := openCheckpointing(t, db, clk, 5)
+		b := setupBooks(t, l, 3)
+		post := func(lg *ledger.Ledger, from, to int) {
+			for i := from; i < to; i++ {
+				if _, err := lg.Post(ctx, b.payment(fmt.Sprintf("pay-%d", i), i, int64(100+i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		post(l, 0, 7)
+		var balSeq, head int64
+		if err := db.SQL().QueryRow(`SELECT bal_seq, seq FROM ledger_head`).Scan(&balSeq, &head); err != nil || balSeq == head {
+			t.Fatalf("want a tail after the checkpoint: bal_seq %d head %d (%v)", balSeq, head, err)
+		}
+		// Entry head: Dr fees 1 -> 2, Cr merchant n -> n+1 (still balanced).
+		if _, err := db.SQL().Exec(`UPDATE lines SET amount = amount + 1 WHERE seq = ` + fmt.Sprint(head) + ` AND idx IN (1, 2)`); err != nil {
+			t.Fatal(err)
+		}
+		post(l, 7, 20)
+		if err := db.SQL().QueryRow(`SELECT bal_seq FROM ledger_head`).Scan(&balSeq); err != nil || balSeq < head {
+			t.Fatalf("bal_seq %d (%v) did not pass entry %d", balSeq, err, head)
+		}
+		r, err := l.Verify(ctx, ledger.VerifyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := fmt.Sprintf("account %d", b.fees)
+		found := false
+		for _, f := range r.Check(ledger.CheckBalances).Findings {
+			found = found || f.Record == rec
+		}
+		if !found {
+			t.Fatalf("edited tail line not reported by the balance check: %+v", r.Check(ledger.CheckBalances))
 		}
 	})
 }

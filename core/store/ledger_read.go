@@ -84,6 +84,7 @@ func (t *ltx) Head(ctx context.Context) (ledger.Head, error) {
 		return h, fmt.Errorf("store: read head: %w", err)
 	}
 	t.haveBal = true
+	h.Checkpoint = t.balSeq
 	var err error
 	h.LastClosed, err = parseDay(lc)
 	return h, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/tongdao/tongdao/core/ledger"
@@ -94,12 +95,14 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 		return err
 	}
 	if t.d.dialect == Postgres {
-		return t.pgAppend(ctx, b, parts, ck)
-	}
-	if ck.due {
-		if err := t.exec(ctx, checkpointSQL, ck.from, ck.to); err != nil {
+		if err := t.pgAppend(ctx, b, parts, ck); err != nil {
 			return err
 		}
+		if ck.fold {
+			// A separate statement: a CTE of the batch's statement would not see its lines.
+			return t.exec(ctx, checkpointSQL, ck.from, b.Head.Seq)
+		}
+		return nil
 	}
 	for _, p := range parts {
 		if err := t.bulkInsert(ctx, p.table, p.cols, p.n, "", p.row); err != nil {
@@ -111,27 +114,39 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 			return err
 		}
 	}
+	if b.Checkpoint != nil {
+		if err := t.updateCounters(ctx, b.Checkpoint); err != nil {
+			return err
+		}
+	}
+	if ck.fold {
+		if err := t.exec(ctx, checkpointSQL, ck.from, b.Head.Seq); err != nil {
+			return err
+		}
+	}
 	return t.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, gen = ?, bal_seq = ? WHERE id = 1`, b.Head.Seq, b.Head.Hash, b.Head.Gen, ck.balSeq)
 }
 
-// checkpointEvery is how many entries' lines may accumulate after bal_seq before Append
-// folds them into the stored counters. A larger tail makes account reads sum more lines;
-// a smaller one rewrites more accounts (each batch of ~43 entries touches ~100 of them, the
-// tail of 2,048 entries ~all of 1,000 once).
-const checkpointEvery = 2048
+// checkpointEvery is how many entries' lines may accumulate after bal_seq before a batch
+// moves the checkpoint. A larger tail makes account reads sum more lines; a smaller one
+// rewrites more accounts (each batch of ~43 entries touches ~100 of 1,000, a tail of 2,048
+// entries nearly all of them once). The ledger's writer uses the same figure
+// (ledger.CheckpointEvery) to decide when to hand over its counters.
+const checkpointEvery = ledger.CheckpointEvery
 
-// checkpointSQL adds the lines of entries in (?, ?] to the stored counters. It runs before
-// the batch's own rows are inserted (on PostgreSQL as a CTE of the same statement, which
-// would not see them), so it covers the entries up to the previous batch.
+// checkpointSQL adds the lines of entries in (?, ?] to the stored counters: the fallback
+// when the writer did not hand over its own counters (it has not been the only writer since
+// the last checkpoint, e.g. after a restart or another process's write).
 const checkpointSQL = `UPDATE accounts SET dp = accounts.dp + t.dp, cp = accounts.cp + t.cp, dh = accounts.dh + t.dh, ch = accounts.ch + t.ch
 	FROM (` + tailSums + ` WHERE seq > ? AND seq <= ? GROUP BY account_id) AS t WHERE accounts.id = t.account_id`
 
-// checkpointPlan says whether this Append folds the tail (from, to] into the counters, and
-// the bal_seq the head gets.
+// checkpointPlan is what an Append does to the counters: nothing, write the writer's
+// (Batch.Checkpoint), or fold the stored tail (from, Head.Seq] into them; balSeq is the
+// checkpoint the head gets.
 type checkpointPlan struct {
-	due      bool
-	from, to int64
-	balSeq   int64
+	fold   bool
+	from   int64
+	balSeq int64
 }
 
 func (t *ltx) checkpoint(ctx context.Context, b *ledger.Batch) (checkpointPlan, error) {
@@ -141,16 +156,55 @@ func (t *ltx) checkpoint(ctx context.Context, b *ledger.Batch) (checkpointPlan, 
 		}
 		t.haveBal = true
 	}
-	to := b.Head.Seq
-	if len(b.Entries) > 0 {
-		to = b.Entries[0].Seq - 1
-	}
-	ck := checkpointPlan{from: t.balSeq, to: to, balSeq: t.balSeq}
-	if to-t.balSeq >= t.d.checkpointEvery {
-		ck.due, ck.balSeq = true, to
+	ck := checkpointPlan{from: t.balSeq, balSeq: t.balSeq}
+	switch {
+	case b.Checkpoint != nil:
+		ck.balSeq = b.Head.Seq
+	case b.Head.Seq-t.balSeq >= t.d.checkpointEvery:
+		ck.fold, ck.balSeq = true, b.Head.Seq
 	}
 	t.balSeq = ck.balSeq
 	return ck, nil
+}
+
+// updateCounters writes the new counters of the touched accounts, many per statement:
+// UPDATE … FROM a VALUES list, which SQLite plans as a scan of the list with a rowid look-up
+// per row (EXPLAIN QUERY PLAN: "SCAN v", "SEARCH accounts USING INTEGER PRIMARY KEY"). One
+// statement instead of one per account saves database/sql's per-statement work (a checkpoint
+// writes up to every account).
+func (t *ltx) updateCounters(ctx context.Context, accts []ledger.Account) error {
+	sort.Slice(accts, func(i, j int) bool { return accts[i].ID < accts[j].ID }) // stable lock order
+	per := rowsPerStmt(5)
+	args := make([]any, 0, 5*min(len(accts), per))
+	return chunks(len(accts), per, func(lo, hi int) error {
+		args = args[:0]
+		for _, a := range accts[lo:hi] {
+			args = append(args, int64(a.ID), a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending)
+		}
+		if err := t.execW(ctx, t.d.counterText(hi-lo), args...); err != nil {
+			return fmt.Errorf("store: update counters: %w", err)
+		}
+		return nil
+	})
+}
+
+// counterText returns (and remembers) the UPDATE of rows accounts' counters.
+func (d *DB) counterText(rows int) string {
+	key := fmt.Sprintf("counters/%d", rows)
+	d.mu.Lock()
+	q, ok := d.texts[key]
+	d.mu.Unlock()
+	if ok {
+		return q
+	}
+	q = `UPDATE accounts SET dp = v.column2, cp = v.column3, dh = v.column4, ch = v.column5 FROM (VALUES ` +
+		d.values(rows, 5, nil) + `) AS v WHERE accounts.id = v.column1`
+	d.mu.Lock()
+	if len(d.texts) < maxCachedStmts {
+		d.texts[key] = q
+	}
+	d.mu.Unlock()
+	return q
 }
 
 // pgAppend writes a whole batch in one statement: every insert and update is a
@@ -158,10 +212,7 @@ func (t *ltx) checkpoint(ctx context.Context, b *ledger.Batch) (checkpointPlan, 
 func (t *ltx) pgAppend(ctx context.Context, b *ledger.Batch, parts []insertPart, ck checkpointPlan) error {
 	var ctes []string
 	var args []any
-	if ck.due {
-		ctes = append(ctes, t.d.q(checkpointSQL))
-		args = append(args, ck.from, ck.to)
-	}
+
 	for _, p := range parts {
 		if p.n == 0 {
 			continue
@@ -181,6 +232,19 @@ func (t *ltx) pgAppend(ctx context.Context, b *ledger.Batch, parts []insertPart,
 		n := len(args)
 		ctes = append(ctes, fmt.Sprintf(`UPDATE holds SET remaining = v.r FROM unnest($%d::bigint[], $%d::bigint[]) AS v(seq, r) WHERE holds.seq = v.seq`, n+1, n+2))
 		args = append(args, seqs, rem)
+	}
+	if len(b.Checkpoint) > 0 {
+		cols := make([][]int64, 5)
+		for _, a := range b.Checkpoint {
+			for c, v := range []int64{int64(a.ID), a.DebitPosted, a.CreditPosted, a.DebitPending, a.CreditPending} {
+				cols[c] = append(cols[c], v)
+			}
+		}
+		n := len(args)
+		ctes = append(ctes, fmt.Sprintf(`UPDATE accounts SET dp = v.dp, cp = v.cp, dh = v.dh, ch = v.ch
+			FROM unnest($%d::bigint[], $%d::bigint[], $%d::bigint[], $%d::bigint[], $%d::bigint[]) AS v(id, dp, cp, dh, ch)
+			WHERE accounts.id = v.id`, n+1, n+2, n+3, n+4, n+5))
+		args = append(args, cols[0], cols[1], cols[2], cols[3], cols[4])
 	}
 	n := len(args)
 	ctes = append(ctes, fmt.Sprintf(`UPDATE ledger_head SET seq = $%d, hash = $%d, gen = $%d, bal_seq = $%d WHERE id = 1`, n+1, n+2, n+3, n+4))
