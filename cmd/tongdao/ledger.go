@@ -34,6 +34,7 @@ Commands:
   seals      --db DSN
              print the sealed heads as JSON, to keep out of the database's reach
   load       --db DSN [--entries N] [--callers 64] [--hot 0.2] [--rate R] [--accounts 1000]
+             [--checkpoint N]
              post 3-line entries and report entries/s and latency percentiles
              (writes synthetic accounts under chart codes 9122/9202: use a scratch database)
 
@@ -361,11 +362,12 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	rate := fs.Int("rate", 0, "target entries per second (0: as fast as possible)")
 	naccts := fs.Int("accounts", 1000, "accounts the non-hot lines spread over")
 	batch := fs.Int("batch", 0, "writer MaxBatch (0: default)")
+	checkpoint := fs.Int64("checkpoint", 0, "entries between the writer's counter checkpoints (0: default, every batch; see ledger.CheckpointEvery)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
-	if *n <= 0 || *callers <= 0 || *naccts < 3 || *hot < 0 || *hot > 1 || *rate < 0 {
-		fmt.Fprintln(stderr, "tongdao ledger load: --entries, --callers > 0, --accounts >= 3, 0 <= --hot <= 1, --rate >= 0")
+	if *n <= 0 || *callers <= 0 || *naccts < 3 || *hot < 0 || *hot > 1 || *rate < 0 || *checkpoint < 0 {
+		fmt.Fprintln(stderr, "tongdao ledger load: --entries, --callers > 0, --accounts >= 3, 0 <= --hot <= 1, --rate >= 0, --checkpoint >= 0")
 		return 2
 	}
 	db, err := openStore(ctx, *dsn, true)
@@ -374,7 +376,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	defer db.Close()
-	l, err := ledger.New(ledger.Config{Store: db, Clock: clock.Real(), MaxBatch: *batch})
+	l, err := ledger.New(ledger.Config{Store: db, Clock: clock.Real(), MaxBatch: *batch, CheckpointEvery: *checkpoint})
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao ledger load: %v\n", err)
 		return 1

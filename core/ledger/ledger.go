@@ -26,8 +26,8 @@ type Config struct {
 	// MaxBatch is the most requests applied in one transaction. Default 1024.
 	MaxBatch int
 	// CheckpointEvery is how many entries may follow the store's counter checkpoint before
-	// the writer hands over its own counters (see Batch.Checkpoint). Default
-	// CheckpointEvery; tests lower it.
+	// the writer hands over its own counters (see Batch.Checkpoint and the trade-off at
+	// const CheckpointEvery). Default CheckpointEvery (1: every batch).
 	CheckpointEvery int64
 }
 

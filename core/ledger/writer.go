@@ -48,11 +48,14 @@ type writer struct {
 	// without copying.
 	cache    map[AccountID]*Account
 	cacheGen int64
-	// dirty lists the accounts that moved since checkpoint dirtyFrom; valid (dirtyOK) only
-	// while this writer has been the only writer since that checkpoint (the cache's
-	// generation), so that its cached counters of the dirty accounts are the truth.
-	dirty     map[AccountID]bool
+	// dirty holds the counters, as this writer computed them, of the accounts that moved
+	// since checkpoint dirtyFrom. Valid (dirtyOK) only while every entry since that
+	// checkpoint is this writer's: the store's head is still lastSeq, the end of this
+	// writer's last batch. (Ops such as CreateAccount or SetFlags never move counters, so
+	// unlike the cache, dirty survives them.)
+	dirty     map[AccountID]Counters
 	dirtyFrom int64
+	lastSeq   int64
 	dirtyOK   bool
 }
 
@@ -140,18 +143,20 @@ func (w *writer) entries(ctx context.Context, reqs []*request) {
 		return err
 	})
 	if err != nil || st == nil {
+		// A failed commit may still have happened (a lost connection): start over.
 		w.cache, w.cacheGen, w.dirtyOK = nil, -1, false
 	} else {
 		for id, a := range st.accounts {
 			w.cache[id] = a
 		}
 		w.cacheGen = st.head.Gen
+		w.lastSeq = st.head.Seq
 		switch {
 		case st.batch.Checkpoint != nil:
-			w.dirty, w.dirtyFrom = map[AccountID]bool{}, st.head.Seq
+			w.dirty, w.dirtyFrom = map[AccountID]Counters{}, st.head.Seq
 		case w.dirtyOK:
 			for id := range st.touched {
-				w.dirty[id] = true
+				w.dirty[id] = st.accounts[id].Counters
 			}
 		}
 	}
@@ -197,14 +202,14 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 		return nil, nil, err
 	}
 	if head.Gen != w.cacheGen || w.cache == nil {
-		w.cache, w.cacheGen, w.dirtyOK = map[AccountID]*Account{}, head.Gen, false
+		w.cache, w.cacheGen = map[AccountID]*Account{}, head.Gen
 	}
-	if w.dirtyOK && w.dirtyFrom != head.Checkpoint {
-		w.dirtyOK = false
+	if w.dirtyOK && (w.dirtyFrom != head.Checkpoint || w.lastSeq != head.Seq) {
+		w.dirtyOK = false // someone else appended or checkpointed
 	}
 	if !w.dirtyOK && head.Checkpoint == head.Seq {
 		// Nothing follows the checkpoint: track from here.
-		w.dirty, w.dirtyFrom, w.dirtyOK = map[AccountID]bool{}, head.Seq, true
+		w.dirty, w.dirtyFrom, w.lastSeq, w.dirtyOK = map[AccountID]Counters{}, head.Seq, head.Seq, true
 	}
 	now := w.l.cfg.Clock.Now().UTC()
 	s := &state{
@@ -308,22 +313,16 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 }
 
 // checkpoint returns the counters of every account that moved since dirtyFrom, this batch
-// included, or nil (no checkpoint from the writer) if one is unexpectedly not cached.
+// included.
 func (w *writer) checkpoint(s *state) []Account {
 	cp := make([]Account, 0, len(w.dirty)+len(s.touched))
 	for id := range s.touched {
 		cp = append(cp, *s.accounts[id])
 	}
-	for id := range w.dirty {
-		if s.touched[id] {
-			continue
+	for id, c := range w.dirty {
+		if !s.touched[id] {
+			cp = append(cp, Account{ID: id, Counters: c})
 		}
-		a := w.cache[id]
-		if a == nil {
-			w.dirtyOK = false
-			return nil
-		}
-		cp = append(cp, *a)
 	}
 	return cp
 }

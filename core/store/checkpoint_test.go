@@ -150,3 +150,53 @@ func TestCounterCheckpoint_LineEditedBeforeTheCheckpointFailsTheBalanceCheck(t *
 		}
 	})
 }
+
+// TestCounterCheckpoint_DefaultCatchesAnEditedLineAfterAnOp: with the default checkpoint
+// (every batch) the stored counters are always the writer's own, even across an op that
+// makes the writer re-read its accounts, so an edited line fails the balance check.
+func TestCounterCheckpoint_DefaultCatchesAnEditedLineAfterAnOp(t *testing.T) {
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		store.SetCheckpointEvery(db, 1000)
+		clk := clock.NewVirtual(start)
+		l := openLedger(t, db, clk)
+		b := setupBooks(t, l, 3)
+		post := func(lg *ledger.Ledger, from, to int) {
+			for i := from; i < to; i++ {
+				if _, err := lg.Post(ctx, b.payment(fmt.Sprintf("pay-%d", i), i, int64(100+i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		post(l, 0, 7)
+		var balSeq, head int64
+		if err := db.SQL().QueryRow(`SELECT bal_seq, seq FROM ledger_head`).Scan(&balSeq, &head); err != nil || balSeq != head {
+			t.Fatalf("default checkpoint: bal_seq %d head %d (%v)", balSeq, head, err)
+		}
+		// An op in between (it changes the store's generation, not the counters).
+		if _, err := l.CreateAccount(ctx, ledger.AccountSpec{Code: "2202", OwnerKind: ledger.OwnerMerchant, OwnerID: "late", Currency: money.CNY, Name: "late"}); err != nil {
+			t.Fatal(err)
+		}
+		// Entry head: Dr fees 1 -> 2, Cr merchant n -> n+1 (still balanced).
+		if _, err := db.SQL().Exec(`UPDATE lines SET amount = amount + 1 WHERE seq = ` + fmt.Sprint(head) + ` AND idx IN (1, 2)`); err != nil {
+			t.Fatal(err)
+		}
+		post(l, 7, 20)
+		if err := db.SQL().QueryRow(`SELECT bal_seq FROM ledger_head`).Scan(&balSeq); err != nil || balSeq < head {
+			t.Fatalf("bal_seq %d (%v) did not pass entry %d", balSeq, err, head)
+		}
+		r, err := l.Verify(ctx, ledger.VerifyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := fmt.Sprintf("account %d", b.fees)
+		found := false
+		for _, f := range r.Check(ledger.CheckBalances).Findings {
+			found = found || f.Record == rec
+		}
+		if !found {
+			t.Fatalf("edited tail line not reported by the balance check: %+v", r.Check(ledger.CheckBalances))
+		}
+	})
+}

@@ -127,12 +127,11 @@ func (t *ltx) Append(ctx context.Context, b *ledger.Batch) error {
 	return t.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, gen = ?, bal_seq = ? WHERE id = 1`, b.Head.Seq, b.Head.Hash, b.Head.Gen, ck.balSeq)
 }
 
-// checkpointEvery is how many entries' lines may accumulate after bal_seq before a batch
-// moves the checkpoint. A larger tail makes account reads sum more lines; a smaller one
-// rewrites more accounts (each batch of ~43 entries touches ~100 of 1,000, a tail of 2,048
-// entries nearly all of them once). The ledger's writer uses the same figure
-// (ledger.CheckpointEvery) to decide when to hand over its counters.
-const checkpointEvery = ledger.CheckpointEvery
+// checkpointEvery is how many entries' lines may accumulate after bal_seq before Append
+// folds them into the counters itself because no writer handed over its own
+// (Batch.Checkpoint; the ledger's writer normally does, see ledger.CheckpointEvery). It
+// bounds what an account read has to sum.
+const checkpointEvery = 2048
 
 // checkpointSQL adds the lines of entries in (?, ?] to the stored counters: the fallback
 // when the writer did not hand over its own counters (it has not been the only writer since

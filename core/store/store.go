@@ -3,11 +3,12 @@
 // default) and PostgreSQL (jackc/pgx/v5 through database/sql). Schemas are embedded migrations
 // applied by Open. The same suite (package storetest) runs against both.
 //
-// Account counters are checkpointed, not rewritten by every batch: accounts.dp/cp/dh/ch sum
-// the lines of entries up to ledger_head.bal_seq, and every account read adds the lines after
-// it, so a read always includes every committed entry and an edited stored counter shows in
-// Verify's balance check. Append folds the tail into the counters once it reaches 2,048
-// entries. Durability: a write commits before the ledger answers its caller; on SQLite with
+// Account counters are checkpointed: accounts.dp/cp/dh/ch sum the lines of entries up to
+// ledger_head.bal_seq, and every account read adds the lines after it, so a read always
+// includes every committed entry and an edited stored counter shows in Verify's balance
+// check. The ledger's writer hands its own counters over (every batch by default, see
+// ledger.CheckpointEvery); Append folds the stored lines into the counters itself only when
+// 2,048 entries have accumulated without that. Durability: a write commits before the ledger answers its caller; on SQLite with
 // synchronous=NORMAL that survives a killed process but not necessarily a power cut.
 package store
 
