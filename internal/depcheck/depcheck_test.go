@@ -58,7 +58,7 @@ func TestCheck_Rules(t *testing.T) {
 // TestRepository_DependencyDirection runs the rules over every package of the module as
 // `go list` sees it now (non-test imports), so a forbidden import fails the build's tests.
 func TestRepository_DependencyDirection(t *testing.T) {
-	cmd := exec.Command("go", "list", "-json=ImportPath,Imports", Module+"/...")
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports,TestImports,XTestImports", Module+"/...")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -69,8 +69,8 @@ func TestRepository_DependencyDirection(t *testing.T) {
 	seen := 0
 	for {
 		var p struct {
-			ImportPath string
-			Imports    []string
+			ImportPath                         string
+			Imports, TestImports, XTestImports []string
 		}
 		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
 			break
@@ -80,6 +80,14 @@ func TestRepository_DependencyDirection(t *testing.T) {
 		seen++
 		for _, v := range Check(p.ImportPath, p.Imports) {
 			t.Errorf("forbidden import: %s", v)
+		}
+		// The simulator's own tests are held to its rule too: a protocol tested through the
+		// client adapter could hide a bug both sides share. (Other packages' tests may wire
+		// anything: conformance and scenario tests exist to join the two sides.)
+		if r, _ := rel(p.ImportPath); within(r, "simulator") {
+			for _, v := range Check(p.ImportPath, append(p.TestImports, p.XTestImports...)) {
+				t.Errorf("forbidden import in the tests of %s: %s", r, v)
+			}
 		}
 	}
 	if seen < 3 {
