@@ -158,16 +158,8 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 	var paths []string
 	rest := args
 	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stdout)
-				fs.Usage()
-				return 0
-			}
-			fmt.Fprintf(stderr, "tongdao scenario run: %v\n\n", err)
-			fs.SetOutput(stderr)
-			fs.Usage()
-			return 2
+		if code, ok := parseFlags(fs, rest, stdout, stderr); !ok {
+			return code
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {

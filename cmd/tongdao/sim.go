@@ -96,16 +96,8 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return 0
-		}
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
-		fs.Usage()
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "tongdao sim serve: unexpected argument %q\n", fs.Arg(0))

@@ -53,16 +53,8 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return 0
-		}
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
-		fs.Usage()
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *orders > 0 {
 		return simLoadInProcess(stdout, stderr, *orders, *maxRecords, *prefix, *memProfile)
