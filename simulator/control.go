@@ -336,19 +336,27 @@ func DecodeSetTime(data []byte) (time.Time, error) {
 	return t, nil
 }
 
-func (s *Server) ctlAdvance(w http.ResponseWriter, r *http.Request) {
+// clockBody reads and decodes the body of a clock request on a virtual clock. On any error
+// it answers the request itself and reports false.
+func clockBody[T any](s *Server, w http.ResponseWriter, r *http.Request, decode func([]byte) (T, error)) (T, bool) {
+	var v T
 	b, err := readBody(r)
+	if err == nil {
+		v, err = decode(b)
+	}
+	if err == nil && s.virt == nil {
+		err = ErrNotVirtual
+	}
 	if err != nil {
 		writeErr(w, err)
-		return
+		return v, false
 	}
-	d, err := DecodeAdvance(b)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	if s.virt == nil {
-		writeErr(w, ErrNotVirtual)
+	return v, true
+}
+
+func (s *Server) ctlAdvance(w http.ResponseWriter, r *http.Request) {
+	d, ok := clockBody(s, w, r, DecodeAdvance)
+	if !ok {
 		return
 	}
 	s.record(Record{Kind: RecordClock, Note: "advance " + d.String()})
@@ -360,18 +368,8 @@ func (s *Server) ctlAdvance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ctlSet(w http.ResponseWriter, r *http.Request) {
-	b, err := readBody(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	t, err := DecodeSetTime(b)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	if s.virt == nil {
-		writeErr(w, ErrNotVirtual)
+	t, ok := clockBody(s, w, r, DecodeSetTime)
+	if !ok {
 		return
 	}
 	if t.Before(s.clk.Now()) {

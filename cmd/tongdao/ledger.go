@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ Commands:
   seals      --db DSN
              print the sealed heads as JSON, to keep out of the database's reach
   load       --db DSN [--entries N] [--callers 64] [--hot 0.2] [--rate R] [--accounts 1000]
-             [--checkpoint N]
+             [--checkpoint N] [--cpuprofile FILE]
              post 3-line entries and report entries/s and latency percentiles
              (writes synthetic accounts under chart codes 9122/9202: use a scratch database)
 
@@ -363,6 +364,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	naccts := fs.Int("accounts", 1000, "accounts the non-hot lines spread over")
 	batch := fs.Int("batch", 0, "writer MaxBatch (0: default)")
 	checkpoint := fs.Int64("checkpoint", 0, "entries between the writer's counter checkpoints (0: default, every batch; see ledger.CheckpointEvery)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the postings (not the set-up) to this file")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
@@ -398,6 +400,18 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var failed atomic.Int64
 	var firstErr sync.Once
 	var wg sync.WaitGroup
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao ledger load: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "tongdao ledger load: cpu profile: %v\n", err)
+			return 1
+		}
+	}
 	began := time.Now()
 	for c := 0; c < *callers; c++ {
 		wg.Add(1)
@@ -429,6 +443,9 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	wg.Wait()
 	took := time.Since(began)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)

@@ -164,8 +164,8 @@ type Counters struct {
 	CreditPending int64
 }
 
-// add applies one line to c, checking overflow.
-func (c *Counters) add(side Side, eff Effect, amt int64) error {
+// Add applies one line (side, effect, amount in minor units) to c, checking overflow.
+func (c *Counters) Add(side Side, eff Effect, amt int64) error {
 	var p *int64
 	switch {
 	case eff == EffectPost && side == Debit:

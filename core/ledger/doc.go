@@ -22,6 +22,10 @@
 //
 // Writes go through one writer goroutine per Ledger that batches queued requests into a single
 // store transaction (a bounded queue gives back-pressure); each caller still gets its own result.
-// Persistence is behind the Store interface; package core/store implements it on SQLite and
-// PostgreSQL.
+// While nothing but this writer writes the store, a batch is staged on the writer's own record
+// of it and appended in one step that applies only on that exact head (HeadAppender; PostgreSQL:
+// one statement), on a store that asks for it beside the staging of the next batch
+// (Pipeliner); anything unexpected sends the batch down the ordinary path, which reads the
+// store first. Persistence is behind the Store interface; package core/store implements it on
+// SQLite and PostgreSQL.
 package ledger

@@ -28,6 +28,13 @@ var (
 	ErrDayNotOver          = errors.New("ledger: accounting day is not over yet")
 	ErrClosed              = errors.New("ledger: closed")
 	ErrOverflow            = errors.New("ledger: balance would overflow")
+	// ErrUnknownOutcome: the store did not confirm the commit of the write (a connection
+	// lost during COMMIT). The entry may or may not have been applied; retrying with the
+	// same idempotency key returns it if it was and applies it once if it was not.
+	ErrUnknownOutcome = errors.New("ledger: outcome unknown: the store did not confirm the commit; retry with the same key")
+	// ErrStale is a HeadAppender's answer when a batch's assumptions no longer hold (the
+	// head moved, a voucher differs); nothing was applied. Never returned to callers.
+	ErrStale = errors.New("ledger: batch staged on a stale view of the store")
 )
 
 // RequestError is a refused request: Field names the offending input (e.g. "lines[2].amount"),

@@ -161,6 +161,12 @@ func (f *fixture) verify(opt ledger.VerifyOptions) *ledger.Report {
 	return r
 }
 
+// editLines changes the stored lines of entry seq directly in the database.
+func (f *fixture) editLines(seq int64, edit func([]ledger.Line) []ledger.Line) {
+	f.t.Helper()
+	storetest.EditLines(f.t, f.db, seq, edit)
+}
+
 func (f *fixture) exec(q string, args ...any) {
 	f.t.Helper()
 	if f.db.Dialect() == store.Postgres {

@@ -93,6 +93,11 @@ func (l *Ledger) Today() clock.Date {
 func (l *Ledger) submit(ctx context.Context, r *request) (*Entry, error) {
 	r.ctx = ctx
 	r.done = make(chan result, 1)
+	if r.op == nil {
+		// The request's fingerprint depends on nothing but the request: hash it here, on the
+		// caller's goroutine, not on the single writer's.
+		r.fp = r.fingerprint()
+	}
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
@@ -114,7 +119,9 @@ func (l *Ledger) submit(ctx context.Context, r *request) (*Entry, error) {
 }
 
 // Post applies an ordinary entry. The same Key with the same content returns the first result;
-// with different content it fails with ErrIdempotencyConflict.
+// with different content it fails with ErrIdempotencyConflict. An error wrapping
+// ErrUnknownOutcome (or the ctx's error) does not say the entry was not applied: retry with
+// the same key to learn which.
 func (l *Ledger) Post(ctx context.Context, p Posting) (*Entry, error) {
 	lines := append([]Line(nil), p.Lines...)
 	return l.submit(ctx, &request{kind: KindPost, key: p.Key, voucher: p.Voucher, lines: lines, day: p.Day, late: p.LateFor, memo: p.Memo})

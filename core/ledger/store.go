@@ -13,7 +13,8 @@ import (
 type Store interface {
 	// Write runs fn in one read-write transaction. The transaction excludes every other
 	// writer of the journal (it locks the chain head) so even a second process cannot
-	// interleave. fn's error, or a failed commit, rolls everything back.
+	// interleave. fn's error rolls everything back. A failed COMMIT is reported wrapping
+	// ErrUnknownOutcome: the database may have committed before the answer was lost.
 	Write(ctx context.Context, fn func(WriteTx) error) error
 	// Read runs fn in a read-only snapshot of the whole ledger.
 	Read(ctx context.Context, fn func(ReadTx) error) error
@@ -28,8 +29,8 @@ type Head struct {
 	// it), so a writer that sees the Gen it last wrote knows nobody else wrote since.
 	Gen int64
 	// Checkpoint is the last entry whose lines the stored account counters include; account
-	// reads add the lines after it. Append ignores it (the store moves it; see
-	// Batch.Checkpoint).
+	// reads add the lines after it. The store moves it (see Batch.Checkpoint); Append and
+	// AppendAt set Batch.Head.Checkpoint to where they left it.
 	Checkpoint int64
 }
 
@@ -118,6 +119,19 @@ type Batch struct {
 // those of EntriesByKey(keys) and Vouchers(refs).
 type BatchLookupTx interface {
 	LookupBatch(ctx context.Context, keys []string, refs []VoucherRef) (map[string]*Entry, map[VoucherRef]money.Amount, error)
+}
+
+// HeadAppender is optionally implemented by a Store that can append a batch the writer
+// staged from its own record of the store, without first reading the head and looking the
+// batch's keys and vouchers up in the same transaction. AppendAt applies b — atomically, as
+// Append would — only if the journal's head is still prev (sequence, hash and generation:
+// nobody wrote since) and every voucher of b.NewVouchers that is already stored has the
+// amount b gives it (those are then not inserted again); an idempotency key that is already
+// stored fails the insert. Otherwise it applies nothing and returns ErrStale or the error.
+// PostgreSQL does it in one statement, one round trip instead of five (BEGIN, head, look-ups,
+// append, COMMIT).
+type HeadAppender interface {
+	AppendAt(ctx context.Context, prev Head, b *Batch) error
 }
 
 // WriteTx is a read-write transaction.

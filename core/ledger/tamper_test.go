@@ -138,13 +138,15 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 			}},
 		{"matching journal line added with the balance", ledger.CheckDoubleEntry, func(f *fixture) string { return "entry 4" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
-				f.exec(`INSERT INTO lines (seq, idx, account_id, side, effect, amount, currency) VALUES (4, 3, ?, 'C', 0, 100, 'CNY')`, int64(f.merchant))
+				f.editLines(4, func(ls []ledger.Line) []ledger.Line {
+					return append(ls, ledger.Line{Account: f.merchant, Side: ledger.Credit, Amount: money.Fen(100)})
+				})
 				f.exec(`UPDATE accounts SET cp = cp + 100 WHERE id = ?`, int64(f.merchant))
 				return ledger.VerifyOptions{}
 			}},
 		{"both sides of an entry and the balances edited", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
-				f.exec(`UPDATE lines SET amount = amount * 2 WHERE seq = 4`)
+				f.editLines(4, doubleAmounts)
 				f.exec(`UPDATE entries SET v_amount = 10000 WHERE seq = 4`)
 				f.exec(`UPDATE vouchers SET amount = 10000 WHERE id = 'O2'`)
 				f.exec(`UPDATE accounts SET dp = dp + 4995 WHERE id = ?`, int64(f.recvWx))
@@ -154,7 +156,7 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 			}},
 		{"history rewritten with recomputed hashes", ledger.CheckChain, func(f *fixture) string { return "seal 2026-11-20" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
-				f.exec(`UPDATE lines SET amount = amount * 2 WHERE seq = 2`)
+				f.editLines(2, doubleAmounts)
 				f.exec(`UPDATE vouchers SET amount = 20000 WHERE id = 'O1'`)
 				rewriteFrom(t, f, 2, func(e *ledger.Entry) {
 					for i := range e.Lines {
@@ -166,7 +168,7 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 			}},
 		{"history and the seal rewritten", ledger.CheckChain, func(f *fixture) string { return "exported seal 2026-11-20" },
 			func(t *testing.T, f *fixture, seals []ledger.Seal) ledger.VerifyOptions {
-				f.exec(`UPDATE lines SET amount = amount * 2 WHERE seq = 2`)
+				f.editLines(2, doubleAmounts)
 				var h3 []byte
 				rewriteFrom(t, f, 2, func(e *ledger.Entry) {
 					for i := range e.Lines {
@@ -181,9 +183,8 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				f.exec(`UPDATE day_closes SET head_hash = ?`, h3)
 				return ledger.VerifyOptions{Seals: seals}
 			}},
-		{"entry deleted with its lines", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
+		{"entry deleted", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
-				f.exec(`DELETE FROM lines WHERE seq = 3`)
 				f.exec(`DELETE FROM entries WHERE seq = 3`)
 				return ledger.VerifyOptions{}
 			}},
@@ -258,4 +259,12 @@ func TestVerify_AgeingIsFirstInFirstOut(t *testing.T) {
 			t.Fatalf("cleared FIFO, yet: %+v", r.Check(ledger.CheckAgeing).Findings)
 		}
 	})
+}
+
+// doubleAmounts is a line edit for f.editLines.
+func doubleAmounts(ls []ledger.Line) []ledger.Line {
+	for i := range ls {
+		ls[i].Amount = money.New(ls[i].Amount.Minor()*2, ls[i].Amount.Currency())
+	}
+	return ls
 }

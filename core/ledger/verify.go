@@ -312,13 +312,13 @@ func (v *verifier) entry(e *Entry, last int64, lastHash []byte) {
 		if ln.Amount.Currency() != a.Currency || ln.Amount.Minor() <= 0 {
 			v.rp.add(CheckDoubleEntry, rec, "line %d: %s on %s account %d", i, ln.Amount, a.Currency, a.ID)
 		}
-		_ = a.sum.add(ln.Side, ln.Effect, ln.Amount.Minor())
+		_ = a.sum.Add(ln.Side, ln.Effect, ln.Amount.Minor())
 		d := v.delta[p][ln.Account]
 		if d == nil {
 			d = &Counters{}
 			v.delta[p][ln.Account] = d
 		}
-		_ = d.add(ln.Side, ln.Effect, ln.Amount.Minor())
+		_ = d.Add(ln.Side, ln.Effect, ln.Amount.Minor())
 		if a.AgeLimitSeconds > 0 && ln.Effect == EffectPost && !e.PostedAt.After(v.asOf) {
 			amt := ln.Amount.Minor()
 			if ln.Side != a.Normal {

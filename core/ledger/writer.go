@@ -57,16 +57,42 @@ type writer struct {
 	dirtyFrom int64
 	lastSeq   int64
 	dirtyOK   bool
+	// head is the journal's head as this writer's last batch left it; valid (headOK) only
+	// while nothing else can have written since (see HeadAppender).
+	head   Head
+	headOK bool
+	// The committer (see pipeline.go), when the store pipelines one-shot appends.
+	pipe    bool
+	toC     chan *job
+	fromC   chan status
+	cDone   chan struct{}
+	pending int        // jobs handed to the committer whose status is unread
+	redo    []*request // requests of jobs the committer could not apply, in order
 }
 
 func (w *writer) run() {
 	defer close(w.l.done)
 	ctx := context.Background()
+	if p, ok := w.l.cfg.Store.(Pipeliner); ok && p.PipelineAppends() {
+		w.startCommitter(ctx)
+		defer w.stopCommitter(ctx)
+	}
 	batch := make([]*request, 0, w.l.cfg.MaxBatch)
 	for {
 		var first *request
+		var fromC chan status // nil (never ready) unless a job is in flight
+		if w.pending > 0 {
+			fromC = w.fromC
+		}
 		select {
 		case first = <-w.l.q:
+		case st := <-fromC:
+			w.pending--
+			w.handle(st)
+			if len(w.redo) > 0 {
+				w.drain(ctx)
+			}
+			continue
 		case <-w.l.stop:
 			// Apply what is already queued, then stop.
 			for {
@@ -124,17 +150,30 @@ func (w *writer) process(ctx context.Context, batch []*request) {
 		}
 		w.entries(ctx, run)
 		run = run[:0]
+		w.drain(ctx)
 		err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error { return r.op(ctx, tx) })
+		w.headOK = false // the op moved the store's generation (or may have)
 		r.done <- result{err: err}
 	}
 	w.entries(ctx, run)
 }
 
-// entries applies a run of entry requests in one transaction and answers each.
+// entries applies a run of entry requests in one transaction and answers each: in one
+// statement on the head the writer knows when it can (oneShot), else in a transaction that
+// reads the head and looks everything up first.
 func (w *writer) entries(ctx context.Context, reqs []*request) {
 	if len(reqs) == 0 {
 		return
 	}
+	if w.oneShot(ctx, reqs) {
+		return
+	}
+	w.drain(ctx)
+	w.sync(ctx, reqs)
+}
+
+// sync applies reqs in a transaction that reads the head and looks everything up first.
+func (w *writer) sync(ctx context.Context, reqs []*request) {
 	var results []result
 	var st *state
 	err := w.l.cfg.Store.Write(ctx, func(tx WriteTx) error {
@@ -143,32 +182,113 @@ func (w *writer) entries(ctx context.Context, reqs []*request) {
 		return err
 	})
 	if err != nil || st == nil {
-		// A failed commit may still have happened (a lost connection): start over.
-		w.cache, w.cacheGen, w.dirtyOK = nil, -1, false
+		w.reset()
 	} else {
-		for id, a := range st.accounts {
-			w.cache[id] = a
+		w.staged(st)
+	}
+	answer(reqs, results, err)
+}
+
+// oneShot applies reqs without reading the store first when the Store is a HeadAppender
+// and the writer's record of the store is complete: the head as its last batch left it
+// (nothing else wrote since, which AppendAt checks), every account the batch names in the
+// cache, and only posts and holds (captures, releases and reversals read holds and entries).
+// Idempotency keys and vouchers stored earlier are not looked up, so only a batch whose
+// every request is accepted goes this way: then a stored key fails the append (the retry
+// would insert its key again) and a stored voucher with another amount makes it ErrStale.
+// On any failure it reports false having answered nobody, and entries applies the batch the
+// ordinary way, which reads the store and gives every request its proper answer — also
+// when a lost connection hid whether the append committed.
+func (w *writer) oneShot(ctx context.Context, reqs []*request) bool {
+	ha, ok := w.l.cfg.Store.(HeadAppender)
+	if !ok || !w.headOK || !w.dirtyOK || w.cache == nil {
+		return false
+	}
+	for _, r := range reqs {
+		if r.kind != KindPost && r.kind != KindHold {
+			return false
 		}
-		w.cacheGen = st.head.Gen
-		w.lastSeq = st.head.Seq
-		switch {
-		case st.batch.Checkpoint != nil:
-			w.dirty, w.dirtyFrom = map[AccountID]Counters{}, st.head.Seq
-		case w.dirtyOK:
-			for id := range st.touched {
-				w.dirty[id] = st.accounts[id].Counters
+		for _, ln := range r.lines {
+			if _, ok := w.cache[ln.Account]; !ok {
+				return false
 			}
 		}
 	}
+	prev := w.head
+	s := w.begin(prev, true)
+	for _, r := range reqs {
+		for _, ln := range r.lines {
+			s.accounts[ln.Account] = w.cache[ln.Account]
+		}
+	}
+	results := w.runAll(ctx, s, reqs)
+	for _, r := range results {
+		if r.err != nil {
+			// A refusal was judged without looking the key up: the request may be the retry
+			// of an entry already applied, whose answer is that entry, not a refusal on
+			// today's balances, flags or closed days. (An accepted retry is safe: its insert
+			// fails on the stored key.) Let a transaction that reads the store judge.
+			return false
+		}
+	}
+	w.layout(s)
+	if w.pipe {
+		w.staged(s)
+		w.send(ctx, &job{reqs: reqs, results: results, st: s, prev: prev})
+		return true
+	}
+	if err := ha.AppendAt(ctx, prev, &s.batch); err != nil {
+		w.reset()
+		return false
+	}
+	w.staged(s)
+	answer(reqs, results, nil)
+	return true
+}
+
+// reset forgets everything the writer knows about the store: after a failed write (a failed
+// commit may still have happened, a lost connection).
+func (w *writer) reset() {
+	w.cache, w.cacheGen, w.dirtyOK, w.headOK = nil, -1, false, false
+}
+
+// staged records the state a committed batch left the store in: the accounts it touched,
+// the head, the counters not yet checkpointed.
+func (w *writer) staged(st *state) {
+	for id, a := range st.accounts {
+		w.cache[id] = a
+	}
+	end := st.end()
+	w.cacheGen = end.Gen
+	w.lastSeq = end.Seq
+	w.head, w.headOK = end, true
+	switch {
+	case st.batch.Checkpoint != nil:
+		w.dirty, w.dirtyFrom = map[AccountID]Counters{}, end.Seq
+		w.head.Checkpoint = end.Seq
+	case w.dirtyOK:
+		for id := range st.touched {
+			w.dirty[id] = st.accounts[id].Counters
+		}
+	}
+}
+
+// answer sends every request its result. err is the batch's write error: a request refused
+// on its own merits keeps its specific error (it changed nothing either way), every other one
+// gets the store's — "nothing applied", or, when the commit went unconfirmed, an error
+// wrapping ErrUnknownOutcome: the caller must retry with the same key to learn the outcome.
+func answer(reqs []*request, results []result, err error) {
 	for i, r := range reqs {
 		var res result
 		if i < len(results) {
 			res = results[i]
 		}
 		if err != nil && res.err == nil {
-			// Nothing of the transaction was applied; a request refused on its own merits
-			// keeps its specific error, every other one gets the store's.
-			res = result{err: fmt.Errorf("ledger: write failed, nothing applied: %w", err)}
+			if errors.Is(err, ErrUnknownOutcome) {
+				res = result{err: fmt.Errorf("ledger: write not confirmed: %w", err)}
+			} else {
+				res = result{err: fmt.Errorf("ledger: write failed, nothing applied: %w", err)}
+			}
 		}
 		r.done <- res
 	}
@@ -177,8 +297,9 @@ func (w *writer) entries(ctx context.Context, reqs []*request) {
 // state is the batch-local view of the store: accounts with counters as updated by the
 // entries accepted so far in this batch.
 type state struct {
-	tx       WriteTx
-	head     Head
+	tx       ReadTx // nil when staged without reading the store (oneShot)
+	base     Head   // the head the batch starts from
+	head     Head   // the head after the entries accepted so far (Gen: see layout)
 	today    clock.Date
 	now      time.Time
 	accounts map[AccountID]*Account
@@ -194,6 +315,14 @@ type state struct {
 	batch    Batch
 }
 
+// end is the head the batch leaves: its base if it appends nothing.
+func (s *state) end() Head {
+	if len(s.batch.Entries) == 0 {
+		return s.base
+	}
+	return s.batch.Head
+}
+
 // apply validates and stages every request; it returns one result per request. Refused
 // requests change nothing; accepted ones are appended in one go.
 func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]result, *state, error) {
@@ -201,10 +330,28 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 	if err != nil {
 		return nil, nil, err
 	}
+	s := w.begin(head, false)
+	if err := w.load(ctx, tx, s, reqs); err != nil {
+		return nil, nil, err
+	}
+	results := w.runAll(ctx, s, reqs)
+	w.layout(s)
+	if len(s.batch.Entries) == 0 {
+		return results, s, nil
+	}
+	if err := tx.Append(ctx, &s.batch); err != nil {
+		return nil, nil, err
+	}
+	return results, s, nil
+}
+
+// begin starts the state of a batch on head. assumed says head is the writer's own record
+// of the store, not one just read from it.
+func (w *writer) begin(head Head, assumed bool) *state {
 	if head.Gen != w.cacheGen || w.cache == nil {
 		w.cache, w.cacheGen = map[AccountID]*Account{}, head.Gen
 	}
-	if w.dirtyOK && (w.dirtyFrom != head.Checkpoint || w.lastSeq != head.Seq) {
+	if !assumed && w.dirtyOK && (w.dirtyFrom != head.Checkpoint || w.lastSeq != head.Seq) {
 		w.dirtyOK = false // someone else appended or checkpointed
 	}
 	if !w.dirtyOK && head.Checkpoint == head.Seq {
@@ -212,13 +359,19 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 		w.dirty, w.dirtyFrom, w.lastSeq, w.dirtyOK = map[AccountID]Counters{}, head.Seq, head.Seq, true
 	}
 	now := w.l.cfg.Clock.Now().UTC()
-	s := &state{
-		tx: tx, head: head, now: now, today: clock.AccountingDay(now, w.l.cfg.Cutoff),
+	return &state{
+		base: head, head: head, now: now, today: clock.AccountingDay(now, w.l.cfg.Cutoff),
 		accounts: map[AccountID]*Account{}, touched: map[AccountID]bool{},
+		existing: map[string]*Entry{}, vouchers: map[VoucherRef]money.Amount{},
 		accepted: map[string]*Entry{}, holds: map[int64]*HoldState{}, newHolds: map[int64]bool{},
 		updHolds: map[int64]bool{}, reversed: map[int64]bool{},
 	}
-	// Load, in a few queries, what the batch refers to.
+}
+
+// load reads into s, in a few queries, what reqs refer to: stored entries with their keys,
+// vouchers, accounts (from the cache where it can), holds, the entries reversals undo.
+func (w *writer) load(ctx context.Context, tx ReadTx, s *state, reqs []*request) error {
+	s.tx = tx
 	keys := make([]string, 0, len(reqs))
 	refs := make([]VoucherRef, 0, len(reqs))
 	ids := make([]AccountID, 0, 3*len(reqs))
@@ -236,7 +389,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 					s.holds[r.ref] = &h
 					ids = append(ids, h.Debit, h.Credit)
 				} else if !errors.Is(err, ErrNotFound) {
-					return nil, nil, err
+					return err
 				}
 			}
 		case KindReverse:
@@ -247,20 +400,21 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 					ids = append(ids, ln.Account)
 				}
 			} else if !errors.Is(err, ErrNotFound) {
-				return nil, nil, err
+				return err
 			}
 		}
 	}
+	var err error
 	if bl, ok := tx.(BatchLookupTx); ok {
 		if s.existing, s.vouchers, err = bl.LookupBatch(ctx, keys, refs); err != nil {
-			return nil, nil, err
+			return err
 		}
 	} else {
 		if s.existing, err = tx.EntriesByKey(ctx, keys); err != nil {
-			return nil, nil, err
+			return err
 		}
 		if s.vouchers, err = tx.Vouchers(ctx, refs); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	missing := ids[:0]
@@ -277,20 +431,30 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 	if len(missing) > 0 {
 		accts, err := tx.AccountsByID(ctx, missing)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for id, a := range accts {
 			a := a
 			s.accounts[id] = &a
 		}
 	}
+	return nil
+}
 
+// runAll handles each request against s, in order.
+func (w *writer) runAll(ctx context.Context, s *state, reqs []*request) []result {
 	results := make([]result, len(reqs))
 	for i, r := range reqs {
 		results[i] = w.one(ctx, s, r)
 	}
+	return results
+}
+
+// layout lays out s.batch for the entries accepted: vouchers, holds, the counter checkpoint
+// when due, and the new head (one generation on).
+func (w *writer) layout(s *state) {
 	if len(s.batch.Entries) == 0 {
-		return results, s, nil
+		return
 	}
 	s.batch.NewVouchers = s.newVouch
 	for seq := range s.newHolds {
@@ -304,12 +468,8 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 	if w.dirtyOK && s.head.Seq-w.dirtyFrom >= w.l.cfg.CheckpointEvery {
 		s.batch.Checkpoint = w.checkpoint(s)
 	}
-	s.head.Gen++
 	s.batch.Head = s.head
-	if err := tx.Append(ctx, &s.batch); err != nil {
-		return nil, nil, err
-	}
-	return results, s, nil
+	s.batch.Head.Gen = s.base.Gen + 1
 }
 
 // checkpoint returns the counters of every account that moved since dirtyFrom, this batch
@@ -332,11 +492,9 @@ func (w *writer) one(ctx context.Context, s *state, r *request) result {
 	if r.key == "" || len(r.key) > 200 {
 		return result{err: reqErr(r.key, "key", ErrInvalidRequest, "idempotency key must be 1..200 bytes")}
 	}
-	fpLines := r.lines
-	if r.kind == KindCapture {
-		fpLines = []Line{{Amount: r.amount}}
+	if r.fp == nil {
+		r.fp = r.fingerprint()
 	}
-	r.fp = fingerprint(r.kind, r.key, r.voucher, r.ref, r.day, r.late, r.memo, fpLines)
 	if e := s.accepted[r.key]; e != nil {
 		return same(r, e)
 	}
@@ -359,7 +517,7 @@ func (w *writer) one(ctx context.Context, s *state, r *request) result {
 		if j == len(stg) {
 			stg = append(stg, staged{id: ln.Account, c: s.accounts[ln.Account].Counters})
 		}
-		if err := stg[j].c.add(ln.Side, ln.Effect, ln.Amount.Minor()); err != nil {
+		if err := stg[j].c.Add(ln.Side, ln.Effect, ln.Amount.Minor()); err != nil {
 			return result{err: reqErr(r.key, fmt.Sprintf("lines[%d].amount", i), ErrOverflow, "account %d", ln.Account)}
 		}
 	}
@@ -406,6 +564,15 @@ func (w *writer) one(ctx context.Context, s *state, r *request) result {
 	s.accepted[e.Key] = e
 	s.batch.Entries = append(s.batch.Entries, e)
 	return result{entry: e}
+}
+
+// fingerprint hashes the request as its caller gave it (see fingerprint).
+func (r *request) fingerprint() []byte {
+	fpLines := r.lines
+	if r.kind == KindCapture {
+		fpLines = []Line{{Amount: r.amount}}
+	}
+	return fingerprint(r.kind, r.key, r.voucher, r.ref, r.day, r.late, r.memo, fpLines)
 }
 
 // staged is an account's counters as an entry being checked would leave them.

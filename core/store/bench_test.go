@@ -128,7 +128,7 @@ func seedJournal(b *testing.B, db *store.DB, ids []ledger.AccountID, n int, day 
 
 // bulkAccounts inserts n accounts under chart code 9000 with plain SQL (100,000 one-by-one
 // CreateAccount transactions would dominate the benchmark) and returns their ids.
-func bulkAccounts(b *testing.B, l *ledger.Ledger, db *store.DB, n int) []ledger.AccountID {
+func bulkAccounts(b testing.TB, l *ledger.Ledger, db *store.DB, n int) []ledger.AccountID {
 	b.Helper()
 	ctx := context.Background()
 	if err := l.PutChart(ctx, ledger.ChartAccount{Code: "9000", Name: "bench", Type: ledger.Common, Normal: ledger.Debit}); err != nil {

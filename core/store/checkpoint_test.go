@@ -128,10 +128,7 @@ func TestCounterCheckpoint_LineEditedBeforeTheCheckpointFailsTheBalanceCheck(t *
 		if err := db.SQL().QueryRow(`SELECT bal_seq, seq FROM ledger_head`).Scan(&balSeq, &head); err != nil || balSeq == head {
 			t.Fatalf("want a tail after the checkpoint: bal_seq %d head %d (%v)", balSeq, head, err)
 		}
-		// Entry head: Dr fees 1 -> 2, Cr merchant n -> n+1 (still balanced).
-		if _, err := db.SQL().Exec(`UPDATE lines SET amount = amount + 1 WHERE seq = ` + fmt.Sprint(head) + ` AND idx IN (1, 2)`); err != nil {
-			t.Fatal(err)
-		}
+		raiseFeeAndMerchant(t, db, head)
 		post(l, 7, 20)
 		if err := db.SQL().QueryRow(`SELECT bal_seq FROM ledger_head`).Scan(&balSeq); err != nil || balSeq < head {
 			t.Fatalf("bal_seq %d (%v) did not pass entry %d", balSeq, err, head)
@@ -178,10 +175,7 @@ func TestCounterCheckpoint_DefaultCatchesAnEditedLineAfterAnOp(t *testing.T) {
 		if _, err := l.CreateAccount(ctx, ledger.AccountSpec{Code: "2202", OwnerKind: ledger.OwnerMerchant, OwnerID: "late", Currency: money.CNY, Name: "late"}); err != nil {
 			t.Fatal(err)
 		}
-		// Entry head: Dr fees 1 -> 2, Cr merchant n -> n+1 (still balanced).
-		if _, err := db.SQL().Exec(`UPDATE lines SET amount = amount + 1 WHERE seq = ` + fmt.Sprint(head) + ` AND idx IN (1, 2)`); err != nil {
-			t.Fatal(err)
-		}
+		raiseFeeAndMerchant(t, db, head)
 		post(l, 7, 20)
 		if err := db.SQL().QueryRow(`SELECT bal_seq FROM ledger_head`).Scan(&balSeq); err != nil || balSeq < head {
 			t.Fatalf("bal_seq %d (%v) did not pass entry %d", balSeq, err, head)
@@ -198,5 +192,17 @@ func TestCounterCheckpoint_DefaultCatchesAnEditedLineAfterAnOp(t *testing.T) {
 		if !found {
 			t.Fatalf("edited tail line not reported by the balance check: %+v", r.Check(ledger.CheckBalances))
 		}
+	})
+}
+
+// raiseFeeAndMerchant edits entry seq (a books.payment) behind the ledger's back: Dr fees
+// 1 -> 2, Cr merchant n -> n+1, still balanced.
+func raiseFeeAndMerchant(t *testing.T, db *store.DB, seq int64) {
+	t.Helper()
+	storetest.EditLines(t, db, seq, func(ls []ledger.Line) []ledger.Line {
+		for _, i := range []int{1, 2} {
+			ls[i].Amount = money.New(ls[i].Amount.Minor()+1, ls[i].Amount.Currency())
+		}
+		return ls
 	})
 }

@@ -15,8 +15,8 @@ var migrations embed.FS
 
 // migrate applies, in order and each in its own transaction, the embedded migrations of the
 // dialect that schema_migrations does not list yet. On PostgreSQL an advisory lock keeps two
-// processes from migrating at once.
-func (d *DB) migrate(ctx context.Context) error {
+// processes from migrating at once. upTo > 0 stops after that version (tests of a migration).
+func (d *DB) migrate(ctx context.Context, upTo int) error {
 	dir := "migrations/" + string(d.dialect)
 	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
@@ -31,6 +31,9 @@ func (d *DB) migrate(ctx context.Context) error {
 		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("store: migration %s: version prefix: %w", base, err)
+		}
+		if upTo > 0 && v > upTo {
+			break
 		}
 		body, err := migrations.ReadFile(name)
 		if err != nil {

@@ -66,28 +66,41 @@ func (d *DB) values(rows, ncols int, casts []string) string {
 	return b.String()
 }
 
-// bulkInsert inserts n rows into table in multi-row statements. row(i, dst) appends row i's
-// len(cols) values to dst. suffix (e.g. "ON CONFLICT DO NOTHING") ends each statement.
-func (t *ltx) bulkInsert(ctx context.Context, table string, cols []string, n int, suffix string, row func(i int, dst []any) []any) error {
+// bulkInsert inserts n rows into table in multi-row statements and returns how many rows it
+// inserted. row(i, dst) appends row i's len(cols) values to dst. suffix (e.g. "ON CONFLICT
+// DO NOTHING", SQLite only) ends each statement.
+func (t *ltx) bulkInsert(ctx context.Context, table string, cols []string, n int, suffix string, row func(i int, dst []any) []any) (int64, error) {
 	if n == 0 {
-		return nil
+		return 0, nil
 	}
 	if t.d.dialect == Postgres {
-		return t.unnestInsert(ctx, table, cols, n, row)
+		if suffix != "" {
+			return 0, fmt.Errorf("store: insert %s: suffix %q unsupported on PostgreSQL", table, suffix)
+		}
+		return int64(n), t.unnestInsert(ctx, table, cols, n, row)
 	}
 	per := rowsPerStmt(len(cols))
 	args := make([]any, 0, min(n, per)*len(cols))
+	var inserted int64
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
 		args = args[:0]
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
-		if err := t.execW(ctx, t.d.insertText(table, cols, end-start, suffix), args...); err != nil {
-			return fmt.Errorf("store: insert %s: %w", table, err)
+		res, err := t.execR(ctx, t.d.insertText(table, cols, end-start, suffix), args...)
+		if err != nil {
+			return inserted, fmt.Errorf("store: insert %s: %w", table, err)
+		}
+		if suffix == "" {
+			inserted += int64(end - start)
+		} else if k, err := res.RowsAffected(); err != nil {
+			return inserted, fmt.Errorf("store: insert %s: %w", table, err)
+		} else {
+			inserted += k
 		}
 	}
-	return nil
+	return inserted, nil
 }
 
 // insertText returns (and remembers) the multi-row INSERT for rows rows of table.
@@ -132,16 +145,20 @@ const maxCachedStmts = 2048
 // execW runs a (rebound) statement in the write transaction, from the statement cache where
 // the dialect benefits.
 func (t *ltx) execW(ctx context.Context, q string, args ...any) error {
+	_, err := t.execR(ctx, q, args...)
+	return err
+}
+
+// execR is execW returning the statement's result.
+func (t *ltx) execR(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	st, err := t.cached(ctx, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st != nil {
-		_, err = st.ExecContext(ctx, args...)
-	} else {
-		_, err = t.tx.ExecContext(ctx, q, args...)
+		return st.ExecContext(ctx, args...)
 	}
-	return err
+	return t.tx.ExecContext(ctx, q, args...)
 }
 
 // queryW is execW for queries.

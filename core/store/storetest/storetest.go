@@ -7,10 +7,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/store"
 )
 
@@ -76,4 +80,58 @@ func Open(t testing.TB, dsn string) *store.DB {
 func ForEach(t *testing.T, pgBase string, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteDSN(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, PostgresDSN(t, pgBase)) })
+}
+
+// EditLines rewrites the stored lines of entry seq behind the ledger's back, as someone with
+// database access could: tamper tests use it. The lines live in entries.lines as JSON
+// ([[account_id,"side",effect,amount,"currency"],…]); this reads them with encoding/json, lets
+// edit change them, and writes them back in the same form — so it also checks that the
+// stored text is plain JSON any tool can read.
+func EditLines(t testing.TB, db *store.DB, seq int64, edit func([]ledger.Line) []ledger.Line) {
+	t.Helper()
+	ph := "?"
+	if db.Dialect() == store.Postgres {
+		ph = "$1"
+	}
+	var text string
+	if err := db.SQL().QueryRow(`SELECT lines FROM entries WHERE seq = `+ph, seq).Scan(&text); err != nil {
+		t.Fatalf("read lines of entry %d: %v", seq, err)
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var raw [][]any
+	if err := dec.Decode(&raw); err != nil {
+		t.Fatalf("lines of entry %d are not JSON: %v (%s)", seq, err, text)
+	}
+	num := func(v any) int64 {
+		n, err := v.(json.Number).Int64()
+		if err != nil {
+			t.Fatalf("lines of entry %d: %v", seq, err)
+		}
+		return n
+	}
+	var lines []ledger.Line
+	for _, r := range raw {
+		if len(r) != 5 {
+			t.Fatalf("lines of entry %d: line %v has %d fields", seq, r, len(r))
+		}
+		lines = append(lines, ledger.Line{Account: ledger.AccountID(num(r[0])), Side: ledger.Side(r[1].(string)),
+			Effect: ledger.Effect(num(r[2])), Amount: money.New(num(r[3]), money.Currency(r[4].(string)))})
+	}
+	lines = edit(lines)
+	out := make([][]any, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, []any{int64(l.Account), string(l.Side), int64(l.Effect), l.Amount.Minor(), string(l.Amount.Currency())})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `UPDATE entries SET lines = ? WHERE seq = ?`
+	if db.Dialect() == store.Postgres {
+		q = `UPDATE entries SET lines = $1 WHERE seq = $2`
+	}
+	if _, err := db.SQL().Exec(q, string(b), seq); err != nil {
+		t.Fatalf("write lines of entry %d: %v", seq, err)
+	}
 }
