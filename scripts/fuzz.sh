@@ -5,9 +5,10 @@
 # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded" as a
 # failure when -fuzztime runs out while a worker is still answering (a race in
 # internal/fuzz's stop filter, golang/go#75804, fixed in Go 1.27). Such a run
-# writes no failing input. A target that fails that way, and only that way, is
-# run once more; a second failure of any kind fails the smoke. A failure that
-# writes an input under testdata/fuzz/<target> always fails at once.
+# writes no failing input. On this 2-core machine it hit about one target in 30,
+# so a target that fails that way, and only that way, is run again, up to three
+# runs in all; any other failure, or a third bare one, fails the smoke. A failure
+# that writes an input under testdata/fuzz/<target> always fails at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-2s}
@@ -31,15 +32,15 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   grep -lqs '^func Fuzz' "$dir"/*_test.go 2>/dev/null || continue
   for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-    for try in 1 2; do
-      again=""; [ "$try" = 2 ] && again=", second run"
+    for try in 1 2 3; do
+      again=""; [ "$try" != 1 ] && again=", run $try"
       echo "fuzz: $pkg $target ($FUZZTIME$again)"
       before=$(corpus_count "$dir" "$target")
       if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1; then
         break
       fi
       after=$(corpus_count "$dir" "$target")
-      if [ "$try" = 1 ] && [ "$after" = "$before" ] && bare_deadline "$log"; then
+      if [ "$try" != 3 ] && [ "$after" = "$before" ] && bare_deadline "$log"; then
         echo "fuzz: $target: bare 'context deadline exceeded' at the fuzztime boundary, no input written (golang/go#75804); running it again"
         retried=$((retried+1))
         continue
