@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,4 +266,239 @@ func TestWriter_UnconfirmedCommitIsUnknownNotFailed(t *testing.T) {
 			})
 		})
 	}
+}
+
+// lostThenDown: the next one-shot append commits but its answer is lost, and the database
+// then refuses the next transaction (down) — the writer cannot re-check at once.
+type lostThenDown struct {
+	*store.DB
+	lose atomic.Bool
+	down atomic.Int32
+}
+
+func (s *lostThenDown) AppendAt(ctx context.Context, prev ledger.Head, b *ledger.Batch) error {
+	err := s.DB.AppendAt(ctx, prev, b)
+	if err == nil && s.lose.Swap(false) {
+		s.down.Store(1)
+		return errors.New("store: append batch: unexpected EOF") // not marked as unknown
+	}
+	return err
+}
+
+func (s *lostThenDown) Write(ctx context.Context, fn func(ledger.WriteTx) error) error {
+	if s.down.Add(-1) >= 0 {
+		return errors.New("store: begin: connect: connection refused")
+	}
+	return s.DB.Write(ctx, fn)
+}
+
+// TestWriter_LostOneShotThenFailedRecheckIsUnknown: a one-shot append that committed but lost
+// its answer, followed by a re-check that cannot start, leaves the outcome unknown — the
+// caller must not hear "nothing applied" — and the retry gets the entry, applied once.
+func TestWriter_LostOneShotThenFailedRecheckIsUnknown(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		s := &lostThenDown{DB: f.db}
+		l := f.reopenOn(s)
+		f.pay("warm-1", "W1", 1000) // the writer now knows the head: one-shot from here
+		f.pay("warm-2", "W2", 1000)
+		before := f.balance(f.merchant).Posted
+		s.lose.Store(true)
+		p := ledger.Posting{Key: "lost", Voucher: ledger.Voucher{Kind: "order", ID: "L1", Amount: money.Fen(500)},
+			Lines: []ledger.Line{{Account: f.recvWx, Side: ledger.Debit, Amount: money.Fen(500)}, {Account: f.merchant, Side: ledger.Credit, Amount: money.Fen(500)}}}
+		_, err := l.Post(f.ctx, p)
+		if !errors.Is(err, ledger.ErrUnknownOutcome) || strings.Contains(err.Error(), "nothing applied") {
+			t.Fatalf("err = %v, want the unknown outcome", err)
+		}
+		if got := f.balance(f.merchant).Posted; got != money.Fen(before.Minor()+500) {
+			t.Fatalf("merchant %s: the append was meant to commit", got)
+		}
+		e, err := l.Post(f.ctx, p)
+		if err != nil || e.Voucher.ID != "L1" {
+			t.Fatalf("retry: %v, %v", e, err)
+		}
+		if got := f.balance(f.merchant).Posted; got != money.Fen(before.Minor()+500) {
+			t.Fatalf("merchant %s after the retry: applied twice?", got)
+		}
+		if r := f.verify(ledger.VerifyOptions{}); !r.OK() {
+			t.Fatalf("verify %+v", r.Checks)
+		}
+	})
+}
+
+// gateStore holds the next Write (armed by arm) until the returned release is called, so the
+// requests queued meanwhile land in one batch.
+type gateStore struct {
+	*failingStore
+	mu   sync.Mutex
+	gate chan struct{}
+	in   chan struct{}
+}
+
+func (g *gateStore) arm() (entered <-chan struct{}, release func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gate, g.in = make(chan struct{}), make(chan struct{})
+	gate := g.gate
+	return g.in, func() { close(gate) }
+}
+
+func (g *gateStore) Write(ctx context.Context, fn func(ledger.WriteTx) error) error {
+	g.mu.Lock()
+	gate, in := g.gate, g.in
+	g.gate = nil
+	g.mu.Unlock()
+	if gate != nil {
+		close(in)
+		<-gate
+	}
+	return g.failingStore.Write(ctx, fn)
+}
+
+// TestWriter_StoredAnswersStandWhenTheBatchFails: a retry of an entry stored earlier, and a
+// key conflict with it, keep their answers when the batch they share with a new entry fails
+// to write; the new entry's caller is told nothing was applied.
+func TestWriter_StoredAnswersStandWhenTheBatchFails(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		fs := &failingStore{Store: f.db}
+		g := &gateStore{failingStore: fs}
+		l := f.reopenOn(g)
+		post := func(key, order string, fen int64) ledger.Posting {
+			return ledger.Posting{Key: key, Voucher: ledger.Voucher{Kind: "order", ID: order, Amount: money.Fen(fen)},
+				Lines: []ledger.Line{{Account: f.recvWx, Side: ledger.Debit, Amount: money.Fen(fen)}, {Account: f.merchant, Side: ledger.Credit, Amount: money.Fen(fen)}}}
+		}
+		first, err := l.Post(f.ctx, post("k1", "O1", 500))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Hold the writer inside an op while three requests queue behind it.
+		entered, release := g.arm()
+		opDone := make(chan error, 1)
+		go func() { opDone <- l.SetFlags(f.ctx, f.bank, 0) }()
+		<-entered
+		fs.fail.Store(true)
+		reqs := []ledger.Posting{post("k1", "O1", 500), post("k1", "O1", 501), post("k2", "O2", 1)}
+		entries, errs := make([]*ledger.Entry, len(reqs)), make([]error, len(reqs))
+		var wg sync.WaitGroup
+		for i, p := range reqs {
+			wg.Add(1)
+			go func() { defer wg.Done(); entries[i], errs[i] = l.Post(f.ctx, p) }()
+		}
+		for ledger.QueueLen(l) < len(reqs) {
+			runtime.Gosched()
+		}
+		release()
+		wg.Wait()
+		if err := <-opDone; err != nil {
+			t.Fatal(err)
+		}
+		if errs[0] != nil || entries[0].Seq != first.Seq {
+			t.Errorf("retry of k1 (entry %d): %v, %v", first.Seq, entries[0], errs[0])
+		}
+		if !errors.Is(errs[1], ledger.ErrIdempotencyConflict) {
+			t.Errorf("k1 with another amount: %v, want the conflict", errs[1])
+		}
+		if !errors.Is(errs[2], errDiskFull) || !strings.Contains(errs[2].Error(), "nothing applied") {
+			t.Errorf("k2: %v, want the write's failure", errs[2])
+		}
+	})
+}
+
+// randomFlaky fails one AppendAt in eight: half before applying, half after (a lost answer).
+type randomFlaky struct {
+	*store.DB
+	n atomic.Int64
+}
+
+func (f *randomFlaky) AppendAt(ctx context.Context, prev ledger.Head, b *ledger.Batch) error {
+	switch f.n.Add(1) % 16 {
+	case 3:
+		return errDiskFull
+	case 11:
+		if err := f.DB.AppendAt(ctx, prev, b); err != nil {
+			return err
+		}
+		return fmt.Errorf("lost: %w", ledger.ErrUnknownOutcome)
+	}
+	return f.DB.AppendAt(ctx, prev, b)
+}
+
+// TestWriter_FailuresAndOpsUnderLoad: 64 callers post (some refused for funds, some retried)
+// while ops change flags and open accounts and one-shot appends fail now and then, applied or
+// not. Every success is stored as answered, nothing refused or failed is stored unless the
+// answer was "unknown", retries get the first entry, and the books verify.
+func TestWriter_FailuresAndOpsUnderLoad(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		fa := &randomFlaky{DB: f.db}
+		l := f.reopenOn(fa)
+		f.fund("seed", 2000)
+		const callers, per, ops = 64, 40, 40
+		type answer struct {
+			key string
+			seq int64
+			err error
+		}
+		out := make(chan answer, callers*per)
+		opsDone := make(chan struct{})
+		go func() { // ops interleaved with the postings
+			defer close(opsDone)
+			for i := range ops {
+				if err := l.SetFlags(f.ctx, f.capital, ledger.Flags(i%2)*ledger.Frozen); err != nil {
+					t.Error(err)
+				}
+				if _, err := l.CreateAccount(f.ctx, ledger.AccountSpec{Code: "2241", OwnerKind: ledger.OwnerUser, OwnerID: fmt.Sprintf("x%d", i), Currency: money.CNY, Name: "x"}); err != nil {
+					t.Error(err)
+				}
+				runtime.Gosched()
+			}
+		}()
+		var wg sync.WaitGroup
+		for c := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range per {
+					key := fmt.Sprintf("c%d-%d", c, i)
+					amt := int64(1 + (c*7+i*13)%50)
+					p := ledger.Posting{Key: key, Voucher: ledger.Voucher{Kind: "adj", ID: key, Amount: money.Fen(amt)},
+						Lines: []ledger.Line{{Account: f.bank, Side: ledger.Debit, Amount: money.Fen(amt)}, {Account: f.capital, Side: ledger.Credit, Amount: money.Fen(amt)}}}
+					if (c+i)%16 == 0 { // a wallet payout: refused once the wallet runs dry
+						p.Voucher.Kind = "payout"
+						p.Lines = []ledger.Line{{Account: f.wallet, Side: ledger.Debit, Amount: money.Fen(amt)}, {Account: f.bank, Side: ledger.Credit, Amount: money.Fen(amt)}}
+					}
+					e, err := l.Post(f.ctx, p)
+					var seq int64
+					if e != nil {
+						seq = e.Seq
+					}
+					out <- answer{key, seq, err}
+					if err == nil && (c+i)%10 == 0 {
+						if again, err2 := l.Post(f.ctx, p); err2 != nil || again.Seq != seq {
+							t.Errorf("retry of %s: %v, %v; first entry %d", key, again, err2, seq)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		<-opsDone
+		close(out)
+		stored := map[string]int64{}
+		if err := f.db.Read(f.ctx, func(tx ledger.ReadTx) error {
+			return tx.Entries(f.ctx, 0, func(e *ledger.Entry) error { stored[e.Key] = e.Seq; return nil })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for a := range out {
+			seq, ok := stored[a.key]
+			switch {
+			case a.err == nil && (!ok || seq != a.seq):
+				t.Errorf("%s answered entry %d, stored %d (%v)", a.key, a.seq, seq, ok)
+			case a.err != nil && ok && !errors.Is(a.err, ledger.ErrUnknownOutcome):
+				t.Errorf("%s answered %v but stored as entry %d", a.key, a.err, seq)
+			}
+		}
+		if r := f.verify(ledger.VerifyOptions{}); !r.OK() {
+			t.Fatalf("verify %+v", r.Checks)
+		}
+	})
 }

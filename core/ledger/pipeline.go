@@ -94,6 +94,7 @@ func (w *writer) commitLoop(ctx context.Context) {
 	ha := w.l.cfg.Store.(HeadAppender)
 	for j := range w.toC {
 		if err := ha.AppendAt(ctx, j.prev, &j.st.batch); err != nil {
+			maybeApplied(j.reqs, err) // before the hand-back: the channel orders it for the writer
 			w.fromC <- status{redo: j.reqs}
 			continue
 		}

@@ -128,8 +128,10 @@ type BatchLookupTx interface {
 // nobody wrote since) and every voucher of b.NewVouchers that is already stored has the
 // amount b gives it (those are then not inserted again); an idempotency key that is already
 // stored fails the insert. Otherwise it applies nothing and returns ErrStale or the error.
-// PostgreSQL does it in one statement, one round trip instead of five (BEGIN, head, look-ups,
-// append, COMMIT).
+// An error that may hide a commit (a connection lost after the statement went out) should
+// wrap ErrUnknownOutcome; the writer, though, treats every error but ErrStale as "may have
+// applied" (see request.unsure). PostgreSQL does it in one statement, one round trip instead
+// of five (BEGIN, head, look-ups, append, COMMIT).
 type HeadAppender interface {
 	AppendAt(ctx context.Context, prev Head, b *Batch) error
 }

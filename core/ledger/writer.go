@@ -29,11 +29,29 @@ type request struct {
 	memo    string
 	fp      []byte
 	target  *Entry // the entry a reverse undoes, loaded before the batch
+	// unsure is the error of a one-shot append of this request that may have committed
+	// (anything but ErrStale). The ordinary path that re-applies it looks its key up and
+	// finds the entry if it did; if that path fails too, the outcome stays unknown.
+	unsure error
 }
 
 type result struct {
 	entry *Entry
 	err   error
+	// stored: the answer comes from an entry committed before this batch (a retry, or a
+	// key conflict with it), so it holds whatever happens to the batch's own write.
+	stored bool
+}
+
+// maybeApplied records on reqs that a one-shot append of them failed with err, which may
+// hide a commit unless it is ErrStale.
+func maybeApplied(reqs []*request, err error) {
+	if errors.Is(err, ErrStale) {
+		return
+	}
+	for _, r := range reqs {
+		r.unsure = err
+	}
 }
 
 // writer is the single goroutine that applies every write of a Ledger. Batching many entries
@@ -239,6 +257,7 @@ func (w *writer) oneShot(ctx context.Context, reqs []*request) bool {
 	}
 	if err := ha.AppendAt(ctx, prev, &s.batch); err != nil {
 		w.reset()
+		maybeApplied(reqs, err)
 		return false
 	}
 	w.staged(s)
@@ -273,24 +292,35 @@ func (w *writer) staged(st *state) {
 	}
 }
 
-// answer sends every request its result. err is the batch's write error: a request refused
-// on its own merits keeps its specific error (it changed nothing either way), every other one
-// gets the store's — "nothing applied", or, when the commit went unconfirmed, an error
-// wrapping ErrUnknownOutcome: the caller must retry with the same key to learn the outcome.
+// answer sends every request its result. err is the batch's write error. With one, only an
+// answer taken from an entry stored before the batch (a retry or a key conflict) stands; every
+// other request — accepted, or refused on balances the failed batch's own entries may have
+// changed — gets the write's error: "nothing applied", or, when the commit went unconfirmed
+// or an earlier one-shot append of the request may have committed (request.unsure), an error
+// wrapping ErrUnknownOutcome. Either way a retry with the same key gets the proper answer.
 func answer(reqs []*request, results []result, err error) {
 	for i, r := range reqs {
 		var res result
 		if i < len(results) {
 			res = results[i]
 		}
-		if err != nil && res.err == nil {
-			if errors.Is(err, ErrUnknownOutcome) {
-				res = result{err: fmt.Errorf("ledger: write not confirmed: %w", err)}
-			} else {
-				res = result{err: fmt.Errorf("ledger: write failed, nothing applied: %w", err)}
-			}
+		if err != nil && !res.stored {
+			res = result{err: writeError(r, err)}
 		}
 		r.done <- res
+	}
+}
+
+// writeError is what a request whose batch failed to write with err is told.
+func writeError(r *request, err error) error {
+	switch {
+	case errors.Is(err, ErrUnknownOutcome):
+		return fmt.Errorf("ledger: write not confirmed: %w", err)
+	case r.unsure != nil:
+		return fmt.Errorf("ledger: write not confirmed: an earlier append may have committed (%v) and re-checking failed: %w: %w",
+			r.unsure, ErrUnknownOutcome, err)
+	default:
+		return fmt.Errorf("ledger: write failed, nothing applied: %w", err)
 	}
 }
 
@@ -340,7 +370,7 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 		return results, s, nil
 	}
 	if err := tx.Append(ctx, &s.batch); err != nil {
-		return nil, nil, err
+		return results, nil, err // answer keeps only the results of stored entries
 	}
 	return results, s, nil
 }
@@ -499,7 +529,9 @@ func (w *writer) one(ctx context.Context, s *state, r *request) result {
 		return same(r, e)
 	}
 	if e := s.existing[r.key]; e != nil {
-		return same(r, e)
+		res := same(r, e)
+		res.stored = true
+		return res
 	}
 	e, err := w.build(ctx, s, r)
 	if err != nil {

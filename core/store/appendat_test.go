@@ -3,12 +3,16 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/core/store/storetest"
 )
 
@@ -115,4 +119,22 @@ func TestAppendAt_AppliesNothingOnAStaleView(t *testing.T) {
 			t.Fatalf("append at the true head: %v", err)
 		}
 	})
+}
+
+// TestStatementNotApplied: only a server's error answer (or nothing sent) proves a one-shot
+// append changed nothing; a lost connection or a cancelled context may hide a commit.
+func TestStatementNotApplied(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"server error", fmt.Errorf("exec: %w", &pgconn.PgError{Code: "23505", Message: "duplicate key"}), true},
+		{"lost connection", errors.New("unexpected EOF"), false},
+		{"cancelled", fmt.Errorf("query: %w", context.Canceled), false},
+	} {
+		if got := store.StatementNotApplied(tc.err); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -21,3 +21,6 @@ func OpenAt(ctx context.Context, dsn string, version int) (*DB, error) {
 
 // Rebind rewrites a query's ? placeholders for d's dialect.
 func Rebind(d *DB, q string) string { return d.q(q) }
+
+// StatementNotApplied is statementNotApplied (tests).
+var StatementNotApplied = statementNotApplied

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/tongdao/tongdao/core/ledger"
 )
 
@@ -384,13 +386,25 @@ func (d *DB) pgAppendAt(ctx context.Context, prev ledger.Head, b *ledger.Batch, 
 	}
 	var n int
 	if err := d.w.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-		return fmt.Errorf("store: append batch at head %d: %w", prev.Seq, err)
+		if statementNotApplied(err) {
+			return fmt.Errorf("store: append batch at head %d: %w", prev.Seq, err)
+		}
+		return fmt.Errorf("store: append batch at head %d: %w: %w", prev.Seq, ledger.ErrUnknownOutcome, err)
 	}
 	if n != 1 {
 		return ledger.ErrStale
 	}
 	b.Head.Checkpoint = ck.balSeq
 	return nil
+}
+
+// statementNotApplied tells whether a failed autocommit statement certainly changed nothing:
+// the server answered with an error (the statement, its own transaction, rolled back), or
+// pgx sent nothing (pgconn.SafeToRetry). Anything else — a connection lost after sending, a
+// context cancelled while the server worked — may have committed.
+func statementNotApplied(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) || pgconn.SafeToRetry(err)
 }
 
 // bumpGen marks a write other than Append, invalidating writers' cached accounts.
