@@ -37,6 +37,24 @@ var (
 	ErrStale = errors.New("ledger: batch staged on a stale view of the store")
 )
 
+// UnreadableEntryError is a store's report that entry Seq's stored record cannot be read back
+// (its lines or dates do not parse) — an edit made directly in the database. PrevHash and
+// Hash are the entry's stored chain hashes, read apart from the rest. Verify reports such an
+// entry under the chain check and reads on.
+type UnreadableEntryError struct {
+	Seq            int64
+	PrevHash, Hash []byte
+	Err            error
+}
+
+// Error implements error.
+func (e *UnreadableEntryError) Error() string {
+	return fmt.Sprintf("ledger: stored entry %d cannot be read: %v", e.Seq, e.Err)
+}
+
+// Unwrap returns the parse error.
+func (e *UnreadableEntryError) Unwrap() error { return e.Err }
+
 // RequestError is a refused request: Field names the offending input (e.g. "lines[2].amount"),
 // Err is one of the sentinels.
 type RequestError struct {

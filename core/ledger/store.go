@@ -76,6 +76,8 @@ type ReadTx interface {
 	Entry(ctx context.Context, seq int64) (*Entry, error)
 	// Entries calls fn for every entry with Seq > after, in Seq order, with its lines. fn
 	// owns the entry it is given (Verify keeps entries while another goroutine checks them).
+	// An entry whose stored record cannot be read ends the scan with an
+	// *UnreadableEntryError, after fn has had every entry before it.
 	Entries(ctx context.Context, after int64, fn func(*Entry) error) error
 	// Reversal returns the seq of the entry that reversed seq, or 0.
 	Reversal(ctx context.Context, seq int64) (int64, error)

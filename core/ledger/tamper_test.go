@@ -183,6 +183,16 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				f.exec(`UPDATE day_closes SET head_hash = ?`, h3)
 				return ledger.VerifyOptions{Seals: seals}
 			}},
+		{"lines edited into text that does not parse", ledger.CheckChain, func(f *fixture) string { return "entry 3" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE entries SET lines = '[[1,"D",0,5000,"CNY"],' WHERE seq = 3`)
+				return ledger.VerifyOptions{}
+			}},
+		{"accounting day edited into nonsense", ledger.CheckChain, func(f *fixture) string { return "entry 2" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE entries SET day = 'someday' WHERE seq = 2`)
+				return ledger.VerifyOptions{}
+			}},
 		{"entry deleted", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				f.exec(`DELETE FROM entries WHERE seq = 3`)

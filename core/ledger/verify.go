@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -218,29 +219,47 @@ func (v *verifier) run(ctx context.Context) error {
 	v.rep.Accounts = int64(len(v.accts))
 	// Reading the journal (driver work) and checking it (hashing, sums) overlap: the store
 	// streams chunks to a goroutine that owns the verifier's state until the stream ends.
+	// An entry the store cannot read back (edited into unparseable text) is reported, and
+	// the scan resumes after it.
+	type chunk struct {
+		entries []*Entry
+		bad     *UnreadableEntryError // after entries
+	}
 	last, lastHash := int64(0), zeroHash
-	chunks := make(chan []*Entry, 4)
+	chunks := make(chan chunk, 4)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for chunk := range chunks {
-			for _, e := range chunk {
+		for c := range chunks {
+			for _, e := range c.entries {
 				v.entry(e, last, lastHash)
 				last, lastHash = e.Seq, e.Hash
 			}
+			if c.bad != nil {
+				v.unreadable(c.bad, last, lastHash)
+				last, lastHash = c.bad.Seq, c.bad.Hash
+			}
 		}
 	}()
-	chunk := make([]*Entry, 0, 1024)
-	err = v.tx.Entries(ctx, 0, func(e *Entry) error {
-		chunk = append(chunk, e)
-		if len(chunk) == cap(chunk) {
-			chunks <- chunk
-			chunk = make([]*Entry, 0, 1024)
+	cur := chunk{entries: make([]*Entry, 0, 1024)}
+	for after := int64(0); ; {
+		err = v.tx.Entries(ctx, after, func(e *Entry) error {
+			cur.entries = append(cur.entries, e)
+			if len(cur.entries) == cap(cur.entries) {
+				chunks <- cur
+				cur = chunk{entries: make([]*Entry, 0, 1024)}
+			}
+			return nil
+		})
+		if !errors.As(err, &cur.bad) {
+			break
 		}
-		return nil
-	})
-	if len(chunk) > 0 && err == nil {
-		chunks <- chunk
+		after = cur.bad.Seq
+		chunks <- cur
+		cur = chunk{entries: make([]*Entry, 0, 1024)}
+	}
+	if len(cur.entries) > 0 && err == nil {
+		chunks <- cur
 	}
 	close(chunks)
 	<-done
@@ -272,18 +291,32 @@ func short(h []byte) []byte {
 	return h
 }
 
+// unreadable reports an entry whose stored record the store could not read, checking what
+// it can: its place in the chain.
+func (v *verifier) unreadable(u *UnreadableEntryError, last int64, lastHash []byte) {
+	v.rep.Entries++
+	rec := fmt.Sprintf("entry %d", u.Seq)
+	v.chainLink(rec, u.Seq, u.PrevHash, last, lastHash)
+	v.rp.add(CheckChain, rec, "stored record cannot be read (%v): it was changed outside the ledger", u.Err)
+}
+
+// chainLink checks that entry seq follows entry last and links to its hash.
+func (v *verifier) chainLink(rec string, seq int64, prevHash []byte, last int64, lastHash []byte) {
+	if seq != last+1 {
+		v.rp.add(CheckChain, rec, "sequence gap: previous entry is %d", last)
+	}
+	if !bytes.Equal(prevHash, lastHash) {
+		v.rp.add(CheckChain, rec, "prev_hash %x does not match the hash %x of entry %d", short(prevHash), short(lastHash), last)
+	}
+}
+
 // entry checks one journal entry and accumulates its lines.
 func (v *verifier) entry(e *Entry, last int64, lastHash []byte) {
 	v.rep.Entries++
 	v.rep.Lines += int64(len(e.Lines))
 	rec := fmt.Sprintf("entry %d", e.Seq)
 	// (6) chain
-	if e.Seq != last+1 {
-		v.rp.add(CheckChain, rec, "sequence gap: previous entry is %d", last)
-	}
-	if !bytes.Equal(e.PrevHash, lastHash) {
-		v.rp.add(CheckChain, rec, "prev_hash %x does not match the hash %x of entry %d", short(e.PrevHash), short(lastHash), last)
-	}
+	v.chainLink(rec, e.Seq, e.PrevHash, last, lastHash)
 	if h := EntryHash(e); !bytes.Equal(h, e.Hash) {
 		v.rp.add(CheckChain, rec, "content hash %x differs from stored %x: the entry or its lines were changed", short(h), short(e.Hash))
 	}

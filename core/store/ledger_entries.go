@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,15 +26,18 @@ func scanEntry(s interface{ Scan(...any) error }, intern map[string]string) (*le
 	if err := s.Scan(&e.Seq, &e.Key, &e.Kind, &day, &late, &at, &e.Ref, &e.Voucher.Kind, &e.Voucher.ID, &vamt, &vcur, &e.Memo, &e.Fingerprint, &e.PrevHash, &e.Hash, &lines); err != nil {
 		return nil, fmt.Errorf("store: scan entry: %w", err)
 	}
+	unreadable := func(what string, err error) error {
+		return &ledger.UnreadableEntryError{Seq: e.Seq, PrevHash: e.PrevHash, Hash: e.Hash, Err: fmt.Errorf("%s: %w", what, err)}
+	}
 	var err error
 	if e.Lines, err = parseLines(lines, nil, intern); err != nil {
-		return nil, fmt.Errorf("store: lines of entry %d: %w", e.Seq, err)
+		return nil, unreadable("lines", err)
 	}
 	if e.Day, err = parseDay(day); err != nil {
-		return nil, err
+		return nil, unreadable("day", err)
 	}
 	if e.LateFor, err = parseDay(late); err != nil {
-		return nil, err
+		return nil, unreadable("late_for", err)
 	}
 	e.PostedAt = time.Unix(0, at).UTC()
 	e.Voucher.Amount = money.New(vamt, money.Currency(vcur))
@@ -89,27 +93,36 @@ func (t *ltx) Entries(ctx context.Context, after int64, fn func(*ledger.Entry) e
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
+		var bad error // an unreadable entry: deliver the ones before it, then report it
+		for bad == nil && rows.Next() {
 			e, err := scanEntry(rows, intern)
-			if err != nil {
+			var ue *ledger.UnreadableEntryError
+			switch {
+			case errors.As(err, &ue):
+				bad = err
+			case err != nil:
 				rows.Close()
 				return err
+			default:
+				buf = append(buf, e)
 			}
-			buf = append(buf, e)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("store: read entries: %w", err)
 		}
-		if len(buf) == 0 {
-			return nil
-		}
-		hi := buf[len(buf)-1].Seq
 		for _, e := range buf {
 			if err := fn(e); err != nil {
 				return err
 			}
 		}
+		if bad != nil {
+			return bad
+		}
+		if len(buf) == 0 {
+			return nil
+		}
+		hi := buf[len(buf)-1].Seq
 		after = hi
 		if len(buf) < entriesChunk {
 			return nil
