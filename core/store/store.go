@@ -24,6 +24,11 @@
 // (measured 29.0–29.8k vs 34.4–35.5k entries/s, docs/benchmarks/ledger.md) and then survives a
 // killed process but may lose the last acknowledged entries on a power cut (never corrupting
 // the file).
+//
+// Upgrading: Open applies each pending migration in a transaction of its own. Stop every
+// process that uses the ledger with an older build first: 0002_lines_in_entries rewrites every
+// entry row (on PostgreSQL holding an exclusive lock on entries until it commits) and replaces
+// the lines table by a view, which an older writer cannot insert into.
 package store
 
 import (
