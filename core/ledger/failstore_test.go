@@ -29,6 +29,14 @@ func (f *fixture) reopenOn(s ledger.Store) *ledger.Ledger {
 	return l
 }
 
+// warmUp posts two payments, after which the writer knows the head and appends one-shot,
+// and returns the merchant's posted balance.
+func (f *fixture) warmUp() money.Amount {
+	f.pay("warm-1", "W1", 10000)
+	f.pay("warm-2", "W2", 10000)
+	return f.balance(f.merchant).Posted
+}
+
 // failingStore makes Append fail while fail is set, as a full disk or a lost connection would.
 type failingStore struct {
 	ledger.Store
@@ -108,9 +116,7 @@ func TestWriter_FailedOneShotAppendsAreRedoneOnce(t *testing.T) {
 			forEachStore(t, func(t *testing.T, f *fixture) {
 				fa := &flakyAppender{DB: f.db}
 				l := f.reopenOn(fa)
-				f.pay("warm-1", "W1", 10000) // the writer now knows the head: one-shot from here
-				f.pay("warm-2", "W2", 10000)
-				before := f.balance(f.merchant).Posted
+				before := f.warmUp()
 				if mode == "nothing applied" {
 					fa.failN.Store(2)
 				} else {
@@ -299,9 +305,7 @@ func TestWriter_LostOneShotThenFailedRecheckIsUnknown(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		s := &lostThenDown{DB: f.db}
 		l := f.reopenOn(s)
-		f.pay("warm-1", "W1", 1000) // the writer now knows the head: one-shot from here
-		f.pay("warm-2", "W2", 1000)
-		before := f.balance(f.merchant).Posted
+		before := f.warmUp()
 		s.lose.Store(true)
 		p := ledger.Posting{Key: "lost", Voucher: ledger.Voucher{Kind: "order", ID: "L1", Amount: money.Fen(500)},
 			Lines: []ledger.Line{{Account: f.recvWx, Side: ledger.Debit, Amount: money.Fen(500)}, {Account: f.merchant, Side: ledger.Credit, Amount: money.Fen(500)}}}
