@@ -89,6 +89,16 @@ type CheckResult struct {
 // Passed reports whether the check ran and found nothing.
 func (c CheckResult) Passed() bool { return c.Failures == 0 }
 
+// Names tells whether one of c's findings is about record (e.g. "account 12").
+func (c CheckResult) Names(record string) bool {
+	for _, f := range c.Findings {
+		if f.Record == record {
+			return true
+		}
+	}
+	return false
+}
+
 // Report is the result of Verify.
 type Report struct {
 	Head     int64         `json:"head_seq"`

@@ -94,11 +94,7 @@ func TestCounterCheckpoint_BalancesStayExactAndEditsAreCaught(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := fmt.Sprintf("account %d", b.merchants[1])
-		found := false
-		for _, f := range r.Check(ledger.CheckBalances).Findings {
-			found = found || f.Record == rec
-		}
-		if !found {
+		if !r.Check(ledger.CheckBalances).Names(rec) {
 			t.Fatalf("edited stored counter not reported: %+v", r.Check(ledger.CheckBalances))
 		}
 	})
@@ -138,11 +134,7 @@ func TestCounterCheckpoint_LineEditedBeforeTheCheckpointFailsTheBalanceCheck(t *
 			t.Fatal(err)
 		}
 		rec := fmt.Sprintf("account %d", b.fees)
-		found := false
-		for _, f := range r.Check(ledger.CheckBalances).Findings {
-			found = found || f.Record == rec
-		}
-		if !found {
+		if !r.Check(ledger.CheckBalances).Names(rec) {
 			t.Fatalf("edited tail line not reported by the balance check: %+v", r.Check(ledger.CheckBalances))
 		}
 	})
@@ -185,11 +177,7 @@ func TestCounterCheckpoint_DefaultCatchesAnEditedLineAfterAnOp(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := fmt.Sprintf("account %d", b.fees)
-		found := false
-		for _, f := range r.Check(ledger.CheckBalances).Findings {
-			found = found || f.Record == rec
-		}
-		if !found {
+		if !r.Check(ledger.CheckBalances).Names(rec) {
 			t.Fatalf("edited tail line not reported by the balance check: %+v", r.Check(ledger.CheckBalances))
 		}
 	})
