@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/shopspring/decimal"
 	"io"
 	"strconv"
 	"time"
@@ -293,7 +294,11 @@ func (b *BillReader) readRow(l []byte, rec *channel.StatementRecord) error {
 		}
 		rec.Fee = money.New(fee, cur)
 		if !exact {
-			rec.FeeExact = string(v)
+			// Exact 5-decimal fee beside the rounded fen (one allocation, only for fees that
+			// are not whole fen).
+			if rec.FeeExact, err = decimal.NewFromString(string(v)); err != nil {
+				return billLineError(b.line, "手续费 %q: %v", v, err)
+			}
 		}
 	} else {
 		rec.Fee = money.New(0, cur)

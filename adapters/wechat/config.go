@@ -95,6 +95,7 @@ type Client struct {
 var (
 	_ channel.Channel   = (*Client)(nil)
 	_ channel.Canceller = (*Client)(nil)
+	_ channel.Closer    = (*Client)(nil)
 )
 
 // New validates cfg and returns a Client. It does no I/O (the sandbox key is fetched on
