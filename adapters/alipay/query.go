@@ -23,6 +23,14 @@ type tradeRef struct {
 // or App payment it means "the payer has not scanned / reached the cashier yet", not
 // failure (alipay.md §9.2): treat it as pending until the order's expiry has passed.
 func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
+	if req == nil {
+		return c.query(ctx, req)
+	}
+	return channel.EchoOrderTime(req.OrderTime)(c.query(ctx, req))
+}
+
+// query does the work of Query; Query echoes the request's OrderTime.
+func (c *Client) query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
 	if err := req.Validate(Name); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,14 @@ func TradeStatus(tradeState string) channel.Status {
 // ORDERNOTEXIST is KindNotFound. Amount is total_fee, PaidAmount cash_fee (fen), PaidAt
 // time_end in Beijing time.
 func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
+	if req == nil {
+		return c.query(ctx, req)
+	}
+	return channel.EchoOrderTime(req.OrderTime)(c.query(ctx, req))
+}
+
+// query does the work of Query; Query echoes the request's OrderTime.
+func (c *Client) query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
 	cl := call{op: "query", path: "/pay/orderquery", retry: true}
 	if err := req.Validate(channelName); err != nil {
 		return nil, err

@@ -230,3 +230,37 @@ func (i Info) RequireTime(channelName, op, field string, t time.Time) error {
 	}
 	return nil
 }
+
+// Nower is what TimeOr needs of a clock (clock.Clock has it).
+type Nower interface{ Now() time.Time }
+
+// TimeOr returns t, or c.Now() truncated to the second when t is zero: the order or refund
+// time an adapter uses and echoes when the caller left it to the adapter.
+func TimeOr(t time.Time, c Nower) time.Time {
+	if t.IsZero() {
+		return c.Now().Truncate(time.Second)
+	}
+	return t
+}
+
+// EchoOrderTime returns a function that sets PaymentResult.OrderTime to t on a non-nil
+// result that has none, and passes the result and error through; adapters wrap their Pay
+// and Query answers with it so every result carries the time used.
+func EchoOrderTime(t time.Time) func(*PaymentResult, error) (*PaymentResult, error) {
+	return func(r *PaymentResult, err error) (*PaymentResult, error) {
+		if r != nil && r.OrderTime.IsZero() {
+			r.OrderTime = t
+		}
+		return r, err
+	}
+}
+
+// EchoRefundTime is EchoOrderTime for refund results (RefundResult.RefundTime).
+func EchoRefundTime(t time.Time) func(*RefundResult, error) (*RefundResult, error) {
+	return func(r *RefundResult, err error) (*RefundResult, error) {
+		if r != nil && r.RefundTime.IsZero() {
+			r.RefundTime = t
+		}
+		return r, err
+	}
+}
