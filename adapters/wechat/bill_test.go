@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/jarcoal/httpmock"
 
 	"github.com/tongdao/tongdao/adapters/sign"
@@ -62,7 +60,7 @@ func TestBillReader_CurrentFormatAllTypes(t *testing.T) {
 			SettlementDate: billDate, Line: 4},
 		{Channel: "wechat", Type: channel.RecordReversal, ChannelType: "REVOKED", ChannelStatus: "REVOKED",
 			ChannelTxnID: "4200000925202101284997714294", OrderNo: "MP3", Amount: money.Fen(235),
-			Fee: money.Fen(1), FeeExact: decimal.RequireFromString("0.01410"), Status: channel.StatusSucceeded, ChannelTime: bj(2021, 1, 28, 20, 0, 1), SettlementDate: billDate, Line: 5},
+			Fee: money.Fen(1), FeeUnits: 1410, FeeScale: 5, Status: channel.StatusSucceeded, ChannelTime: bj(2021, 1, 28, 20, 0, 1), SettlementDate: billDate, Line: 5},
 	}
 	if len(recs) != len(want) {
 		t.Fatalf("%d records, want %d: %+v", len(recs), len(want), recs)
@@ -72,10 +70,6 @@ func TestBillReader_CurrentFormatAllTypes(t *testing.T) {
 			t.Errorf("record %d time %v, want %v", i, recs[i].ChannelTime, want[i].ChannelTime)
 		}
 		recs[i].ChannelTime = want[i].ChannelTime
-		if !recs[i].FeeExact.Equal(want[i].FeeExact) {
-			t.Errorf("record %d FeeExact %s, want %s", i, recs[i].FeeExact, want[i].FeeExact)
-		}
-		recs[i].FeeExact = want[i].FeeExact
 		if recs[i] != want[i] {
 			t.Errorf("record %d:\n got %+v\nwant %+v", i, recs[i], want[i])
 		}
@@ -93,7 +87,7 @@ func TestBillReader_LegacyAndRefundFormats(t *testing.T) {
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("legacy: %d records, %v", len(recs), err)
 	}
-	if recs[0].Amount != money.Fen(1234) || recs[0].Fee != money.Fen(7) || !recs[0].FeeExact.IsZero() {
+	if recs[0].Amount != money.Fen(1234) || recs[0].Fee != money.Fen(7) || recs[0].FeeScale != 0 {
 		t.Errorf("legacy payment %+v", recs[0])
 	}
 	if recs[1].Type != channel.RecordRefund || recs[1].Amount != money.Fen(234) || recs[1].Status != channel.StatusProcessing ||

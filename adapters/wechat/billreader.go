@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"github.com/shopspring/decimal"
 	"io"
 	"strconv"
 	"time"
@@ -40,8 +39,8 @@ func firstCol(idx map[string]int, names ...string) int {
 // RecordRefund (Amount = 申请退款金额, legacy 退款金额; Status from 退款状态 by
 // RefundStatus, Processing when empty; ChannelTime = 退款申请时间 when the bill has it),
 // REVOKED → RecordReversal; other states → RecordOther. Status is Succeeded for
-// payments and reversals. Fee is 手续费 rounded half away from zero to fen; FeeExact keeps
-// the 5-decimal text when that rounding lost digits. ChannelTime is Beijing time;
+// payments and reversals. Fee is 手续费 rounded half away from zero to fen; FeeUnits and
+// FeeScale keep the exact 5-decimal fee when that rounding lost digits. ChannelTime is Beijing time;
 // SettlementDate is the bill's date. The totals rows fill Totals.
 type BillReader struct {
 	sc      *bufio.Scanner
@@ -294,11 +293,9 @@ func (b *BillReader) readRow(l []byte, rec *channel.StatementRecord) error {
 		}
 		rec.Fee = money.New(fee, cur)
 		if !exact {
-			// Exact 5-decimal fee beside the rounded fen (one allocation, only for fees that
-			// are not whole fen).
-			if rec.FeeExact, err = decimal.NewFromString(string(v)); err != nil {
-				return billLineError(b.line, "手续费 %q: %v", v, err)
-			}
+			// The exact 5-decimal fee beside the rounded fen, as integer units (parseFee has
+			// checked the digits).
+			rec.FeeUnits, rec.FeeScale = feeUnits(v)
 		}
 	} else {
 		rec.Fee = money.New(0, cur)
@@ -414,6 +411,31 @@ func parseYuan(v []byte, cur money.Currency) (int64, error) {
 
 // parseFee reads a fee with up to 8 decimals (WeChat prints 5) and rounds it half away
 // from zero to fen. exact reports that no non-zero digit was dropped.
+// feeUnits returns a fee text parseFee accepted as integer units of 10^-scale: "0.00738"
+// is 738, 5; "-1.20000" is -120000, 5.
+func feeUnits(v []byte) (units int64, scale int8) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	seenDot := false
+	for _, c := range v {
+		switch {
+		case c == '.':
+			seenDot = true
+		case seenDot:
+			units = units*10 + int64(c-'0')
+			scale++
+		default:
+			units = units*10 + int64(c-'0')
+		}
+	}
+	if neg {
+		units = -units
+	}
+	return units, scale
+}
+
 func parseFee(v []byte) (fen int64, exact bool, err error) {
 	s := v
 	neg := len(s) > 0 && s[0] == '-'

@@ -31,7 +31,7 @@
 //   - Notifications: [Notification.Check] compares a verified notification with the
 //     merchant's order and returns a [*MismatchError]; [Notification.DedupKey] identifies
 //     re-sends; [NotificationHandler], [ReadNotification] and [Response.Write] for net/http.
-//   - Statements carry exact money: [StatementRecord.FeeExact] (a decimal) beside the rounded
+//   - Statements carry exact money: [StatementRecord.ExactFee] (a decimal) beside the rounded
 //     Fee, totals that are the sum of the rows, net and settlement amounts, discounts, the
 //     masked card, payout, cancel and return numbers, and record kinds for pre-authorisation,
 //     capture, payout return and dispute.

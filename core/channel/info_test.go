@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -152,7 +151,7 @@ func TestResultFinalHelpers(t *testing.T) {
 }
 
 func TestStatementRecord_ExactFeeAndNet(t *testing.T) {
-	pay := channel.StatementRecord{Type: channel.RecordPayment, Amount: money.Fen(123), Fee: money.Fen(1), FeeExact: decimal.RequireFromString("0.00738")}
+	pay := channel.StatementRecord{Type: channel.RecordPayment, Amount: money.Fen(123), Fee: money.Fen(1), FeeUnits: 738, FeeScale: 5}
 	if got := pay.ExactFee().String(); got != "0.00738" {
 		t.Errorf("ExactFee = %s", got)
 	}
@@ -161,7 +160,7 @@ func TestStatementRecord_ExactFeeAndNet(t *testing.T) {
 	}
 	ref := channel.StatementRecord{Type: channel.RecordRefund, Amount: money.Fen(100), Fee: money.Fen(-1)}
 	if got := ref.ExactFee().String(); got != "-0.01" {
-		t.Errorf("ExactFee without FeeExact = %s, want -0.01", got)
+		t.Errorf("ExactFee without FeeUnits = %s, want -0.01", got)
 	}
 	if n, err := ref.NetAmount(); err != nil || n != money.Fen(99) {
 		t.Errorf("refund net = %v %v, want 0.99 out", n, err)

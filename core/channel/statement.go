@@ -74,14 +74,18 @@ type StatementRecord struct {
 	SettleAmount money.Amount
 	// Fee is the channel's fee on this record in minor units: positive = charged to the
 	// merchant, negative = returned to it (refunds under FeeRefundProportional). It is
-	// FeeExact rounded half away from zero to the currency's minor unit; statement totals
+	// ExactFee rounded half away from zero to the currency's minor unit; statement totals
 	// (StatementTotals.FeeAmount) are the sum of these rounded row fees, so records and
 	// totals always add up.
 	Fee money.Amount
-	// FeeExact is the fee exactly as the statement prints it, in major units (yuan), with
-	// the same sign as Fee, when the statement prints more precision than minor units
-	// (WeChat: 5 decimals, 0.00738); the zero Decimal otherwise. ExactFee always answers.
-	FeeExact decimal.Decimal
+	// FeeUnits and FeeScale hold the fee exactly as the statement prints it, in major
+	// units (yuan) with the same sign as Fee, as the integer FeeUnits × 10^-FeeScale, when the
+	// statement prints more precision than minor units (WeChat: 5 decimals, 0.00738 is
+	// FeeUnits 738, FeeScale 5); both zero otherwise. They are kept as integers so a reader
+	// streaming millions of rows allocates nothing for them; ExactFee returns the value as
+	// a decimal.Decimal and always answers.
+	FeeUnits int64
+	FeeScale int8
 	// CardMasked is the payer's card as the statement shows it, masked 6+4 (UnionPay,
 	// bank); never a full number.
 	CardMasked string
@@ -96,11 +100,11 @@ type StatementRecord struct {
 	Line int
 }
 
-// ExactFee returns the fee as the statement printed it, in major units: FeeExact when set,
-// else Fee as a decimal.
+// ExactFee returns the fee exactly as the statement printed it, in major units (yuan):
+// FeeUnits × 10^-FeeScale when FeeScale is set, else Fee as a decimal.
 func (r *StatementRecord) ExactFee() decimal.Decimal {
-	if !r.FeeExact.IsZero() {
-		return r.FeeExact
+	if r.FeeScale > 0 {
+		return decimal.New(r.FeeUnits, -int32(r.FeeScale))
 	}
 	return decimal.New(r.Fee.Minor(), -int32(r.Fee.Currency().Exponent()))
 }
