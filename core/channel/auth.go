@@ -69,7 +69,7 @@ func (r *AuthQuery) Validate(channelName string) error {
 // captured; after a succeeded Capture, CapturedAmount moved and the hold is gone
 // (FrozenAmount zero); the undos bring the respective amount back to zero.
 type AuthResult struct {
-	Op AuthOp
+	Op AuthOp // which operation this is
 	// Status is the operation's state: Processing (accepted, asynchronous), Succeeded,
 	// Failed or Unknown. A succeeded undo is Succeeded (the undo happened), not Reversed.
 	Status        Status
@@ -80,13 +80,13 @@ type AuthResult struct {
 	// OrigOrderNo and OrigChannelTxnID name the operation this one acted on (empty for
 	// PreAuth).
 	OrigOrderNo      string
-	OrigChannelTxnID string
+	OrigChannelTxnID string // the channel id of the operation acted on
 	// Amount is this operation's amount.
 	Amount money.Amount
 	// FrozenAmount is what stays frozen on the card after this operation (where known);
 	// CapturedAmount is what has been taken by captures (where known).
 	FrozenAmount   money.Amount
-	CapturedAmount money.Amount
+	CapturedAmount money.Amount // taken by captures so far, where known
 	// CompletedAt is when the operation succeeded on the channel (Beijing time); zero
 	// unless Succeeded.
 	CompletedAt time.Time

@@ -45,7 +45,7 @@ type ResendSMSRequest struct {
 	BindNo  string    // the binding started by SendBindSMS
 	// BindTime is the original binding request's BindTime, where the channel needs it.
 	BindTime time.Time
-	UserID   string
+	UserID   string // the merchant's id for the cardholder
 	// Card is needed by channels that re-send the card elements with every SMS request
 	// (UnionPay); others ignore it.
 	Card Card
@@ -81,9 +81,9 @@ type BindChallenge struct {
 type BindConfirmRequest struct {
 	BindNo   string    // the binding request number from SendBindSMS
 	BindTime time.Time // its BindTime, where the channel needs it
-	UserID   string
-	SMSCode  string // the code the cardholder received
-	Card     Card   // channels that re-send the elements on confirm (UnionPay back open) need it
+	UserID   string    // the merchant's id for the cardholder
+	SMSCode  string    // the code the cardholder received
+	Card     Card      // channels that re-send the elements on confirm (UnionPay back open) need it
 }
 
 // UnbindRequest removes a binding.
@@ -96,9 +96,9 @@ type UnbindRequest struct {
 
 // BindingQuery looks up bindings: one by Token or BindNo, or all of UserID.
 type BindingQuery struct {
-	UserID string
-	Token  string
-	BindNo string
+	UserID string // the merchant's id for the cardholder
+	Token  string // the token or agreement number
+	BindNo string // the binding request number
 }
 
 // Binding is a bound card.
@@ -128,10 +128,10 @@ type PaySMSRequest struct {
 	// The payment the code confirms: the same OrderNo, OrderTime, Amount and Token as the
 	// Pay that follows.
 	OrderNo   string
-	OrderTime time.Time
-	Amount    money.Amount
-	Token     string
-	UserID    string
+	OrderTime time.Time    // the payment's OrderTime
+	Amount    money.Amount // the payment's amount
+	Token     string       // the token or agreement number
+	UserID    string       // the merchant's id for the cardholder
 }
 
 // Validate checks the fields every channel needs.

@@ -41,8 +41,8 @@ type CancelResult struct {
 	// CancelNo and CancelTime echo the undo's own number and time where the channel has
 	// them (UnionPay); ChannelCancelID is the channel's id of the undo.
 	CancelNo        string
-	CancelTime      time.Time
-	ChannelCancelID string
+	CancelTime      time.Time // the undo's own time, as sent
+	ChannelCancelID string    // the channel's id of the undo (UnionPay queryId)
 	// Amount is the amount returned to the payer where reported (zero for a closed order).
 	Amount money.Amount
 	// CompletedAt is when the undo completed on the channel (Beijing time), where reported.

@@ -40,9 +40,9 @@ type Info struct {
 	// operation numbers (CancelNo, OpNo) where the channel has them.
 	RefundNo NumberRule
 
-	Refund RefundPolicy
-	Cancel CancelPolicy
-	Notify NotifyPolicy
+	Refund RefundPolicy // refund window, count, fee and notification rules
+	Cancel CancelPolicy // whether and when Cancel works
+	Notify NotifyPolicy // acknowledgement and re-send schedule
 
 	// QueryBackoff is the recommended schedule for querying a payment, refund or payout
 	// whose outcome is unknown (a timeout, "system busy", StatusProcessing).
@@ -193,8 +193,8 @@ func (p NotifyPolicy) Span() time.Duration {
 // Backoff is a query schedule: Steps in order, then Then repeated. The zero Backoff is
 // DefaultQueryBackoff.
 type Backoff struct {
-	Steps []time.Duration
-	Then  time.Duration
+	Steps []time.Duration // waits in order
+	Then  time.Duration   // the wait after the last step, repeated (0 = the last step's)
 }
 
 // DefaultQueryBackoff is what Backoff.Next uses for a zero Backoff: 5s, 10s, 30s, 1m, 2m,

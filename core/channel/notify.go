@@ -36,12 +36,12 @@ type Notification struct {
 	EventID string
 	// SentAt is when the channel says it sent the notification (Beijing time), if it says.
 	SentAt  time.Time
-	Payment *PaymentResult
-	Refund  *RefundResult
-	Cancel  *CancelResult
-	Binding *Binding
-	Payout  *PayoutResult
-	Auth    *AuthResult
+	Payment *PaymentResult // set for NotifyPayment
+	Refund  *RefundResult  // set for NotifyRefund
+	Cancel  *CancelResult  // set for NotifyCancel
+	Binding *Binding       // set for NotifyBinding
+	Payout  *PayoutResult  // set for NotifyPayout
+	Auth    *AuthResult    // set for NotifyAuth
 	// Alert is set when the notification reports something a person must look at although
 	// it verified, e.g. UnionPay response code 42 (the card was debited after the allowed
 	// time). The result fields still say what happened.
@@ -103,7 +103,7 @@ type Expectation struct {
 // ErrInvalidRequest) holds) and must be refused, changed nothing and alerted: a correctly
 // signed notification with the wrong amount is either a bug or an attack.
 type MismatchError struct {
-	Channel string
+	Channel string // the adapter's name
 	Field   string // "OrderNo", "Amount", "Currency", "MerchantID", "AppID", "RefundNo"
 	Want    string // what the merchant's order says
 	Got     string // what the notification says

@@ -135,7 +135,7 @@ const (
 
 // CloseResult is the outcome of Closer.Close.
 type CloseResult struct {
-	Outcome CloseOutcome
+	Outcome CloseOutcome // what the call achieved
 	// Status is StatusClosed for CloseClosed and CloseAlreadyClosed (final), and
 	// StatusPending for CloseNeverCreated and CloseWillExpire (not final).
 	Status Status
@@ -190,7 +190,7 @@ type PaymentResult struct {
 	// belongs to (WeChat mch_id and appid, Alipay seller_id and app_id, UnionPay merId),
 	// where reported; notifications carry them so the receiver can check them.
 	MerchantID string
-	AppID      string
+	AppID      string // the application id the channel reports (appid, app_id)
 	// SettlementDate is the channel's accounting day for the payment where it reports one
 	// (UnionPay settleDate); zero otherwise.
 	SettlementDate clock.Date

@@ -46,12 +46,12 @@ type PayoutQuery struct {
 // account, a wrong name), and the channel then reports Reversed. Use Final, not
 // Status.Final, to decide whether a payout can still change.
 type PayoutResult struct {
-	Status        Status
-	ChannelStatus string    // the channel's own state (the bank's SUCCESS/RETURNED/…)
-	PayoutNo      string    // the merchant payout number
-	PayoutTime    time.Time // the time the adapter sent with it
-	ChannelTxnID  string    // the channel's id of the payout
-	Amount        money.Amount
+	Status        Status       // Processing, Succeeded (not final), Failed, Reversed or Unknown
+	ChannelStatus string       // the channel's own state (the bank's SUCCESS/RETURNED/…)
+	PayoutNo      string       // the merchant payout number
+	PayoutTime    time.Time    // the time the adapter sent with it
+	ChannelTxnID  string       // the channel's id of the payout
+	Amount        money.Amount // the payout's amount
 	// CompletedAt is when the payout succeeded (or, for Reversed, was returned), in
 	// Beijing time; zero while it is in progress.
 	CompletedAt time.Time

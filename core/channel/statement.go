@@ -62,7 +62,7 @@ type StatementRecord struct {
 	// PayoutNo is the merchant payout number (payouts and payout returns); ReturnNo the
 	// channel's id of a return.
 	PayoutNo string
-	ReturnNo string
+	ReturnNo string // the channel's id of a payout return
 	// Amount is the record's amount (the order amount for payments, this refund's amount
 	// for refunds), positive.
 	Amount money.Amount
@@ -85,7 +85,7 @@ type StatementRecord struct {
 	// streaming millions of rows allocates nothing for them; ExactFee returns the value as
 	// a decimal.Decimal and always answers.
 	FeeUnits int64
-	FeeScale int8
+	FeeScale int8 // decimal places of FeeUnits (0 = not set)
 	// CardMasked is the payer's card as the statement shows it, masked 6+4 (UnionPay,
 	// bank); never a full number.
 	CardMasked string
