@@ -1,0 +1,79 @@
+package order
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one transition of an order, written in the same database transaction as the
+// state change: it is the order's history and the outbox the ledger posting, the merchant's
+// webhook and the optional event stream are fed from.
+type Event struct {
+	Seq        int64  // the store's sequence, increasing in commit order per store
+	ID         string // evt_…, unique: the ledger's idempotency key and the webhook's id
+	Type       string // "payment.created", "payment.succeeded", "refund.succeeded", …
+	OrderKind  string // "payment" or "refund"
+	OrderID    string
+	PaymentID  string // the payment (the order itself, or the refund's payment): events of one payment are delivered in order
+	MerchantID string
+	From, To   State
+	Cause      Cause
+	Ref        string
+	At         time.Time
+	Version    int64 // the order's version after the transition
+}
+
+// QueryTask is an order whose outcome is unknown, due to be queried.
+type QueryTask struct {
+	OrderKind string // "payment" or "refund"
+	OrderID   string
+	Attempts  int       // queries made so far
+	NextAt    time.Time // when the next query is due
+}
+
+// Store is the storage the order layer needs; core/store implements it on SQLite and
+// PostgreSQL. Every method is safe for concurrent use by several processes on one database.
+type Store interface {
+	// CreatePayment stores p (State Created, Version 1) and its "payment.created" event.
+	// ErrDuplicate when the merchant already has p.OrderNo (or the account p.ChannelOrderNo).
+	CreatePayment(ctx context.Context, p *Payment) (*Event, error)
+	// Payment returns a payment by id; PaymentByOrderNo by the merchant's number;
+	// PaymentByChannelOrderNo by the channel account and the number sent to the channel.
+	Payment(ctx context.Context, id string) (*Payment, error)
+	PaymentByOrderNo(ctx context.Context, merchantID, orderNo string) (*Payment, error)
+	PaymentByChannelOrderNo(ctx context.Context, account, channelOrderNo string) (*Payment, error)
+	// TransitionPayment applies t to the payment at version (compare-and-set) with its
+	// history/outbox event, and keeps the query-back queue in step (an unresolved pending
+	// order is queued, any other state is dequeued). It returns ErrConflict when the
+	// version moved, the *TransitionError of CheckPayment when t is not allowed, and the
+	// unchanged payment with a nil event when t.Ref was already applied to this order or the
+	// order already is in the final state t.To (idempotent).
+	TransitionPayment(ctx context.Context, id string, version int64, t Transition) (*Payment, *Event, error)
+
+	// CreateRefund stores r (State Created) and its event, after checking in the same
+	// transaction that the payment is paid and that its non-failed refunds plus r.Amount do
+	// not exceed the payment's amount. ErrDuplicate when the merchant already has
+	// r.RefundNo; ErrRefundExceeds when the amount is too large; ErrNotRefundable when the
+	// payment is not paid.
+	CreateRefund(ctx context.Context, r *Refund) (*Event, error)
+	Refund(ctx context.Context, id string) (*Refund, error)
+	RefundByNo(ctx context.Context, merchantID, refundNo string) (*Refund, error)
+	Refunds(ctx context.Context, paymentID string) ([]*Refund, error)
+	// TransitionRefund is TransitionPayment for refunds. When the refund succeeds, the
+	// payment's RefundedAmount grows by its amount and the payment moves to
+	// PartiallyRefunded or Refunded (cause CauseRefund) in the same transaction; that
+	// payment (or nil) and every event written are returned.
+	TransitionRefund(ctx context.Context, id string, version int64, t Transition) (*Refund, *Payment, []*Event, error)
+
+	// History returns the events of an order (a payment's include its refunds'), oldest
+	// first.
+	History(ctx context.Context, paymentID string) ([]*Event, error)
+	// EventsAfter returns up to limit events with Seq > after, in Seq order.
+	EventsAfter(ctx context.Context, after int64, limit int) ([]*Event, error)
+
+	// DueQueries claims up to limit query-back tasks due at now: each is hidden from other
+	// claimers until now+lease (another process, or this one after a crash, takes it after
+	// that). RescheduleQuery records a query that left the outcome unknown.
+	DueQueries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]QueryTask, error)
+	RescheduleQuery(ctx context.Context, task QueryTask, next time.Time) error
+}
