@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -271,6 +272,13 @@ func (c *Client) micropay(ctx context.Context, req *channel.PayRequest, p sign.P
 	res, err := paymentFields(cl, resp)
 	if err != nil {
 		return nil, err
+	}
+	if err := sameOrder(cl, resp, "", req.OrderNo); err != nil {
+		return nil, err
+	}
+	// A success for another amount is not the payment we asked for either (§6.4).
+	if lookup(resp, "total_fee") != "" && res.Amount != req.Amount {
+		return nil, mismatch(cl, fmt.Sprintf("answer is for total_fee %s, asked for %s", res.Amount, req.Amount))
 	}
 	res.Status, res.ChannelStatus = channel.StatusSucceeded, "SUCCESS"
 	if res.OrderNo == "" {
