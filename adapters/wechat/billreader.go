@@ -41,7 +41,8 @@ func firstCol(idx map[string]int, names ...string) int {
 // REVOKED → RecordReversal; other states → RecordOther. Status is Succeeded for
 // payments and reversals. Fee is 手续费 rounded half away from zero to fen; FeeExact keeps
 // the 5-decimal text when that rounding lost digits. ChannelTime is Beijing time;
-// SettlementDate is the bill's date. The totals rows fill Totals.
+// SettlementDate is the bill's date. The totals rows fill Totals, except FeeAmount (see
+// Totals).
 type BillReader struct {
 	sc      *bufio.Scanner
 	date    clock.Date
@@ -50,6 +51,8 @@ type BillReader struct {
 	ncols   int
 	started bool
 	totals  *channel.StatementTotals
+	feeSum  int64  // Σ rec.Fee.Minor() over the rows returned
+	feeText string // 手续费总金额 as printed ("" when absent)
 	fields  [][]byte
 	err     error
 	closers []io.Closer
@@ -67,12 +70,29 @@ func NewBillReader(r io.Reader, date clock.Date, maxLine int) *BillReader {
 }
 
 // Totals returns the bill's totals row once Next has returned io.EOF (nil before, or when
-// the bill has none).
+// the bill has none). Count, PaymentAmount and RefundAmount are the row as printed.
+// FeeAmount is not: WeChat prints 手续费总金额 with 5 decimals as the total of the exact
+// row fees, and rounding that total differs from the sum of the rounded row fees (three
+// rows of 0.00600 are 0.01 each, 0.03 together, but the printed 0.01800 rounds to 0.02).
+// Recon posts the rows' Fee, so FeeAmount is the sum of the Fee of every record Next
+// returned, and the records always add up to it. The printed figure stays available
+// from StatedFeeTotal.
 func (b *BillReader) Totals() *channel.StatementTotals {
 	if b.err != io.EOF {
 		return nil
 	}
 	return b.totals
+}
+
+// StatedFeeTotal returns 手续费总金额 exactly as the totals row prints it (e.g. "0.01800")
+// once Next has returned io.EOF; ok is false before, or when the bill has no totals or
+// no such column. To cross-check it to the last decimal, add up the records' fee text
+// (FeeExact when set, else Fee).
+func (b *BillReader) StatedFeeTotal() (text string, ok bool) {
+	if b.err != io.EOF || b.totals == nil || b.feeText == "" {
+		return "", false
+	}
+	return b.feeText, true
 }
 
 // Close closes the underlying stream; it is safe to call more than once.
@@ -148,10 +168,15 @@ func (b *BillReader) next(rec *channel.StatementRecord) error {
 	if !ok {
 		return billLineError(b.line, "totals header without a totals row")
 	}
-	t, err := parseTotals(idx, splitTicked(vals, nil))
+	tv := splitTicked(vals, nil)
+	t, err := parseTotals(idx, tv)
 	if err != nil {
 		return billLineError(b.line, "totals: %v", err)
 	}
+	if i := firstCol(idx, "手续费总金额"); i >= 0 && i < len(tv) {
+		b.feeText = string(tv[i])
+	}
+	t.FeeAmount = money.Fen(b.feeSum)
 	if extra, ok := b.scan(); ok {
 		return billLineError(b.line, "unexpected line after the totals: %.40q", extra)
 	}
@@ -292,6 +317,11 @@ func (b *BillReader) readRow(l []byte, rec *channel.StatementRecord) error {
 			return billLineError(b.line, "手续费 %q: %v", v, err)
 		}
 		rec.Fee = money.New(fee, cur)
+		sum := b.feeSum + fee
+		if (fee > 0 && sum < b.feeSum) || (fee < 0 && sum > b.feeSum) {
+			return billLineError(b.line, "手续费 %q: the fee total overflows", v)
+		}
+		b.feeSum = sum
 		if !exact {
 			rec.FeeExact = string(v)
 		}
