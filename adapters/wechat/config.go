@@ -44,9 +44,16 @@ type Config struct {
 	// 30 s timeout.
 	HTTPClient *http.Client
 	// TLSClient sends the calls that need the merchant certificate (/secapi/…: refund and
-	// reverse, wechat-v2.md §1). When nil and Certificate is set, one is built from
-	// HTTPClient's transport with Certificate added. When both are nil, Refund and Cancel
-	// fail with KindInvalidRequest before sending anything.
+	// reverse, wechat-v2.md §1); it must present the certificate itself. When nil and
+	// Certificate is set, one is built from HTTPClient (its timeout, jar and redirect
+	// policy) around a clone of its *http.Transport (http.DefaultTransport when it has
+	// none) with Certificate added, so proxy, dialer and TLS settings carry over. A
+	// transport that is not an *http.Transport (a tracing or proxy wrapper, a mock, an
+	// http.DefaultTransport replaced by a test library) cannot be given a certificate
+	// from outside without bypassing it, so New then fails with ErrConfig: build the
+	// client yourself, e.g. your wrapper around ClientCertTransport(yourTransport, cert).
+	// When both are nil, Refund and Cancel fail with KindInvalidRequest before sending
+	// anything.
 	TLSClient *http.Client
 	// Certificate is the merchant API certificate (apiclient_cert.pem + apiclient_key.pem,
 	// see LoadPEMCertificate) presented on /secapi calls.
@@ -97,8 +104,11 @@ var (
 	_ channel.Canceller = (*Client)(nil)
 )
 
+// ErrConfig is the sentinel every New error wraps (match with errors.Is).
+var ErrConfig = errors.New("wechat: invalid config")
+
 // New validates cfg and returns a Client. It does no I/O (the sandbox key is fetched on
-// the first call).
+// the first call). Every error wraps ErrConfig and names the offending fields.
 func New(cfg Config) (*Client, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -134,7 +144,7 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("wechat: config: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 	c := &Client{
 		appID: cfg.AppID, mchID: cfg.MchID, key: cfg.Key, signType: st, base: base,
@@ -146,7 +156,9 @@ func New(cfg Config) (*Client, error) {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
 	if c.tls == nil && cfg.Certificate != nil {
-		c.tls = tlsClient(c.http, *cfg.Certificate)
+		if c.tls, err = tlsClient(c.http, *cfg.Certificate); err != nil {
+			return nil, err
+		}
 	}
 	if c.clk == nil {
 		c.clk = clock.Real()
@@ -163,21 +175,39 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// tlsClient returns a copy of base whose transport presents cert.
-func tlsClient(base *http.Client, cert tls.Certificate) *http.Client {
-	var tr *http.Transport
-	if t, ok := base.Transport.(*http.Transport); ok && t != nil {
-		tr = t.Clone()
-	} else {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
+// tlsClient returns a copy of base whose transport presents cert (see Config.TLSClient):
+// base's *http.Transport (http.DefaultTransport when it has none) cloned with cert
+// added; any other RoundTripper is an ErrConfig error, never replaced behind the
+// caller's back.
+func tlsClient(base *http.Client, cert tls.Certificate) (*http.Client, error) {
+	rt, field := base.Transport, "HTTPClient.Transport"
+	if rt == nil {
+		rt, field = http.DefaultTransport, "http.DefaultTransport"
 	}
+	tr, ok := rt.(*http.Transport)
+	if !ok || tr == nil {
+		return nil, fmt.Errorf("%w: Certificate: %s is a %T, not an *http.Transport, so the client certificate "+
+			"cannot be added to it without bypassing it; set TLSClient to a client that presents the certificate "+
+			"(e.g. your wrapper around ClientCertTransport(yourTransport, cert))", ErrConfig, field, rt)
+	}
+	return &http.Client{Transport: ClientCertTransport(tr, cert), Timeout: base.Timeout, Jar: base.Jar,
+		CheckRedirect: base.CheckRedirect}, nil
+}
+
+// ClientCertTransport returns a clone of t (proxy, dialer, connection-pool settings and TLS
+// configuration kept; t itself is not changed) that presents cert as the TLS client
+// certificate, with TLS 1.2 as the minimum when t sets none. Use it to build
+// Config.TLSClient when HTTPClient's transport is a wrapper: wrap the result the same
+// way.
+func ClientCertTransport(t *http.Transport, cert tls.Certificate) *http.Transport {
+	tr := t.Clone()
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if tr.TLSClientConfig != nil {
 		cfg = tr.TLSClientConfig.Clone()
 	}
 	cfg.Certificates = []tls.Certificate{cert}
 	tr.TLSClientConfig = cfg
-	return &http.Client{Transport: tr, Timeout: base.Timeout, Jar: base.Jar, CheckRedirect: base.CheckRedirect}
+	return tr
 }
 
 // LoadPEMCertificate builds the client certificate for Config.Certificate from

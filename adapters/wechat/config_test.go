@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net/http"
 	"strings"
@@ -43,6 +44,9 @@ func TestNew_ValidatesConfig(t *testing.T) {
 			_, err := New(cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New = %v, want an error mentioning %q", err, tc.want)
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("New = %v, want errors.Is ErrConfig", err)
 			}
 			if strings.Contains(err.Error(), demoKey) {
 				t.Fatal("the error leaks the key")
