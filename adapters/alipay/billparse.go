@@ -105,7 +105,7 @@ func (b *billReader) Next(rec *channel.StatementRecord) error {
 			return io.EOF
 		}
 		if err != nil {
-			b.err = &channel.Error{Channel: Name, Op: "statement", Kind: channel.KindUnknown, Code: "BILL_READ", Message: "reading the bill failed", Retryable: true, Err: err}
+			b.err = &channel.Error{Channel: Name, Op: "statement", Kind: channel.KindUnavailable, Code: "BILL_READ", Message: "reading the bill failed; download it again", Retryable: true, Err: err}
 			return b.err
 		}
 		if b.line == 1 {
