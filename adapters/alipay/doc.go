@@ -9,7 +9,7 @@
 //		AppID:           "2021000000000001",
 //		AppPrivateKey:   pemOrBareBase64, // PKCS#1 or PKCS#8
 //		AlipayPublicKey: alipayPub,       // or AppCert + AlipayCert + AlipayRootCert
-//		Gateway:         "http://127.0.0.1:8080/gateway.do", // default production
+//		BaseURL:         "http://127.0.0.1:8080", // /gateway.do is appended; default production
 //		HTTPClient:      httpClient,
 //		Clock:           clk,             // default clock.Real()
 //		NotifyURL:       "https://merchant.example/notify/alipay",

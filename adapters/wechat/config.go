@@ -16,7 +16,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 )
 
-// DefaultBaseURL is WeChat Pay's production host (wechat-v2.md §1).
+// DefaultBaseURL is WeChat Pay's production API base URL (wechat-v2.md §1).
 const DefaultBaseURL = "https://api.mch.weixin.qq.com"
 
 // DefaultMaxResponseBytes bounds an XML response or notification body (1 MiB); a larger
@@ -37,8 +37,10 @@ type Config struct {
 	// SignType is sign.WeChatMD5 (the default when empty) or sign.WeChatHMACSHA256. It
 	// signs requests, JSAPI/APP parameters and verifies responses (wechat-v2.md §3.2).
 	SignType sign.WeChatSignType
-	// BaseURL is the API host without a trailing slash; default DefaultBaseURL. Point it
-	// at the simulator in tests.
+	// BaseURL is the API base URL, scheme://host[:port][/prefix] (a trailing slash is
+	// ignored), the same way as alipay.Config.BaseURL; the adapter appends the
+	// operation paths (/pay/unifiedorder, …). Default DefaultBaseURL. Point it at the
+	// simulator in tests.
 	BaseURL string
 	// HTTPClient sends the calls without a client certificate; default a client with a
 	// 30 s timeout.
@@ -132,8 +134,8 @@ func New(cfg Config) (*Client, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("BaseURL %q is not an absolute http(s) URL", cfg.BaseURL)
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("BaseURL %q is not an absolute http(s) URL without query or fragment", cfg.BaseURL)
 	}
 	if cfg.MaxResponseBytes < 0 || cfg.MaxBillLineBytes < 0 {
 		bad("MaxResponseBytes and MaxBillLineBytes must not be negative")
