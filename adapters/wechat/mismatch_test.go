@@ -47,6 +47,13 @@ func TestCall_SignedAnswerAboutAnotherOrderIsUnknown(t *testing.T) {
 		_, err := e.c.Refund(context.Background(), refundReq())
 		return err
 	}
+	refundQuery := map[string]string{"result_code": "SUCCESS", "out_trade_no": "1415757673", "transaction_id": "1008450740201411110005820873",
+		"refund_count": "1", "out_refund_no_0": "R1415757673", "refund_id_0": "2008450740201411110000174436",
+		"refund_fee_0": "50", "refund_status_0": "PROCESSING"}
+	doQueryRefund := func(e *testEnv) error {
+		_, err := e.c.QueryRefund(context.Background(), &channel.RefundQueryRequest{RefundNo: "R1415757673", OrderNo: "1415757673"})
+		return err
+	}
 	tests := []struct {
 		name   string
 		path   string
@@ -62,6 +69,7 @@ func TestCall_SignedAnswerAboutAnotherOrderIsUnknown(t *testing.T) {
 		{"refund: another out_trade_no", "/secapi/pay/refund", with(refund, "out_trade_no", "1415757674"), doRefund, true},
 		{"refund: another out_refund_no", "/secapi/pay/refund", with(refund, "out_refund_no", "R1415757674"), doRefund, true},
 		{"refund: another refund_fee", "/secapi/pay/refund", with(refund, "refund_fee", "51"), doRefund, true},
+		{"refund query: another out_trade_no", "/pay/refundquery", with(refundQuery, "out_trade_no", "1415757674"), doQueryRefund, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +87,7 @@ func TestCall_SignedAnswerAboutAnotherOrderIsUnknown(t *testing.T) {
 		path   string
 		fields map[string]string
 		do     func(*testEnv) error
-	}{{"/pay/orderquery", query, doQuery}, {"/pay/orderquery", query, doQueryByTxn}, {"/pay/micropay", micropay, doMicropay}, {"/secapi/pay/refund", refund, doRefund}} {
+	}{{"/pay/orderquery", query, doQuery}, {"/pay/orderquery", query, doQueryByTxn}, {"/pay/micropay", micropay, doMicropay}, {"/secapi/pay/refund", refund, doRefund}, {"/pay/refundquery", refundQuery, doQueryRefund}} {
 		e := newEnv(t, nil)
 		e.respond(t, tc.path, demoKey, sign.WeChatMD5, signedXML(t, tc.fields))
 		if err := tc.do(e); err != nil {

@@ -135,6 +135,9 @@ func (c *Client) QueryRefund(ctx context.Context, req *channel.RefundQueryReques
 	if e := c.bizError(cl, resp); e != nil {
 		return nil, e
 	}
+	if err := sameOrder(cl, resp, req.ChannelTxnID, req.OrderNo); err != nil {
+		return nil, err
+	}
 	count, err := strconv.Atoi(lookup(resp, "refund_count"))
 	if err != nil || count < 1 {
 		return nil, badField(cl, "refund_count", err)
