@@ -155,26 +155,28 @@ func (c *Client) keyFor(ctx context.Context, op, sn string) (*rsa.PublicKey, err
 		k.mu.Unlock()
 		return nil, c.certErr(op, sn, "a certificate download started less than %s ago", certFetchGap)
 	}
-	f := &certFetch{sn: sn, done: make(chan struct{})}
+	f := &certFetch{sn: sn, done: make(chan struct{}), err: c.certErr(op, sn, "its download did not complete")}
 	k.inflight, k.lastTry = f, now
 	k.mu.Unlock()
-
-	f.pub, f.err = c.downloadCert(ctx, op, sn)
-
-	k.mu.Lock()
-	k.inflight = nil
-	switch {
-	case f.err == nil:
-		delete(k.failed, sn)
-		k.addLocked(sn, f.pub)
-	case ctx.Err() == nil: // a caller giving up is not the certificate's failure
-		if len(k.failed) >= maxFailedSNs {
-			clear(k.failed)
+	// Whatever happens (even a panic), the download ends: waiters are released and the
+	// next one may start.
+	defer func() {
+		k.mu.Lock()
+		k.inflight = nil
+		switch {
+		case f.err == nil:
+			delete(k.failed, sn)
+			k.addLocked(sn, f.pub)
+		case ctx.Err() == nil: // a caller giving up is not the certificate's failure
+			if len(k.failed) >= maxFailedSNs {
+				clear(k.failed)
+			}
+			k.failed[sn] = now
 		}
-		k.failed[sn] = now
-	}
-	k.mu.Unlock()
-	close(f.done)
+		k.mu.Unlock()
+		close(f.done)
+	}()
+	f.pub, f.err = c.downloadCert(ctx, op, sn)
 	if f.err == nil {
 		c.log.LogAttrs(ctx, slog.LevelInfo, "alipay: trusted rotated Alipay certificate", slog.String("alipay_cert_sn", sn))
 	}
