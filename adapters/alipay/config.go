@@ -193,11 +193,14 @@ func gatewayURL(base, gateway string) (string, error) {
 		v = DefaultBaseURL
 	}
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", configErr(field, "must be an absolute http(s) URL without query or fragment, got %q", v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", configErr(field, "must be an absolute http(s) URL, got %q", v)
 	}
 	if field == "Gateway" {
-		return v, nil
+		return v, nil // as before BaseURL existed
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", configErr(field, "must have no query or fragment, got %q", v)
 	}
 	if strings.HasSuffix(u.Path, gatewayPath) {
 		return "", configErr("BaseURL", "%q ends in %s, which the adapter appends; give the part before it", v, gatewayPath)
