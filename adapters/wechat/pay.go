@@ -46,8 +46,10 @@ func tradeType(m channel.Method) string {
 //
 // Micropay answers StatusSucceeded, or StatusProcessing for USERPAYING (the payer is
 // entering a password): Query until final (§6.4). SYSTEMERROR, BANKERROR and every
-// transport failure are KindUnknown and not retryable: Query, then Cancel if it stays
-// unclear. Extra accepts device_info, goods_tag, limit_pay (no_credit), receipt (Y),
+// failure after the request may have been sent are KindUnknown and not retryable: Query,
+// then Cancel if it stays unclear (a failure before sending — dial, TLS handshake, done
+// context — is KindUnavailable and retryable, as for every call). A signed answer about
+// another out_trade_no or total_fee is KindUnknown too (RESPONSE_MISMATCH). Extra accepts device_info, goods_tag, limit_pay (no_credit), receipt (Y),
 // profit_sharing (Y/N), scene_info and, for QR, product_id (default OrderNo).
 func (c *Client) Pay(ctx context.Context, req *channel.PayRequest) (*channel.PaymentResult, error) {
 	if err := req.Validate(channelName); err != nil {
