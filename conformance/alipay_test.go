@@ -2,11 +2,9 @@ package conformance_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/tongdao/tongdao/adapters/alipay"
 	"github.com/tongdao/tongdao/conformance"
-	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/simulator"
 	simalipay "github.com/tongdao/tongdao/simulator/alipay"
 	"github.com/tongdao/tongdao/simulator/demo"
@@ -50,8 +48,6 @@ func TestAlipay(t *testing.T) {
 					conformance.OpPay: "alipay.trade.precreate", conformance.OpQuery: "alipay.trade.query",
 					conformance.OpClose: "alipay.trade.close", conformance.OpRefund: "alipay.trade.refund",
 					conformance.OpQueryRefund: "alipay.trade.fastpay.refund.query"}),
-				DayCutoff:           clock.NaturalDay,
-				StatementReadyAfter: 10 * time.Hour,
 			})
 		})
 	}

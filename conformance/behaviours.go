@@ -31,7 +31,7 @@ func (s *suite) payQueryClose(t T) {
 		} else if again.Status.Final() {
 			t.Errorf("%s: repeating Pay(%s) gave final status %v for an unpaid order", name, no, again.Status)
 		}
-		if q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no}); err != nil {
+		if q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no, OrderTime: s.orderTime(no)}); err != nil {
 			if !errors.Is(err, channel.ErrNotFound) { // not visible before the payer acts (Alipay precreate)
 				t.Errorf("%s: Query(%s) of an unpaid order gave %s; the contract expects PENDING (or NotFound before the payer acts)", name, no, describe(0, err))
 			}
@@ -58,38 +58,56 @@ func (s *suite) payQueryClose(t T) {
 		if r, err := s.h.Channel.Pay(ctx, s.payRequest(no, 1234)); !errors.Is(err, channel.ErrAlreadyDone) {
 			t.Errorf("%s: Pay(%s) of a paid order gave %s; the contract expects an AlreadyDone error", name, no, describeResult(r, err))
 		}
-		if r, err := s.h.Channel.Close(ctx, &channel.CloseRequest{OrderNo: no}); !errors.Is(err, channel.ErrAlreadyDone) {
-			t.Errorf("%s: Close(%s) of a paid order gave %s; the contract expects an AlreadyDone error (treat as paid)", name, no, describeResult(r, err))
+		if cl, ok := s.h.Channel.(channel.Closer); ok {
+			if r, err := cl.Close(ctx, &channel.CloseRequest{OrderNo: no, OrderTime: s.orderTime(no)}); !errors.Is(err, channel.ErrAlreadyDone) {
+				t.Errorf("%s: Close(%s) of a paid order gave %s; the contract expects an AlreadyDone error (treat as paid)", name, no, describeClose(r, err))
+			}
 		}
 	})
 
 	t.Run("CloseUnpaid", func(t T) {
+		cl, ok := s.h.Channel.(channel.Closer)
+		if !ok {
+			t.Skipf("%s: no Closer: unpaid orders expire instead of being closed", name)
+		}
 		no := s.number("C")
 		if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, 500)); err != nil {
 			t.Fatalf("%s: Pay(%s) failed: %v", name, no, err)
 		}
-		neverCreated := false
+		final := false
 		for i := 1; i <= 2; i++ { // closing twice is idempotent
-			res, err := s.h.Channel.Close(ctx, &channel.CloseRequest{OrderNo: no})
-			switch {
-			case err != nil && errors.Is(err, channel.ErrNotFound):
-				// The channel never created the trade (Alipay precreate before a scan): there
-				// was nothing to close, and the caller must let it expire instead.
-				neverCreated = true
-			case err != nil:
-				t.Fatalf("%s: Close #%d of unpaid %s failed: %v; the contract expects CLOSED", name, i, no, err)
-			case res.Status != channel.StatusClosed:
-				t.Errorf("%s: Close #%d of unpaid %s gave %v; the contract expects CLOSED", name, i, no, res.Status)
+			res, err := cl.Close(ctx, &channel.CloseRequest{OrderNo: no, OrderTime: s.orderTime(no)})
+			if err != nil {
+				t.Fatalf("%s: Close #%d of unpaid %s failed: %v; the contract expects a CloseResult", name, i, no, err)
+			}
+			switch res.Outcome {
+			case channel.CloseClosed, channel.CloseAlreadyClosed:
+				if res.Status != channel.StatusClosed {
+					t.Errorf("%s: Close #%d of unpaid %s: outcome %s with status %v; the contract expects CLOSED", name, i, no, res.Outcome, res.Status)
+				}
+				if i == 2 && res.Outcome != channel.CloseAlreadyClosed {
+					t.Errorf("%s: the second Close of %s gave outcome %s; the contract expects already_closed", name, no, res.Outcome)
+				}
+				final = true
+			case channel.CloseNeverCreated, channel.CloseWillExpire:
+				if final {
+					t.Errorf("%s: Close #%d of %s gave %s after an earlier close succeeded", name, i, no, res.Outcome)
+				}
+				if res.Status.Final() {
+					t.Errorf("%s: Close of %s gave outcome %s with final status %v; an order that was not closed is not final", name, no, res.Outcome, res.Status)
+				}
+			default:
+				t.Errorf("%s: Close #%d of %s gave an unknown outcome %q", name, i, no, res.Outcome)
 			}
 		}
-		if neverCreated {
-			t.Logf("%s: Close(%s) found no trade to close (not created before the payer acts); skipping the payment-after-close check", name, no)
+		if !final {
+			t.Logf("%s: Close(%s) could not close (not created before the payer acts); skipping the payment-after-close check", name, no)
 			return
 		}
 		if err := s.h.Sim.PayerPay(ctx, name, no); err == nil {
 			s.advance(t, ctx, time.Second)
 		}
-		q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no})
+		q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no, OrderTime: s.orderTime(no)})
 		if err == nil && q.Status.Paid() {
 			t.Errorf("%s: a closed order %s was paid afterwards (status %v); closing must prevent payment", name, no, q.Status)
 		}
@@ -185,6 +203,9 @@ func (s *suite) notifications(t T) {
 			if !reflect.DeepEqual(got[i].Notification.Payment, got[0].Notification.Payment) {
 				t.Errorf("%s: duplicate notification %d for %s decoded to %+v, the first to %+v; duplicates must decode identically", name, i, no, got[i].Notification.Payment, got[0].Notification.Payment)
 			}
+			if k, k0 := got[i].Notification.DedupKey(), got[0].Notification.DedupKey(); k != k0 {
+				t.Errorf("%s: duplicate notification %d for %s has DedupKey %q, the first %q; re-sends of one event must share it", name, i, no, k, k0)
+			}
 		}
 	})
 
@@ -236,4 +257,81 @@ func (s *suite) notifications(t T) {
 			t.Errorf("%s: the genuine notification for %s did not parse next to the forged one", name, no)
 		}
 	})
+	t.Run("TamperedAmountFailsCheck", func(t T) {
+		no := s.number("T")
+		s.fault(t, ctx, Fault{Op: OpNotify, OrderNo: no, Kind: FaultTamperedCallback, Count: 1})
+		if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, 777)); err != nil {
+			t.Fatalf("%s: Pay(%s): %v", name, no, err)
+		}
+		if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
+			t.Fatalf("simulator: pay %s: %v", no, err)
+		}
+		s.advance(t, ctx, 10*time.Minute)
+		got, _ := coll.For(no)
+		exp := channel.Expectation{OrderNo: no, Amount: s.amount(777)}
+		var tampered, genuine int
+		for _, d := range got {
+			err := d.Notification.Check(exp)
+			var mis *channel.MismatchError
+			switch {
+			case err == nil:
+				genuine++
+			case errors.As(err, &mis) && errors.Is(err, channel.ErrInvalidRequest):
+				tampered++
+			default:
+				t.Errorf("%s: Check of a notification for %s gave %v; want nil or a *MismatchError", name, no, err)
+			}
+		}
+		if tampered == 0 {
+			t.Errorf("%s: the signed notification with a changed amount for %s was not caught by Notification.Check (%d parsed)", name, no, len(got))
+		}
+		if genuine == 0 {
+			t.Errorf("%s: the genuine notification for %s did not pass Notification.Check", name, no)
+		}
+	})
+}
+
+// infoRules checks that Info is usable: a cut-off the clock accepts, number rules that accept
+// the suite's own numbers, an acknowledgement, and that a channel which finds orders by number
+// and time refuses a Pay without OrderTime and echoes the time it used.
+func (s *suite) infoRules(t T) {
+	name := s.name()
+	in := s.info
+	if in.DayCutoff <= -24*time.Hour || in.DayCutoff >= 24*time.Hour {
+		t.Fatalf("%s: Info.DayCutoff %v outside (-24h, 24h)", name, in.DayCutoff)
+	}
+	if in.OrderNo.MaxLen == 0 || in.RefundNo.MaxLen == 0 {
+		t.Errorf("%s: Info.OrderNo/RefundNo state no maximum length (%+v, %+v)", name, in.OrderNo, in.RefundNo)
+	}
+	if no := s.number("I"); in.OrderNo.Check(no) != nil {
+		t.Errorf("%s: Info.OrderNo (%s) refuses the suite's number %q: %v", name, in.OrderNo, no, in.OrderNo.Check(no))
+	}
+	if len(in.Notify.Ack.Body) == 0 && in.Notify.Ack.StatusCode == 0 {
+		t.Errorf("%s: Info.Notify.Ack is empty", name)
+	}
+	if !reflect.DeepEqual(in, s.h.Channel.Info()) {
+		t.Errorf("%s: Info differs between two calls", name)
+	}
+	_, isCanceller := s.h.Channel.(channel.Canceller)
+	if in.Cancel.Supported != isCanceller {
+		t.Errorf("%s: Info.Cancel.Supported is %v but the channel implements Canceller: %v", name, in.Cancel.Supported, isCanceller)
+	}
+	if !in.OrderTimeRequired || s.h.method() == "" {
+		return
+	}
+	ctx := s.ctx(t)
+	no := s.number("O")
+	req := s.payRequest(no, 100)
+	req.OrderTime = time.Time{}
+	if _, err := s.h.Channel.Pay(ctx, req); !errors.Is(err, channel.ErrInvalidRequest) {
+		t.Errorf("%s: Pay without OrderTime gave %v; Info.OrderTimeRequired says it must be refused (InvalidRequest)", name, err)
+	}
+	req = s.payRequest(no, 100)
+	res, err := s.h.Channel.Pay(ctx, req)
+	if err != nil {
+		t.Fatalf("%s: Pay(%s): %v", name, no, err)
+	}
+	if !res.OrderTime.Equal(req.OrderTime) {
+		t.Errorf("%s: Pay result echoes OrderTime %v, the request had %v", name, res.OrderTime, req.OrderTime)
+	}
 }

@@ -103,6 +103,8 @@ func (w *fakeWorld) PayerPay(_ context.Context, _ string, no string) error {
 		delay = time.Minute
 	}
 	sendForged := w.peekFault(OpNotify, no, FaultForgedCallback) != nil
+	tampered, _ := json.Marshal(fakeNote{Order: no, Amount: o.amount + 100, Txn: o.txn, PaidAt: o.paidAt, Sig: "good:" + no})
+	sendTampered := w.peekFault(OpNotify, no, FaultTamperedCallback) != nil
 	url := o.notifyURL
 	w.mu.Unlock()
 	for i := 0; i < copies; i++ {
@@ -110,6 +112,9 @@ func (w *fakeWorld) PayerPay(_ context.Context, _ string, no string) error {
 	}
 	if sendForged {
 		w.clk.AfterFunc(delay, func() { w.post(url, forged) })
+	}
+	if sendTampered {
+		w.clk.AfterFunc(delay, func() { w.post(url, tampered) })
 	}
 	return nil
 }
@@ -197,6 +202,12 @@ type fakeNote struct {
 }
 
 func (c *fakeChannel) Name() string { return "fake" }
+func (c *fakeChannel) Info() channel.Info {
+	return channel.Info{
+		OrderNo: channel.NumberRule{MaxLen: 32}, RefundNo: channel.NumberRule{MaxLen: 32},
+		Notify: channel.NotifyPolicy{Ack: channel.Response{StatusCode: 200, ContentType: "text/plain", Body: []byte("OK")}, Retries: fakeSchedule},
+	}
+}
 func (c *fakeChannel) Methods() []channel.Method {
 	return []channel.Method{channel.MethodQR}
 }
@@ -282,7 +293,7 @@ func (c *fakeChannel) Query(_ context.Context, r *channel.QueryRequest) (*channe
 	return res, nil
 }
 
-func (c *fakeChannel) Close(_ context.Context, r *channel.CloseRequest) (*channel.PaymentResult, error) {
+func (c *fakeChannel) Close(_ context.Context, r *channel.CloseRequest) (*channel.CloseResult, error) {
 	w := c.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -296,8 +307,12 @@ func (c *fakeChannel) Close(_ context.Context, r *channel.CloseRequest) (*channe
 	case o.status.Paid():
 		return nil, c.err("close", channel.KindAlreadyDone, "ORDERPAID")
 	}
+	outcome := channel.CloseClosed
+	if o.status == channel.StatusClosed {
+		outcome = channel.CloseAlreadyClosed
+	}
 	o.status = channel.StatusClosed
-	return c.result(o), nil
+	return &channel.CloseResult{Outcome: outcome, Status: channel.StatusClosed, OrderNo: o.no, ChannelTxnID: o.txn}, nil
 }
 
 func (c *fakeChannel) Refund(_ context.Context, r *channel.RefundRequest) (*channel.RefundResult, error) {

@@ -12,7 +12,9 @@ import (
 )
 
 // Harness is what TestChannel needs: the channel under test, configured to talk to the
-// simulator that Sim drives, and the few facts about the channel the suite cannot ask it.
+// simulator that Sim drives, and the few choices the suite cannot make itself. The channel's
+// rules (accounting-day cut-off, statement availability, number rules, whether orders are
+// found by number and time) come from Channel.Info.
 type Harness struct {
 	// Channel is the adapter under test.
 	Channel channel.Channel
@@ -28,12 +30,6 @@ type Harness struct {
 	// OrderPrefix starts every order and refund number the suite makes (letters and digits
 	// only, so every channel accepts them). Empty = "CT".
 	OrderPrefix string
-	// DayCutoff is the channel's accounting-day cut-off (clock.NaturalDay, or
-	// clock.UnionPayCutoff).
-	DayCutoff time.Duration
-	// StatementReadyAfter is how long after the end of an accounting day the channel's
-	// statement can be downloaded (WeChat ~10h). The suite advances the clock past it.
-	StatementReadyAfter time.Duration
 	// NotifyCollector receives the channel's callbacks; nil = the suite starts one on a
 	// loopback port.
 	NotifyCollector *Collector
@@ -63,6 +59,9 @@ const (
 	FaultDuplicateCallbacks FaultKind = "duplicate_callbacks" // send each callback Fault.Count extra times
 	FaultReorderCallbacks   FaultKind = "reorder_callbacks"   // deliver this order's callback after a later one
 	FaultForgedCallback     FaultKind = "forged_callback"     // also send a callback with a bad signature
+	// FaultTamperedCallback also sends a correctly signed callback whose amount was changed:
+	// it verifies, and only Notification.Check against the order catches it.
+	FaultTamperedCallback FaultKind = "tampered_callback"
 )
 
 // Generic business codes a FaultBusinessCode plan can name.

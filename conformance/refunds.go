@@ -10,13 +10,21 @@ import (
 )
 
 func (s *suite) refund(ctx context.Context, orderNo, refundNo string, minor, total int64) (*channel.RefundResult, error) {
+	// Channels that refund by the payment's channel id (UnionPay origQryId) need it: ask.
+	var txnID string
+	if q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: orderNo, OrderTime: s.orderTime(orderNo)}); err == nil {
+		txnID = q.ChannelTxnID
+	}
 	return s.h.Channel.Refund(ctx, &channel.RefundRequest{
-		RefundNo:    refundNo,
-		OrderNo:     orderNo,
-		Amount:      s.amount(minor),
-		OrderAmount: s.amount(total),
-		Reason:      "conformance",
-		NotifyURL:   s.h.NotifyCollector.URL(),
+		RefundNo:     refundNo,
+		RefundTime:   s.stamp(refundNo),
+		OrderNo:      orderNo,
+		OrderTime:    s.orderTime(orderNo),
+		ChannelTxnID: txnID,
+		Amount:       s.amount(minor),
+		OrderAmount:  s.amount(total),
+		Reason:       "conformance",
+		NotifyURL:    s.h.NotifyCollector.URL(),
 	})
 }
 
@@ -26,7 +34,7 @@ func (s *suite) settledRefund(t T, ctx context.Context, orderNo, refundNo string
 	var last *channel.RefundResult
 	for _, d := range []time.Duration{0, time.Minute, 30 * time.Minute, 3 * time.Hour} {
 		s.advance(t, ctx, d)
-		r, err := s.h.Channel.QueryRefund(ctx, &channel.RefundQueryRequest{RefundNo: refundNo, OrderNo: orderNo})
+		r, err := s.h.Channel.QueryRefund(ctx, &channel.RefundQueryRequest{RefundNo: refundNo, RefundTime: s.orderTime(refundNo), OrderNo: orderNo, OrderTime: s.orderTime(orderNo)})
 		if err != nil {
 			t.Fatalf("%s: QueryRefund(%s) failed: %v", s.name(), refundNo, err)
 		}
@@ -112,8 +120,8 @@ func (s *suite) assertRefundsOnce(t T, ctx context.Context, orderNo string, want
 	got := map[string][]int64{}
 	// Refunds made in this test fall on today or yesterday's accounting day. The simulator
 	// shows a day's records once its statement is available, so move past that first.
-	day := clock.AccountingDay(now, s.h.DayCutoff)
-	if ready := dayEnd(day, s.h.DayCutoff).Add(s.h.StatementReadyAfter + time.Minute); now.Before(ready) {
+	day := s.info.AccountingDay(now)
+	if ready := s.info.StatementReadyAt(day).Add(time.Minute); now.Before(ready) {
 		if err := s.h.Sim.SetTime(ctx, ready); err != nil {
 			t.Fatalf("simulator: set time %v: %v", ready, err)
 		}
@@ -177,12 +185,16 @@ func (s *suite) businessCodes(t T) {
 				}
 			case OpQuery:
 				var r *channel.PaymentResult
-				if r, err = s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no}); r != nil {
+				if r, err = s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no, OrderTime: s.orderTime(no)}); r != nil {
 					status = r.Status
 				}
 			case OpClose:
-				var r *channel.PaymentResult
-				if r, err = s.h.Channel.Close(ctx, &channel.CloseRequest{OrderNo: no}); r != nil {
+				cl, ok := s.h.Channel.(channel.Closer)
+				if !ok {
+					t.Skipf("%s: no Closer", name)
+				}
+				var r *channel.CloseResult
+				if r, err = cl.Close(ctx, &channel.CloseRequest{OrderNo: no, OrderTime: s.orderTime(no)}); r != nil {
 					status = r.Status
 				}
 			}

@@ -23,7 +23,7 @@ func (s *suite) statements(t T) {
 	s.needMethod(t)
 	ctx := s.ctx(t)
 	name := s.name()
-	cut := s.h.DayCutoff
+	cut := s.info.DayCutoff
 
 	now, err := s.h.Sim.Now(ctx)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *suite) statements(t T) {
 	if err := s.h.Sim.PayerPay(ctx, name, across); err != nil {
 		t.Fatalf("simulator: pay %s: %v", across, err)
 	}
-	setTime(dayEnd(next, cut).Add(s.h.StatementReadyAfter + time.Hour))
+	setTime(s.info.StatementReadyAt(next).Add(time.Hour))
 
 	for _, tc := range []struct {
 		day     clock.Date

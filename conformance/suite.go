@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ func Run(t T, h *Harness) {
 		h.NotifyCollector = NewCollector(h.Channel)
 		t.Cleanup(h.NotifyCollector.Close)
 	}
-	s := &suite{h: h}
+	s := &suite{h: h, info: h.Channel.Info()}
+	t.Run("Info", s.infoRules)
 	t.Run("UnsupportedMethods", s.unsupportedMethods)
 	t.Run("PayQueryClose", s.payQueryClose)
 	t.Run("TimeoutAfterProcessingIsUnknown", s.timeoutAfterProcessing)
@@ -39,8 +41,38 @@ func Run(t T, h *Harness) {
 }
 
 type suite struct {
-	h   *Harness
-	seq atomic.Int64
+	h     *Harness
+	info  channel.Info // the channel's own rules, read once
+	seq   atomic.Int64
+	times sync.Map // order or refund number -> the OrderTime/RefundTime sent with it
+}
+
+// stamp returns the time to send with a new order or refund number where the channel finds
+// orders by number and time (zero elsewhere, so adapters use their own clock): the
+// simulator's clock, so the channel sees a plausible txnTime. It remembers the value for
+// later requests about the same number.
+func (s *suite) stamp(no string) time.Time {
+	if !s.info.OrderTimeRequired {
+		return time.Time{}
+	}
+	if v, ok := s.times.Load(no); ok {
+		return v.(time.Time)
+	}
+	now, err := s.h.Sim.Now(context.Background())
+	if err != nil {
+		now = time.Now()
+	}
+	now = now.Truncate(time.Second)
+	v, _ := s.times.LoadOrStore(no, now)
+	return v.(time.Time)
+}
+
+// orderTime returns the time sent with order (or refund) number no, or zero.
+func (s *suite) orderTime(no string) time.Time {
+	if v, ok := s.times.Load(no); ok {
+		return v.(time.Time)
+	}
+	return time.Time{}
 }
 
 // ctx gives each behaviour a bounded context.
@@ -57,6 +89,7 @@ func (s *suite) amount(minor int64) money.Amount { return money.New(minor, s.h.c
 func (s *suite) payRequest(orderNo string, minor int64) *channel.PayRequest {
 	return &channel.PayRequest{
 		OrderNo:   orderNo,
+		OrderTime: s.stamp(orderNo),
 		Amount:    s.amount(minor),
 		Method:    s.h.method(),
 		Subject:   "conformance",
@@ -95,7 +128,7 @@ func (s *suite) createPaid(t T, ctx context.Context, tag string, minor int64) st
 
 func (s *suite) query(t T, ctx context.Context, no string) *channel.PaymentResult {
 	t.Helper()
-	q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no})
+	q, err := s.h.Channel.Query(ctx, &channel.QueryRequest{OrderNo: no, OrderTime: s.orderTime(no)})
 	if err != nil {
 		t.Fatalf("%s: Query(%s) failed: %v", s.name(), no, err)
 	}
@@ -135,6 +168,13 @@ func describe(status channel.Status, err error) string {
 		return fmt.Sprintf("error %v (kind %q)", err, channel.KindOf(err))
 	}
 	return fmt.Sprintf("status %v and no error", status)
+}
+
+func describeClose(r *channel.CloseResult, err error) string {
+	if r == nil {
+		return describe(channel.StatusUnknown, err)
+	}
+	return fmt.Sprintf("outcome %s, ", r.Outcome) + describe(r.Status, err)
 }
 
 func describeResult(r *channel.PaymentResult, err error) string {

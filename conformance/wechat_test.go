@@ -2,11 +2,9 @@ package conformance_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/conformance"
-	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/simulator"
 	simwechat "github.com/tongdao/tongdao/simulator/wechat"
 )
@@ -28,9 +26,7 @@ func TestWeChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	conformance.TestChannel(t, conformance.Harness{
-		Channel:             ch,
-		Sim:                 conformance.NewHTTPSim(sim.URL, sim.Client(), map[conformance.Op]string{conformance.OpPay: simwechat.OpUnifiedOrder, conformance.OpQuery: simwechat.OpOrderQuery, conformance.OpClose: simwechat.OpCloseOrder, conformance.OpRefund: simwechat.OpRefund, conformance.OpQueryRefund: simwechat.OpRefundQuery}),
-		DayCutoff:           clock.NaturalDay,
-		StatementReadyAfter: 10 * time.Hour,
+		Channel: ch,
+		Sim:     conformance.NewHTTPSim(sim.URL, sim.Client(), map[conformance.Op]string{conformance.OpPay: simwechat.OpUnifiedOrder, conformance.OpQuery: simwechat.OpOrderQuery, conformance.OpClose: simwechat.OpCloseOrder, conformance.OpRefund: simwechat.OpRefund, conformance.OpQueryRefund: simwechat.OpRefundQuery}),
 	})
 }

@@ -155,8 +155,17 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		res, err := ch.Query(ctx, &channel.QueryRequest{OrderNo: st.Order, OrderTime: orderTime(o)})
 		return r.payment(o, res, err), nil
 	case ActClose:
-		res, err := ch.Close(ctx, &channel.CloseRequest{OrderNo: st.Order, OrderTime: orderTime(o)})
-		return r.payment(o, res, err), nil
+		c, ok := ch.(channel.Closer)
+		if !ok {
+			return outcome{err: channel.Unsupported(ch.Name(), "close", ""), summary: "not supported"}, nil
+		}
+		req := &channel.CloseRequest{OrderNo: st.Order, OrderTime: orderTime(o)}
+		res, err := c.Close(ctx, req)
+		if err != nil {
+			return r.payment(o, nil, err), nil
+		}
+		s := res.Status
+		return outcome{status: &s, summary: fmt.Sprintf("%s (%s, %s)", s, res.Outcome, res.ChannelStatus)}, nil
 	case ActCancel:
 		c, ok := ch.(channel.Canceller)
 		if !ok {

@@ -301,7 +301,10 @@ func toyFactory(simURL string, m scenarios.MerchantConfig, hc *http.Client) (cha
 	return &toyChannel{base: simURL, merchant: doc.ID, key: doc.Key, hc: hc}, nil
 }
 
-func (t *toyChannel) Name() string              { return "toy" }
+func (t *toyChannel) Name() string { return "toy" }
+func (t *toyChannel) Info() channel.Info {
+	return channel.Info{OrderNo: channel.NumberRule{MaxLen: 32}}
+}
 func (t *toyChannel) Methods() []channel.Method { return []channel.Method{channel.MethodQR} }
 
 type toyAnswer struct {
@@ -364,9 +367,13 @@ func (t *toyChannel) Query(ctx context.Context, r *channel.QueryRequest) (*chann
 	return t.payment(r.OrderNo, a, err)
 }
 
-func (t *toyChannel) Close(ctx context.Context, r *channel.CloseRequest) (*channel.PaymentResult, error) {
+func (t *toyChannel) Close(ctx context.Context, r *channel.CloseRequest) (*channel.CloseResult, error) {
 	a, err := t.call(ctx, "close", toyReq{Order: r.OrderNo})
-	return t.payment(r.OrderNo, a, err)
+	p, err := t.payment(r.OrderNo, a, err)
+	if err != nil {
+		return nil, err
+	}
+	return &channel.CloseResult{Outcome: channel.CloseClosed, Status: p.Status, ChannelStatus: p.ChannelStatus, OrderNo: r.OrderNo}, nil
 }
 
 func (t *toyChannel) Refund(ctx context.Context, r *channel.RefundRequest) (*channel.RefundResult, error) {

@@ -50,6 +50,7 @@ type Client struct {
 var (
 	_ channel.Channel   = (*Client)(nil)
 	_ channel.Canceller = (*Client)(nil)
+	_ channel.Closer    = (*Client)(nil)
 )
 
 // Name returns "alipay".

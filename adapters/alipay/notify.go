@@ -393,6 +393,8 @@ func decodeNotification(p sign.Params) (*channel.Notification, error) {
 		RefundedAmount: refundFee,
 		PayerID:        firstNonEmpty(val(p, "buyer_id"), val(p, "buyer_open_id")),
 		Attach:         unescapePassback(val(p, "passback_params")),
+		MerchantID:     val(p, "seller_id"),
+		AppID:          val(p, "app_id"),
 	}
 	if r.Amount, err = parseYuan("total_amount", val(p, "total_amount")); err != nil {
 		return nil, err

@@ -85,17 +85,18 @@ func (c *Client) Pay(ctx context.Context, req *channel.PayRequest) (*channel.Pay
 		return nil, err
 	}
 	notify := firstNonEmpty(req.NotifyURL, c.notifyURL)
+	echo := channel.EchoOrderTime(channel.TimeOr(req.OrderTime, c.clk))
 	switch req.Method {
 	case channel.MethodWeb:
-		return c.pageAction(methodPagePay, req, biz, notify)
+		return echo(c.pageAction(methodPagePay, req, biz, notify))
 	case channel.MethodH5:
-		return c.pageAction(methodWapPay, req, biz, notify)
+		return echo(c.pageAction(methodWapPay, req, biz, notify))
 	case channel.MethodApp:
-		return c.appAction(req, biz, notify)
+		return echo(c.appAction(req, biz, notify))
 	case channel.MethodQR:
-		return c.precreate(ctx, req, biz, notify)
+		return echo(c.precreate(ctx, req, biz, notify))
 	default: // channel.MethodBarcode
-		return c.barcode(ctx, req, biz, notify)
+		return echo(c.barcode(ctx, req, biz, notify))
 	}
 }
 

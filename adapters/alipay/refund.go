@@ -46,6 +46,14 @@ type refundResponse struct {
 // refund), ACQ.SELLER_BALANCE_NOT_ENOUGH KindInsufficientFunds (retryable). Alipay sends
 // refund notifications to the payment's notify_url; RefundRequest.NotifyURL is not used.
 func (c *Client) Refund(ctx context.Context, req *channel.RefundRequest) (*channel.RefundResult, error) {
+	if req == nil {
+		return c.refund(ctx, req)
+	}
+	return channel.EchoRefundTime(channel.TimeOr(req.RefundTime, c.clk))(c.refund(ctx, req))
+}
+
+// refund does the work of Refund; Refund echoes the refund time used.
+func (c *Client) refund(ctx context.Context, req *channel.RefundRequest) (*channel.RefundResult, error) {
 	if err := req.Validate(Name); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/shopspring/decimal"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/channel"
@@ -60,7 +61,7 @@ func TestBillReader_CurrentFormatAllTypes(t *testing.T) {
 			SettlementDate: billDate, Line: 4},
 		{Channel: "wechat", Type: channel.RecordReversal, ChannelType: "REVOKED", ChannelStatus: "REVOKED",
 			ChannelTxnID: "4200000925202101284997714294", OrderNo: "MP3", Amount: money.Fen(235),
-			Fee: money.Fen(1), FeeExact: "0.01410", Status: channel.StatusSucceeded, ChannelTime: bj(2021, 1, 28, 20, 0, 1), SettlementDate: billDate, Line: 5},
+			Fee: money.Fen(1), FeeUnits: 1410, FeeScale: 5, Status: channel.StatusSucceeded, ChannelTime: bj(2021, 1, 28, 20, 0, 1), SettlementDate: billDate, Line: 5},
 	}
 	if len(recs) != len(want) {
 		t.Fatalf("%d records, want %d: %+v", len(recs), len(want), recs)
@@ -76,8 +77,16 @@ func TestBillReader_CurrentFormatAllTypes(t *testing.T) {
 	}
 	tot := r.Totals()
 	wantTot := channel.StatementTotals{Count: 4, PaymentAmount: money.Fen(100236), RefundAmount: money.Fen(30000), FeeAmount: money.Fen(421)}
-	if tot == nil || *tot != wantTot {
-		t.Fatalf("totals = %+v, want %+v", tot, wantTot)
+	if tot == nil {
+		t.Fatal("no totals")
+	}
+	got := *tot
+	if stated := decimal.New(421410, -5); !got.StatedFeeAmount.Equal(stated) {
+		t.Errorf("StatedFeeAmount = %s, want %s (printed 4.21410)", got.StatedFeeAmount, stated)
+	}
+	got.StatedFeeAmount = decimal.Decimal{}
+	if got != wantTot {
+		t.Fatalf("totals = %+v, want %+v", got, wantTot)
 	}
 }
 
@@ -87,7 +96,7 @@ func TestBillReader_LegacyAndRefundFormats(t *testing.T) {
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("legacy: %d records, %v", len(recs), err)
 	}
-	if recs[0].Amount != money.Fen(1234) || recs[0].Fee != money.Fen(7) || recs[0].FeeExact != "" {
+	if recs[0].Amount != money.Fen(1234) || recs[0].Fee != money.Fen(7) || recs[0].FeeScale != 0 {
 		t.Errorf("legacy payment %+v", recs[0])
 	}
 	if recs[1].Type != channel.RecordRefund || recs[1].Amount != money.Fen(234) || recs[1].Status != channel.StatusProcessing ||

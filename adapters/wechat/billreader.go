@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -39,10 +41,10 @@ func firstCol(idx map[string]int, names ...string) int {
 // RecordRefund (Amount = 申请退款金额, legacy 退款金额; Status from 退款状态 by
 // RefundStatus, Processing when empty; ChannelTime = 退款申请时间 when the bill has it),
 // REVOKED → RecordReversal; other states → RecordOther. Status is Succeeded for
-// payments and reversals. Fee is 手续费 rounded half away from zero to fen; FeeExact keeps
-// the 5-decimal text when that rounding lost digits. ChannelTime is Beijing time;
-// SettlementDate is the bill's date. The totals rows fill Totals, except FeeAmount (see
-// Totals).
+// payments and reversals. Fee is 手续费 rounded half away from zero to fen; FeeUnits and
+// FeeScale keep the exact 5-decimal fee when that rounding lost digits. ChannelTime is
+// Beijing time; SettlementDate is the bill's date. The totals rows fill Totals, except
+// FeeAmount (see Totals).
 type BillReader struct {
 	sc      *bufio.Scanner
 	date    clock.Date
@@ -51,8 +53,7 @@ type BillReader struct {
 	ncols   int
 	started bool
 	totals  *channel.StatementTotals
-	feeSum  int64  // Σ rec.Fee.Minor() over the rows returned
-	feeText string // 手续费总金额 as printed ("" when absent)
+	feeSum  int64 // Σ rec.Fee.Minor() over the rows returned
 	fields  [][]byte
 	err     error
 	closers []io.Closer
@@ -75,24 +76,13 @@ func NewBillReader(r io.Reader, date clock.Date, maxLine int) *BillReader {
 // row fees, and rounding that total differs from the sum of the rounded row fees (three
 // rows of 0.00600 are 0.01 each, 0.03 together, but the printed 0.01800 rounds to 0.02).
 // Recon posts the rows' Fee, so FeeAmount is the sum of the Fee of every record Next
-// returned, and the records always add up to it. The printed figure stays available
-// from StatedFeeTotal.
+// returned, and the records always add up to it. The printed figure, exact, is
+// StatedFeeAmount.
 func (b *BillReader) Totals() *channel.StatementTotals {
 	if b.err != io.EOF {
 		return nil
 	}
 	return b.totals
-}
-
-// StatedFeeTotal returns 手续费总金额 exactly as the totals row prints it (e.g. "0.01800")
-// once Next has returned io.EOF; ok is false before, or when the bill has no totals or
-// no such column. To cross-check it to the last decimal, add up the records' fee text
-// (FeeExact when set, else Fee).
-func (b *BillReader) StatedFeeTotal() (text string, ok bool) {
-	if b.err != io.EOF || b.totals == nil || b.feeText == "" {
-		return "", false
-	}
-	return b.feeText, true
 }
 
 // Close closes the underlying stream; it is safe to call more than once.
@@ -172,9 +162,6 @@ func (b *BillReader) next(rec *channel.StatementRecord) error {
 	t, err := parseTotals(idx, tv)
 	if err != nil {
 		return billLineError(b.line, "totals: %v", err)
-	}
-	if i := firstCol(idx, "手续费总金额"); i >= 0 && i < len(tv) {
-		b.feeText = string(tv[i])
 	}
 	t.FeeAmount = money.Fen(b.feeSum)
 	if extra, ok := b.scan(); ok {
@@ -323,7 +310,9 @@ func (b *BillReader) readRow(l []byte, rec *channel.StatementRecord) error {
 		}
 		b.feeSum = sum
 		if !exact {
-			rec.FeeExact = string(v)
+			// The exact 5-decimal fee beside the rounded fen, as integer units (parseFee has
+			// checked the digits).
+			rec.FeeUnits, rec.FeeScale = feeUnits(v)
 		}
 	} else {
 		rec.Fee = money.New(0, cur)
@@ -381,14 +370,15 @@ func parseTotals(idx map[string]int, vals [][]byte) (*channel.StatementTotals, e
 	if t.RefundAmount, err = amt(get("申请退款总金额", "退款总金额", "总退款金额")); err != nil {
 		return nil, err
 	}
+	// FeeAmount is set by the caller (the sum of the rows' Fee, see Totals); the printed
+	// total is kept exact.
+	t.FeeAmount = money.Fen(0)
 	if v := get("手续费总金额"); len(v) > 0 {
-		fee, _, err := parseFee(v)
-		if err != nil {
+		if _, _, err := parseFee(v); err != nil {
 			return nil, err
 		}
-		t.FeeAmount = money.Fen(fee)
-	} else {
-		t.FeeAmount = money.Fen(0)
+		units, scale := feeUnits(v)
+		t.StatedFeeAmount = decimal.New(units, -int32(scale))
 	}
 	return t, nil
 }
@@ -439,6 +429,31 @@ func parseYuan(v []byte, cur money.Currency) (int64, error) {
 
 // parseFee reads a fee with up to 8 decimals (WeChat prints 5) and rounds it half away
 // from zero to fen. exact reports that no non-zero digit was dropped.
+// feeUnits returns a fee text parseFee accepted as integer units of 10^-scale: "0.00738"
+// is 738, 5; "-1.20000" is -120000, 5.
+func feeUnits(v []byte) (units int64, scale int8) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	seenDot := false
+	for _, c := range v {
+		switch {
+		case c == '.':
+			seenDot = true
+		case seenDot:
+			units = units*10 + int64(c-'0')
+			scale++
+		default:
+			units = units*10 + int64(c-'0')
+		}
+	}
+	if neg {
+		units = -units
+	}
+	return units, scale
+}
+
 func parseFee(v []byte) (fen int64, exact bool, err error) {
 	s := v
 	neg := len(s) > 0 && s[0] == '-'

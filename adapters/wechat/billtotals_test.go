@@ -4,12 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tongdao/tongdao/core/money"
 )
 
 // TestBillReader_FeeTotalIsTheSumOfTheRowFees: whatever the bill prints as 手续费总金额
 // (5 decimals), Totals().FeeAmount equals the sum of the records' Fee, so recon's
-// rows add up; the printed figure stays readable from StatedFeeTotal.
+// rows add up; the printed figure stays, exact, in StatedFeeAmount.
 func TestBillReader_FeeTotalIsTheSumOfTheRowFees(t *testing.T) {
 	header := strings.SplitN(golden(t, "bill_all.txt"), "\n", 2)[0]
 	row := func(order, fee string) string {
@@ -32,15 +34,12 @@ func TestBillReader_FeeTotalIsTheSumOfTheRowFees(t *testing.T) {
 			strings.Join([]string{header, row("A1", "0.00400"), row("A2", "0.00400"), row("A3", "0.00400"), totals("3", "0.01200")}, "\n"),
 			money.Fen(0), "0.01200"},
 		{"the golden ALL bill", golden(t, "bill_all.txt"), money.Fen(421), "4.21410"},
-		{"the golden legacy bill", golden(t, "bill_legacy.txt"), money.Fen(6), ""},
-		{"the golden REFUND bill", golden(t, "bill_refund.txt"), money.Fen(-3), ""},
+		{"the golden legacy bill", golden(t, "bill_legacy.txt"), money.Fen(6), "0.06000"},
+		{"the golden REFUND bill", golden(t, "bill_refund.txt"), money.Fen(-3), "-0.03000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := NewBillReader(strings.NewReader(tc.bill), billDate, 0)
-			if _, ok := r.StatedFeeTotal(); ok {
-				t.Error("StatedFeeTotal before EOF: ok")
-			}
 			recs, err := readAll(r)
 			if err != nil {
 				t.Fatal(err)
@@ -58,10 +57,8 @@ func TestBillReader_FeeTotalIsTheSumOfTheRowFees(t *testing.T) {
 			if tot.FeeAmount != sum || sum != tc.wantFee {
 				t.Errorf("Totals().FeeAmount = %v, rows sum to %v; want both %v", tot.FeeAmount, sum, tc.wantFee)
 			}
-			if tc.wantText != "" {
-				if text, ok := r.StatedFeeTotal(); !ok || text != tc.wantText {
-					t.Errorf("StatedFeeTotal = %q, %v; want %q", text, ok, tc.wantText)
-				}
+			if want := decimal.RequireFromString(tc.wantText); !tot.StatedFeeAmount.Equal(want) {
+				t.Errorf("StatedFeeAmount = %s, want %s", tot.StatedFeeAmount, want)
 			}
 		})
 	}

@@ -104,6 +104,7 @@ type Client struct {
 var (
 	_ channel.Channel   = (*Client)(nil)
 	_ channel.Canceller = (*Client)(nil)
+	_ channel.Closer    = (*Client)(nil)
 )
 
 // ErrConfig is the sentinel every New error wraps (match with errors.Is).

@@ -90,6 +90,7 @@ func (c *Client) ParseNotification(_ context.Context, _ http.Header, body []byte
 		res.Status, res.ChannelStatus = channel.StatusUnknown, lookup(msg, "err_code")
 		res.PaidAt = time.Time{}
 	}
+	res.MerchantID, res.AppID = lookup(msg, "mch_id"), lookup(msg, "appid")
 	n.Type, n.Payment = channel.NotifyPayment, res
 	return n, nil
 }

@@ -59,10 +59,11 @@ func (c *Client) Pay(ctx context.Context, req *channel.PayRequest) (*channel.Pay
 	if err != nil {
 		return nil, err
 	}
+	at := channel.TimeOr(req.OrderTime, c.clk)
 	if req.Method == channel.MethodBarcode {
-		return c.micropay(ctx, req, params)
+		return channel.EchoOrderTime(at)(c.micropay(ctx, req, params))
 	}
-	return c.unifiedOrder(ctx, req, params)
+	return channel.EchoOrderTime(at)(c.unifiedOrder(ctx, req, params))
 }
 
 // payParams checks the request and builds the fields shared by both calls.

@@ -38,6 +38,14 @@ func TradeStatus(tradeState string) channel.Status {
 // ORDERNOTEXIST is KindNotFound. Amount is total_fee, PaidAmount cash_fee (fen), PaidAt
 // time_end in Beijing time.
 func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
+	if req == nil {
+		return c.query(ctx, req)
+	}
+	return channel.EchoOrderTime(req.OrderTime)(c.query(ctx, req))
+}
+
+// query does the work of Query; Query echoes the request's OrderTime.
+func (c *Client) query(ctx context.Context, req *channel.QueryRequest) (*channel.PaymentResult, error) {
 	cl := call{op: "query", path: "/pay/orderquery", retry: true}
 	if err := req.Validate(channelName); err != nil {
 		return nil, err
@@ -70,11 +78,11 @@ func (c *Client) Query(ctx context.Context, req *channel.QueryRequest) (*channel
 	return res, nil
 }
 
-// Close closes an unpaid order (/pay/closeorder, §6.3); it needs OrderNo. Closing a
-// closed order (ORDERCLOSED) is success: StatusClosed. A paid order is KindAlreadyDone
-// (ORDERPAID): treat it as paid and Query. Unknown outcomes are retryable. WeChat asks
-// not to close an order within 5 minutes of creating it.
-func (c *Client) Close(ctx context.Context, req *channel.CloseRequest) (*channel.PaymentResult, error) {
+// Close closes an unpaid order (/pay/closeorder, §6.3); it needs OrderNo. Success is
+// CloseClosed; closing a closed order (ORDERCLOSED) is CloseAlreadyClosed. A paid order is
+// KindAlreadyDone (ORDERPAID): treat it as paid and Query. Unknown outcomes are retryable.
+// WeChat asks not to close an order within 5 minutes of creating it.
+func (c *Client) Close(ctx context.Context, req *channel.CloseRequest) (*channel.CloseResult, error) {
 	cl := call{op: "close", path: "/pay/closeorder", retry: true}
 	if err := req.Validate(channelName); err != nil {
 		return nil, err
@@ -86,14 +94,14 @@ func (c *Client) Close(ctx context.Context, req *channel.CloseRequest) (*channel
 	if err != nil {
 		return nil, err
 	}
-	status := "CLOSED"
+	res := &channel.CloseResult{Outcome: channel.CloseClosed, Status: channel.StatusClosed, ChannelStatus: "CLOSED", OrderNo: req.OrderNo}
 	if e := c.bizError(cl, resp); e != nil {
 		if e.Code != "ORDERCLOSED" {
 			return nil, e
 		}
-		status = "ORDERCLOSED"
+		res.Outcome, res.ChannelStatus = channel.CloseAlreadyClosed, "ORDERCLOSED"
 	}
-	return &channel.PaymentResult{Status: channel.StatusClosed, ChannelStatus: status, OrderNo: req.OrderNo}, nil
+	return res, nil
 }
 
 // Cancel reverses a barcode order (/secapi/pay/reverse, §6.5; needs the client

@@ -35,6 +35,14 @@ func RefundStatus(refundStatus string) channel.Status {
 // BIZERR_NEED_RETRY, transport) are retryable with the same RefundNo and amounts, which
 // WeChat refunds at most once (§6.6).
 func (c *Client) Refund(ctx context.Context, req *channel.RefundRequest) (*channel.RefundResult, error) {
+	if req == nil {
+		return c.refund(ctx, req)
+	}
+	return channel.EchoRefundTime(channel.TimeOr(req.RefundTime, c.clk))(c.refund(ctx, req))
+}
+
+// refund does the work of Refund; Refund echoes the refund time used.
+func (c *Client) refund(ctx context.Context, req *channel.RefundRequest) (*channel.RefundResult, error) {
 	cl := call{op: "refund", path: "/secapi/pay/refund", secure: true, retry: true}
 	if err := req.Validate(channelName); err != nil {
 		return nil, err

@@ -1,9 +1,41 @@
 // Package channel is the contract every tongdao channel adapter implements, in the shape of
 // database/sql/driver: one small required interface ([Channel]) and optional capabilities
-// ([Canceller], [Binder], [Authorizer], [Payouter], [BalanceQuerier]) that a caller discovers
-// with a type assertion:
+// ([Closer], [Canceller], [Binder], [PaySMSSender], [Authorizer], [Payouter],
+// [BalanceQuerier]) that a caller discovers with a type assertion:
 //
-//	if c, ok := ch.(channel.Canceller); ok { … }
+//	if c, ok := ch.(channel.Closer); ok { … }
+//
+// # Rules
+//
+// [Channel.Info] says what the channel's rules are — accounting-day cut-off, when the
+// statement is ready, whether orders are found by number and time, number rules, the refund,
+// cancel and notification policies and a query back-off — so no caller has to be told them.
+//
+// # Changes in version 2
+//
+// Version 2 of the contract, written before the UnionPay and bank adapters and the payment
+// core, changed:
+//   - Info on every channel (above); the conformance suite reads it.
+//   - Transaction times round-trip: where Info.OrderTimeRequired the caller must set the
+//     times, and every result echoes the time the adapter used (PaymentResult.OrderTime,
+//     RefundResult.RefundTime, …).
+//   - Close moved from Channel to the optional [Closer] and returns a [CloseResult] whose
+//     Outcome says honestly what happened (closed, already closed, never created, will
+//     expire), because UnionPay token and the bank cannot close and Alipay cannot close a
+//     QR order nobody scanned.
+//   - Typed results: [CancelResult] in cancel notifications, [AuthResult] (frozen and
+//     captured amounts) with QueryAuth for pre-authorisations, [PayoutResult.Final] because
+//     a succeeded payout can still be returned.
+//   - SMS as it really works: [Binder.ResendBindSMS] with its own number, [PaySMSSender] for
+//     a token payment's SMS, and "already bound" as [BindChallenge.AlreadyBound].
+//   - Notifications: [Notification.Check] compares a verified notification with the
+//     merchant's order and returns a [*MismatchError]; [Notification.DedupKey] identifies
+//     re-sends; [NotificationHandler], [ReadNotification] and [Response.Write] for net/http.
+//   - Statements carry exact money: [StatementRecord.ExactFee] (a decimal) beside the rounded
+//     Fee, totals that are the sum of the rows, net and settlement amounts, discounts, the
+//     masked card, payout, cancel and return numbers, and record kinds for pre-authorisation,
+//     capture, payout return and dispute.
+//   - [BalanceQuerier.QueryBalance] takes a [BalanceRequest].
 //
 // # Outcomes
 //

@@ -88,7 +88,7 @@ var ErrUnsupported = errors.New("channel: not supported by this channel")
 type Error struct {
 	Channel string // adapter name, e.g. "wechat"
 	Op      string // operation, e.g. "pay", "refund", "notification"
-	Kind    Kind
+	Kind    Kind   // what the caller should do about it
 	// Code is the channel's own most specific code (WeChat err_code or return_msg, Alipay
 	// sub_code or code, UnionPay respCode), verbatim.
 	Code string

@@ -20,8 +20,11 @@ type RefundRequest struct {
 	Amount       money.Amount // this refund, > 0
 	// OrderAmount is the original payment's total (WeChat total_fee must equal it).
 	OrderAmount money.Amount
-	Reason      string
-	NotifyURL   string // optional; where the channel notifies the refund result
+	// Reason is the refund reason shown to the payer where the channel does (optional).
+	Reason string
+	// NotifyURL is where the channel notifies the refund's result (optional; see
+	// Info.Refund.Notified).
+	NotifyURL string
 }
 
 // Validate checks the fields every channel needs.
@@ -50,11 +53,12 @@ func (r *RefundRequest) Validate(channelName string) error {
 
 // RefundQueryRequest identifies a refund to query.
 type RefundQueryRequest struct {
-	RefundNo        string
-	RefundTime      time.Time
-	OrderNo         string // some channels need the original order too (Alipay)
-	ChannelTxnID    string
-	ChannelRefundID string
+	RefundNo        string    // the merchant refund number
+	RefundTime      time.Time // the refund's RefundTime, where Info.OrderTimeRequired
+	OrderNo         string    // the original order; some channels need it too (Alipay)
+	OrderTime       time.Time // the original order's OrderTime, where the channel needs it
+	ChannelTxnID    string    // the original payment's channel transaction id, if known
+	ChannelRefundID string    // the channel's refund id, if known
 }
 
 // Validate checks that the refund is identified.
@@ -71,16 +75,23 @@ type RefundResult struct {
 	// channel; no money moved — a new attempt needs a new RefundNo only after this), or
 	// Unknown.
 	Status          Status
-	ChannelStatus   string // WeChat refund_status, Alipay refund_status, UnionPay origRespCode
-	RefundNo        string
-	ChannelRefundID string
-	OrderNo         string
-	ChannelTxnID    string
-	Amount          money.Amount // this refund
+	ChannelStatus   string    // WeChat refund_status, Alipay refund_status, UnionPay origRespCode
+	RefundNo        string    // the merchant refund number
+	RefundTime      time.Time // echoes the refund time the adapter used (see PaymentResult.OrderTime)
+	ChannelRefundID string    // the channel's refund id
+	OrderNo         string    // the original payment's merchant order number
+	ChannelTxnID    string    // the original payment's channel transaction id
+	// Amount is this refund's amount. Zero when the channel reports only the cumulative
+	// total and the adapter cannot derive this refund's part (Alipay notifications, which
+	// carry refund_fee as the trade's cumulative refunded amount): use RefundedTotal and the
+	// amount the refund was requested for.
+	Amount money.Amount
 	// RefundedTotal is the order's cumulative refunded amount where the channel reports it
 	// (Alipay refund_fee); zero if not reported.
 	RefundedTotal money.Amount
-	CompletedAt   time.Time // Beijing time; zero unless Succeeded
+	// CompletedAt is when the refund succeeded on the channel, in Beijing time; zero unless
+	// Succeeded.
+	CompletedAt time.Time
 	// MoneyMoved is false when the channel says this call moved no new money (Alipay
 	// fund_change=N on a repeated request); true when it did or when the channel does not say.
 	MoneyMoved bool

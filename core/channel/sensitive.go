@@ -12,9 +12,9 @@ import (
 // fields directly and encrypt them on the wire.
 type Card struct {
 	Number     string // PAN, digits only
-	HolderName string
+	HolderName string // the cardholder's name as the bank has it
 	IDType     string // "01" = PRC resident ID card
-	IDNumber   string
+	IDNumber   string // the cardholder's ID document number
 	Mobile     string // the bank-reserved mobile number
 	CVN2       string // credit cards only
 	Expiry     string // credit cards only, YYMM
