@@ -27,7 +27,7 @@ func TestAlipay(t *testing.T) {
 			cfg := alipay.Config{
 				AppID:         simalipay.DemoMerchant().AppID,
 				AppPrivateKey: demo.MustFile(demo.AlipayAppPrivate),
-				Gateway:       sim.URL + "/gateway.do",
+				BaseURL:       sim.URL,
 				HTTPClient:    sim.Client(),
 				Clock:         sim.Clock(),
 			}

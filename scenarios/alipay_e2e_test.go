@@ -38,7 +38,7 @@ func alipayFactory(simURL string, m scenarios.MerchantConfig, hc *http.Client) (
 		}
 	}
 	cfg := alipay.Config{AppID: doc.AppID, AppPrivateKey: demo.MustFile(demo.AlipayAppPrivate),
-		Gateway: simURL + "/gateway.do", HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL}
+		BaseURL: simURL, HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL}
 	if opt.CertMode {
 		cfg.AppCert = demo.MustFile(demo.AlipayAppCert)
 		cfg.AlipayCert = demo.MustFile(demo.AlipayPlatformCert)

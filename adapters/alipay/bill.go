@@ -40,6 +40,8 @@ const detailSuffix = "_业务明细.csv"
 //   - The zip is spooled to a temporary file (capped at Config.MaxBillBytes) because
 //     zip needs random access; the entry is then inflated and decoded as a stream, so
 //     memory stays flat in the number of rows. Close removes the file.
+//   - A transport failure, a non-200 answer or an "unknown" code is KindUnavailable and
+//     retryable: nothing changes on Alipay's side, so there is no outcome to be unknown.
 //   - isp.bill_not_exist / BILL_NOT_EXIST: for a day whose bill should exist (ended
 //     more than Config.BillReadyAfter ago) it is an empty statement; for today, a future
 //     day or a bill not due yet it is KindUnavailable, retryable.
@@ -65,6 +67,11 @@ func (c *Client) DownloadStatement(ctx context.Context, req *channel.StatementRe
 	}
 	var t billURLResponse
 	if err := c.do(ctx, call{op: op, method: methodBillURL, biz: biz}, &t); err != nil {
+		// Nothing moves money here: a lost or unknown answer is simply "try again", as
+		// in the WeChat adapter.
+		if ce, ok := err.(*channel.Error); ok && ce.Kind == channel.KindUnknown {
+			ce.Kind = channel.KindUnavailable
+		}
 		if isSub(err, "isp.bill_not_exist") || isSub(err, "BILL_NOT_EXIST") {
 			if c.clk.Now().Before(due) {
 				return nil, c.notReady(req.Date)

@@ -121,7 +121,8 @@ func TestDownloadStatement_StreamsDetailFile(t *testing.T) {
 	assert.Equal(t, money.Fen(3000), ref.Amount, "refund amounts are made positive")
 	assert.Equal(t, money.Fen(-18), ref.Fee, "a returned fee is negative")
 	assert.Equal(t, &channel.StatementTotals{Count: 11, PaymentCount: 10, RefundCount: 1,
-		PaymentAmount: money.Fen(88880), RefundAmount: money.Fen(3000), FeeAmount: money.Fen(0)}, r.Totals())
+		PaymentAmount: money.Fen(88880), RefundAmount: money.Fen(3000), FeeAmount: money.Fen(512)}, r.Totals(),
+		"FeeAmount is the rows' fees: 10 × 0.53 charged, 0.18 returned")
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "Close is idempotent")
 	left, err := os.ReadDir(tempDir)
@@ -133,13 +134,24 @@ func TestDownloadStatement_FiltersByType(t *testing.T) {
 	for _, tt := range []struct {
 		typ  channel.StatementType
 		want int
-	}{{channel.StatementPayments, 20}, {channel.StatementRefunds, 2}, {channel.StatementAll, 22}} {
+		fee  money.Amount
+	}{{channel.StatementPayments, 20, money.Fen(1060)}, {channel.StatementRefunds, 2, money.Fen(-36)}, {channel.StatementAll, 22, money.Fen(1024)}} {
 		t.Run(string(tt.typ), func(t *testing.T) {
 			h := billHarness(t, billZip(t, func(w io.Writer) { writeBill(w, 20) }))
 			r, err := h.c.DownloadStatement(context.Background(), &channel.StatementRequest{Date: billDate, Type: tt.typ})
 			require.NoError(t, err)
 			defer r.Close()
-			assert.Len(t, readAll(t, r), tt.want)
+			recs := readAll(t, r)
+			assert.Len(t, recs, tt.want)
+			// Totals().FeeAmount is the sum of the Fee of the records returned.
+			sum := money.Fen(0)
+			for _, rec := range recs {
+				sum, err = sum.Add(rec.Fee)
+				require.NoError(t, err)
+			}
+			require.NotNil(t, r.Totals())
+			assert.Equal(t, tt.fee, sum)
+			assert.Equal(t, sum, r.Totals().FeeAmount)
 		})
 	}
 }

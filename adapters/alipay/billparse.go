@@ -53,6 +53,7 @@ type billReader struct {
 	fields [][]byte
 	long   []byte // accumulates a line longer than the bufio buffer
 	totals channel.StatementTotals
+	feeSum money.Amount // Σ rec.Fee over the records returned
 	sawTot bool
 	done   bool
 	err    error
@@ -67,7 +68,7 @@ func newBillReader(r io.Reader, date clock.Date, filter channel.StatementType, c
 
 func newUTF8BillReader(r io.Reader, date clock.Date, filter channel.StatementType, closer func() error) *billReader {
 	b := &billReader{r: bufio.NewReaderSize(r, 64<<10), date: date, filter: filter, closer: closer, fields: make([][]byte, 0, 32),
-		totals: channel.StatementTotals{PaymentAmount: money.Fen(0), RefundAmount: money.Fen(0), FeeAmount: money.Fen(0)}}
+		totals: channel.StatementTotals{PaymentAmount: money.Fen(0), RefundAmount: money.Fen(0), FeeAmount: money.Fen(0)}, feeSum: money.Fen(0)}
 	for i := range b.cols {
 		b.cols[i] = -1
 	}
@@ -104,7 +105,7 @@ func (b *billReader) Next(rec *channel.StatementRecord) error {
 			return io.EOF
 		}
 		if err != nil {
-			b.err = &channel.Error{Channel: Name, Op: "statement", Kind: channel.KindUnknown, Code: "BILL_READ", Message: "reading the bill failed", Retryable: true, Err: err}
+			b.err = &channel.Error{Channel: Name, Op: "statement", Kind: channel.KindUnavailable, Code: "BILL_READ", Message: "reading the bill failed; download it again", Retryable: true, Err: err}
 			return b.err
 		}
 		if b.line == 1 {
@@ -327,6 +328,9 @@ func (b *billReader) record(rec *channel.StatementRecord) (bool, error) {
 	if typ == channel.RecordRefund {
 		rec.RefundNo = string(b.cell(ciRefundNo))
 	}
+	if b.feeSum, err = b.feeSum.Add(fee); err != nil {
+		return false, b.fail("%s: the fee total: %v", colFee, err)
+	}
 	return true, nil
 }
 
@@ -415,12 +419,16 @@ func parseTotals(line []byte) (int64, money.Amount, error) {
 
 // Totals implements channel.StatementReader: the file's own totals once Next returned
 // io.EOF; nil before, or when the file had no totals lines. PaymentAmount and
-// RefundAmount are the "商家实收" (merchant received) sums the file states.
+// RefundAmount are the "商家实收" (merchant received) sums the file states. The file
+// states no fee total, so FeeAmount is the sum of the Fee of every record Next returned
+// (after the StatementType filter), the same rule as the WeChat reader: the records
+// always add up to it.
 func (b *billReader) Totals() *channel.StatementTotals {
 	if !b.done || !b.sawTot {
 		return nil
 	}
 	t := b.totals
+	t.FeeAmount = b.feeSum
 	return &t
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,33 +148,51 @@ func (c *Client) post(ctx context.Context, op, method string, biz []byte, extra 
 	c.log.LogAttrs(ctx, slog.LevelDebug, "alipay: call", slog.String("method", method), slog.Int("status", resp.StatusCode),
 		slog.Int("bytes", len(body)), slog.Duration("took", c.clk.Since(start)))
 	if err != nil {
-		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "TRANSPORT", Message: "reading the response failed", Retryable: true, Err: err}
+		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "TRANSPORT", Message: "reading the response failed", Retryable: retryAfterSend(op), Err: err}
 	}
 	if int64(len(body)) > c.maxResp {
 		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "RESPONSE_TOO_LARGE",
-			Message: fmt.Sprintf("response exceeds %d bytes", c.maxResp), Retryable: true}
+			Message: fmt.Sprintf("response exceeds %d bytes", c.maxResp), Retryable: retryAfterSend(op)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		// Alipay answers 200 even for business failures (alipay.md §2): anything else came
 		// from a proxy or a failing gateway, after which the outcome is not known.
 		return nil, &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: fmt.Sprintf("HTTP_%d", resp.StatusCode),
-			Message: "unexpected HTTP status " + resp.Status, Retryable: true, Raw: redact(body)}
+			Message: "unexpected HTTP status " + resp.Status, Retryable: retryAfterSend(op), Raw: redact(body)}
 	}
 	return body, nil
 }
 
+// retryAfterSend is Error.Retryable for a failure after the request may have been sent
+// (transport errors after the dial, non-200 answers, unreadable, unverifiable or
+// mismatched answers, "unknown" codes): true where resending the identical request
+// cannot execute it twice — reads (query, query refund, statement), close, refund
+// (same out_request_no refunds once, alipay.md §9.6) and cancel (retry prescribed,
+// §9.8) — and false for pay, whose unknown outcome is settled by Query (then Cancel),
+// as channel.Channel.Pay says. The WeChat adapter applies the same rule.
+func retryAfterSend(op string) bool { return op != "pay" }
+
+// transportErr classifies a failed round trip: a failed dial (refused, or timed out
+// while connecting) or a failed TLS handshake never reached Alipay (KindUnavailable,
+// retryable for every operation); anything later (timeout, reset, cancelled context)
+// may have been executed (KindUnknown, retryable per retryAfterSend).
 func transportErr(op string, err error) error {
-	kind := channel.KindUnknown
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		kind = channel.KindUnavailable // nothing was sent
+		return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnavailable, Code: "TRANSPORT",
+			Message: "could not connect; the request was not sent", Retryable: true, Err: err}
+	}
+	var alert tls.AlertError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &alert) || errors.As(err, &verify) {
+		return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnavailable, Code: "TLS",
+			Message: "TLS handshake failed; the request was not sent", Retryable: true, Err: err}
 	}
 	msg := "transport error"
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isTimeout(err) {
 		msg = "timeout or cancellation"
-		kind = channel.KindUnknown
 	}
-	return &channel.Error{Channel: Name, Op: op, Kind: kind, Code: "TRANSPORT", Message: msg, Retryable: true, Err: err}
+	return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "TRANSPORT", Message: msg, Retryable: retryAfterSend(op), Err: err}
 }
 
 func isTimeout(err error) bool {
@@ -235,7 +254,7 @@ func (c *Client) decodeResponse(ctx context.Context, k call, body []byte, out wi
 	env, err := extractResponse(body, nodeName(k.method))
 	if err != nil {
 		return &channel.Error{Channel: Name, Op: k.op, Kind: channel.KindUnknown, Code: "BAD_RESPONSE",
-			Message: "response cannot be parsed", Retryable: true, Raw: redact(body), Err: err}
+			Message: "response cannot be parsed", Retryable: retryAfterSend(k.op), Raw: redact(body), Err: err}
 	}
 	if env.sign == "" {
 		return c.unsigned(k, env, body, out)
@@ -250,7 +269,7 @@ func (c *Client) decodeResponse(ctx context.Context, k call, body []byte, out wi
 	}
 	if err := json.Unmarshal(env.node, out); err != nil {
 		return &channel.Error{Channel: Name, Op: k.op, Kind: channel.KindUnknown, Code: "BAD_RESPONSE",
-			Message: "verified response does not decode", Retryable: true, Raw: redact(body), Err: err}
+			Message: "verified response does not decode", Retryable: retryAfterSend(k.op), Raw: redact(body), Err: err}
 	}
 	h := out.hdr()
 	switch {
@@ -273,7 +292,7 @@ func (c *Client) badSignature(k call, body []byte, cause error) error {
 		cause = fmt.Errorf("%w: %w", sign.ErrBadSignature, cause)
 	}
 	return &channel.Error{Channel: Name, Op: k.op, Kind: kind, Code: "BAD_RESPONSE_SIGNATURE",
-		Message: "response signature missing or invalid; the answer is not trusted", Retryable: true, Raw: redact(body), Err: cause}
+		Message: "response signature missing or invalid; the answer is not trusted", Retryable: retryAfterSend(k.op), Raw: redact(body), Err: cause}
 }
 
 // unsigned handles a node without sign. Only gateway-level rejections of a request the

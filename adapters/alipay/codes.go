@@ -19,7 +19,8 @@ type codeRule struct {
 	retryable bool
 }
 
-// publicCodes maps public codes other than 40004 (alipay.md §7):
+// publicCodes maps public codes other than 40004 (alipay.md §7). A "yes" on a KindUnknown
+// row holds only where retryAfterSend does (never for pay):
 //
 //	code   kind             retry  why
 //	20000  Unknown          yes    "service currently unavailable": query or resend identically
@@ -43,7 +44,8 @@ var publicCodes = map[string]codeRule{
 // subCodes maps 40004 sub_codes (alipay.md §7 "ACQ.* sub_codes that drive state").
 // A 40004 whose sub_code is not listed is KindDeclined, not retryable: a business
 // failure is a definite refusal. The Close, Pay and Refund operations refine a few of
-// these (see their documentation).
+// these (see their documentation); a "yes" on a KindUnknown row holds only where
+// retryAfterSend does (never for pay).
 //
 //	sub_code                              kind               retry
 //	ACQ.SYSTEM_ERROR                      Unknown            yes  (query, or resend identically)
@@ -126,6 +128,9 @@ func classify(code, subCode string) codeRule {
 // when present (the most specific code), else the code; Message the sub_msg or msg.
 func codeError(op string, h *header, body []byte) *channel.Error {
 	r := classify(h.Code, h.SubCode)
+	if r.kind == channel.KindUnknown {
+		r.retryable = r.retryable && retryAfterSend(op) // the table's "yes" holds where resending is safe
+	}
 	code, msg := h.Code, h.Msg
 	if h.SubCode != "" {
 		code = h.SubCode

@@ -8,15 +8,25 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/clock"
 )
 
-// DefaultGateway is the production gateway (alipay.md §1). Point Config.Gateway at the
-// sandbox or the tongdao simulator instead.
-const DefaultGateway = "https://openapi.alipay.com/gateway.do"
+// DefaultBaseURL is the production API base URL (alipay.md §1). Point Config.BaseURL at
+// the sandbox (https://openapi-sandbox.dl.alipaydev.com) or the tongdao simulator
+// instead.
+const DefaultBaseURL = "https://openapi.alipay.com"
+
+// gatewayPath is the one endpoint of the open API under the base URL (alipay.md §1).
+const gatewayPath = "/gateway.do"
+
+// DefaultGateway is the production gateway URL, DefaultBaseURL + "/gateway.do".
+//
+// Deprecated: use DefaultBaseURL and Config.BaseURL.
+const DefaultGateway = DefaultBaseURL + gatewayPath
 
 // Defaults applied by New when the corresponding Config field is zero.
 const (
@@ -45,7 +55,14 @@ type Config struct {
 	AppCert, AlipayCert, AlipayRootCert []byte
 	// AppAuthToken is sent as app_auth_token when an ISV acts for a merchant; optional.
 	AppAuthToken string
-	// Gateway is the full gateway URL including /gateway.do; default DefaultGateway.
+	// BaseURL is the API base URL, scheme://host[:port][/prefix] (a trailing slash is
+	// ignored), the same way as wechat.Config.BaseURL; the adapter appends /gateway.do.
+	// Default DefaultBaseURL. Point it at the simulator in tests.
+	BaseURL string
+	// Gateway is the full gateway URL including /gateway.do, used as is.
+	//
+	// Deprecated: use BaseURL (Gateway = BaseURL + "/gateway.do"). Still honoured when
+	// BaseURL is empty; setting both is a config error.
 	Gateway string
 	// HTTPClient performs every call, including the bill download; default a client with
 	// a 30 s timeout (never http.DefaultClient, whose lack of timeout turns a stuck
@@ -103,7 +120,6 @@ func New(cfg Config) (*Client, error) {
 		appID:        cfg.AppID,
 		priv:         priv,
 		appAuthToken: cfg.AppAuthToken,
-		gateway:      cfg.Gateway,
 		hc:           cfg.HTTPClient,
 		clk:          cfg.Clock,
 		log:          cfg.Logger,
@@ -114,12 +130,8 @@ func New(cfg Config) (*Client, error) {
 		tempDir:      cfg.TempDir,
 		billReady:    cfg.BillReadyAfter,
 	}
-	if c.gateway == "" {
-		c.gateway = DefaultGateway
-	}
-	u, err := url.Parse(c.gateway)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, configErr("Gateway", "must be an absolute http(s) URL, got %q", c.gateway)
+	if c.gateway, err = gatewayURL(cfg.BaseURL, cfg.Gateway); err != nil {
+		return nil, err
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
@@ -166,6 +178,34 @@ func New(cfg Config) (*Client, error) {
 		return nil, configErr("AlipayPublicKey", "is empty and no certificates are set: one of the two modes is required")
 	}
 	return c, nil
+}
+
+// gatewayURL returns the URL every call is posted to, from BaseURL or else the
+// deprecated Gateway.
+func gatewayURL(base, gateway string) (string, error) {
+	field, v := "BaseURL", strings.TrimRight(base, "/")
+	switch {
+	case base != "" && gateway != "":
+		return "", configErr("Gateway", "is deprecated and set together with BaseURL; set BaseURL only")
+	case base == "" && gateway != "":
+		field, v = "Gateway", gateway
+	case base == "":
+		v = DefaultBaseURL
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", configErr(field, "must be an absolute http(s) URL, got %q", v)
+	}
+	if field == "Gateway" {
+		return v, nil // as before BaseURL existed
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", configErr(field, "must have no query or fragment, got %q", v)
+	}
+	if strings.HasSuffix(u.Path, gatewayPath) {
+		return "", configErr("BaseURL", "%q ends in %s, which the adapter appends; give the part before it", v, gatewayPath)
+	}
+	return v + gatewayPath, nil
 }
 
 // loadCerts sets up certificate mode (alipay.md §5).

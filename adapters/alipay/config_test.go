@@ -79,7 +79,11 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		{"both modes", func() Config { c := cert(); c.AlipayPublicKey = good().AlipayPublicKey; return c }, "AlipayPublicKey"},
 		{"cert mode without root", func() Config { c := cert(); c.AlipayRootCert = nil; return c }, "AlipayRootCert"},
 		{"app cert of another key", func() Config { c := cert(); c.AppCert = readTestdata(t, "keys", "alipay_cert.crt"); return c }, "AppCert"},
-		{"relative gateway", func() Config { c := good(); c.Gateway = "/gateway.do"; return c }, "Gateway"},
+		{"relative base url", func() Config { c := good(); c.BaseURL = "/api"; return c }, "BaseURL"},
+		{"base url with the gateway path", func() Config { c := good(); c.BaseURL = testGateway; return c }, "BaseURL"},
+		{"base url with a query", func() Config { c := good(); c.BaseURL = testBaseURL + "?x=1"; return c }, "BaseURL"},
+		{"base url and deprecated gateway", func() Config { c := good(); c.Gateway = testGateway; return c }, "Gateway"},
+		{"relative deprecated gateway", func() Config { c := good(); c.BaseURL, c.Gateway = "", "/gateway.do"; return c }, "Gateway"},
 		{"bad notify url", func() Config { c := good(); c.NotifyURL = "notify"; return c }, "NotifyURL"},
 	}
 	for _, tt := range tests {
@@ -90,6 +94,30 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.field)
 		})
 	}
+}
+
+// TestNew_BaseURLLikeWeChat: BaseURL takes a base URL the way wechat.Config.BaseURL does
+// (the adapter appends /gateway.do); the deprecated Gateway is still honoured as is.
+func TestNew_BaseURLLikeWeChat(t *testing.T) {
+	tests := []struct {
+		base, gateway, want string
+	}{
+		{"", "", DefaultGateway},
+		{"https://openapi.alipay.com", "", "https://openapi.alipay.com/gateway.do"},
+		{"http://127.0.0.1:8080/", "", "http://127.0.0.1:8080/gateway.do"},
+		{"http://sim.test/alipay", "", "http://sim.test/alipay/gateway.do"},
+		{"", "https://openapi-sandbox.dl.alipaydev.com/gateway.do", "https://openapi-sandbox.dl.alipaydev.com/gateway.do"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.base+tt.gateway, func(t *testing.T) {
+			cfg := testConfig(t, keyMode)
+			cfg.BaseURL, cfg.Gateway = tt.base, tt.gateway
+			c, err := New(cfg)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.gateway)
+		})
+	}
+	assert.Equal(t, DefaultBaseURL+"/gateway.do", DefaultGateway)
 }
 
 func TestNew_ErrorsNeverContainKeyMaterial(t *testing.T) {

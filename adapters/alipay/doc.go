@@ -9,7 +9,7 @@
 //		AppID:           "2021000000000001",
 //		AppPrivateKey:   pemOrBareBase64, // PKCS#1 or PKCS#8
 //		AlipayPublicKey: alipayPub,       // or AppCert + AlipayCert + AlipayRootCert
-//		Gateway:         "http://127.0.0.1:8080/gateway.do", // default production
+//		BaseURL:         "http://127.0.0.1:8080", // /gateway.do is appended; default production
 //		HTTPClient:      httpClient,
 //		Clock:           clk,             // default clock.Real()
 //		NotifyURL:       "https://merchant.example/notify/alipay",
@@ -36,8 +36,12 @@
 // parameters, sign_type included (alipay.md §4). Every answer's "<method>_response"
 // node is cut out of the body byte for byte and its signature verified before any
 // business field is read (alipay.md §6); in certificate mode the key is chosen by
-// alipay_cert_sn and an unknown SN triggers alipay.open.app.alipaycert.download, whose
-// certificate is trusted only if it chains to the configured root bundle. An answer
+// alipay_cert_sn and an unknown SN in a sync response triggers
+// alipay.open.app.alipaycert.download, whose certificate is trusted only if it chains to
+// the configured root bundle (one download at a time, rate-limited, a bounded cache). A
+// notification or return with an unknown SN is refused (KindSignature) and never
+// fetched: its parameters are unverified input; Alipay's retry verifies once a response
+// has brought the new certificate. An answer
 // that cannot be verified is KindUnknown ("BAD_RESPONSE_SIGNATURE") for calls that may
 // move money and KindSignature for reads; only unsigned gateway rejections that say
 // "not executed" (40001/40002/40003/40006/20001) are believed. Answers naming another

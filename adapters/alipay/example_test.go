@@ -15,8 +15,8 @@ import (
 )
 
 // Example pays a QR (precreate) order, handles its notification and refunds part of it,
-// against the simulator in process, in public-key mode (point Gateway at
-// https://openapi.alipay.com/gateway.do in production).
+// against the simulator in process, in public-key mode (leave BaseURL empty, or set it to
+// https://openapi.alipay.com, in production).
 func Example() {
 	ctx := context.Background()
 
@@ -35,7 +35,7 @@ func Example() {
 		AppID:           simalipay.DemoMerchant().AppID,
 		AppPrivateKey:   demo.MustFile(demo.AlipayAppPrivate),
 		AlipayPublicKey: demo.MustFile(demo.AlipayPlatformPublic),
-		Gateway:         gw.URL + "/gateway.do",
+		BaseURL:         gw.URL, // the adapter appends /gateway.do
 		HTTPClient:      gw.Client(),
 		Clock:           sim.Clock(), // the simulator's virtual clock, so timestamps agree
 	})

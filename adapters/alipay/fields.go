@@ -188,7 +188,7 @@ func fundChannels(l []fundBill) string {
 // have happened, so for money-moving calls the outcome is unknown.
 func decodeErr(op string, err error) error {
 	return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "BAD_RESPONSE",
-		Message: "verified response has an invalid field", Retryable: true, Err: err}
+		Message: "verified response has an invalid field", Retryable: retryAfterSend(op), Err: err}
 }
 
 // sameOrder guards against a genuine but misplaced answer: a sync response is signed
@@ -198,11 +198,11 @@ func decodeErr(op string, err error) error {
 func sameOrder(op, wantOut, gotOut, wantTrade, gotTrade string) error {
 	if wantOut != "" && gotOut != "" && wantOut != gotOut {
 		return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "RESPONSE_MISMATCH",
-			Message: fmt.Sprintf("answer is for out_trade_no %q, asked for %q", gotOut, wantOut), Retryable: true}
+			Message: fmt.Sprintf("answer is for out_trade_no %q, asked for %q", gotOut, wantOut), Retryable: retryAfterSend(op)}
 	}
 	if wantTrade != "" && gotTrade != "" && wantTrade != gotTrade {
 		return &channel.Error{Channel: Name, Op: op, Kind: channel.KindUnknown, Code: "RESPONSE_MISMATCH",
-			Message: fmt.Sprintf("answer is for trade_no %q, asked for %q", gotTrade, wantTrade), Retryable: true}
+			Message: fmt.Sprintf("answer is for trade_no %q, asked for %q", gotTrade, wantTrade), Retryable: retryAfterSend(op)}
 	}
 	return nil
 }

@@ -24,7 +24,8 @@ var update = flag.Bool("update", false, "rewrite the golden responses under test
 
 const (
 	testAppID   = "2021000000000001"
-	testGateway = "https://openapi.test/gateway.do"
+	testBaseURL = "https://openapi.test"
+	testGateway = testBaseURL + "/gateway.do"
 )
 
 // testNow is the virtual clock's start: 2026-12-01 10:00:00 Beijing (after the test
@@ -90,7 +91,7 @@ func testConfig(t testing.TB, m mode) Config {
 	cfg := Config{
 		AppID:         testAppID,
 		AppPrivateKey: readTestdata(t, "keys", "app_private_pkcs8.pem"),
-		Gateway:       testGateway,
+		BaseURL:       testBaseURL,
 		NotifyURL:     "https://merchant.test/notify/alipay",
 		ReturnURL:     "https://merchant.test/return",
 		TempDir:       t.TempDir(),

@@ -31,8 +31,12 @@ const maxNotifyParams = 128
 // parameter except sign and sign_type, sorted, empty values skipped (alipay.md §10.4;
 // the Java variant that keeps empty values is tried too, and in certificate mode the
 // variant without alipay_cert_sn), with Alipay's public key or, in certificate mode,
-// the certificate named by alipay_cert_sn (downloaded on rotation). Then app_id must
-// equal Config.AppID.
+// the certificate named by alipay_cert_sn. An SN not known yet is refused
+// (KindSignature, code UNKNOWN_ALIPAY_CERT_SN) and never downloaded on behalf of an
+// unverified notification: after a rotation, the first sync response signed under the
+// new certificate fetches it, and Alipay's next retry of the notification verifies.
+// ParseNotification makes no call and changes no state. Then app_id must equal
+// Config.AppID.
 //
 // A notification with out_biz_no (or gmt_refund) is a refund: Type NotifyRefund,
 // Refund.RefundNo = out_biz_no, RefundedTotal = refund_fee (cumulative), CompletedAt =
@@ -54,9 +58,9 @@ func (c *Client) ParseNotification(ctx context.Context, _ http.Header, body []by
 		return nil, notifyErr(channel.KindSignature, "BAD_NOTIFICATION_SIGNATURE", fmt.Errorf("sign_type %q, want RSA2", st))
 	}
 	certSN := val(params, "alipay_cert_sn")
-	pub, err := c.keyFor(ctx, "notification", certSN)
+	pub, err := c.knownKey(ctx, certSN)
 	if err != nil {
-		return nil, err
+		return nil, notifyErr(channel.KindSignature, "UNKNOWN_ALIPAY_CERT_SN", err)
 	}
 	if err := verifyNotification(pub, params, sig, certSN != ""); err != nil {
 		return nil, notifyErr(channel.KindSignature, "BAD_NOTIFICATION_SIGNATURE", err)

@@ -63,7 +63,7 @@ var extraKeys = map[channel.Method][]string{
 //     Action{Kind: ActionAppParams, OrderString, Params}.
 //   - MethodBarcode → alipay.trade.pay: 10000 Succeeded, 10003 Processing (payer
 //     confirming: Query, then Cancel if it stays unpaid), 20000 / ACQ.SYSTEM_ERROR /
-//     timeout → KindUnknown.
+//     timeout → KindUnknown, not Retryable (Query, then Cancel; see retryAfterSend).
 //   - MethodJSAPI, MethodToken → channel.Unsupported.
 //
 // Idempotent by OrderNo: repeating an unpaid order's request returns it again; a Pay with

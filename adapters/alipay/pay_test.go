@@ -113,8 +113,8 @@ func TestPay_BarcodeOutcomes(t *testing.T) {
 	}{
 		{"pay_ok", channel.StatusSucceeded, 0, false},
 		{"pay_waiting", channel.StatusProcessing, 0, false},
-		{"pay_system_error", 0, channel.KindUnknown, true},
-		{"pay_20000", 0, channel.KindUnknown, true},
+		{"pay_system_error", 0, channel.KindUnknown, false}, // Query, then Cancel: never resend a pay
+		{"pay_20000", 0, channel.KindUnknown, false},
 		{"pay_balance", 0, channel.KindInsufficientFunds, false},
 	}
 	for _, tt := range tests {
@@ -239,7 +239,8 @@ func TestCall_TransportFailures(t *testing.T) {
 			ce := kindOf(t, err)
 			assert.Equal(t, tt.kind, ce.Kind)
 			assert.Equal(t, tt.code, ce.Code)
-			assert.True(t, ce.Retryable)
+			// Pay is retryable only when nothing was sent (retryAfterSend).
+			assert.Equal(t, tt.kind == channel.KindUnavailable, ce.Retryable)
 			if tt.kind == channel.KindUnknown {
 				assert.ErrorIs(t, err, channel.ErrUnknownOutcome)
 			}

@@ -29,9 +29,9 @@ func (c *Client) VerifyReturn(ctx context.Context, query url.Values) (*channel.P
 		return nil, returnErr(channel.KindSignature, errors.New("sign missing"))
 	}
 	certSN := val(p, "alipay_cert_sn")
-	pub, err := c.keyFor(ctx, "return", certSN)
+	pub, err := c.knownKey(ctx, certSN) // never fetched for browser input (see knownKey)
 	if err != nil {
-		return nil, err
+		return nil, returnErr(channel.KindSignature, err)
 	}
 	if err := verifyNotification(pub, p, sig, certSN != ""); err != nil {
 		return nil, returnErr(channel.KindSignature, err)

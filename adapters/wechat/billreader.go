@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -40,8 +42,9 @@ func firstCol(idx map[string]int, names ...string) int {
 // RefundStatus, Processing when empty; ChannelTime = 退款申请时间 when the bill has it),
 // REVOKED → RecordReversal; other states → RecordOther. Status is Succeeded for
 // payments and reversals. Fee is 手续费 rounded half away from zero to fen; FeeUnits and
-// FeeScale keep the exact 5-decimal fee when that rounding lost digits. ChannelTime is Beijing time;
-// SettlementDate is the bill's date. The totals rows fill Totals.
+// FeeScale keep the exact 5-decimal fee when that rounding lost digits. ChannelTime is
+// Beijing time; SettlementDate is the bill's date. The totals rows fill Totals, except
+// FeeAmount (see Totals).
 type BillReader struct {
 	sc      *bufio.Scanner
 	date    clock.Date
@@ -50,6 +53,7 @@ type BillReader struct {
 	ncols   int
 	started bool
 	totals  *channel.StatementTotals
+	feeSum  int64 // Σ rec.Fee.Minor() over the rows returned
 	fields  [][]byte
 	err     error
 	closers []io.Closer
@@ -67,7 +71,13 @@ func NewBillReader(r io.Reader, date clock.Date, maxLine int) *BillReader {
 }
 
 // Totals returns the bill's totals row once Next has returned io.EOF (nil before, or when
-// the bill has none).
+// the bill has none). Count, PaymentAmount and RefundAmount are the row as printed.
+// FeeAmount is not: WeChat prints 手续费总金额 with 5 decimals as the total of the exact
+// row fees, and rounding that total differs from the sum of the rounded row fees (three
+// rows of 0.00600 are 0.01 each, 0.03 together, but the printed 0.01800 rounds to 0.02).
+// Recon posts the rows' Fee, so FeeAmount is the sum of the Fee of every record Next
+// returned, and the records always add up to it. The printed figure, exact, is
+// StatedFeeAmount.
 func (b *BillReader) Totals() *channel.StatementTotals {
 	if b.err != io.EOF {
 		return nil
@@ -148,10 +158,12 @@ func (b *BillReader) next(rec *channel.StatementRecord) error {
 	if !ok {
 		return billLineError(b.line, "totals header without a totals row")
 	}
-	t, err := parseTotals(idx, splitTicked(vals, nil))
+	tv := splitTicked(vals, nil)
+	t, err := parseTotals(idx, tv)
 	if err != nil {
 		return billLineError(b.line, "totals: %v", err)
 	}
+	t.FeeAmount = money.Fen(b.feeSum)
 	if extra, ok := b.scan(); ok {
 		return billLineError(b.line, "unexpected line after the totals: %.40q", extra)
 	}
@@ -292,6 +304,11 @@ func (b *BillReader) readRow(l []byte, rec *channel.StatementRecord) error {
 			return billLineError(b.line, "手续费 %q: %v", v, err)
 		}
 		rec.Fee = money.New(fee, cur)
+		sum := b.feeSum + fee
+		if (fee > 0 && sum < b.feeSum) || (fee < 0 && sum > b.feeSum) {
+			return billLineError(b.line, "手续费 %q: the fee total overflows", v)
+		}
+		b.feeSum = sum
 		if !exact {
 			// The exact 5-decimal fee beside the rounded fen, as integer units (parseFee has
 			// checked the digits).
@@ -353,14 +370,15 @@ func parseTotals(idx map[string]int, vals [][]byte) (*channel.StatementTotals, e
 	if t.RefundAmount, err = amt(get("申请退款总金额", "退款总金额", "总退款金额")); err != nil {
 		return nil, err
 	}
+	// FeeAmount is set by the caller (the sum of the rows' Fee, see Totals); the printed
+	// total is kept exact.
+	t.FeeAmount = money.Fen(0)
 	if v := get("手续费总金额"); len(v) > 0 {
-		fee, _, err := parseFee(v)
-		if err != nil {
+		if _, _, err := parseFee(v); err != nil {
 			return nil, err
 		}
-		t.FeeAmount = money.Fen(fee)
-	} else {
-		t.FeeAmount = money.Fen(0)
+		units, scale := feeUnits(v)
+		t.StatedFeeAmount = decimal.New(units, -int32(scale))
 	}
 	return t, nil
 }

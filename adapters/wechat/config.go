@@ -16,7 +16,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 )
 
-// DefaultBaseURL is WeChat Pay's production host (wechat-v2.md §1).
+// DefaultBaseURL is WeChat Pay's production API base URL (wechat-v2.md §1).
 const DefaultBaseURL = "https://api.mch.weixin.qq.com"
 
 // DefaultMaxResponseBytes bounds an XML response or notification body (1 MiB); a larger
@@ -37,16 +37,25 @@ type Config struct {
 	// SignType is sign.WeChatMD5 (the default when empty) or sign.WeChatHMACSHA256. It
 	// signs requests, JSAPI/APP parameters and verifies responses (wechat-v2.md §3.2).
 	SignType sign.WeChatSignType
-	// BaseURL is the API host without a trailing slash; default DefaultBaseURL. Point it
-	// at the simulator in tests.
+	// BaseURL is the API base URL, scheme://host[:port][/prefix] (a trailing slash is
+	// ignored), the same way as alipay.Config.BaseURL; the adapter appends the
+	// operation paths (/pay/unifiedorder, …). Default DefaultBaseURL. Point it at the
+	// simulator in tests.
 	BaseURL string
 	// HTTPClient sends the calls without a client certificate; default a client with a
 	// 30 s timeout.
 	HTTPClient *http.Client
 	// TLSClient sends the calls that need the merchant certificate (/secapi/…: refund and
-	// reverse, wechat-v2.md §1). When nil and Certificate is set, one is built from
-	// HTTPClient's transport with Certificate added. When both are nil, Refund and Cancel
-	// fail with KindInvalidRequest before sending anything.
+	// reverse, wechat-v2.md §1); it must present the certificate itself. When nil and
+	// Certificate is set, one is built from HTTPClient (its timeout, jar and redirect
+	// policy) around a clone of its *http.Transport (http.DefaultTransport when it has
+	// none) with Certificate added, so proxy, dialer and TLS settings carry over. A
+	// transport that is not an *http.Transport (a tracing or proxy wrapper, a mock, an
+	// http.DefaultTransport replaced by a test library) cannot be given a certificate
+	// from outside without bypassing it, so New then fails with ErrConfig: build the
+	// client yourself, e.g. your wrapper around ClientCertTransport(yourTransport, cert).
+	// When both are nil, Refund and Cancel fail with KindInvalidRequest before sending
+	// anything.
 	TLSClient *http.Client
 	// Certificate is the merchant API certificate (apiclient_cert.pem + apiclient_key.pem,
 	// see LoadPEMCertificate) presented on /secapi calls.
@@ -98,8 +107,11 @@ var (
 	_ channel.Closer    = (*Client)(nil)
 )
 
+// ErrConfig is the sentinel every New error wraps (match with errors.Is).
+var ErrConfig = errors.New("wechat: invalid config")
+
 // New validates cfg and returns a Client. It does no I/O (the sandbox key is fetched on
-// the first call).
+// the first call). Every error wraps ErrConfig and names the offending fields.
 func New(cfg Config) (*Client, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -123,8 +135,8 @@ func New(cfg Config) (*Client, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("BaseURL %q is not an absolute http(s) URL", cfg.BaseURL)
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("BaseURL %q is not an absolute http(s) URL without query or fragment", cfg.BaseURL)
 	}
 	if cfg.MaxResponseBytes < 0 || cfg.MaxBillLineBytes < 0 {
 		bad("MaxResponseBytes and MaxBillLineBytes must not be negative")
@@ -135,7 +147,7 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("wechat: config: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 	c := &Client{
 		appID: cfg.AppID, mchID: cfg.MchID, key: cfg.Key, signType: st, base: base,
@@ -147,7 +159,9 @@ func New(cfg Config) (*Client, error) {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
 	if c.tls == nil && cfg.Certificate != nil {
-		c.tls = tlsClient(c.http, *cfg.Certificate)
+		if c.tls, err = tlsClient(c.http, *cfg.Certificate); err != nil {
+			return nil, err
+		}
 	}
 	if c.clk == nil {
 		c.clk = clock.Real()
@@ -164,21 +178,39 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// tlsClient returns a copy of base whose transport presents cert.
-func tlsClient(base *http.Client, cert tls.Certificate) *http.Client {
-	var tr *http.Transport
-	if t, ok := base.Transport.(*http.Transport); ok && t != nil {
-		tr = t.Clone()
-	} else {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
+// tlsClient returns a copy of base whose transport presents cert (see Config.TLSClient):
+// base's *http.Transport (http.DefaultTransport when it has none) cloned with cert
+// added; any other RoundTripper is an ErrConfig error, never replaced behind the
+// caller's back.
+func tlsClient(base *http.Client, cert tls.Certificate) (*http.Client, error) {
+	rt, field := base.Transport, "HTTPClient.Transport"
+	if rt == nil {
+		rt, field = http.DefaultTransport, "http.DefaultTransport"
 	}
+	tr, ok := rt.(*http.Transport)
+	if !ok || tr == nil {
+		return nil, fmt.Errorf("%w: Certificate: %s is a %T, not an *http.Transport, so the client certificate "+
+			"cannot be added to it without bypassing it; set TLSClient to a client that presents the certificate "+
+			"(e.g. your wrapper around ClientCertTransport(yourTransport, cert))", ErrConfig, field, rt)
+	}
+	return &http.Client{Transport: ClientCertTransport(tr, cert), Timeout: base.Timeout, Jar: base.Jar,
+		CheckRedirect: base.CheckRedirect}, nil
+}
+
+// ClientCertTransport returns a clone of t (proxy, dialer, connection-pool settings and TLS
+// configuration kept; t itself is not changed) that presents cert as the TLS client
+// certificate, with TLS 1.2 as the minimum when t sets none. Use it to build
+// Config.TLSClient when HTTPClient's transport is a wrapper: wrap the result the same
+// way.
+func ClientCertTransport(t *http.Transport, cert tls.Certificate) *http.Transport {
+	tr := t.Clone()
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if tr.TLSClientConfig != nil {
 		cfg = tr.TLSClientConfig.Clone()
 	}
 	cfg.Certificates = []tls.Certificate{cert}
 	tr.TLSClientConfig = cfg
-	return &http.Client{Transport: tr, Timeout: base.Timeout, Jar: base.Jar, CheckRedirect: base.CheckRedirect}
+	return tr
 }
 
 // LoadPEMCertificate builds the client certificate for Config.Certificate from

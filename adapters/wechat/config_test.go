@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net/http"
 	"strings"
@@ -33,6 +34,7 @@ func TestNew_ValidatesConfig(t *testing.T) {
 		{"sign type", func(c *Config) { c.SignType = "SHA1" }, "SignType"},
 		{"sandbox hmac", func(c *Config) { c.Sandbox = true; c.SignType = sign.WeChatHMACSHA256 }, "MD5 only"},
 		{"base url", func(c *Config) { c.BaseURL = "ftp://x" }, "BaseURL"},
+		{"base url with a query", func(c *Config) { c.BaseURL = "https://x?y=1" }, "BaseURL"},
 		{"notify url", func(c *Config) { c.NotifyURL = "/relative" }, "NotifyURL"},
 		{"negative limit", func(c *Config) { c.MaxResponseBytes = -1 }, "negative"},
 	}
@@ -43,6 +45,9 @@ func TestNew_ValidatesConfig(t *testing.T) {
 			_, err := New(cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New = %v, want an error mentioning %q", err, tc.want)
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("New = %v, want errors.Is ErrConfig", err)
 			}
 			if strings.Contains(err.Error(), demoKey) {
 				t.Fatal("the error leaks the key")
@@ -56,6 +61,24 @@ func TestNew_ValidatesConfig(t *testing.T) {
 	if c.base != DefaultBaseURL || c.maxResp != DefaultMaxResponseBytes || c.signType != sign.WeChatMD5 || c.tls != nil ||
 		c.Name() != "wechat" || len(c.Methods()) != 5 {
 		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+// TestNew_BaseURLLikeAlipay: BaseURL takes a base URL the way alipay.Config.BaseURL does
+// (the adapter appends the operation paths).
+func TestNew_BaseURLLikeAlipay(t *testing.T) {
+	for base, want := range map[string]string{
+		"":                              DefaultBaseURL,
+		"https://api.mch.weixin.qq.com": "https://api.mch.weixin.qq.com",
+		"http://127.0.0.1:8080/":        "http://127.0.0.1:8080",
+		"http://sim.test/wechat":        "http://sim.test/wechat",
+	} {
+		c, err := New(Config{AppID: demoAppID, MchID: demoMchID, Key: demoKey, BaseURL: base})
+		if err != nil {
+			t.Errorf("BaseURL %q: %v", base, err)
+		} else if got := c.url("/pay/orderquery"); got != want+"/pay/orderquery" {
+			t.Errorf("BaseURL %q calls %q; want %q", base, got, want+"/pay/orderquery")
+		}
 	}
 }
 

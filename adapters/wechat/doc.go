@@ -11,8 +11,11 @@
 //
 // Every response is checked in WeChat's order (§4): transport, return_code, the
 // response signature (an unverifiable answer is KindUnknown: we cannot trust what we
-// read), result_code / err_code (mapped by CodeKind), then the trade state (TradeStatus,
-// RefundStatus). Amounts are integer fen; times are Beijing time.
+// read), result_code / err_code (mapped by CodeKind), that the answer is about the order
+// asked for (out_trade_no, transaction_id, out_refund_no, and the amount on micropay and
+// refund; another one is KindUnknown "RESPONSE_MISMATCH", as in the Alipay adapter),
+// then the trade state (TradeStatus, RefundStatus). Amounts are integer fen; times are
+// Beijing time.
 //
 // Requests are built with github.com/beevik/etree. Responses and notifications are read
 // by a small strict decoder of WeChat's flat <xml> documents (no DTD, no entity

@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -45,8 +46,10 @@ func tradeType(m channel.Method) string {
 //
 // Micropay answers StatusSucceeded, or StatusProcessing for USERPAYING (the payer is
 // entering a password): Query until final (§6.4). SYSTEMERROR, BANKERROR and every
-// transport failure are KindUnknown and not retryable: Query, then Cancel if it stays
-// unclear. Extra accepts device_info, goods_tag, limit_pay (no_credit), receipt (Y),
+// failure after the request may have been sent are KindUnknown and not retryable: Query,
+// then Cancel if it stays unclear (a failure before sending — dial, TLS handshake, done
+// context — is KindUnavailable and retryable, as for every call). A signed answer about
+// another out_trade_no or total_fee is KindUnknown too (RESPONSE_MISMATCH). Extra accepts device_info, goods_tag, limit_pay (no_credit), receipt (Y),
 // profit_sharing (Y/N), scene_info and, for QR, product_id (default OrderNo).
 func (c *Client) Pay(ctx context.Context, req *channel.PayRequest) (*channel.PaymentResult, error) {
 	if err := req.Validate(channelName); err != nil {
@@ -272,6 +275,13 @@ func (c *Client) micropay(ctx context.Context, req *channel.PayRequest, p sign.P
 	res, err := paymentFields(cl, resp)
 	if err != nil {
 		return nil, err
+	}
+	if err := sameOrder(cl, resp, "", req.OrderNo); err != nil {
+		return nil, err
+	}
+	// A success for another amount is not the payment we asked for either (§6.4).
+	if lookup(resp, "total_fee") != "" && res.Amount != req.Amount {
+		return nil, mismatch(cl, fmt.Sprintf("answer is for total_fee %s, asked for %s", res.Amount, req.Amount))
 	}
 	res.Status, res.ChannelStatus = channel.StatusSucceeded, "SUCCESS"
 	if res.OrderNo == "" {

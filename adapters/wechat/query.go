@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
@@ -62,6 +63,9 @@ func (c *Client) query(ctx context.Context, req *channel.QueryRequest) (*channel
 	}
 	res, err := paymentFields(cl, resp)
 	if err != nil {
+		return nil, err
+	}
+	if err := sameOrder(cl, resp, req.ChannelTxnID, req.OrderNo); err != nil {
 		return nil, err
 	}
 	res.Status, res.ChannelStatus = TradeStatus(state), state
@@ -127,6 +131,30 @@ func (c *Client) Cancel(ctx context.Context, req *channel.CancelRequest) (*chann
 		res.Status = channel.StatusReversed
 	}
 	return res, nil
+}
+
+// sameOrder refuses a verified answer about another order than the one asked for. A
+// response is signed without any reference to the request (wechat-v2.md §3.2), so a
+// genuine answer can be replayed, misrouted by a proxy or mixed up by a buggy
+// middlebox. It is KindUnknown, not KindSignature: the signature is WeChat's, but the
+// answer says nothing about our order, whose outcome therefore stays unknown (the
+// request may or may not have executed) — the caller must Query, exactly as after a
+// timeout. Retryable follows the operation (cl.retry), as for every other unknown
+// outcome. Alipay's adapter answers the same (its sameOrder). Fields absent from the
+// answer are not compared; the caller's empty fields neither.
+func sameOrder(cl call, resp sign.Params, wantTxn, wantOrder string) error {
+	for _, f := range [...]struct{ field, want string }{{"out_trade_no", wantOrder}, {"transaction_id", wantTxn}} {
+		if got := lookup(resp, f.field); f.want != "" && got != "" && got != f.want {
+			return mismatch(cl, fmt.Sprintf("answer is for %s %q, asked for %q", f.field, got, f.want))
+		}
+	}
+	return nil
+}
+
+// mismatch is the error of sameOrder and of the amount checks beside it.
+func mismatch(cl call, msg string) *channel.Error {
+	return &channel.Error{Channel: channelName, Op: cl.op, Kind: channel.KindUnknown, Code: "RESPONSE_MISMATCH",
+		Message: msg, Retryable: cl.retry}
 }
 
 // orderRef names an order the way every order call does: transaction_id when known (it

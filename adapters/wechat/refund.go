@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"unicode/utf8"
 
@@ -88,6 +89,12 @@ func (c *Client) refund(ctx context.Context, req *channel.RefundRequest) (*chann
 	if e := c.bizError(cl, resp); e != nil {
 		return nil, e
 	}
+	if err := sameOrder(cl, resp, req.ChannelTxnID, req.OrderNo); err != nil {
+		return nil, err
+	}
+	if v := lookup(resp, "out_refund_no"); v != "" && v != req.RefundNo {
+		return nil, mismatch(cl, fmt.Sprintf("answer is for out_refund_no %q, asked for %q", v, req.RefundNo))
+	}
 	res := &channel.RefundResult{
 		Status: channel.StatusProcessing, ChannelStatus: "PROCESSING",
 		RefundNo: req.RefundNo, ChannelRefundID: lookup(resp, "refund_id"),
@@ -99,6 +106,8 @@ func (c *Client) refund(ctx context.Context, req *channel.RefundRequest) (*chann
 	}
 	if res.Amount.IsZero() {
 		res.Amount = req.Amount
+	} else if res.Amount != req.Amount {
+		return nil, mismatch(cl, fmt.Sprintf("answer is for refund_fee %s, asked for %s", res.Amount, req.Amount))
 	}
 	if v := lookup(resp, "out_refund_no"); v != "" {
 		res.RefundNo = v
@@ -133,6 +142,9 @@ func (c *Client) QueryRefund(ctx context.Context, req *channel.RefundQueryReques
 	}
 	if e := c.bizError(cl, resp); e != nil {
 		return nil, e
+	}
+	if err := sameOrder(cl, resp, req.ChannelTxnID, req.OrderNo); err != nil {
+		return nil, err
 	}
 	count, err := strconv.Atoi(lookup(resp, "refund_count"))
 	if err != nil || count < 1 {

@@ -22,9 +22,13 @@ type call struct {
 	op     string // channel.Error.Op: "pay", "query", …
 	path   string // e.g. "/pay/unifiedorder"
 	secure bool   // needs the client certificate (wechat-v2.md §1)
-	// retry is Error.Retryable for outcomes that stay unknown (transport errors, an
-	// unverifiable response, SYSTEMERROR): true where resending the identical request is
-	// safe and prescribed (queries, close, refund with the same out_refund_no, reverse).
+	// retry is Error.Retryable for outcomes that stay unknown (transport errors after the
+	// dial, non-200 answers, an unverifiable or mismatched response, SYSTEMERROR): true
+	// where resending the identical request cannot execute it twice (queries, statement,
+	// close, refund with the same out_refund_no, reverse), false for pay, whose unknown
+	// outcome is settled by Query (then Cancel). A failure before sending (dial, TLS
+	// handshake, context already done) is KindUnavailable and retryable for every call.
+	// The Alipay adapter applies the same rule (its retryAfterSend).
 	retry bool
 }
 
@@ -79,6 +83,11 @@ func (c *Client) post(ctx context.Context, httpc *http.Client, cl call, body []b
 
 // send posts body and returns the response with its body open.
 func (c *Client) send(ctx context.Context, httpc *http.Client, cl call, body []byte) (*http.Response, error) {
+	if err := ctx.Err(); err != nil {
+		// Nothing has been sent: the request surely did not execute.
+		return nil, &channel.Error{Channel: channelName, Op: cl.op, Kind: channel.KindUnavailable, Code: "CANCELLED",
+			Message: "context done before sending", Retryable: true, Err: err}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(cl.path), bytes.NewReader(body))
 	if err != nil {
 		return nil, &channel.Error{Channel: channelName, Op: cl.op, Kind: channel.KindInvalidRequest, Code: "REQUEST", Err: err}

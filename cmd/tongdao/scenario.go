@@ -57,7 +57,7 @@ func alipayScenarioChannel(simURL string, m scenarios.MerchantConfig, hc *http.C
 		}
 	}
 	cfg := alipay.Config{AppID: doc.AppID, AppPrivateKey: demo.MustFile(demo.AlipayAppPrivate),
-		Gateway: simURL + "/gateway.do", HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL}
+		BaseURL: simURL, HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL}
 	if opt.AppPrivateKey != "" {
 		cfg.AppPrivateKey = []byte(opt.AppPrivateKey)
 	}
