@@ -95,7 +95,23 @@ type Error struct {
 	// Message is the channel's own message (or ours when the channel gave none).
 	Message string
 	// Retryable reports that sending exactly the same request again (same numbers, same
-	// content) is safe and may succeed. It never means "try another channel".
+	// content) is safe and may succeed; it never means "try another channel". Every adapter
+	// sets it by one rule:
+	//   - A failure before the request could reach the channel (the dial failed or timed
+	//     out, the TLS handshake failed, the context was done before sending) is
+	//     KindUnavailable and Retryable for every operation.
+	//   - A failure after the request may have been sent (a timeout or reset, a non-200
+	//     status, an unreadable, unverifiable or mismatched answer, a "system busy" code) is
+	//     KindUnknown, and Retryable only for operations a resend cannot execute twice:
+	//     Query, QueryRefund and the other queries always; Close, Refund (same refund number
+	//     and amount) and Cancel where the channel documents them as idempotent, as WeChat
+	//     and Alipay do. Pay is never Retryable after sending: its unknown outcome is settled
+	//     by Query (then Cancel for a barcode payment).
+	//   - A failed statement download is KindUnavailable and Retryable (nothing can have
+	//     happened).
+	//   - A definitive answer (invalid request, signature, not found, already done,
+	//     declined, insufficient funds) is not Retryable unless the channel's code says the
+	//     same request can succeed later (rate limits, "merchant balance too low, retry").
 	Retryable bool
 	// Raw is the channel's response (or notification) as received, for diagnosis, with
 	// secrets and card numbers removed by the adapter. Never parse it for decisions.

@@ -120,8 +120,8 @@ func (r *StatementRecord) NetAmount() (money.Amount, error) {
 	return r.Amount.Sub(r.Fee)
 }
 
-// StatementTotals are the totals a statement states about itself, for cross-checking the
-// records. Fields the channel does not state are zero.
+// StatementTotals are a statement's totals, for cross-checking the records: counts and
+// amounts as the statement states them (zero where it states none), except FeeAmount (below).
 //
 // FeeAmount is always the sum of the records' rounded Fee, so totals add up row by row;
 // StatedFeeAmount keeps the statement's own fee total, exact, for cross-checking (WeChat
