@@ -77,3 +77,39 @@ type Store interface {
 	DueQueries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]QueryTask, error)
 	RescheduleQuery(ctx context.Context, task QueryTask, next time.Time) error
 }
+
+// Delivery is one event waiting for one consumer of the outbox ("ledger", "webhook",
+// "nats"): every event is written with one delivery per consumer the store was opened with,
+// in the transaction of its state change.
+type Delivery struct {
+	Event    *Event
+	Consumer string
+	Attempts int    // failed attempts so far
+	LastErr  string // the last failure, for operators
+}
+
+// Outbox is the delivery side of the events: at-least-once, in order per payment and
+// consumer, safe with several processes on one database (a claimed delivery is leased).
+type Outbox interface {
+	// ClaimDeliveries leases up to limit deliveries of consumer that are due at now and whose
+	// payment has no earlier delivery of the same consumer still pending (events of one
+	// payment go out in order). Another claimer sees them again after now+lease.
+	ClaimDeliveries(ctx context.Context, consumer string, now time.Time, limit int, lease time.Duration) ([]Delivery, error)
+	// CompleteDelivery marks a delivery done; RetryDelivery records a failure and makes it
+	// due again at next; DeadLetter records a failure and stops trying (it no longer holds
+	// back later events of its payment). Redeliver makes a done or dead delivery due again
+	// now (operators).
+	CompleteDelivery(ctx context.Context, consumer string, seq int64) error
+	RetryDelivery(ctx context.Context, consumer string, seq int64, next time.Time, errMsg string) error
+	DeadLetter(ctx context.Context, consumer string, seq int64, errMsg string) error
+	Redeliver(ctx context.Context, consumer string, seq int64, now time.Time) error
+	// OutboxStats counts deliveries of consumer by state: pending (including leased),
+	// done and dead, and the time of the oldest pending one (zero when none).
+	OutboxStats(ctx context.Context, consumer string) (OutboxStats, error)
+}
+
+// OutboxStats summarises one consumer's deliveries.
+type OutboxStats struct {
+	Pending, Done, Dead int64
+	OldestPending       time.Time // when the oldest pending event happened (outbox lag)
+}

@@ -172,6 +172,12 @@ func (d *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *order.Event) error 
 	if err != nil {
 		return fmt.Errorf("store: insert event: %w", err)
 	}
+	for _, c := range d.outboxConsumers() {
+		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO order_outbox (event_seq, consumer, payment_id, next_at, event_at) VALUES (?,?,?,?,?)`),
+			e.Seq, c, e.PaymentID, micros(e.At), micros(e.At)); err != nil {
+			return fmt.Errorf("store: queue event for %s: %w", c, err)
+		}
+	}
 	return nil
 }
 

@@ -74,6 +74,7 @@ type DB struct {
 	mu              sync.Mutex
 	stmts           map[string]*sql.Stmt
 	texts           map[string]string // generated INSERT texts by table/rows
+	consumers       []string          // outbox consumers of order events (nil = DefaultOutboxConsumers)
 }
 
 var (

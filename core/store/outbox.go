@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tongdao/tongdao/core/order"
+)
+
+var _ order.Outbox = (*DB)(nil)
+
+// DefaultOutboxConsumers are the consumers every order event is queued for unless
+// SetOutboxConsumers says otherwise: the ledger posting and the merchant's webhook.
+var DefaultOutboxConsumers = []string{"ledger", "webhook"}
+
+// SetOutboxConsumers sets the consumers each new order event is queued for (e.g. add "nats"
+// when events are also published). Call it before the first write; every process writing to
+// one database must use the same list, or events written by one are not queued for another's
+// consumers.
+func (d *DB) SetOutboxConsumers(names ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.consumers = append([]string(nil), names...)
+}
+
+func (d *DB) outboxConsumers() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.consumers == nil {
+		return DefaultOutboxConsumers
+	}
+	return d.consumers
+}
+
+const (
+	outboxPending = 0
+	outboxDone    = 1
+	outboxDead    = 2
+)
+
+// ClaimDeliveries implements order.Outbox. A delivery is claimable when it is pending, due,
+// not leased, and no earlier pending delivery of the same consumer and payment exists (so a
+// payment's events go out in order even when a retry is waiting).
+func (d *DB) ClaimDeliveries(ctx context.Context, consumer string, now time.Time, limit int, lease time.Duration) ([]order.Delivery, error) {
+	skip := ""
+	if d.dialect == Postgres {
+		skip = " FOR UPDATE SKIP LOCKED"
+	}
+	claim := d.q(`UPDATE order_outbox SET lease_until = ? WHERE consumer = ? AND event_seq IN (
+		SELECT o.event_seq FROM order_outbox o
+		WHERE o.consumer = ? AND o.state = 0 AND o.next_at <= ? AND o.lease_until <= ?
+		  AND NOT EXISTS (SELECT 1 FROM order_outbox p WHERE p.consumer = o.consumer AND p.payment_id = o.payment_id
+		                  AND p.event_seq < o.event_seq AND p.state = 0)
+		ORDER BY o.event_seq LIMIT ?` + skip + `)
+		RETURNING event_seq, attempts, last_error`)
+	type claimed struct {
+		seq      int64
+		attempts int
+		lastErr  string
+	}
+	var got []claimed
+	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, claim, micros(now.Add(lease)), consumer, consumer, micros(now), micros(now), limit)
+		if err != nil {
+			return fmt.Errorf("store: claim %s deliveries: %w", consumer, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c claimed
+			if err := rows.Scan(&c.seq, &c.attempts, &c.lastErr); err != nil {
+				return fmt.Errorf("store: claim %s deliveries: %w", consumer, err)
+			}
+			got = append(got, c)
+		}
+		return rows.Err()
+	})
+	if err != nil || len(got) == 0 {
+		return nil, err
+	}
+	out := make([]order.Delivery, 0, len(got))
+	for _, c := range got {
+		evs, err := d.events(ctx, `SELECT `+eventCols+` FROM order_events WHERE seq = ?`, c.seq)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) != 1 {
+			return nil, fmt.Errorf("store: outbox row %d of %s has no event", c.seq, consumer)
+		}
+		out = append(out, order.Delivery{Event: evs[0], Consumer: consumer, Attempts: c.attempts, LastErr: c.lastErr})
+	}
+	// RETURNING gives no order; deliver in event order.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Event.Seq < out[j-1].Event.Seq; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+func (d *DB) outboxUpdate(ctx context.Context, what, q string, args ...any) error {
+	res, err := d.w.ExecContext(ctx, d.q(q), args...)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: %s: %w", what, order.ErrNotFound)
+	}
+	return nil
+}
+
+// CompleteDelivery implements order.Outbox.
+func (d *DB) CompleteDelivery(ctx context.Context, consumer string, seq int64) error {
+	return d.outboxUpdate(ctx, "complete delivery", `UPDATE order_outbox SET state = 1, lease_until = 0 WHERE consumer = ? AND event_seq = ?`, consumer, seq)
+}
+
+// RetryDelivery implements order.Outbox.
+func (d *DB) RetryDelivery(ctx context.Context, consumer string, seq int64, next time.Time, errMsg string) error {
+	return d.outboxUpdate(ctx, "retry delivery", `UPDATE order_outbox SET attempts = attempts + 1, next_at = ?, lease_until = 0, last_error = ?
+		WHERE consumer = ? AND event_seq = ? AND state = 0`, micros(next), truncate(errMsg, 512), consumer, seq)
+}
+
+// DeadLetter implements order.Outbox.
+func (d *DB) DeadLetter(ctx context.Context, consumer string, seq int64, errMsg string) error {
+	return d.outboxUpdate(ctx, "dead-letter delivery", `UPDATE order_outbox SET state = 2, attempts = attempts + 1, lease_until = 0, last_error = ?
+		WHERE consumer = ? AND event_seq = ?`, truncate(errMsg, 512), consumer, seq)
+}
+
+// Redeliver implements order.Outbox.
+func (d *DB) Redeliver(ctx context.Context, consumer string, seq int64, now time.Time) error {
+	return d.outboxUpdate(ctx, "redeliver", `UPDATE order_outbox SET state = 0, next_at = ?, lease_until = 0 WHERE consumer = ? AND event_seq = ?`,
+		micros(now), consumer, seq)
+}
+
+// OutboxStats implements order.Outbox.
+func (d *DB) OutboxStats(ctx context.Context, consumer string) (order.OutboxStats, error) {
+	var s order.OutboxStats
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT state, COUNT(*), MIN(event_at) FROM order_outbox WHERE consumer = ? GROUP BY state`), consumer)
+	if err != nil {
+		return s, fmt.Errorf("store: outbox stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state int
+		var n, oldest int64
+		if err := rows.Scan(&state, &n, &oldest); err != nil {
+			return s, fmt.Errorf("store: outbox stats: %w", err)
+		}
+		switch state {
+		case outboxPending:
+			s.Pending, s.OldestPending = n, fromMicros(oldest)
+		case outboxDone:
+			s.Done = n
+		case outboxDead:
+			s.Dead = n
+		}
+	}
+	return s, rows.Err()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
