@@ -578,3 +578,29 @@ func (d *DB) RescheduleQuery(ctx context.Context, task order.QueryTask, next tim
 	}
 	return nil
 }
+
+var _ order.Lookups = (*DB)(nil)
+
+// RefundByChannelNo implements order.Lookups.
+func (d *DB) RefundByChannelNo(ctx context.Context, channelRefundNo string) (*order.Refund, error) {
+	return d.refundWhere(ctx, d.r, `channel_refund_no = ?`, channelRefundNo)
+}
+
+// ExpiredPayments implements order.Lookups.
+func (d *DB) ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*order.Payment, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE state IN (?, ?) AND expires_at > 0 AND expires_at <= ?
+		ORDER BY expires_at, id LIMIT ?`), string(order.Created), string(order.Pending), micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: expired payments: %w", err)
+	}
+	defer rows.Close()
+	var out []*order.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
