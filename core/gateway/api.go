@@ -24,9 +24,9 @@ import (
 
 // APIError is the body of every error answer: {"error":{"code":…,"message":…,"param":…}}.
 type APIError struct {
-	Code    string `json:"code"`              // stable, e.g. "invalid_request", "rate_limited"
-	Message string `json:"message"`           // for people
-	Param   string `json:"param,omitempty"`   // the offending parameter, when one is
+	Code    string `json:"code"`               // stable, e.g. "invalid_request", "rate_limited"
+	Message string `json:"message"`            // for people
+	Param   string `json:"param,omitempty"`    // the offending parameter, when one is
 	OrderNo string `json:"order_no,omitempty"` // the order concerned, when one is
 }
 

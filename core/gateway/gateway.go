@@ -30,16 +30,16 @@ type Gateway struct {
 
 // Stats are counters of what the gateway did since it started (for metrics).
 type Stats struct {
-	Requests          atomic.Int64 // API requests answered
-	PaymentsCreated   atomic.Int64
-	ChannelUnknown    atomic.Int64 // channel calls whose outcome was unknown
-	Notifications     atomic.Int64 // channel notifications applied
-	NotificationsBad  atomic.Int64 // refused: unverifiable, undecodable or not matching the order
-	QueriesResolved   atomic.Int64 // unknown outcomes resolved by the query-back worker
-	PaymentsExpired   atomic.Int64
-	LateSuccesses     atomic.Int64
-	RateLimited       atomic.Int64
-	AuthFailures      atomic.Int64
+	Requests         atomic.Int64 // API requests answered
+	PaymentsCreated  atomic.Int64
+	ChannelUnknown   atomic.Int64 // channel calls whose outcome was unknown
+	Notifications    atomic.Int64 // channel notifications applied
+	NotificationsBad atomic.Int64 // refused: unverifiable, undecodable or not matching the order
+	QueriesResolved  atomic.Int64 // unknown outcomes resolved by the query-back worker
+	PaymentsExpired  atomic.Int64
+	LateSuccesses    atomic.Int64
+	RateLimited      atomic.Int64
+	AuthFailures     atomic.Int64
 }
 
 // New validates cfg and returns a Gateway. It does no I/O.
