@@ -212,14 +212,17 @@ type PaymentJSON struct {
 	State          order.State `json:"state"`
 	// Unresolved is true while the channel's answer is unknown and the gateway is querying:
 	// do not treat the payment as failed, and do not pay again.
-	Unresolved   bool        `json:"unresolved"`
-	Channel      string      `json:"channel"`
-	ChannelTxnID string      `json:"channel_txn_id,omitempty"`
-	ExpiresAt    string      `json:"expires_at,omitempty"`
-	PaidAt       string      `json:"paid_at,omitempty"`
-	CreatedAt    string      `json:"created_at"`
-	Alert        string      `json:"alert,omitempty"`
-	Action       *ActionJSON `json:"action,omitempty"`
+	Unresolved bool   `json:"unresolved"`
+	Channel    string `json:"channel"`
+	// ChannelOrderNo is the number the gateway sent to the channel (the channel's
+	// out_trade_no): what the channel's own records and statements show.
+	ChannelOrderNo string      `json:"channel_order_no"`
+	ChannelTxnID   string      `json:"channel_txn_id,omitempty"`
+	ExpiresAt      string      `json:"expires_at,omitempty"`
+	PaidAt         string      `json:"paid_at,omitempty"`
+	CreatedAt      string      `json:"created_at"`
+	Alert          string      `json:"alert,omitempty"`
+	Action         *ActionJSON `json:"action,omitempty"`
 }
 
 // ActionJSON tells the merchant what the payer must do next (pending payments only).
@@ -257,7 +260,7 @@ func ts(t time.Time) string {
 func paymentJSON(p *order.Payment, a *channel.PayAction) PaymentJSON {
 	out := PaymentJSON{ID: p.ID, OrderNo: p.OrderNo, Amount: p.Amount.Minor(), Currency: string(p.Amount.Currency()),
 		RefundedAmount: p.RefundedAmount.Minor(), Method: string(p.Method), Subject: p.Subject, State: p.State, Unresolved: p.Unresolved,
-		Channel: p.Channel, ChannelTxnID: p.ChannelTxnID, ExpiresAt: ts(p.ExpiresAt), PaidAt: ts(p.PaidAt), CreatedAt: ts(p.CreatedAt), Alert: p.Alert}
+		Channel: p.Channel, ChannelOrderNo: p.ChannelOrderNo, ChannelTxnID: p.ChannelTxnID, ExpiresAt: ts(p.ExpiresAt), PaidAt: ts(p.PaidAt), CreatedAt: ts(p.CreatedAt), Alert: p.Alert}
 	if a != nil && p.State == order.Pending {
 		out.Action = &ActionJSON{Kind: string(a.Kind), QRCode: a.QRCode, URL: a.URL, HTML: a.HTML, Params: a.Params, OrderString: a.OrderString, TN: a.TN}
 	}

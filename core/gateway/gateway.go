@@ -26,6 +26,7 @@ type Gateway struct {
 	limits    limiter
 	handler   http.Handler
 	stats     Stats
+	metrics   *metrics // nil until RegisterMetrics
 }
 
 // Stats are counters of what the gateway did since it started (for metrics).
@@ -56,14 +57,16 @@ func New(cfg Config) (*Gateway, error) {
 		g.accounts[g.cfg.Accounts[i].ID] = &g.cfg.Accounts[i]
 	}
 	r := mux.NewRouter()
-	r.HandleFunc("/v1/openapi.json", g.openAPI).Methods(http.MethodGet)
-	api := r.PathPrefix("/v1").Subrouter()
-	api.Handle("/payments", g.authed(g.createPayment, true)).Methods(http.MethodPost)
-	api.Handle("/payments/{order_no}", g.authed(g.getPayment, false)).Methods(http.MethodGet)
-	api.Handle("/payments/{order_no}/close", g.authed(g.closePayment, true)).Methods(http.MethodPost)
-	api.Handle("/refunds", g.authed(g.createRefund, true)).Methods(http.MethodPost)
-	api.Handle("/refunds/{refund_no}", g.authed(g.getRefund, false)).Methods(http.MethodGet)
-	r.HandleFunc("/notify/{channel}/{account}", g.notify).Methods(http.MethodPost)
+	route := func(method, path string, h http.Handler) {
+		r.Handle(path, g.instrument(method+" "+path, h)).Methods(method)
+	}
+	route(http.MethodGet, "/v1/openapi.json", http.HandlerFunc(g.openAPI))
+	route(http.MethodPost, "/v1/payments", g.authed(g.createPayment, true))
+	route(http.MethodGet, "/v1/payments/{order_no}", g.authed(g.getPayment, false))
+	route(http.MethodPost, "/v1/payments/{order_no}/close", g.authed(g.closePayment, true))
+	route(http.MethodPost, "/v1/refunds", g.authed(g.createRefund, true))
+	route(http.MethodGet, "/v1/refunds/{refund_no}", g.authed(g.getRefund, false))
+	route(http.MethodPost, "/notify/{channel}/{account}", http.HandlerFunc(g.notify))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint; see /v1/openapi.json", "")
 	})

@@ -13,6 +13,7 @@ type Store interface {
 	order.Store
 	order.Lookups
 	order.Outbox
+	order.Counter
 
 	// RememberNonce records merchant's nonce until expires and reports true, or reports
 	// false when the nonce is already recorded and not expired (a replay).

@@ -122,3 +122,9 @@ type Lookups interface {
 	// is at or before now, oldest deadline first.
 	ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*Payment, error)
 }
+
+// Counter counts orders for monitoring.
+type Counter interface {
+	// CountPayments returns how many payments are in each state.
+	CountPayments(ctx context.Context) (map[State]int64, error)
+}

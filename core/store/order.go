@@ -604,3 +604,24 @@ func (d *DB) ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*
 	}
 	return out, rows.Err()
 }
+
+var _ order.Counter = (*DB)(nil)
+
+// CountPayments implements order.Counter.
+func (d *DB) CountPayments(ctx context.Context) (map[order.State]int64, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM payments GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count payments: %w", err)
+	}
+	defer rows.Close()
+	out := map[order.State]int64{}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("store: count payments: %w", err)
+		}
+		out[order.State(s)] = n
+	}
+	return out, rows.Err()
+}
