@@ -98,7 +98,7 @@ type BINTable struct {
 	// by6 maps the numeric value of a 6-digit prefix to the rows starting with it (rows
 	// with 7- or 8-digit prefixes first, so the first match is the longest): one map
 	// probe and a scan of a handful of rows per look-up.
-	by6 map[uint32][]int32
+	by6  map[uint32][]int32
 	seen map[string]bool // prefix + "/" + length, while parsing
 }
 

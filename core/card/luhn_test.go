@@ -21,7 +21,7 @@ func TestLuhn_Vectors(t *testing.T) {
 		{"6222020111122220000", false}, // sample number seen in public demo code
 		{"6217002290013105146", false}, // ditto
 		{"00", true},
-		{"0", false},                    // too short to carry a check digit
+		{"0", false}, // too short to carry a check digit
 		{"", false},
 		{"6216 2610 0000 0000 018", false}, // spaces are not digits
 		{"621626100000000001a", false},
