@@ -83,12 +83,17 @@ type env struct {
 
 func newEnv(t testing.TB, cfg bank.Config) *env {
 	t.Helper()
+	return newEnvAt(t, cfg, time.Time{})
+}
+
+func newEnvAt(t testing.TB, cfg bank.Config, start time.Time) *env {
+	t.Helper()
 	b, err := bank.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sk := &sink{}
-	sim := simulator.Start(t, simulator.Config{Protocols: []simulator.Protocol{b}, Seed: 7,
+	sim := simulator.Start(t, simulator.Config{Protocols: []simulator.Protocol{b}, Seed: 7, Start: start,
 		CallbackTransport: simulator.HandlerTransport(sk)})
 	e := &env{t: t, sim: sim, bank: b, sink: sk}
 	e.c = &client{t: t, sim: sim, hc: &http.Client{Transport: sim.Transport()}, merchantID: bank.DemoMerchantID,

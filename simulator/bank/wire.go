@@ -86,6 +86,9 @@ func decodeEnvelope(body []byte) (*envelope, error) {
 	e := &envelope{fields: map[string]string{}}
 	mark := func(k, why string) {
 		if e.bad == "" {
+			if k == "" || !utf8.ValidString(k) || len(k) > 64 {
+				k = "(unnamed)" // never echo odd member names verbatim
+			}
 			e.bad, e.badWhy = k, why
 		}
 	}
