@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/simulator"
 	"github.com/tongdao/tongdao/simulator/bank"
 )
@@ -267,5 +268,69 @@ func TestFaults_TimeoutAfterProcessingThenReplayAndForgedCallback(t *testing.T) 
 	}
 	if bad != 1 {
 		t.Fatalf("forged notifications: %d", bad)
+	}
+}
+
+func TestStatementFaults_MissingExtraChanged(t *testing.T) {
+	e := newEnv(t, bank.Config{})
+	pno := e.bind("B1", "U1", g1Card)
+	e.c.call(bank.TxPay, payData("P1", "U1", pno, "1000"))
+	e.c.call(bank.TxPay, payData("P2", "U1", pno, "2000"))
+	e.c.call(bank.TxRefund, map[string]string{"refundNo": "R1", "orderNo": "P1", "amount": "500"})
+	e.advance(24 * time.Hour)
+	amt := money.Fen(2001)
+	for _, p := range []simulator.FaultPlan{
+		{Kind: simulator.FaultStatementMissingRecord, Channel: bank.Name, OutTradeNo: "P1", First: 1},
+		{Kind: simulator.FaultStatementAmountChanged, Channel: bank.Name, OutTradeNo: "P2", Amount: &amt, First: 1},
+		{Kind: simulator.FaultStatementExtraRecord, Channel: bank.Name, Code: "PX", First: 1},
+	} {
+		if _, err := e.sim.AddFault(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := e.statement("20240603")
+	// P1 is missing; P2 says 2001 (fee still 6 of the true 2000); R1 stays; PX is extra.
+	if strings.Contains(body, "|P1||") || !contains(body, "|P2||", "|2001|6|1995|", "|R1|P1|", "|PAY|SIMX", "|PX||") {
+		t.Fatalf("faulted statement:\n%s", body)
+	}
+	if !strings.Contains(body, "\nT|3|2|4002|1|500|") {
+		t.Fatalf("T line does not count what is listed:\n%s", body)
+	}
+	// The next application is clean again.
+	if body := e.statement("20240603"); !contains(body, "|P1||", "|P2||", "|2000|6|1994|", "\nT|3|2|3000|1|500|0|0|0|0|9") {
+		t.Fatalf("clean statement:\n%s", body)
+	}
+}
+
+func TestFaults_TimeoutBeforeChangesNothingAndDuplicateCallbacks(t *testing.T) {
+	e := newEnv(t, bank.Config{})
+	pno := e.bind("B1", "U1", g1Card)
+	e.sim.AddFault(simulator.FaultPlan{Kind: simulator.FaultTimeoutBefore, Channel: bank.Name, Op: bank.TxPay, First: 1})
+	b, _ := jsonMarshal(e.c.envelope(bank.TxPay, "SER-1", payData("P1", "U1", pno, "100")))
+	if a := e.c.post(b, "application/json"); a.status == 200 {
+		t.Fatalf("timeout_before answered: %s", a.raw)
+	}
+	if q := e.c.call(bank.TxPayQuery, map[string]string{"orderNo": "P1"}); q.code() != "4001" {
+		t.Fatalf("after timeout_before: %s", q.code())
+	}
+	if a := e.c.callSerial(bank.TxPay, "SER-1", payData("P1", "U1", pno, "100")); a.code() != "0000" {
+		t.Fatalf("resend after timeout_before: %s", a.code())
+	}
+	e.sim.AddFault(simulator.FaultPlan{Kind: simulator.FaultDuplicateCallbacks, Channel: bank.Name, Op: bank.NotifyPay, Count: 2, First: 1})
+	e.c.call(bank.TxPay, payData("P2", "U1", pno, "100"))
+	e.advance(time.Minute)
+	ids := map[string]int{}
+	for _, n := range e.notices() {
+		if n.d("orderNo") == "P2" {
+			ids[n.f["reqSerial"]]++
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("duplicates carry different notification ids: %v", ids)
+	}
+	for _, c := range ids {
+		if c < 2 {
+			t.Fatalf("no duplicate delivered: %v", ids)
+		}
 	}
 }

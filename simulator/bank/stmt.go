@@ -116,12 +116,15 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 	tots := map[string]*tot{"PAY": {}, "REFUND": {}, "PAYOUT": {}, "RETURN": {}}
 	var feeTotal int64
 	for i, r := range recs {
-		txType := r.Fields[fTxType]
-		if tots[txType] == nil {
-			txType = map[string]string{"payment": "PAY", "refund": "REFUND", "payout": "PAYOUT", "reversal": "RETURN"}[r.Kind]
-			if txType == "" {
-				txType = "PAY"
-			}
+		// Kind, not Fields, decides the type: an extra record fabricated by a statement
+		// fault copies another record's Fields but is always a payment.
+		txType := map[string]string{"payment": "PAY", "refund": "REFUND", "payout": "PAYOUT", "reversal": "RETURN"}[r.Kind]
+		if txType == "" {
+			txType = "PAY"
+		}
+		orig := r.Fields[fOrigNo]
+		if txType == "PAY" || txType == "PAYOUT" {
+			orig = ""
 		}
 		no := r.OutTradeNo
 		if txType == "REFUND" {
@@ -137,7 +140,7 @@ func (s *Server) RenderStatement(ctx context.Context, q simulator.StatementQuery
 		tots[txType].amt += r.Amount.Minor()
 		settle := r.SettleDate
 		fmt.Fprintf(&b, "D|%d|%s|%s|%s|%s|%s|%s|%s|%d|%d|%d|%s|%s|%s|%s\n", i+1, txType, clean(r.ChannelTxnID), clean(no),
-			clean(r.Fields[fOrigNo]), clean(r.Fields[fReqTime]), r.Time.In(beijing()).Format(timeCompact), settle.Compact(),
+			clean(orig), clean(r.Fields[fReqTime]), r.Time.In(beijing()).Format(timeCompact), settle.Compact(),
 			r.Amount.Minor(), fee, net, clean(r.Status), clean(r.Fields[fCardMasked]), clean(r.Fields[fCardType]), clean(r.Fields[fProtocolNo]))
 	}
 	fmt.Fprintf(&b, "T|%d|%d|%d|%d|%d|%d|%d|%d|%d|%d\n", len(recs), tots["PAY"].n, tots["PAY"].amt, tots["REFUND"].n, tots["REFUND"].amt,
