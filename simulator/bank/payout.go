@@ -1,10 +1,6 @@
 package bank
 
-import (
-	"time"
-
-	"github.com/tongdao/tongdao/core/money"
-)
+import "github.com/tongdao/tongdao/core/money"
 
 // payout is PAYOUT (§6): debit the merchant's payout balance and credit a card; accepted
 // as PROCESSING, final after Config.PayoutDelay. Payouts to a card marked ReturnPayouts
@@ -149,5 +145,3 @@ func (s *Server) payoutQuery(x *exchange) result {
 func (s *Server) balanceQuery(x *exchange) result {
 	return withData(codeOK, map[string]any{"available": fen(x.m.available.Minor()), "frozen": fen(x.m.frozen.Minor())})
 }
-
-var _ = time.Second
