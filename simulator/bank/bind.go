@@ -94,7 +94,7 @@ func (s *Server) bindApply(x *exchange) result {
 		if !ok {
 			return malformed("expiry", "want "+x.expiryName()+" with month 01-12")
 		}
-		if yymm < x.now.Format("0601") {
+		if yymm < x.now.In(beijing()).Format("0601") {
 			return res(codeExpiredCard, "card expired")
 		}
 		if cvn2 != card.CVN2 || yymm != card.Expiry {

@@ -131,7 +131,9 @@ func (s *Server) serveGateway(c *simulator.Call) *simulator.Reply {
 		return nil
 	}
 	r, replay := s.process(x)
-	_ = replay
+	if replay {
+		s.eng.Record(simulatorEvent(env.get("merchantId"), businessNo(env.get("data")), "reqSerial "+x.serial+": stored answer replayed"))
+	}
 	s.flush(x.out)
 	return s.reply(x, r)
 }
