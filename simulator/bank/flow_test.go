@@ -334,3 +334,23 @@ func TestFaults_TimeoutBeforeChangesNothingAndDuplicateCallbacks(t *testing.T) {
 		}
 	}
 }
+
+func TestClearingDay_CutoffMovesLatePaymentsToTheNextDay(t *testing.T) {
+	e := newEnv(t, bank.Config{Cutoff: 23 * time.Hour})
+	pno := e.bind("B1", "U1", g1Card)
+	e.advance(13*time.Hour - time.Second) // 22:59:59
+	a := e.c.call(bank.TxPay, payData("P1", "U1", pno, "100"))
+	e.advance(2 * time.Second) // 23:00:01
+	b := e.c.call(bank.TxPay, payData("P2", "U1", pno, "100"))
+	if a.d("settleDate") != "20240603" || b.d("settleDate") != "20240604" {
+		t.Fatalf("settleDate %s / %s", a.d("settleDate"), b.d("settleDate"))
+	}
+	e.advance(8 * time.Hour) // 2024-06-04 07:00: day 03 is ready
+	if body := e.statement("20240603"); !contains(body, "|P1||") || strings.Contains(body, "|P2||") {
+		t.Fatalf("03:\n%s", body)
+	}
+	e.advance(24 * time.Hour)
+	if body := e.statement("20240604"); !contains(body, "|P2||", "|20240603230001|20240604|") {
+		t.Fatalf("04:\n%s", body)
+	}
+}
