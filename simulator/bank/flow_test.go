@@ -354,3 +354,43 @@ func TestClearingDay_CutoffMovesLatePaymentsToTheNextDay(t *testing.T) {
 		t.Fatalf("04:\n%s", body)
 	}
 }
+
+func TestControl_ReturnPayoutNowAndRawStatement(t *testing.T) {
+	e := newEnv(t, bank.Config{})
+	e.c.call(bank.TxPayout, map[string]string{"payoutNo": "O1", "cardNo": "6216261000000000026", "holderName": "张三", "amount": "300",
+		"purpose": "p", "notifyUrl": "http://merchant.test/notify"})
+	post := func(body string) int {
+		resp, err := e.c.hc.Post(e.sim.URL+"/_sim/bank/payouts/return", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := post(`{"merchant":"M0000001","payout_no":"O1"}`); st != http.StatusConflict {
+		t.Fatalf("return of a PROCESSING payout: %d", st)
+	}
+	e.advance(5 * time.Second)
+	if st := post(`{"payout_no":"O1"}`); st != 200 {
+		t.Fatalf("return: %d", st)
+	}
+	if st := post(`{"payout_no":"NOPE"}`); st != http.StatusNotFound {
+		t.Fatalf("unknown payout: %d", st)
+	}
+	if st := post(`{"payout_no":"O1","extra":1}`); st != http.StatusBadRequest {
+		t.Fatalf("unknown field: %d", st)
+	}
+	if q := e.c.call(bank.TxPayoutQuery, map[string]string{"payoutNo": "O1"}); q.d("status") != "RETURNED" || q.d("returnTime") == "" {
+		t.Fatalf("after return: %v", q.data)
+	}
+	e.advance(24 * time.Hour)
+	resp, err := e.c.hc.Get(e.sim.URL + "/_sim/statements/bank/2024-06-03?merchant=M0000001&format=raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !contains(string(raw), "H|BDC|1.0|M0000001|20240603|", "|PAYOUT|", "|RETURN|", "T|2|0|0|0|0|1|300|1|300|0") {
+		t.Fatalf("raw statement: %d\n%s", resp.StatusCode, raw)
+	}
+}
