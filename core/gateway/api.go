@@ -236,6 +236,14 @@ type ActionJSON struct {
 	TN          string            `json:"tn,omitempty"`
 }
 
+// QRCodeOrEmpty returns the QR code content, or "" for a nil action.
+func (a *ActionJSON) QRCodeOrEmpty() string {
+	if a == nil {
+		return ""
+	}
+	return a.QRCode
+}
+
 // RefundJSON is a refund as the API shows it.
 type RefundJSON struct {
 	ID         string      `json:"id"`
