@@ -24,11 +24,12 @@ import (
 
 func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, "Usage: tongdao gateway serve [flags]")
+		fmt.Fprintln(stdout, "Usage: tongdao gateway serve [flags]   |   tongdao gateway load [flags]")
 		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "Runs the merchant API (/v1/payments, /v1/refunds, /v1/openapi.json), the channel")
 		fmt.Fprintln(stdout, "callbacks (/notify/{channel}/{account}) and the background work (query-back of")
-		fmt.Fprintln(stdout, "unknown outcomes, closing expired orders). See docs/GATEWAY.md.")
+		fmt.Fprintln(stdout, "unknown outcomes, closing expired orders). `gateway load` drives signed requests at a")
+		fmt.Fprintln(stdout, "running gateway and reports throughput and latency. See docs/GATEWAY.md.")
 		if len(args) == 0 {
 			return 2
 		}
@@ -37,8 +38,10 @@ func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	switch args[0] {
 	case "serve":
 		return gatewayServe(ctx, args[1:], stdout, stderr)
+	case "load":
+		return gatewayLoad(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve)\n", args[0])
+	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve or load)\n", args[0])
 	return 2
 }
 

@@ -32,7 +32,7 @@ const secretM1 = "m1-secret-0123456789abcdef"
 
 // env is a gateway over a real store, in front of the simulator, both on loopback HTTP.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *simulator.TestServer
 	db    *store.DB
 	gw    *gateway.Gateway
@@ -40,7 +40,7 @@ type env struct {
 	nonce atomic.Int64
 }
 
-func newEnv(t *testing.T, dsn string, mutate func(*gateway.Config)) *env {
+func newEnv(t testing.TB, dsn string, mutate func(*gateway.Config)) *env {
 	t.Helper()
 	wxp, err := simwechat.New(simwechat.Config{})
 	if err != nil {

@@ -15,7 +15,7 @@ var _ gateway.Store = (*DB)(nil)
 // RememberNonce implements gateway.Store.
 func (d *DB) RememberNonce(ctx context.Context, merchantID, nonce string, now, expires time.Time) (bool, error) {
 	fresh := false
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		var exp int64
 		err := tx.QueryRowContext(ctx, d.q(`SELECT expires_at FROM api_nonces WHERE merchant_id = ? AND nonce = ?`+d.forUpdate()), merchantID, nonce).Scan(&exp)
 		switch {
@@ -45,7 +45,7 @@ func (d *DB) RememberNonce(ctx context.Context, merchantID, nonce string, now, e
 func (d *DB) BeginIdempotent(ctx context.Context, merchantID, key, hash string, now, expires time.Time) (gateway.IdemRecord, bool, error) {
 	var rec gateway.IdemRecord
 	created := false
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		var state, status int
 		var resp string
 		var exp int64
