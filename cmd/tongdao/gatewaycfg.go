@@ -37,16 +37,16 @@ type gatewayFile struct {
 }
 
 type merchantFile struct {
-	ID             string  `yaml:"id"`
-	Name           string  `yaml:"name"`
-	HMACSecret     string  `yaml:"hmac_secret"`
-	RSAPublicKey   string  `yaml:"rsa_public_key_file"`
-	SM2PublicKey   string  `yaml:"sm2_public_key_file"`
-	WebhookURL     string  `yaml:"webhook_url"`
-	WebhookSecret  string  `yaml:"webhook_secret"`
-	RatePerSecond  float64 `yaml:"rate_per_second"`
-	Burst          int     `yaml:"burst"`
-	line           int
+	ID            string  `yaml:"id"`
+	Name          string  `yaml:"name"`
+	HMACSecret    string  `yaml:"hmac_secret"`
+	RSAPublicKey  string  `yaml:"rsa_public_key_file"`
+	SM2PublicKey  string  `yaml:"sm2_public_key_file"`
+	WebhookURL    string  `yaml:"webhook_url"`
+	WebhookSecret string  `yaml:"webhook_secret"`
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	Burst         int     `yaml:"burst"`
+	line          int
 }
 
 type accountFile struct {

@@ -35,7 +35,9 @@ type Error struct {
 	APIError
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("gateway: HTTP %d %s: %s", e.Status, e.Code, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("gateway: HTTP %d %s: %s", e.Status, e.Code, e.Message)
+}
 
 func (c *Client) nonce() string {
 	if c.prefix == "" {
