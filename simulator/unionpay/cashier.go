@@ -324,4 +324,3 @@ func payerResult(t *txn) simulator.PayerResult {
 	amt := money.Fen(t.amount)
 	return simulator.PayerResult{State: t.state, ChannelTxnID: t.queryID, Amount: &amt}
 }
-

@@ -308,4 +308,3 @@ func (s *Server) fileTransfer(x *exchange) *simulator.Reply {
 		{Key: "fileName", Value: name}, {Key: "fileContent", Value: base64.StdEncoding.EncodeToString(zb.Bytes())},
 	})
 }
-

@@ -373,5 +373,3 @@ func amountOf(r *request) (int64, string) {
 	}
 	return n, ""
 }
-
-
