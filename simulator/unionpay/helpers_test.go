@@ -15,6 +15,7 @@ import (
 
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/simulator"
 	"github.com/tongdao/tongdao/simulator/demo"
 	"github.com/tongdao/tongdao/simulator/unionpay"
@@ -397,4 +398,13 @@ func (e *env) deliver(d time.Duration) {
 	if err := e.sim.Advance(d); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+func simulatorAmount(t *testing.T, yuan string) money.Amount {
+	t.Helper()
+	a, err := money.Parse(yuan, money.CNY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

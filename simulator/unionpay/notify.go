@@ -49,7 +49,7 @@ func (s *Server) notices(t *txn) []notice {
 	if t.amount > 0 {
 		p = append(p, sign.Param{Key: "txnAmt", Value: strconv.FormatInt(t.amount, 10)}, sign.Param{Key: "currencyCode", Value: "156"})
 	}
-	p = append(p, txnFields(t)...)
+	p = append(p, s.txnFields(t)...)
 	return []notice{{kind: kind, merID: t.key.merID, orderID: t.key.orderID, url: t.backURL, method: t.signMethod,
 		m: s.st.merchants[t.key.merID], params: p}}
 }

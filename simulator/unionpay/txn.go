@@ -61,8 +61,8 @@ func (s *Server) fail(t *txn, at time.Time, code string) {
 	t.state, t.at = code, at
 }
 
-// txnFields are the result fields of t in answers, queries and notifications (§3, §8).
-func txnFields(t *txn) sign.Params {
+// txnFields are the result fields of t in answers, queries and notifications (§3, §8). Caller holds s.mu.
+func (s *Server) txnFields(t *txn) sign.Params {
 	p := sign.Params{
 		{Key: "queryId", Value: t.queryID}, {Key: "traceNo", Value: t.traceNo}, {Key: "traceTime", Value: t.trace},
 	}
@@ -79,8 +79,8 @@ func txnFields(t *txn) sign.Params {
 	if t.orig != nil {
 		p = append(p, sign.Param{Key: "origQryId", Value: t.orig.queryID})
 	}
-	if t.token != "" {
-		p = append(p, sign.Param{Key: "tokenPayData", Value: braced("token", t.token, "trId", t.trID, "tokenType", "01")})
+	if tk := s.st.tokens[t.token]; tk != nil {
+		p = append(p, sign.Param{Key: "tokenPayData", Value: tokenData(tk)})
 	}
 	return p
 }
@@ -119,7 +119,7 @@ func (s *Server) followUp(x *exchange) *simulator.Reply {
 	t.orig, t.card, t.payCardType = o, o.card, o.payCardType
 	s.apply(t, o, x.now)
 	out := s.notices(t)
-	res := txnFields(t)
+	res := s.txnFields(t)
 	s.mu.Unlock()
 	s.flush(out)
 	return s.accepted(x, res)
@@ -252,7 +252,7 @@ func (s *Server) query(x *exchange) *simulator.Reply {
 		s.mu.Unlock()
 		return s.answer(x, "34", msgOf("34"), nil)
 	}
-	res := txnFields(t)
+	res := s.txnFields(t)
 	res = append(res, sign.Param{Key: "origRespCode", Value: t.state}, sign.Param{Key: "origRespMsg", Value: msgOf(t.state)})
 	if t.amount > 0 {
 		res = append(res, sign.Param{Key: "txnAmt", Value: strconv.FormatInt(t.amount, 10)}, sign.Param{Key: "currencyCode", Value: "156"})
