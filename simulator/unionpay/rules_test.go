@@ -2,6 +2,7 @@ package unionpay_test
 
 import (
 	"encoding/base64"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,42 @@ func TestRotation_NewSignPubKeyCertStillVerifies(t *testing.T) {
 	_, rotated := e.up.SignCertIDs()
 	if rotated != "68759663126" {
 		t.Errorf("rotated certId %s", rotated)
+	}
+}
+
+func TestControlAPI_MerchantsAndAddMerchant(t *testing.T) {
+	e := newEnv(t, unionpay.Config{}, "01")
+	res, err := e.sim.Client().Get(e.sim.URL + "/_sim/merchants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	b := strings.ReplaceAll(string(raw), `": `, `":`)
+	for _, s := range []string{`"mer_id":"777290058110048"`, `"cert_id":"69629715588"`, `"sm2_cert_id":"73002000003"`, `"encrypt_cert_id":"68759622183"`, `"unionpay_sign_cert_id":"68759663125"`} {
+		if !strings.Contains(b, s) {
+			t.Errorf("merchants lack %s: %s", s, b)
+		}
+	}
+	for _, tc := range []struct {
+		body   string
+		status int
+		field  string
+	}{
+		{`{"channel":"unionpay","mer_id":"777290058110099","secure_key":"k1","plain_acc_no":true}`, 201, ""},
+		{`{"channel":"unionpay","mer_id":"short","secure_key":"k1"}`, 400, "mer_id"},
+		{`{"channel":"unionpay","mer_id":"777290058110099"}`, 400, "sign_cert"},
+		{`{"channel":"unionpay","mer_id":"777290058110099","sign_cert":"not a pem"}`, 400, "sign_cert"},
+		{`{"channel":"unionpay","mer_id":"777290058110099","secure_key":"k","bogus":1}`, 400, "bogus"},
+	} {
+		res, err := e.sim.Client().Post(e.sim.URL+"/_sim/merchants", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || !strings.Contains(string(b), tc.field) {
+			t.Errorf("%s: %d %s", tc.body, res.StatusCode, b)
+		}
 	}
 }
