@@ -131,7 +131,7 @@ func TestQueryOutcome_KeepQueryingIsNeverFailed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.resp+"/"+tc.orig, func(t *testing.T) {
-			r := queryOutcome(&verified{f: map[string]string{"respCode": tc.resp, "origRespCode": tc.orig}})
+			r := queryOutcome(&verified{p: fieldsOf(map[string]string{"respCode": tc.resp, "origRespCode": tc.orig})})
 			if r.outcome != tc.want || r.outcome != outSucceeded && r.kind != tc.kind {
 				t.Errorf("%+v, want %v %v", r, tc.want, tc.kind)
 			}

@@ -16,16 +16,16 @@ func FuzzParseLine(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		m, err := parseLine(s)
+		p, err := parseLine(s)
 		if err != nil {
 			if !errors.Is(err, errFormat) {
 				t.Fatalf("error %v does not wrap errFormat", err)
 			}
 			return
 		}
-		for k := range m {
-			if k == "" || strings.Contains(k, "&") {
-				t.Fatalf("bad key %q", k)
+		for i, kv := range p {
+			if kv.Key == "" || strings.Contains(kv.Key, "&") || i > 0 && p[i-1].Key >= kv.Key {
+				t.Fatalf("bad or unsorted key %q", kv.Key)
 			}
 		}
 	})
@@ -42,7 +42,7 @@ func FuzzDecodeNotification(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := tr.decodeNotification([]byte(s), nil, now)
 		if err == nil {
-			t.Fatalf("an arbitrary body verified: %v", v.f)
+			t.Fatalf("an arbitrary body verified: %v", v.p)
 		}
 		if !errors.Is(err, errFormat) && !errors.Is(err, errSignature) {
 			t.Fatalf("error %v is neither format nor signature", err)

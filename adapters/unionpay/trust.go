@@ -2,6 +2,9 @@ package unionpay
 
 import (
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -61,51 +64,82 @@ func newTrust(cfg trustConfig) (*trust, error) {
 }
 
 // verified is a message whose signature has been checked: fields are read only from it
-// (verify before read).
-type verified struct{ f map[string]string }
+// (verify before read). p is sorted by key.
+type verified struct{ p sign.Params }
 
-func (v *verified) get(k string) string { return v.f[k] }
+// get returns the value of field k ("" when absent).
+func (v *verified) get(k string) string {
+	lo, hi := 0, len(v.p)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if v.p[m].Key < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(v.p) && v.p[lo].Key == k {
+		return v.p[lo].Value
+	}
+	return ""
+}
 
 // verify checks a received message, all of whose fields but signature are signed
 // (unionpay.md §5.1: all received fields, never a whitelist).
-func (t *trust) verify(f map[string]string, now time.Time) (*verified, error) {
-	sig := f["signature"]
+// p must be sorted with unique keys (parseLine, decodeNotification, fieldsOf).
+func (t *trust) verify(p sign.Params, now time.Time) (*verified, error) {
+	f := &verified{p: p} // read only the fields that select the check
+	sig := f.get("signature")
 	if sig == "" {
 		return nil, fmt.Errorf("%w: no signature", errSignature)
 	}
-	method := f["signMethod"]
-	var check func(canonical []byte) error
+	method := f.get("signMethod")
+	var sc *signerCert
 	switch method {
 	case methodRSA, methodSM2:
-		sc, err := t.signer(method, f["signPubKeyCert"], f["certId"], now)
-		if err != nil {
+		var err error
+		if sc, err = t.signer(method, f.get("signPubKeyCert"), f.get("certId"), now); err != nil {
 			return nil, err
-		}
-		if method == methodRSA {
-			check = func(b []byte) error { return sign.UnionPayVerifyRSA(sc.rsa, b, sig) }
-		} else {
-			check = func(b []byte) error { return sign.UnionPayVerifySM2(sc.sm2, sc.certID, b, sig) }
 		}
 	case methodSHA256, methodSM3:
 		if t.cfg.secureKey == "" {
 			return nil, fmt.Errorf("%w: signMethod %s but no secure key configured", errSignature, method)
 		}
-		check = func(b []byte) error { return sign.UnionPaySecureKeyVerify(method, b, t.cfg.secureKey, sig) }
 	default:
 		return nil, fmt.Errorf("%w: signMethod %q", errSignature, method)
 	}
 	var buf [4096]byte
-	p := sign.ParamsFromMap(f)
-	err := check(sign.AppendCanonical(buf[:0], p, sign.UnionPayCanonical()))
-	if err != nil && hasBlank(p) {
+	if t.check(method, sc, sign.AppendCanonical(buf[:0], p, sign.UnionPayCanonical()), sig) ||
 		// A signer that kept blank fields as "k=" (§5.1: the verifier signs over what was
 		// received) is accepted too.
-		err = check(sign.AppendCanonical(buf[:0], p, sign.CanonicalOptions{Exclude: []string{"signature"}, KeepEmpty: true}))
+		hasBlank(p) && t.check(method, sc, sign.AppendCanonical(buf[:0], p, sign.CanonicalOptions{Exclude: []string{"signature"}, KeepEmpty: true}), sig) {
+		return f, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: signMethod %s", errSignature, method)
+	return nil, fmt.Errorf("%w: signMethod %s", errSignature, method)
+}
+
+// check verifies sig over canonical. For 01 the digest and the base64 signature are
+// decoded here into stack buffers (the common case); anything unusual, such as base64
+// with line breaks, goes through adapters/sign's tolerant path.
+func (t *trust) check(method string, sc *signerCert, canonical []byte, sig string) bool {
+	switch method {
+	case methodRSA:
+		var raw [512]byte
+		var src [684]byte // base64 of 512 bytes, on the stack
+		if len(sig) <= len(src) {
+			if n, err := base64.StdEncoding.Decode(raw[:], append(src[:0], sig...)); err == nil {
+				// §5.2: SHA256withRSA over the 64 ASCII bytes of lower-hex SHA-256(canonical).
+				var d [64]byte
+				h := sha256.Sum256(canonical)
+				hex.Encode(d[:], h[:])
+				return sign.VerifyRSA2(sc.rsa, d[:], raw[:n]) == nil
+			}
+		}
+		return sign.UnionPayVerifyRSA(sc.rsa, canonical, sig) == nil
+	case methodSM2:
+		return sign.UnionPayVerifySM2(sc.sm2, sc.certID, canonical, sig) == nil
 	}
-	return &verified{f: f}, nil
+	return sign.UnionPaySecureKeyVerify(method, canonical, t.cfg.secureKey, sig) == nil
 }
 
 func hasBlank(p sign.Params) bool {
@@ -189,9 +223,12 @@ func (t *trust) validate(method, pemText string, now time.Time) (*signerCert, er
 
 // decodeAnswer parses and verifies a synchronous answer body (unionpay.md §2, §5).
 func (t *trust) decodeAnswer(body []byte, now time.Time) (*verified, error) {
-	f, err := parseLine(string(body))
+	p, err := parseLine(string(body))
 	if err != nil {
 		return nil, err
 	}
-	return t.verify(f, now)
+	return t.verify(p, now)
 }
+
+// fieldsOf turns a map into sorted fields for verify (tests and callers holding a map).
+func fieldsOf(m map[string]string) sign.Params { return sign.ParamsFromMap(m) }

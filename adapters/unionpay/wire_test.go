@@ -248,11 +248,11 @@ func TestWire_RotationPicksUpTheNewCertificate(t *testing.T) {
 	f := map[string]string{"respCode": "00", "signMethod": "01", "certId": rotated}
 	key, _ := sign.ParseRSAPrivateKey(demo.MustFile(demo.UnionPaySign2Private))
 	f["signature"], _ = sign.UnionPaySignRSA(key, []byte(sign.CanonicalMap(f, sign.UnionPayCanonical())))
-	if _, err := w.tr.verify(f, w.now()); err != nil {
+	if _, err := w.tr.verify(fieldsOf(f), w.now()); err != nil {
 		t.Errorf("by certId: %v", err)
 	}
 	f["certId"] = "12345"
-	if _, err := w.tr.verify(f, w.now()); !errors.Is(err, errSignature) {
+	if _, err := w.tr.verify(fieldsOf(f), w.now()); !errors.Is(err, errSignature) {
 		t.Errorf("unknown certId: %v", err)
 	}
 }
@@ -323,7 +323,7 @@ func TestTrust_RejectsBadCertificates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, _ := newTrust(trustConfig{roots: []*x509.Certificate{root}, middles: []*x509.Certificate{mid}, relaxCN: tc.relaxCN})
-			_, err := tr.verify(msg(tc.cert), now)
+			_, err := tr.verify(fieldsOf(msg(tc.cert)), now)
 			if tc.ok != (err == nil) {
 				t.Errorf("err %v, want ok=%v", err, tc.ok)
 			}
@@ -336,7 +336,7 @@ func TestTrust_RejectsBadCertificates(t *testing.T) {
 		tr, _ := newTrust(trustConfig{roots: []*x509.Certificate{root}, middles: []*x509.Certificate{mid}})
 		f := msg(good)
 		f["respCode"] = "01"
-		if _, err := tr.verify(f, now); !errors.Is(err, errSignature) {
+		if _, err := tr.verify(fieldsOf(f), now); !errors.Is(err, errSignature) {
 			t.Errorf("err %v", err)
 		}
 	})
