@@ -3,9 +3,9 @@ package unionpay
 import (
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"sync"
