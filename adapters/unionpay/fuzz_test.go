@@ -3,6 +3,7 @@ package unionpay
 import (
 	"errors"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,23 @@ func FuzzZMLine(f *testing.F) {
 			if err != nil && !errors.As(err, &ze) {
 				t.Fatalf("error %v is not a zmError", err)
 			}
+		}
+	})
+}
+
+// FuzzAppendUnescaped: the notification decoder's unescaping agrees with net/url.
+func FuzzAppendUnescaped(f *testing.F) {
+	for _, s := range []string{"a+b%2B%3D", "%", "%zz", "-----BEGIN%0AMII%2F%2B%3D", "plain", "%E4%B8%AD+"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := appendUnescaped(nil, []byte(s))
+		want, err := url.QueryUnescape(s)
+		if ok != (err == nil) {
+			t.Fatalf("%q: ok=%v, net/url err=%v", s, ok, err)
+		}
+		if ok && string(got) != want {
+			t.Fatalf("%q: %q, net/url %q", s, got, want)
 		}
 	})
 }

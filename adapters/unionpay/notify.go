@@ -76,21 +76,32 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 }
 
 // appendUnescaped appends the form-decoded b ('+' is a space, %XX a byte); false on a
-// malformed escape.
+// malformed escape. Runs without escapes are copied in bulk.
 func appendUnescaped(dst, b []byte) ([]byte, bool) {
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '+':
-			dst = append(dst, ' ')
-		case '%':
-			if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
-				return dst, false
-			}
-			dst = append(dst, unhex(b[i+1])<<4|unhex(b[i+2]))
-			i += 2
-		default:
-			dst = append(dst, c)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '%')
+		run := b
+		if i >= 0 {
+			run = b[:i]
 		}
+		if bytes.IndexByte(run, '+') < 0 {
+			dst = append(dst, run...)
+		} else {
+			for _, c := range run {
+				if c == '+' {
+					c = ' '
+				}
+				dst = append(dst, c)
+			}
+		}
+		if i < 0 {
+			break
+		}
+		if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
+			return dst, false
+		}
+		dst = append(dst, unhex(b[i+1])<<4|unhex(b[i+2]))
+		b = b[i+3:]
 	}
 	return dst, true
 }
