@@ -183,3 +183,57 @@ func TestCardDataNeverLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestFaults_CallFaultsOnAConsume: every call-fault kind applies to UnionPay operations;
+// before-processing kinds change nothing, after-processing kinds leave the consume done.
+func TestFaults_CallFaultsOnAConsume(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		plan     simulator.FaultPlan
+		answered bool // the client gets an HTTP answer
+		status   int
+		done     bool // the consume happened on the channel
+	}{
+		{"timeout before", simulator.FaultPlan{Kind: simulator.FaultTimeoutBefore}, false, 0, false},
+		{"reset before", simulator.FaultPlan{Kind: simulator.FaultReset}, false, 0, false},
+		{"reset after", simulator.FaultPlan{Kind: simulator.FaultReset, Stage: simulator.StageAfter}, false, 0, true},
+		{"5xx before", simulator.FaultPlan{Kind: simulator.FaultHTTP5xx, Status: 502}, true, 502, false},
+		{"5xx after", simulator.FaultPlan{Kind: simulator.FaultHTTP5xx, Status: 503, Stage: simulator.StageAfter}, true, 503, true},
+		{"malformed body", simulator.FaultPlan{Kind: simulator.FaultMalformedBody}, true, 200, true},
+		{"truncated body", simulator.FaultPlan{Kind: simulator.FaultTruncatedBody}, true, 200, true},
+		{"delay", simulator.FaultPlan{Kind: simulator.FaultDelay, Delay: simulator.Duration(time.Second), DelayMode: simulator.DelayAdvance}, true, 200, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, unionpay.Config{}, "01")
+			token := e.openToken(t, trID)
+			p := tc.plan
+			p.Op, p.First = "consume", 1
+			e.fault(p)
+			tpd := "{trId=" + trID + "&token=" + token + "}"
+			f := e.fields("01", "01", "000902", map[string]string{"tokenPayData": tpd, "txnAmt": "100", "currencyCode": "156", "backUrl": backURL})
+			f["customerInfo"] = base64.StdEncoding.EncodeToString([]byte("{smsCode=111111}"))
+			res, err := (&http.Client{Transport: e.sim.Transport()}).Post("http://sim"+unionpay.PathBack, "application/x-www-form-urlencoded", strings.NewReader(e.signReq(f).Encode()))
+			if tc.answered != (err == nil) {
+				t.Fatalf("answered=%v, err %v", err == nil, err)
+			}
+			if err == nil {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != tc.status {
+					t.Errorf("status %d, want %d", res.StatusCode, tc.status)
+				}
+				if m, perr := parseLine(string(b)); tc.name == "malformed body" && perr == nil {
+					t.Errorf("malformed body parsed: %v", m)
+				} else if tc.name == "truncated body" && perr == nil && e.verify(m) == nil {
+					t.Error("truncated body still verifies")
+				}
+			}
+			q := e.query(f["orderId"], f["txnTime"])
+			if tc.done {
+				want(t, q, "origRespCode", "00")
+			} else {
+				want(t, q, "respCode", "34")
+			}
+		})
+	}
+}
