@@ -241,3 +241,31 @@ func TestFrontTokenOpenAndOpenAndConsume(t *testing.T) {
 	ap = e.call(unionpay.PathBack, e.fields("79", "05", "000902", map[string]string{"orderId": g["orderId"], "txnTime": g["txnTime"], "tokenPayData": "{trId=" + trID + "&tokenType=01}"}))
 	want(t, ap, "respCode", "00", "accNo", "621234******1234")
 }
+
+// TestCompleteAfterMidnight_ClearingDayOfTheCompletion: a front consume started at 22:50
+// whose payment the fault defers to 00:00:01 belongs to the next clearing day; a payment at
+// 22:50 belongs to the same day.
+func TestCompleteAfterMidnight_ClearingDayOfTheCompletion(t *testing.T) {
+	e := newEnv(t, unionpay.Config{}, "01")
+	e.setTime(2024, 6, 3, 22, 50, 0)
+	front := func() map[string]string {
+		f := e.fields("01", "01", "000201", map[string]string{"txnAmt": "100", "currencyCode": "156", "frontUrl": "http://merchant.test/return", "backUrl": backURL})
+		if status, _ := e.postRaw(unionpay.PathFront, e.signReq(f).Encode()); status != 200 {
+			t.Fatal(status)
+		}
+		return f
+	}
+	a, b := front(), front()
+	if _, err := e.sim.Pay(t.Context(), simulator.PayerAction{Channel: unionpay.Name, OutTradeNo: a["orderId"]}); err != nil {
+		t.Fatal(err)
+	}
+	e.fault(simulator.FaultPlan{Kind: simulator.FaultCompleteAfterMidnight, OutTradeNo: b["orderId"]})
+	out, err := e.sim.Pay(t.Context(), simulator.PayerAction{Channel: unionpay.Name, OutTradeNo: b["orderId"]})
+	if err != nil || out.ScheduledAt == nil {
+		t.Fatalf("%v %v", out, err)
+	}
+	want(t, e.query(b["orderId"], b["txnTime"]), "respCode", "34") // not paid yet
+	e.deliver(75 * time.Minute)
+	want(t, e.query(a["orderId"], a["txnTime"]), "settleDate", "0603")
+	want(t, e.query(b["orderId"], b["txnTime"]), "origRespCode", "00", "settleDate", "0604")
+}
