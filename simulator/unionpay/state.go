@@ -26,8 +26,7 @@ const (
 
 // Business types (bizType).
 const (
-	bizGateway = "000201"
-	bizToken   = "000902"
+	bizToken = "000902"
 )
 
 // orderKey identifies a transaction for query: (merId, orderId, txnTime), §3.
@@ -58,7 +57,7 @@ type txn struct {
 	completed                *txn // pre-auth: its completion
 	frozen                   int64
 	cashierID, tn            string
-	trID, token, tokenType   string // token product
+	trID, token              string // token product
 	open                     bool   // a token open (79) rather than a payment
 	late                     bool   // debited after payTimeout (respCode 42, ZME)
 	cancelled                bool   // the payer left the cashier
