@@ -104,4 +104,3 @@ func openTokenB(b *testing.B, e *env) string {
 	}
 	return tpd["token"]
 }
-
