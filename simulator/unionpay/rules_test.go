@@ -308,3 +308,17 @@ func TestControlAPI_MerchantsAndAddMerchant(t *testing.T) {
 		}
 	}
 }
+
+func TestInsufficientBalance_64AndQueryShowsIt(t *testing.T) {
+	e := newEnv(t, unionpay.Config{}, "01")
+	token := e.openToken(t, trID)
+	m, orderID, txnTime := e.consume(t, trID, token, "100000001") // the card holds 1,000,000.00
+	want(t, m, "respCode", "64")
+	want(t, e.query(orderID, txnTime), "respCode", "00", "origRespCode", "64")
+	e.deliver(0)
+	if n := len(e.sink.all()); n != 0 {
+		t.Errorf("%d notifications for a failed consume", n)
+	}
+	m, _, _ = e.consume(t, trID, token, "100000000")
+	want(t, m, "respCode", "00")
+}
