@@ -17,7 +17,11 @@
 //     (encryptCertId), its update through txnType 95, and decryption of returned fields;
 //   - codes.go: respCode → channel.Kind and outcome (a timeout, a dropped connection and
 //     03/04/05 are Unknown, never Failed);
-//   - zm.go: a streaming parser of the ZM reconciliation records.
+//   - zm.go: a streaming parser of the ZM reconciliation records;
+//   - exchange.go: one signed call and its verified answer with the respCode rule (no
+//     answer, a non-200 status or an unverifiable answer is Unknown), the query loop of
+//     1, 2, 4, 8, 16, 32 s on the configured clock, and the file download down to the ZM
+//     entry.
 //
 // Card numbers, phones, CVN2 and expiry dates never appear in errors or logs.
 package unionpay
