@@ -19,6 +19,7 @@ import (
 	"github.com/tongdao/tongdao/simulator"
 	"github.com/tongdao/tongdao/simulator/alipay"
 	"github.com/tongdao/tongdao/simulator/bank"
+	"github.com/tongdao/tongdao/simulator/unionpay"
 	"github.com/tongdao/tongdao/simulator/wechat"
 )
 
@@ -52,7 +53,6 @@ func simUsage(w io.Writer) {
 }
 
 // simProtocols builds every protocol the binary knows.
-// TODO(issue 3): add simulator/unionpay as it lands.
 func simProtocols() ([]simulator.Protocol, error) {
 	wx, err := wechat.New(wechat.Config{})
 	if err != nil {
@@ -66,7 +66,11 @@ func simProtocols() ([]simulator.Protocol, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []simulator.Protocol{wx, ali, bk}, nil
+	up, err := unionpay.New(unionpay.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return []simulator.Protocol{wx, ali, up, bk}, nil
 }
 
 type serveFlags struct {
