@@ -108,6 +108,13 @@ func (a *accounts) id(ctx context.Context, s ledger.AccountSpec) (ledger.Account
 	acc, err := a.l.FindAccount(ctx, s.Code, s.OwnerKind, s.OwnerID, s.Currency)
 	if errors.Is(err, ledger.ErrNotFound) {
 		acc, err = a.l.CreateAccount(ctx, s)
+		if err != nil {
+			// Another process may have opened it between our look-up and our insert (the
+			// store's unique key refused ours): then it exists now.
+			if found, ferr := a.l.FindAccount(ctx, s.Code, s.OwnerKind, s.OwnerID, s.Currency); ferr == nil {
+				acc, err = found, nil
+			}
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("posting: account %s %s/%s %s: %w", s.Code, s.OwnerKind, s.OwnerID, s.Currency, err)
