@@ -162,65 +162,85 @@ func (p *Poster) RunOnce(ctx context.Context) (posted int, err error) {
 	return posted, err
 }
 
+// BatchCompleter is optionally implemented by a Store that can mark many deliveries done in
+// one transaction (core/store's *store.DB does). The Poster then completes a claimed batch with
+// one commit instead of one per delivery.
+type BatchCompleter interface {
+	CompleteDeliveries(ctx context.Context, consumer string, seqs []int64) error
+}
+
 func (p *Poster) round(ctx context.Context) (claimed, posted int, err error) {
 	now := p.cfg.Clock.Now()
 	ds, err := p.cfg.Store.ClaimDeliveries(ctx, p.cfg.Consumer, now, p.cfg.Batch, p.cfg.Lease)
 	if err != nil {
 		return 0, 0, fmt.Errorf("posting: claim: %w", err)
 	}
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		next = make(chan order.Delivery)
-	)
+	// Post concurrently (the ledger's writer batches the entries), then settle every delivery
+	// with the outbox from this goroutine: the outbox's writes do not compete with each other.
+	type outcome struct {
+		moved bool
+		err   error
+	}
+	out := make([]outcome, len(ds))
+	var wg sync.WaitGroup
+	next := make(chan int)
 	for range min(p.cfg.Workers, len(ds)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for d := range next {
-				moved, err := p.deliver(ctx, d)
-				mu.Lock()
-				if moved {
-					posted++
-				}
-				if err != nil {
-					errs = append(errs, err)
-				}
-				mu.Unlock()
+			for i := range next {
+				out[i].moved, out[i].err = p.Post(ctx, ds[i].Event)
 			}
 		}()
 	}
-	for _, d := range ds {
-		next <- d
+	for i := range ds {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
+
+	var errs []error
+	var done []int64
+	for i, d := range ds {
+		if out[i].err != nil {
+			errs = append(errs, p.failed(ctx, d, out[i].err))
+			continue
+		}
+		done = append(done, d.Event.Seq)
+		if out[i].moved {
+			posted++
+		}
+	}
+	// Posted but not marked done (a failure here, a crash): the lease runs out and the next
+	// claim finds each event posted under its key.
+	if bc, ok := p.cfg.Store.(BatchCompleter); ok {
+		if err := bc.CompleteDeliveries(ctx, p.cfg.Consumer, done); err != nil {
+			errs = append(errs, fmt.Errorf("posting: complete %d deliveries: %w", len(done), err))
+		}
+	} else {
+		for _, seq := range done {
+			if err := p.cfg.Store.CompleteDelivery(ctx, p.cfg.Consumer, seq); err != nil {
+				errs = append(errs, fmt.Errorf("posting: complete event %d: %w", seq, err))
+			}
+		}
+	}
 	return len(ds), posted, errors.Join(errs...)
 }
 
-// deliver handles one delivery and settles it with the outbox. moved reports that it carried
-// a money movement that is now in the ledger.
-func (p *Poster) deliver(ctx context.Context, d order.Delivery) (moved bool, err error) {
+// failed schedules a retry of a delivery whose posting failed (or dead-letters it after
+// MaxAttempts) and returns the failure.
+func (p *Poster) failed(ctx context.Context, d order.Delivery, err error) error {
 	ev := d.Event
-	moved, err = p.Post(ctx, ev)
-	if err == nil {
-		if cerr := p.cfg.Store.CompleteDelivery(ctx, p.cfg.Consumer, ev.Seq); cerr != nil {
-			// Posted but not marked: the lease runs out and the next claim finds it posted.
-			return moved, fmt.Errorf("posting: complete event %s: %w", ev.ID, cerr)
-		}
-		return moved, nil
-	}
 	if ctx.Err() != nil {
-		return false, err // shutting down: the lease runs out and the delivery comes back
+		return err // shutting down: the lease runs out and the delivery comes back
 	}
 	attempts := d.Attempts + 1
 	if p.cfg.MaxAttempts > 0 && attempts >= p.cfg.MaxAttempts {
 		p.cfg.Logger.Error("posting: dead-lettered", "event", ev.ID, "type", ev.Type, "order", ev.OrderID, "attempts", attempts, "err", err)
 		if derr := p.cfg.Store.DeadLetter(ctx, p.cfg.Consumer, ev.Seq, err.Error()); derr != nil {
-			return false, errors.Join(err, derr)
+			return errors.Join(err, derr)
 		}
-		return false, err
+		return err
 	}
 	wait := p.cfg.RetryMin
 	for i := 1; i < attempts && wait < p.cfg.RetryMax; i++ {
@@ -229,9 +249,9 @@ func (p *Poster) deliver(ctx context.Context, d order.Delivery) (moved bool, err
 	wait = min(wait, p.cfg.RetryMax)
 	p.cfg.Logger.Warn("posting: will retry", "event", ev.ID, "type", ev.Type, "order", ev.OrderID, "attempts", attempts, "in", wait, "err", err)
 	if rerr := p.cfg.Store.RetryDelivery(ctx, p.cfg.Consumer, ev.Seq, p.cfg.Clock.Now().Add(wait), err.Error()); rerr != nil {
-		return false, errors.Join(err, rerr)
+		return errors.Join(err, rerr)
 	}
-	return false, err
+	return err
 }
 
 // Post posts the money movement of one order event, if it has one, and reports whether it

@@ -175,14 +175,40 @@ func (s *flaky) CompleteDelivery(ctx context.Context, consumer string, seq int64
 	return s.Store.CompleteDelivery(ctx, consumer, seq)
 }
 
+// flakyBatch is flaky for the batch path: a batch holding a chosen event fails as a whole.
+type flakyBatch struct{ *flaky }
+
+func (s flakyBatch) CompleteDeliveries(ctx context.Context, consumer string, seqs []int64) error {
+	s.mu.Lock()
+	hit := false
+	for _, q := range seqs {
+		hit = hit || s.fail[q]
+		delete(s.fail, q)
+	}
+	s.mu.Unlock()
+	if hit {
+		return errors.New("connection lost before COMMIT")
+	}
+	return s.Store.(posting.BatchCompleter).CompleteDeliveries(ctx, consumer, seqs)
+}
+
 func TestPoster_ReclaimedDeliveryNeverPostsTwice(t *testing.T) {
+	for _, batch := range []bool{true, false} {
+		t.Run(map[bool]string{true: "batch", false: "one by one"}[batch], func(t *testing.T) { testReclaimed(t, batch) })
+	}
+}
+
+func testReclaimed(t *testing.T, batch bool) {
 	storetest.ForEach(t, pgBase, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, channel.FeeRefundProportional)
 		f.pay("pay_1", "M1", "wechat", "wx1", 10000)
 		f.refund("ref_1", "pay_1", 4000)
 		paySucc := f.eventID("pay_1", "payment.succeeded", "pay_1")
 		refSucc := f.eventID("pay_1", "refund.succeeded", "ref_1")
-		st := &flaky{Store: f.db, fail: map[int64]bool{paySucc.Seq: true, refSucc.Seq: true}}
+		var st posting.Store = &flaky{Store: f.db, fail: map[int64]bool{paySucc.Seq: true, refSucc.Seq: true}}
+		if batch {
+			st = flakyBatch{st.(*flaky)}
+		}
 		crashing := f.poster(st, channel.FeeRefundProportional)
 		var failures int
 		for round := 0; round < 30; round++ {
