@@ -16,6 +16,10 @@ import (
 // with the real order, so an amount edited in either table is reported as
 // "voucher order <id>" or "voucher refund <id>".
 //
+// Verify calls it while holding its read snapshot of the ledger, so the store needs a second
+// connection: on an in-memory SQLite store (sqlite::memory:, one connection) it would wait for
+// ever. A SQLite file or PostgreSQL is fine.
+//
 // Vouchers of other kinds (settlement, adjustment) are not orders: it does not return them,
 // so Verify reports them as records that do not exist. Point Verify at a source that knows
 // them all when the ledger holds more than order postings.
