@@ -7,6 +7,7 @@
 //	tongdao sim serve [flags]    serve every simulated channel on one listener
 //	tongdao scenario run PATH…   run QA scenario files
 //	tongdao ledger …             verify, close a day, read balances
+//	tongdao gateway serve        the merchant API, channel callbacks and background work
 //
 // Every command accepts --help.
 package main
@@ -39,9 +40,11 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "start the simulator in-process and run the bundled scenario suites", demoMain},
-		{"sim", "the channel simulator (sim serve)", simMain},
+		{"sim", "the channel simulator (sim serve|load)", simMain},
 		{"scenario", "run declarative QA scenarios (scenario run PATH…)", scenarioMain},
-		{"ledger", "ledger tools: verify, close-day, balance", ledgerMain},
+		{"ledger", "ledger tools: verify, close-day, balance, seals, load", ledgerMain},
+		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve|load)", gatewayMain},
+		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},
 	}
 }
 
