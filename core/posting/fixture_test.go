@@ -161,3 +161,9 @@ func (f *fixture) balanced() {
 		f.t.Fatalf("trial balance does not balance: %+v", tb.Totals)
 	}
 }
+
+// core/store's DB is the Store the Poster is written for, batch completion included.
+var (
+	_ posting.Store          = (*store.DB)(nil)
+	_ posting.BatchCompleter = (*store.DB)(nil)
+)

@@ -18,14 +18,6 @@ import (
 // Consumer is the outbox consumer name the Poster claims by default.
 const Consumer = "ledger"
 
-// Store is what the Poster reads and claims: the orders, their outbox and the ledger's journal,
-// in one database (core/store's *store.DB implements all three).
-type Store interface {
-	order.Store
-	order.Outbox
-	ledger.Store
-}
-
 // Config configures a Poster.
 type Config struct {
 	Store  Store          // required
@@ -160,13 +152,6 @@ func (p *Poster) Run(ctx context.Context) error {
 func (p *Poster) RunOnce(ctx context.Context) (posted int, err error) {
 	_, posted, err = p.round(ctx)
 	return posted, err
-}
-
-// BatchCompleter is optionally implemented by a Store that can mark many deliveries done in
-// one transaction (core/store's *store.DB does). The Poster then completes a claimed batch with
-// one commit instead of one per delivery.
-type BatchCompleter interface {
-	CompleteDeliveries(ctx context.Context, consumer string, seqs []int64) error
 }
 
 func (p *Poster) round(ctx context.Context) (claimed, posted int, err error) {
