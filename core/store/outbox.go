@@ -127,9 +127,10 @@ func (d *DB) DeadLetter(ctx context.Context, consumer string, seq int64, errMsg 
 		WHERE consumer = ? AND event_seq = ?`, truncate(errMsg, 512), consumer, seq)
 }
 
-// Redeliver implements order.Outbox.
+// Redeliver implements order.Outbox. A delivery still pending is left alone (order.ErrNotFound):
+// resetting its lease would let a second claimer send it while the first still is.
 func (d *DB) Redeliver(ctx context.Context, consumer string, seq int64, now time.Time) error {
-	return d.outboxUpdate(ctx, "redeliver", `UPDATE order_outbox SET state = 0, next_at = ?, lease_until = 0 WHERE consumer = ? AND event_seq = ?`,
+	return d.outboxUpdate(ctx, "redeliver", `UPDATE order_outbox SET state = 0, next_at = ?, lease_until = 0 WHERE consumer = ? AND event_seq = ? AND state <> 0`,
 		micros(now), consumer, seq)
 }
 
