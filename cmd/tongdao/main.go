@@ -42,6 +42,7 @@ func commands() []command {
 		{"sim", "the channel simulator (sim serve)", simMain},
 		{"scenario", "run declarative QA scenarios (scenario run PATH…)", scenarioMain},
 		{"ledger", "ledger tools: verify, close-day, balance", ledgerMain},
+		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
 	}
 }
 
