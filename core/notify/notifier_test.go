@@ -1,8 +1,11 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -451,5 +454,39 @@ func TestNotifier_TypesSelectWhatIsSent(t *testing.T) {
 	drain(t, n)
 	if got := m.received(); len(got) != 2 || got[0].Type != "payment.created" || got[1].Type != "payment.succeeded" {
 		t.Errorf(`Types ["*"]: %+v`, got)
+	}
+}
+
+// TestNotifier_LogsAndErrorsCarryNoSecrets: neither the signing secret nor a token in the
+// webhook URL reaches the logs or the stored last error, on success or on failure.
+func TestNotifier_LogsAndErrorsCarryNoSecrets(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLiteDSN(t))
+	clk := clock.NewVirtual(t0.Add(time.Hour))
+	ok := newMerchant(t, clk, "whsec_TOPSECRET", nil)
+	down := httptest.NewServer(nil)
+	downURL := down.URL
+	down.Close() // connection refused from now on
+	payment(t, db, "pay_1", "M1", 100)
+	payment(t, db, "pay_2", "M2", 100)
+	var logs bytes.Buffer
+	dir := notify.StaticDirectory{
+		"M1": {URL: ok.srv.URL + "/hook?token=TOKEN123", Secret: "whsec_TOPSECRET"},
+		"M2": {URL: downURL + "/hook?token=TOKEN456", Secret: "whsec_TOPSECRET"},
+	}
+	n := newNotifier(t, db, clk, dir, func(c *notify.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	drain(t, n)
+	en := entry(t, db, eventOf(t, db, "pay_2", "payment.succeeded"))
+	if en.State != "pending" || en.LastErr == "" {
+		t.Fatalf("the refused delivery: %+v", en)
+	}
+	for _, secret := range []string{"TOPSECRET", "TOKEN123", "TOKEN456"} {
+		if strings.Contains(logs.String(), secret) || strings.Contains(en.LastErr, secret) {
+			t.Errorf("%s leaked:\nlogs: %s\nlast error: %s", secret, logs.String(), en.LastErr)
+		}
+	}
+	if !strings.Contains(logs.String(), "webhook: delivered") || !strings.Contains(logs.String(), "will retry") {
+		t.Errorf("logs say too little: %s", logs.String())
 	}
 }
