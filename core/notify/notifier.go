@@ -122,13 +122,15 @@ func (n *Notifier) dispatch(ctx context.Context, done func(bool), wgs ...*sync.W
 		if len(ds) == 0 {
 			return started, nil
 		}
+		// Claimed deliveries are settled even if ctx ends now, rather than left to their lease.
+		sctx := context.WithoutCancel(ctx)
 		for _, d := range ds {
-			j, ok := n.prepare(ctx, d)
+			j, ok := n.prepare(sctx, d)
 			if !ok {
 				continue
 			}
 			if !n.acquire(j.host) {
-				n.putBack(ctx, d, now)
+				n.putBack(sctx, d, now)
 				continue
 			}
 			started++
