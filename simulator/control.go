@@ -45,6 +45,7 @@ func (s *Server) controlHandler() http.Handler {
 	r.HandleFunc("/_sim/records", s.ctlRecords).Methods(http.MethodGet)
 	r.HandleFunc("/_sim/stats", s.ctlStats).Methods(http.MethodGet)
 	r.HandleFunc("/_sim/statements/{channel}/{date}", s.ctlStatement).Methods(http.MethodGet)
+	r.HandleFunc("/_sim/{channel}/{path:.+}", s.ctlProtocol).Methods(http.MethodGet, http.MethodPost)
 	return r
 }
 
@@ -122,8 +123,30 @@ func (s *Server) ctlIndex(w http.ResponseWriter, _ *http.Request) {
 			"GET /_sim/records?channel=&out_trade_no=&kind=&after=&format=jsonl",
 			"GET /_sim/statements/{channel}/{yyyy-mm-dd}?merchant=&type=&format=raw",
 			"GET /_sim/stats",
+			"GET|POST /_sim/{channel}/{path} (protocol-specific, e.g. GET /_sim/bank/sms?merchant=&bind_no=)",
 		},
 	})
+}
+
+// ctlProtocol hands /_sim/{channel}/{path} to the protocol's Controller.
+func (s *Server) ctlProtocol(w http.ResponseWriter, r *http.Request) {
+	vars := mux.Vars(r)
+	ctl, ok := s.Protocol(vars["channel"]).(Controller)
+	if !ok {
+		writeError(w, http.StatusNotFound, "", "no such control endpoint; see GET /_sim/")
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	v, err := ctl.Control(r.Context(), r.Method, vars["path"], r.URL.Query(), body)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) ctlReset(w http.ResponseWriter, _ *http.Request) {

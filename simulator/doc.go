@@ -19,8 +19,9 @@
 // # Writing a protocol
 //
 // A channel's server side implements [Protocol] (Name, Register, Reset, AddMerchant,
-// Merchants) and, where the channel has them, the optional [Payer] (the payer's actions) and
-// [StatementSource] / [StatementRenderer] (statements). In Register it receives its
+// Merchants) and, where the channel has them, the optional [Payer] (the payer's actions),
+// [StatementSource] / [StatementRenderer] (statements) and [Controller] (control endpoints
+// of its own under /_sim/{channel}/). In Register it receives its
 // [Engine] and adds its routes:
 //
 //	func (p *Proto) Register(e *simulator.Engine) error {

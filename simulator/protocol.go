@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -185,4 +186,15 @@ type Reply struct {
 	ContentType string      // e.g. "text/xml; charset=utf-8"
 	Header      http.Header // optional extra headers
 	Body        []byte
+}
+
+// Controller is the optional interface of a protocol with control endpoints of its own
+// (the bank's SMS codes and issuer cards), served at /_sim/{channel}/{path} for GET and
+// POST next to the engine's control API.
+type Controller interface {
+	// Control answers one control request. path is what follows "/_sim/{channel}/"
+	// ("sms", "cards"); body is the request body ("{}" when empty). It returns a
+	// JSON-marshalable answer, or an error wrapping ErrInvalid (400, a *FieldError names
+	// the field), ErrNotFound (404) or ErrConflict (409).
+	Control(ctx context.Context, method, path string, query url.Values, body []byte) (any, error)
 }

@@ -7,6 +7,7 @@
 //	tongdao sim serve [flags]    serve every simulated channel on one listener
 //	tongdao scenario run PATH…   run QA scenario files
 //	tongdao ledger …             verify, close a day, read balances
+//	tongdao gateway serve        the merchant API, channel callbacks and background work
 //
 // Every command accepts --help.
 package main
@@ -42,6 +43,7 @@ func commands() []command {
 		{"sim", "the channel simulator (sim serve)", simMain},
 		{"scenario", "run declarative QA scenarios (scenario run PATH…)", scenarioMain},
 		{"ledger", "ledger tools: verify, close-day, balance", ledgerMain},
+		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve)", gatewayMain},
 		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
 	}
 }

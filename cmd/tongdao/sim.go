@@ -18,6 +18,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/simulator"
 	"github.com/tongdao/tongdao/simulator/alipay"
+	"github.com/tongdao/tongdao/simulator/bank"
 	"github.com/tongdao/tongdao/simulator/wechat"
 )
 
@@ -51,7 +52,7 @@ func simUsage(w io.Writer) {
 }
 
 // simProtocols builds every protocol the binary knows.
-// TODO(issue 3): add simulator/unionpay and simulator/bank as they land.
+// TODO(issue 3): add simulator/unionpay as it lands.
 func simProtocols() ([]simulator.Protocol, error) {
 	wx, err := wechat.New(wechat.Config{})
 	if err != nil {
@@ -61,7 +62,11 @@ func simProtocols() ([]simulator.Protocol, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []simulator.Protocol{wx, ali}, nil
+	bk, err := bank.New(bank.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return []simulator.Protocol{wx, ali, bk}, nil
 }
 
 type serveFlags struct {

@@ -113,3 +113,18 @@ type OutboxStats struct {
 	Pending, Done, Dead int64
 	OldestPending       time.Time // when the oldest pending event happened (outbox lag)
 }
+
+// Lookups the gateway's workers need beyond Store.
+type Lookups interface {
+	// RefundByChannelNo returns the refund sent to the channel under channelRefundNo.
+	RefundByChannelNo(ctx context.Context, channelRefundNo string) (*Refund, error)
+	// ExpiredPayments returns up to limit payments still Created or Pending whose ExpiresAt
+	// is at or before now, oldest deadline first.
+	ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*Payment, error)
+}
+
+// Counter counts orders for monitoring.
+type Counter interface {
+	// CountPayments returns how many payments are in each state.
+	CountPayments(ctx context.Context) (map[State]int64, error)
+}

@@ -136,14 +136,54 @@ func scanEvent(s scanner) (*order.Event, error) {
 	return &e, nil
 }
 
+// otx is an order-side write transaction. On SQLite its statements are prepared once per
+// store and reused (parsing costs more than running them); PostgreSQL's driver caches them.
+type otx struct {
+	l  *ltx
+	tx *sql.Tx
+}
+
+func (t *otx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.l.cached(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, q, args...)
+}
+
+func (t *otx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.l.cached(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+func (t *otx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, err := t.l.cached(ctx, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
 // orderTx runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, so compare-and-set
 // and the refund sum check see no interleaved writer; row locks on PostgreSQL).
-func (d *DB) orderTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (d *DB) orderTx(ctx context.Context, fn func(tx *otx) error) error {
+	if d.dialect == SQLite {
+		d.sqliteWrite.Lock()
+		defer d.sqliteWrite.Unlock()
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&otx{l: &ltx{d: d, tx: tx, write: true}, tx: tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -161,7 +201,7 @@ func (d *DB) forUpdate() string {
 	return ""
 }
 
-func (d *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *order.Event) error {
+func (d *DB) insertEvent(ctx context.Context, tx *otx, e *order.Event) error {
 	if e.ID == "" {
 		e.ID = newEventID()
 	}
@@ -182,7 +222,7 @@ func (d *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *order.Event) error 
 }
 
 // refApplied reports whether order id already has an event with reference ref.
-func (d *DB) refApplied(ctx context.Context, tx *sql.Tx, id, ref string) (bool, error) {
+func (d *DB) refApplied(ctx context.Context, tx *otx, id, ref string) (bool, error) {
 	if ref == "" {
 		return false, nil
 	}
@@ -195,7 +235,7 @@ func (d *DB) refApplied(ctx context.Context, tx *sql.Tx, id, ref string) (bool, 
 
 // syncQueue keeps the query-back queue in step with an order: queued while pending and
 // unresolved (due at next), dequeued otherwise.
-func (d *DB) syncQueue(ctx context.Context, tx *sql.Tx, kind, id string, state order.State, unresolved bool, next time.Time) error {
+func (d *DB) syncQueue(ctx context.Context, tx *otx, kind, id string, state order.State, unresolved bool, next time.Time) error {
 	if state == order.Pending && unresolved {
 		q := d.q(`INSERT INTO order_queries (order_id, order_kind, attempts, next_at, lease_until) VALUES (?,?,0,?,0)
 			ON CONFLICT (order_id) DO NOTHING`)
@@ -224,7 +264,7 @@ func (d *DB) CreatePayment(ctx context.Context, p *order.Payment) (*order.Event,
 	}
 	ev := &order.Event{Type: "payment.created", OrderKind: "payment", OrderID: p.ID, PaymentID: p.ID, MerchantID: p.MerchantID,
 		To: order.Created, Cause: order.CauseAPI, At: p.CreatedAt, Version: 1}
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		q := d.q(`INSERT INTO payments (` + paymentCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		_, err := tx.ExecContext(ctx, q, p.ID, p.MerchantID, p.OrderNo, p.Channel, p.Account, p.ChannelOrderNo, micros(p.ChannelOrderTime),
 			p.ChannelTxnID, string(p.Method), p.Amount.Minor(), string(p.Amount.Currency()), int64(0), p.Subject, p.NotifyURL,
@@ -272,7 +312,7 @@ func paymentEventType(s order.State) string { return "payment." + string(s) }
 func (d *DB) TransitionPayment(ctx context.Context, id string, version int64, t order.Transition) (*order.Payment, *order.Event, error) {
 	var out *order.Payment
 	var ev *order.Event
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		cur, err := d.paymentWhere(ctx, tx, `id = ?`+d.forUpdate(), id)
 		if err != nil {
 			return err
@@ -334,7 +374,7 @@ func (d *DB) CreateRefund(ctx context.Context, r *order.Refund) (*order.Event, e
 		r.UpdatedAt = r.CreatedAt
 	}
 	var ev *order.Event
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		p, err := d.paymentWhere(ctx, tx, `id = ?`+d.forUpdate(), r.PaymentID)
 		if err != nil {
 			return err
@@ -415,7 +455,7 @@ func (d *DB) TransitionRefund(ctx context.Context, id string, version int64, t o
 	var out *order.Refund
 	var pay *order.Payment
 	var evs []*order.Event
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		cur, err := d.refundWhere(ctx, tx, `id = ?`+d.forUpdate(), id)
 		if err != nil {
 			return err
@@ -542,7 +582,7 @@ func (d *DB) DueQueries(ctx context.Context, now time.Time, limit int, lease tim
 		SELECT order_id FROM order_queries WHERE next_at <= ? AND lease_until <= ? ORDER BY next_at LIMIT ?` + skip + `)
 		RETURNING order_id, order_kind, attempts, next_at`)
 	var out []order.QueryTask
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		rows, err := tx.QueryContext(ctx, q, micros(now.Add(lease)), micros(now), micros(now), limit)
 		if err != nil {
 			return fmt.Errorf("store: claim queries: %w", err)
@@ -577,4 +617,51 @@ func (d *DB) RescheduleQuery(ctx context.Context, task order.QueryTask, next tim
 		return fmt.Errorf("store: reschedule query of %s: %w", task.OrderID, err)
 	}
 	return nil
+}
+
+var _ order.Lookups = (*DB)(nil)
+
+// RefundByChannelNo implements order.Lookups.
+func (d *DB) RefundByChannelNo(ctx context.Context, channelRefundNo string) (*order.Refund, error) {
+	return d.refundWhere(ctx, d.r, `channel_refund_no = ?`, channelRefundNo)
+}
+
+// ExpiredPayments implements order.Lookups.
+func (d *DB) ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*order.Payment, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE state IN (?, ?) AND expires_at > 0 AND expires_at <= ?
+		ORDER BY expires_at, id LIMIT ?`), string(order.Created), string(order.Pending), micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: expired payments: %w", err)
+	}
+	defer rows.Close()
+	var out []*order.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+var _ order.Counter = (*DB)(nil)
+
+// CountPayments implements order.Counter.
+func (d *DB) CountPayments(ctx context.Context) (map[order.State]int64, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM payments GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count payments: %w", err)
+	}
+	defer rows.Close()
+	out := map[order.State]int64{}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("store: count payments: %w", err)
+		}
+		out[order.State(s)] = n
+	}
+	return out, rows.Err()
 }

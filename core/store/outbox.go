@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -61,7 +60,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, consumer string, now time.Time
 		lastErr  string
 	}
 	var got []claimed
-	err := d.orderTx(ctx, func(tx *sql.Tx) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
 		rows, err := tx.QueryContext(ctx, claim, micros(now.Add(lease)), consumer, consumer, micros(now), micros(now), limit)
 		if err != nil {
 			return fmt.Errorf("store: claim %s deliveries: %w", consumer, err)

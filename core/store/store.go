@@ -75,6 +75,10 @@ type DB struct {
 	stmts           map[string]*sql.Stmt
 	texts           map[string]string // generated INSERT texts by table/rows
 	consumers       []string          // outbox consumers of order events (nil = DefaultOutboxConsumers)
+	// sqliteWrite serialises this process's order-side write transactions on SQLite, which
+	// admits one writer at a time anyway: waiting on a Go mutex hands over at once, where
+	// SQLite's busy handler would sleep and poll.
+	sqliteWrite sync.Mutex
 }
 
 var (

@@ -51,6 +51,10 @@ const (
 	BankEncPublic       = "bank_enc_public.pem"       // merchants wrap session keys with it
 	BankMerchantPrivate = "bank_merchant_private.pem" // the demo merchant's SM2 signing key
 	BankMerchantPublic  = "bank_merchant_public.pem"  // registered with the simulated bank
+	BankRootCert        = "bank_root_cert.pem"        // test root of the bank certificates
+	BankSignCert        = "bank_sign_cert.pem"        // serial 90000000001 (the bank's certSerial)
+	BankEncCert         = "bank_enc_cert.pem"         // serial 90000000002
+	BankMerchantCert    = "bank_merchant_cert.pem"    // serial 68759663125 (the demo merchant's certSerial), CN M0000001
 )
 
 // File returns the contents of one demo file.

@@ -15,7 +15,7 @@ func TestEveryConstantNamesAFile(t *testing.T) {
 		UnionPayEncPrivate, UnionPayEncCert, UnionPayMerchantPrivate, UnionPayMerchantCert, UnionPaySM2RootCert,
 		UnionPaySM2SignPrivate, UnionPaySM2SignCert, UnionPaySM2EncPrivate, UnionPaySM2EncCert,
 		UnionPaySM2MerchantPrivate, UnionPaySM2MerchantCert, BankSignPrivate, BankSignPublic, BankEncPrivate,
-		BankEncPublic, BankMerchantPrivate, BankMerchantPublic}
+		BankEncPublic, BankMerchantPrivate, BankMerchantPublic, BankRootCert, BankSignCert, BankEncCert, BankMerchantCert}
 	for _, n := range names {
 		if _, err := File(n); err != nil {
 			t.Error(err)
@@ -85,6 +85,30 @@ func TestSM2KeysMatchTheirCertificates(t *testing.T) {
 		}
 		if err := sign.VerifySM2(c.PublicKey, msg, sig, sign.SM2SignOptions{}); err != nil {
 			t.Errorf("%s key does not match %s: %v", p[0], p[1], err)
+		}
+	}
+	bankRoot, err := sign.ParseSM2Certificate(MustFile(BankRootCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][3]string{{BankSignPrivate, BankSignCert, "90000000001"}, {BankEncPrivate, BankEncCert, "90000000002"},
+		{BankMerchantPrivate, BankMerchantCert, "68759663125"}} {
+		k, err := sign.ParseSM2PrivateKey(MustFile(p[0]), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", p[0], err)
+		}
+		c, err := sign.ParseSM2Certificate(MustFile(p[1]))
+		if err != nil {
+			t.Fatalf("%s: %v", p[1], err)
+		}
+		if err := c.CheckSignatureFrom(bankRoot); err != nil {
+			t.Errorf("%s: %v", p[1], err)
+		}
+		if !k.Public().Equal(c.PublicKey) {
+			t.Errorf("%s does not certify %s", p[1], p[0])
+		}
+		if got := c.SerialNumber.String(); got != p[2] {
+			t.Errorf("%s serial %s, want %s", p[1], got, p[2])
 		}
 	}
 	for _, p := range [][2]string{{BankSignPrivate, BankSignPublic}, {BankEncPrivate, BankEncPublic}, {BankMerchantPrivate, BankMerchantPublic}} {

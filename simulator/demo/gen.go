@@ -124,8 +124,11 @@ func main() {
 		sm2Key("unionpay_sm2_merchant"), smRoot, smRootKey, false)
 
 	// Bank direct-connect (bank-direct.md §4.4): bank signing and encryption keys, merchant
-	// signing key; registered by certSerial (see README.md).
-	sm2Key("bank_sign")
-	sm2Key("bank_enc")
-	sm2Key("bank_merchant")
+	// signing key; registered by certSerial (see README.md). The certificates (added later
+	// for the same keys) carry those serials; the protocol itself only needs the keys.
+	bkRootKey := must(sign.GenerateSM2Key(nil))
+	bkRoot := sm2Cert("bank_root", 1, org("tongdao TEST Bank SM2 Root CA"), bkRootKey, nil, nil, true)
+	sm2Cert("bank_sign", 90000000001, org("tongdao TEST bank signing"), sm2Key("bank_sign"), bkRoot, bkRootKey, false)
+	sm2Cert("bank_enc", 90000000002, org("tongdao TEST bank encryption"), sm2Key("bank_enc"), bkRoot, bkRootKey, false)
+	sm2Cert("bank_merchant", 68759663125, org("M0000001"), sm2Key("bank_merchant"), bkRoot, bkRootKey, false)
 }

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/alipay"
+	"github.com/tongdao/tongdao/adapters/wechat"
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/gateway"
+	"github.com/tongdao/tongdao/core/order"
+	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/simulator"
+	simalipay "github.com/tongdao/tongdao/simulator/alipay"
+	"github.com/tongdao/tongdao/simulator/demo"
+	simwechat "github.com/tongdao/tongdao/simulator/wechat"
+)
+
+const demoSecret = "demo-merchant-secret-0123456789"
+
+// gatewayDay runs the payment core's part of the demo: the simulator and the gateway in
+// this process on loopback HTTP, an embedded SQLite file, and a realistic day driven through
+// the signed merchant API. It prints what happened and returns a non-nil error when an
+// invariant breaks.
+type gatewayDay struct {
+	out  io.Writer
+	sim  *simulator.Server
+	db   *store.DB
+	gw   *gateway.Gateway
+	cl   *gateway.Client
+	fail int
+}
+
+func runGatewayDay(ctx context.Context, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "tongdao-demo-gw-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	wxp, err := simwechat.New(simwechat.Config{})
+	if err != nil {
+		return err
+	}
+	alp, err := simalipay.New(simalipay.Config{})
+	if err != nil {
+		return err
+	}
+	sim, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{wxp, alp}, Seed: 2026})
+	if err != nil {
+		return err
+	}
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+	dbPath := filepath.Join(dir, "tongdao.db")
+	db, err := store.Open(ctx, "sqlite:"+dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	wdemo := simwechat.DemoMerchant()
+	wx, err := wechat.New(wechat.Config{AppID: wdemo.AppIDs[0], MchID: wdemo.MchID, Key: wdemo.Key, BaseURL: simSrv.URL,
+		HTTPClient: simSrv.Client(), TLSClient: simSrv.Client(), Clock: sim.Clock()})
+	if err != nil {
+		return err
+	}
+	ali, err := alipay.New(alipay.Config{AppID: simalipay.DemoMerchant().AppID, AppPrivateKey: demo.MustFile(demo.AlipayAppPrivate),
+		AlipayPublicKey: demo.MustFile(demo.AlipayPlatformPublic), BaseURL: simSrv.URL, HTTPClient: simSrv.Client(), Clock: sim.Clock()})
+	if err != nil {
+		return err
+	}
+	d := &gatewayDay{out: out, sim: sim, db: db}
+	gwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.gw.ServeHTTP(w, r) }))
+	defer gwSrv.Close()
+	d.gw, err = gateway.New(gateway.Config{
+		Store: db, Clock: sim.Clock(), PublicURL: gwSrv.URL,
+		Merchants: []gateway.Merchant{{ID: "M1", Name: "Demo shop", HMACSecret: demoSecret}},
+		Accounts: []gateway.Account{
+			{ID: "wx-demo", Channel: wx, ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
+			{ID: "ali-demo", Channel: ali, AppID: simalipay.DemoMerchant().AppID},
+		},
+		Routes: []gateway.Route{{Merchant: "*", Method: channel.MethodQR, Account: "wx-demo"}, {Merchant: "*", Method: channel.MethodApp, Account: "ali-demo"}},
+	})
+	if err != nil {
+		return err
+	}
+	d.cl = &gateway.Client{BaseURL: gwSrv.URL, MerchantID: "M1", Secret: demoSecret, HTTP: gwSrv.Client(), Clock: sim.Clock()}
+	fmt.Fprintf(out, "tongdao demo: the payment gateway on %s, the simulator on %s, store %s\n", gwSrv.URL, simSrv.URL, "sqlite:"+dbPath)
+	fmt.Fprintf(out, "  simulator clock starts at %s (virtual)\n\n", sim.Clock().Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime))
+	d.day(ctx)
+	return d.summary(ctx)
+}
+
+// step prints what happens next, at the simulator's (Beijing) time.
+func (d *gatewayDay) step(format string, a ...any) {
+	at := d.sim.Clock().Now().In(time.FixedZone("CST", 8*3600)).Format("15:04:05")
+	fmt.Fprintf(d.out, "  %s  %s\n", at, fmt.Sprintf(format, a...))
+}
+
+func (d *gatewayDay) check(ok bool, format string, a ...any) {
+	mark := "ok  "
+	if !ok {
+		mark = "FAIL"
+		d.fail++
+	}
+	fmt.Fprintf(d.out, "    [%s] %s\n", mark, fmt.Sprintf(format, a...))
+}
+
+func (d *gatewayDay) pay(ctx context.Context, orderNo string, amount int64, method channel.Method) *gateway.PaymentJSON {
+	p, err := d.cl.CreatePayment(ctx, &gateway.CreatePaymentRequest{OrderNo: orderNo, Amount: amount, Method: string(method),
+		Subject: "demo " + orderNo, ClientIP: "127.0.0.1"}, "create-"+orderNo)
+	if err != nil {
+		d.check(false, "create %s: %v", orderNo, err)
+		return &gateway.PaymentJSON{OrderNo: orderNo}
+	}
+	return p
+}
+
+func (d *gatewayDay) payerPays(ctx context.Context, channelName string, p *gateway.PaymentJSON) {
+	if _, err := d.sim.Pay(ctx, simulator.PayerAction{Channel: channelName, OutTradeNo: p.ChannelOrderNo}); err != nil {
+		d.check(false, "payer pays %s: %v", p.OrderNo, err)
+	}
+}
+
+func (d *gatewayDay) state(ctx context.Context, orderNo string) *gateway.PaymentJSON {
+	p, err := d.cl.GetPayment(ctx, orderNo)
+	if err != nil {
+		d.check(false, "GET %s: %v", orderNo, err)
+		return &gateway.PaymentJSON{}
+	}
+	return p
+}
+
+func (d *gatewayDay) work(ctx context.Context, advance time.Duration) {
+	if err := d.sim.Advance(advance); err != nil {
+		d.check(false, "advance: %v", err)
+	}
+	if _, err := d.gw.WorkOnce(ctx); err != nil {
+		d.check(false, "background work: %v", err)
+	}
+}
+
+func (d *gatewayDay) day(ctx context.Context) {
+	d.step("a WeChat QR payment of 88.00; the payer scans and pays; WeChat notifies")
+	p := d.pay(ctx, "DAY-001", 8800, channel.MethodQR)
+	d.check(p.State == order.Pending && p.Action != nil && p.Action.QRCode != "", "created pending with a QR code for the payer (%s)", p.Action.QRCodeOrEmpty())
+	d.payerPays(ctx, "wechat", p)
+	got := d.state(ctx, "DAY-001")
+	d.check(got.State == order.Succeeded && got.ChannelTxnID != "", "succeeded by the channel's notification (txn %s)", got.ChannelTxnID)
+
+	d.step("an Alipay app payment of 120.50")
+	a := d.pay(ctx, "DAY-002", 12050, channel.MethodApp)
+	d.check(a.State == order.Pending && a.Action != nil && a.Action.OrderString != "", "created pending with an order string for the Alipay app")
+
+	d.step("a WeChat payment whose answer is lost (the channel processed it): the outcome is unknown")
+	if _, err := d.sim.AddFault(simulator.FaultPlan{Kind: simulator.FaultTimeoutAfter, Channel: "wechat", Op: simwechat.OpUnifiedOrder, First: 1}); err != nil {
+		d.check(false, "fault: %v", err)
+	}
+	u := d.pay(ctx, "DAY-003", 4500, channel.MethodQR)
+	d.check(u.State == order.Pending && u.Unresolved, "pending and unresolved — never failed, never paid again")
+	d.payerPays(ctx, "wechat", u)
+	d.work(ctx, 10*time.Second)
+	got = d.state(ctx, "DAY-003")
+	d.check(got.State == order.Succeeded && !got.Unresolved, "the query-back worker asked WeChat: succeeded")
+
+	d.step("a payment whose notification WeChat sends three times")
+	if _, err := d.sim.AddFault(simulator.FaultPlan{Kind: simulator.FaultDuplicateCallbacks, Channel: "wechat", Op: "payment", First: 1, Count: 2}); err != nil {
+		d.check(false, "fault: %v", err)
+	}
+	dup := d.pay(ctx, "DAY-004", 3000, channel.MethodQR)
+	before := d.gw.Stats().Notifications.Load()
+	d.payerPays(ctx, "wechat", dup)
+	d.work(ctx, time.Minute)
+	hist, _ := d.db.History(ctx, dup.ID)
+	succ := 0
+	for _, e := range hist {
+		if e.Type == "payment.succeeded" {
+			succ++
+		}
+	}
+	d.check(succ == 1, "%d notifications acknowledged, one success recorded", d.gw.Stats().Notifications.Load()-before)
+
+	d.step("a forged WeChat notification (bad signature) next to the genuine one")
+	if _, err := d.sim.AddFault(simulator.FaultPlan{Kind: simulator.FaultForgedCallback, Channel: "wechat", Op: "payment", First: 1}); err != nil {
+		d.check(false, "fault: %v", err)
+	}
+	badBefore := d.gw.Stats().NotificationsBad.Load()
+	fg := d.pay(ctx, "DAY-005", 990, channel.MethodQR)
+	d.payerPays(ctx, "wechat", fg)
+	d.work(ctx, time.Minute)
+	d.check(d.gw.Stats().NotificationsBad.Load() > badBefore && d.state(ctx, "DAY-005").State == order.Succeeded,
+		"forged one refused, genuine one applied")
+
+	d.step("partial refunds of DAY-001: 20.00, then 8.80; a retry of the first changes nothing")
+	r1, err := d.cl.CreateRefund(ctx, &gateway.CreateRefundRequest{OrderNo: "DAY-001", RefundNo: "DAY-001-R1", Amount: 2000, Reason: "one item back"}, "")
+	d.check(err == nil, "refund 20.00: %s", refundState(r1, err))
+	again, err := d.cl.CreateRefund(ctx, &gateway.CreateRefundRequest{OrderNo: "DAY-001", RefundNo: "DAY-001-R1", Amount: 2000, Reason: "one item back"}, "")
+	d.check(err == nil && r1 != nil && again.ID == r1.ID, "the retried refund_no answers the same refund")
+	_, err = d.cl.CreateRefund(ctx, &gateway.CreateRefundRequest{OrderNo: "DAY-001", RefundNo: "DAY-001-R2", Amount: 880}, "")
+	d.check(err == nil, "refund 8.80")
+	var ge *gateway.Error
+	_, err = d.cl.CreateRefund(ctx, &gateway.CreateRefundRequest{OrderNo: "DAY-001", RefundNo: "DAY-001-R3", Amount: 8800}, "")
+	d.check(errors.As(err, &ge) && ge.Code == "refund_exceeds", "a refund beyond what is left is refused (%v)", err)
+	d.work(ctx, 2*time.Hour)
+	got = d.state(ctx, "DAY-001")
+	d.check(got.State == order.PartiallyRefunded && got.RefundedAmount == 2880, "DAY-001 partially refunded: %d fen back", got.RefundedAmount)
+
+	d.step("DAY-002 was never paid: past its deadline the gateway closes it on Alipay, then in the store")
+	d.work(ctx, 3*time.Hour)
+	got = d.state(ctx, "DAY-002")
+	d.check(got.State == order.Closed, "DAY-002 %s", got.State)
+}
+
+func refundState(r *gateway.RefundJSON, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return string(r.State)
+}
+
+func (d *gatewayDay) summary(ctx context.Context) error {
+	counts, err := d.db.CountPayments(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\n  payments by state: %v\n", counts)
+	st := d.gw.Stats()
+	fmt.Fprintf(d.out, "  notifications applied %d, refused %d; unknown outcomes %d, resolved by query %d; expired %d\n",
+		st.Notifications.Load(), st.NotificationsBad.Load(), st.ChannelUnknown.Load(), st.QueriesResolved.Load(), st.PaymentsExpired.Load())
+	for _, c := range []string{"ledger", "webhook"} {
+		os, err := d.db.OutboxStats(ctx, c)
+		if err == nil {
+			fmt.Fprintf(d.out, "  outbox %-8s pending %d, done %d, dead %d\n", c, os.Pending, os.Done, os.Dead)
+		}
+	}
+	if d.fail > 0 {
+		return fmt.Errorf("%d check(s) of the gateway day failed", d.fail)
+	}
+	fmt.Fprintln(d.out, "  gateway day: every check passed")
+	return nil
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/gateway"
+	"github.com/tongdao/tongdao/core/store"
+)
+
+func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, "Usage: tongdao gateway serve [flags]   |   tongdao gateway load [flags]")
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "Runs the merchant API (/v1/payments, /v1/refunds, /v1/openapi.json), the channel")
+		fmt.Fprintln(stdout, "callbacks (/notify/{channel}/{account}) and the background work (query-back of")
+		fmt.Fprintln(stdout, "unknown outcomes, closing expired orders). `gateway load` drives signed requests at a")
+		fmt.Fprintln(stdout, "running gateway and reports throughput and latency. See docs/GATEWAY.md.")
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "serve":
+		return gatewayServe(ctx, args[1:], stdout, stderr)
+	case "load":
+		return gatewayLoad(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve or load)\n", args[0])
+	return 2
+}
+
+func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tongdao gateway serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address of the merchant API and the channel callbacks")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9090", "listen address of Prometheus /metrics (empty = off)")
+	dsn := fs.String("db", store.DefaultDSN, "store: sqlite:PATH or postgres://… (orders, events, ledger)")
+	cfgPath := fs.String("config", "gateway.yaml", "gateway config (merchants, channel accounts, routes; see docs/GATEWAY.md)")
+	interval := fs.Duration("work-interval", time.Second, "how often the background work runs (query-back, expiry)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr as JSON; never secrets or card data)")
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tongdao gateway serve [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--db DSN] [--config FILE]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Serves the merchant API and the channel callbacks, and runs the background work, until")
+		fmt.Fprintln(fs.Output(), "interrupted; then it stops taking requests, finishes those in flight and exits.")
+		fmt.Fprintln(fs.Output(), "Several instances may share one PostgreSQL database (--db postgres://…).")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: --log-level %q: want debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	file, err := loadGatewayFile(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
+		return 2
+	}
+	db, err := store.Open(ctx, *dsn)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	cfg, err := file.build(db, clock.Real(), log, hc)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
+		return 2
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+		return 2
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := gw.RegisterMetrics(reg); err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: metrics: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	var msrv *http.Server
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			fmt.Fprintf(stderr, "tongdao gateway serve: metrics: %v\n", err)
+			return 1
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+	}
+	fmt.Fprintf(stdout, "tongdao gateway: merchant API on http://%s (openapi: /v1/openapi.json), callbacks at %s/notify/{channel}/{account}\n",
+		ln.Addr(), cfg.PublicURL)
+	if msrv != nil {
+		fmt.Fprintf(stdout, "  metrics: http://%s/metrics\n", *metricsAddr)
+	}
+	fmt.Fprintf(stdout, "  store: %s; %d merchants, %d channel accounts\n", redactDSN(*dsn), len(cfg.Merchants), len(cfg.Accounts))
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = gw.Work(workCtx, *interval)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+		}
+	}
+	// Graceful stop: no new requests; requests in flight finish (their changes are committed
+	// before they answer); then the background work stops between tasks.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if msrv != nil {
+		_ = msrv.Shutdown(shutdownCtx)
+	}
+	stopWork()
+	wg.Wait()
+	fmt.Fprintln(stdout, "tongdao gateway: stopped")
+	return 0
+}
+
+// redactDSN hides a PostgreSQL password.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 && strings.HasPrefix(dsn, "postgres") {
+		if j := strings.Index(dsn, "://"); j > 0 && j < i {
+			user := dsn[j+3 : i]
+			if k := strings.Index(user, ":"); k >= 0 {
+				return dsn[:j+3] + user[:k] + ":***" + dsn[i:]
+			}
+		}
+	}
+	return dsn
+}

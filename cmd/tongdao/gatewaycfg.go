@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tongdao/tongdao/adapters/alipay"
+	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/adapters/wechat"
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/gateway"
+	"github.com/tongdao/tongdao/core/money"
+)
+
+// gatewayFile is the gateway's YAML config (docs/GATEWAY.md): merchants with their keys,
+// channel accounts with their credentials, and routes.
+type gatewayFile struct {
+	PublicURL string            `yaml:"public_url"`
+	Merchants []merchantFile    `yaml:"merchants"`
+	Accounts  []accountFile     `yaml:"accounts"`
+	Routes    []gateway.Route   `yaml:"-"`
+	RawRoutes []routeFile       `yaml:"routes"`
+	Options   gatewayOptionFile `yaml:"options"`
+
+	dir  string // the config file's folder: relative *_file paths are read from there
+	path string
+}
+
+type merchantFile struct {
+	ID            string  `yaml:"id"`
+	Name          string  `yaml:"name"`
+	HMACSecret    string  `yaml:"hmac_secret"`
+	RSAPublicKey  string  `yaml:"rsa_public_key_file"`
+	SM2PublicKey  string  `yaml:"sm2_public_key_file"`
+	WebhookURL    string  `yaml:"webhook_url"`
+	WebhookSecret string  `yaml:"webhook_secret"`
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	Burst         int     `yaml:"burst"`
+	line          int
+}
+
+type accountFile struct {
+	ID      string `yaml:"id"`
+	Channel string `yaml:"channel"` // wechat | alipay
+	BaseURL string `yaml:"base_url"`
+	// FeeRate is the channel's fee on a payment as a decimal fraction ("0.006" = 0.6%),
+	// used for ledger postings until fee contracts are configured.
+	FeeRate string `yaml:"fee_rate"`
+	// WeChat Pay v2.
+	AppID    string `yaml:"app_id"`
+	MchID    string `yaml:"mch_id"`
+	Key      string `yaml:"key"`
+	SignType string `yaml:"sign_type"`
+	CertFile string `yaml:"cert_file"` // apiclient_cert.pem (refunds, reverse)
+	KeyFile  string `yaml:"key_file"`  // apiclient_key.pem
+	// Alipay.
+	AppPrivateKeyFile   string `yaml:"app_private_key_file"`
+	AlipayPublicKeyFile string `yaml:"alipay_public_key_file"`
+	SellerID            string `yaml:"seller_id"`
+	line                int
+}
+
+type routeFile struct {
+	Merchant string `yaml:"merchant"`
+	Method   string `yaml:"method"`
+	Account  string `yaml:"account"`
+	line     int
+}
+
+type gatewayOptionFile struct {
+	DefaultExpiry string `yaml:"default_expiry"` // Go duration, e.g. 2h
+	CallTimeout   string `yaml:"call_timeout"`
+	MaxBodyBytes  int64  `yaml:"max_body_bytes"`
+}
+
+// loadGatewayFile reads and checks path strictly: unknown keys, missing fields and bad
+// values are errors naming the file and line.
+func loadGatewayFile(path string) (*gatewayFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f gatewayFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// A second pass for line numbers of list items.
+	if err := yaml.Unmarshal(data, &root); err == nil && len(root.Content) == 1 {
+		lines := func(key string) []int {
+			m := root.Content[0]
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				if m.Content[i].Value == key {
+					var out []int
+					for _, it := range m.Content[i+1].Content {
+						out = append(out, it.Line)
+					}
+					return out
+				}
+			}
+			return nil
+		}
+		for i, l := range lines("merchants") {
+			if i < len(f.Merchants) {
+				f.Merchants[i].line = l
+			}
+		}
+		for i, l := range lines("accounts") {
+			if i < len(f.Accounts) {
+				f.Accounts[i].line = l
+			}
+		}
+		for i, l := range lines("routes") {
+			if i < len(f.RawRoutes) {
+				f.RawRoutes[i].line = l
+			}
+		}
+	}
+	f.dir, f.path = filepath.Dir(path), path
+	var errs []string
+	at := func(line int, format string, a ...any) {
+		errs = append(errs, fmt.Sprintf("%s:%d: %s", path, line, fmt.Sprintf(format, a...)))
+	}
+	if f.PublicURL == "" {
+		at(1, "public_url is required (where channels send callbacks, e.g. http://127.0.0.1:8090)")
+	}
+	for _, m := range f.Merchants {
+		if m.ID == "" {
+			at(m.line, "merchant: id is required")
+		}
+		if m.HMACSecret == "" && m.RSAPublicKey == "" && m.SM2PublicKey == "" {
+			at(m.line, "merchant %s: one of hmac_secret, rsa_public_key_file, sm2_public_key_file is required", m.ID)
+		}
+	}
+	for _, a := range f.Accounts {
+		switch a.Channel {
+		case "wechat":
+			if a.AppID == "" || a.MchID == "" || a.Key == "" {
+				at(a.line, "account %s: wechat needs app_id, mch_id and key", a.ID)
+			}
+		case "alipay":
+			if a.AppID == "" || a.AppPrivateKeyFile == "" || a.AlipayPublicKeyFile == "" {
+				at(a.line, "account %s: alipay needs app_id, app_private_key_file and alipay_public_key_file", a.ID)
+			}
+		default:
+			at(a.line, "account %s: channel %q is not one of wechat, alipay", a.ID, a.Channel)
+		}
+		if a.FeeRate != "" {
+			if _, err := money.ParseRate(a.FeeRate); err != nil {
+				at(a.line, "account %s: fee_rate %q: %v", a.ID, a.FeeRate, err)
+			}
+		}
+	}
+	for _, r := range f.RawRoutes {
+		m := channel.Method(r.Method)
+		if r.Method != "" && !m.Valid() {
+			at(r.line, "route: method %q is not one of qr, app, jsapi, h5, web, barcode, token", r.Method)
+		}
+		if r.Account == "" {
+			at(r.line, "route: account is required")
+		}
+		merchant := r.Merchant
+		if merchant == "" {
+			merchant = "*"
+		}
+		f.Routes = append(f.Routes, gateway.Route{Merchant: merchant, Method: m, Account: r.Account})
+	}
+	for _, d := range []struct{ name, v string }{{"default_expiry", f.Options.DefaultExpiry}, {"call_timeout", f.Options.CallTimeout}} {
+		if d.v != "" {
+			if _, err := time.ParseDuration(d.v); err != nil {
+				at(1, "options.%s %q: %v", d.name, d.v, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.New(strings.Join(errs, "\n"))
+	}
+	return &f, nil
+}
+
+func (f *gatewayFile) read(name string) ([]byte, error) {
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(f.dir, name)
+	}
+	return os.ReadFile(name)
+}
+
+// build makes the adapters and the gateway config.
+func (f *gatewayFile) build(st gateway.Store, clk clock.Clock, log *slog.Logger, hc *http.Client) (gateway.Config, error) {
+	cfg := gateway.Config{Store: st, Clock: clk, Logger: log, PublicURL: f.PublicURL, Routes: f.Routes}
+	if f.Options.DefaultExpiry != "" {
+		cfg.DefaultExpiry, _ = time.ParseDuration(f.Options.DefaultExpiry)
+	}
+	if f.Options.CallTimeout != "" {
+		cfg.CallTimeout, _ = time.ParseDuration(f.Options.CallTimeout)
+	}
+	cfg.MaxBodyBytes = f.Options.MaxBodyBytes
+	for _, m := range f.Merchants {
+		gm := gateway.Merchant{ID: m.ID, Name: m.Name, HMACSecret: m.HMACSecret, RatePerSecond: m.RatePerSecond, Burst: m.Burst}
+		if m.RSAPublicKey != "" {
+			b, err := f.read(m.RSAPublicKey)
+			if err != nil {
+				return cfg, fmt.Errorf("%s:%d: merchant %s: %w", f.path, m.line, m.ID, err)
+			}
+			gm.RSAPublicKeyPEM = string(b)
+		}
+		if m.SM2PublicKey != "" {
+			b, err := f.read(m.SM2PublicKey)
+			if err != nil {
+				return cfg, fmt.Errorf("%s:%d: merchant %s: %w", f.path, m.line, m.ID, err)
+			}
+			gm.SM2PublicKeyPEM = string(b)
+		}
+		cfg.Merchants = append(cfg.Merchants, gm)
+	}
+	for _, a := range f.Accounts {
+		where := fmt.Sprintf("%s:%d: account %s", f.path, a.line, a.ID)
+		switch a.Channel {
+		case "wechat":
+			wc := wechat.Config{AppID: a.AppID, MchID: a.MchID, Key: a.Key, SignType: sign.WeChatSignType(a.SignType),
+				BaseURL: a.BaseURL, HTTPClient: hc, Clock: clk, Logger: log}
+			if a.CertFile != "" || a.KeyFile != "" {
+				certPEM, err := f.read(a.CertFile)
+				if err != nil {
+					return cfg, fmt.Errorf("%s: cert_file: %w", where, err)
+				}
+				keyPEM, err := f.read(a.KeyFile)
+				if err != nil {
+					return cfg, fmt.Errorf("%s: key_file: %w", where, err)
+				}
+				cert, err := wechat.LoadPEMCertificate(certPEM, keyPEM)
+				if err != nil {
+					return cfg, fmt.Errorf("%s: %w", where, err)
+				}
+				wc.Certificate = cert
+			} else {
+				wc.TLSClient = hc // the simulator serves /secapi over plain HTTP; real WeChat needs cert_file
+			}
+			ch, err := wechat.New(wc)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", where, err)
+			}
+			cfg.Accounts = append(cfg.Accounts, gateway.Account{ID: a.ID, Channel: ch, ChannelMerchantID: a.MchID, AppID: a.AppID})
+		case "alipay":
+			priv, err := f.read(a.AppPrivateKeyFile)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: app_private_key_file: %w", where, err)
+			}
+			pub, err := f.read(a.AlipayPublicKeyFile)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: alipay_public_key_file: %w", where, err)
+			}
+			ch, err := alipay.New(alipay.Config{AppID: a.AppID, AppPrivateKey: priv, AlipayPublicKey: pub, BaseURL: a.BaseURL,
+				HTTPClient: hc, Clock: clk, Logger: log})
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", where, err)
+			}
+			cfg.Accounts = append(cfg.Accounts, gateway.Account{ID: a.ID, Channel: ch, ChannelMerchantID: a.SellerID, AppID: a.AppID})
+		}
+	}
+	return cfg, nil
+}
