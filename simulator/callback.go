@@ -91,11 +91,13 @@ type notifier struct {
 	pending pendingList            // deliveries with a timer pending (intrusive list: no hashing per attempt)
 	retries retryQueue             // retries waiting for their due time
 	clk     clock.Clock            // the simulator clock
+	epoch   time.Time              // origin of the retry queue's int64 times (see rel)
 	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
 }
 
 func (n *notifier) init(clk clock.Clock) {
 	n.clk = clk
+	n.epoch = clk.Now()
 	n.pending.init()
 	n.held = make(map[string][]*delivery)
 	n.retries.init()

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -37,6 +38,25 @@ const (
 
 // DefaultStart is where a new virtual clock starts: Monday 3 June 2024, 10:00 Beijing time.
 var DefaultStart = time.Date(2024, 6, 3, 10, 0, 0, 0, clock.Beijing())
+
+// MinTime and MaxTime bound the simulator's clock. Times are kept as int64 nanoseconds
+// since the Unix epoch in places (order state, the retry queue), which overflow after
+// 2262-04-11; MaxTime leaves decades of room below that for every schedule (callback
+// retries, statements, expiries) that starts before it. Setting or advancing the clock past
+// MaxTime, or starting it outside the range, is refused.
+var (
+	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkTime reports whether t is within [MinTime, MaxTime].
+func checkTime(t time.Time) error {
+	if t.Before(MinTime) || t.After(MaxTime) {
+		return fmt.Errorf("%s is outside the simulator's clock range %s .. %s",
+			t.Format(time.RFC3339), MinTime.Format(time.RFC3339), MaxTime.Format(time.RFC3339))
+	}
+	return nil
+}
 
 // Config configures a Server. The zero value plus Protocols is a working deterministic
 // simulator on a virtual clock.

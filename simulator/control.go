@@ -359,6 +359,10 @@ func (s *Server) ctlAdvance(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := s.checkAdvance(d); err != nil {
+		writeErr(w, err)
+		return
+	}
 	s.record(Record{Kind: RecordClock, Note: "advance " + d.String()})
 	if err := s.Advance(d); err != nil {
 		writeErr(w, err)
@@ -374,6 +378,10 @@ func (s *Server) ctlSet(w http.ResponseWriter, r *http.Request) {
 	}
 	if t.Before(s.clk.Now()) {
 		writeErr(w, fieldErr("time", "before the current time %s; the clock never moves backwards", s.clk.Now().In(clock.Beijing()).Format(time.RFC3339)))
+		return
+	}
+	if err := checkTime(t); err != nil {
+		writeErr(w, &FieldError{Field: "time", Reason: err.Error()})
 		return
 	}
 	s.record(Record{Kind: RecordClock, Note: "set " + t.In(clock.Beijing()).Format(time.RFC3339Nano)})

@@ -56,6 +56,11 @@ func New(cfg Config) (*Server, error) {
 	default:
 		s.clk = c
 	}
+	if s.virt != nil {
+		if err := checkTime(s.virt.Now()); err != nil {
+			return nil, fmt.Errorf("simulator: Config.Start: %w", err)
+		}
+	}
 	switch cfg.ClientCert {
 	case ClientCertRequire, ClientCertRequest, ClientCertOff:
 	default:
@@ -128,10 +133,22 @@ func (s *Server) Advance(d time.Duration) error {
 	if s.virt == nil {
 		return ErrNotVirtual
 	}
+	if err := s.checkAdvance(d); err != nil {
+		return err
+	}
+	s.virt.Advance(d)
+	return nil
+}
+
+// checkAdvance refuses a negative d or one that would take the clock past MaxTime.
+func (s *Server) checkAdvance(d time.Duration) error {
 	if d < 0 {
 		return fieldErr("duration", "must not be negative")
 	}
-	s.virt.Advance(d)
+	if room := MaxTime.Sub(s.clk.Now()); d > room {
+		return fieldErr("duration", "would move the clock past %s, the latest time the simulator represents (room left: %s)",
+			MaxTime.Format(time.RFC3339), room)
+	}
 	return nil
 }
 
@@ -139,6 +156,9 @@ func (s *Server) Advance(d time.Duration) error {
 func (s *Server) SetTime(t time.Time) error {
 	if s.virt == nil {
 		return ErrNotVirtual
+	}
+	if err := checkTime(t); err != nil {
+		return &FieldError{Field: "time", Reason: err.Error()}
 	}
 	if err := s.virt.Set(t); err != nil {
 		return &FieldError{Field: "time", Reason: err.Error()}
@@ -391,7 +411,8 @@ func (s *Server) delay(ctx context.Context, p FaultPlan) bool {
 		}
 	}
 	if mode == DelayAdvance && s.virt != nil {
-		s.virt.Advance(d)
+		// Never past MaxTime: the rest of the delay is simply not simulated.
+		s.virt.Advance(min(d, max(0, MaxTime.Sub(s.virt.Now()))))
 		return true
 	}
 	t := s.clk.NewTimer(d)
