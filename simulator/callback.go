@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
 )
 
 // Callback is one asynchronous notification the channel sends to a merchant, delivered by
@@ -51,6 +52,48 @@ type Attempt struct {
 	Time      time.Time // simulator time of the attempt
 	Forged    bool      // sign with a wrong key: a forgery the merchant must reject
 	Duplicate bool      // an extra copy injected by a duplicate_callbacks plan
+	// Tamper is set on the extra attempt of a tampered_callback plan (TamperAmount or
+	// TamperOrder): sign it correctly, with the merchant's key, but change that field —
+	// to TamperedAmount / TamperedOrder of the genuine value. Attempt number 0.
+	Tamper string
+	// tamperAmount and tamperOrder are the plan's explicit targets (Amount, Code).
+	tamperAmount *money.Amount
+	tamperOrder  string
+}
+
+// TamperedAmount is what a tampered attempt carries instead of the genuine amount: the
+// plan's amount, or one minor unit more. Without Tamper == TamperAmount it is genuine.
+func (a Attempt) TamperedAmount(genuine money.Amount) money.Amount {
+	if a.Tamper != TamperAmount {
+		return genuine
+	}
+	if a.tamperAmount != nil {
+		return *a.tamperAmount
+	}
+	if more, err := genuine.Add(money.New(1, genuine.Currency())); err == nil {
+		return more
+	}
+	return money.New(genuine.Minor()-1, genuine.Currency()) // at the int64 limit: one less
+}
+
+// TamperedOrder is what a tampered attempt carries instead of the genuine order number:
+// the plan's code, or the number with its last character changed (same length, so it
+// still passes the channel's length rules). Without Tamper == TamperOrder it is genuine.
+func (a Attempt) TamperedOrder(genuine string) string {
+	if a.Tamper != TamperOrder {
+		return genuine
+	}
+	if a.tamperOrder != "" {
+		return a.tamperOrder
+	}
+	if genuine == "" {
+		return "X"
+	}
+	last := byte('X')
+	if genuine[len(genuine)-1] == 'X' {
+		last = 'Y'
+	}
+	return genuine[:len(genuine)-1] + string(last)
 }
 
 // Message is the HTTP request body of one callback attempt.
@@ -226,6 +269,13 @@ func (d *delivery) first() {
 	if p, ok := findKind(d.faults, FaultForgedCallback); ok {
 		d.attempt(Attempt{N: 0, Forged: true}, p)
 	}
+	if p, ok := findKind(d.faults, FaultTamperedCallback); ok {
+		what := p.Tamper
+		if what == "" {
+			what = TamperAmount
+		}
+		d.attempt(Attempt{N: 0, Tamper: what, tamperAmount: p.Amount, tamperOrder: p.Code}, p)
+	}
 	// Callbacks held for reordering behind this one go out right after it (same instant,
 	// later in order).
 	if !d.held {
@@ -295,6 +345,9 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: a.N}
 	if p.Kind != "" {
 		rec.Faults = []string{faultTag(p)}
+	}
+	if a.Tamper != "" {
+		rec.Note = "tampered " + a.Tamper + ": correctly signed, content changed; its acknowledgement does not count"
 	}
 	msg, err := d.cb.Build(a)
 	if err != nil {
@@ -368,7 +421,7 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	}
 	rec.Acked = d.cb.Acked(status, body)
 	s.record(rec)
-	return rec.Acked && !a.Forged && !a.Duplicate
+	return rec.Acked && !a.Forged && !a.Duplicate && a.Tamper == ""
 }
 
 // header returns the request header of an attempt carrying msg: Content-Type plus

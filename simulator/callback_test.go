@@ -126,6 +126,24 @@ func TestCallbackFaults(t *testing.T) {
 			t.Errorf("the forged attempt's ack stopped nothing, but retries followed: %d", len(sink.got()))
 		}
 	})
+	t.Run("tampered before the genuine one; its ack does not count", func(t *testing.T) {
+		sink := &merchantSink{}
+		s, _ := newSim(t, sink)
+		addFault(t, s, simulator.FaultPlan{Kind: simulator.FaultTamperedCallback, Tamper: simulator.TamperOrder})
+		createAndPay(t, s, "TA1")
+		got := sink.got()
+		if len(got) != 2 || !strings.Contains(got[0], `"TAX"`) || !strings.Contains(got[0], `"sign":"good"`) || !strings.Contains(got[1], `"TA1"`) {
+			t.Fatalf("deliveries %q", got)
+		}
+		recs := s.Records(simulator.RecordFilter{Kind: simulator.RecordCallback, OutTradeNo: "TA1"})
+		if len(recs) != 2 || recs[0].Attempt != 0 || !recs[0].Acked || !strings.HasPrefix(recs[0].Faults[0], "tampered_callback:") || !strings.Contains(recs[0].Note, "tampered order") {
+			t.Fatalf("records %+v", recs)
+		}
+		_ = s.Advance(time.Hour)
+		if len(sink.got()) != 2 || s.PendingCallbacks() != 0 {
+			t.Errorf("%d deliveries, %d pending; want the genuine ack to end it", len(sink.got()), s.PendingCallbacks())
+		}
+	})
 	t.Run("reordered behind the next callback", func(t *testing.T) {
 		sink := &merchantSink{}
 		s, _ := newSim(t, sink)

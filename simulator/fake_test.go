@@ -184,7 +184,7 @@ func (p *fakeProto) callback(o fakeOrder, kind string) simulator.Callback {
 				sig = "forged"
 			}
 			b := fmt.Sprintf(`{"kind":%q,"out_trade_no":%q,"txn":%q,"time":%q,"sign":%q,"nonce":%q}`,
-				kind, o.outTradeNo, o.txnID, a.Time.Format(time.RFC3339), sig, p.e.Rand().Alnum(8))
+				kind, a.TamperedOrder(o.outTradeNo), o.txnID, a.Time.Format(time.RFC3339), sig, p.e.Rand().Alnum(8))
 			return simulator.Message{ContentType: "application/json", Body: []byte(b)}, nil
 		},
 		Acked: func(status int, body []byte) bool { return status == 200 && strings.TrimSpace(string(body)) == "OK" },

@@ -57,14 +57,17 @@ func (s *Server) serveCall(c *simulator.Call) *simulator.Reply {
 
 // notify hands one notification to the engine's notifier with WeChat's ack rule (§8).
 func (s *Server) notify(e *simulator.Engine, o outbound) {
-	body, forged := o.body, o.forged
+	body, forged, tampered := o.body, o.forged, o.tampered
 	_, err := e.Notify(simulator.Callback{
 		Kind: o.kind, Merchant: o.mchID, OutTradeNo: o.orderNo, URL: o.url,
 		Schedule: o.schedule,
 		Build: func(a simulator.Attempt) (simulator.Message, error) {
 			b := body
-			if a.Forged {
+			switch {
+			case a.Forged:
 				b = forged
+			case a.Tamper != "" && tampered != nil:
+				b = tampered(a)
 			}
 			return simulator.Message{ContentType: contentTypeXML, Body: b}, nil
 		},

@@ -68,6 +68,9 @@ type outbound struct {
 	url      string
 	body     []byte
 	forged   []byte // what a forged attempt carries (wrong key)
+	// tampered builds what a tampered_callback attempt carries: signed (or encrypted)
+	// with the right key, the amount or order number changed as the attempt says.
+	tampered func(a simulator.Attempt) []byte
 	schedule []time.Duration
 }
 
