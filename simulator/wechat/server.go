@@ -62,12 +62,12 @@ type Config struct {
 
 // outbound is one notification the server asks the engine to deliver.
 type outbound struct {
-	kind     string // "payment" or "refund"
-	mchID    string
-	orderNo  string
-	url      string
-	body     []byte
-	forged   []byte // what a forged attempt carries (wrong key)
+	kind    string // "payment" or "refund"
+	mchID   string
+	orderNo string
+	url     string
+	body    []byte
+	forged  []byte // what a forged attempt carries (wrong key)
 	// tampered builds what a tampered_callback attempt carries: signed (or encrypted)
 	// with the right key, the amount or order number changed as the attempt says.
 	tampered func(a simulator.Attempt) []byte
