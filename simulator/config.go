@@ -78,7 +78,9 @@ type Config struct {
 	CallbackTimeout time.Duration
 	// Logger receives operational logs; nil = discard.
 	Logger *slog.Logger
-	// MaxBody caps request bodies in bytes (413 beyond); 0 = 1 MiB.
+	// MaxBody caps request bodies in bytes; 0 = 1 MiB. Bodies are read incrementally, so
+	// a slow client holds only what it has sent; over the cap the protocol answers in its
+	// own error format (Call.BodyTooLarge).
 	MaxBody int64
 	// MaxRecords bounds the transcript kept in memory (oldest dropped first); 0 = 20,000
 	// (about 27 MiB; at 100,000 the transcript alone outweighs a million held orders).

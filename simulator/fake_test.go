@@ -102,6 +102,9 @@ func (p *fakeProto) pay(c *simulator.Call) *simulator.Reply {
 		Amount     int64  `json:"amount"`
 		NotifyURL  string `json:"notify_url"`
 	}
+	if c.BodyTooLarge() {
+		return reply(map[string]string{"code": "TOO_LARGE"}, false)
+	}
 	if err := json.Unmarshal(c.Body, &in); err != nil || in.OutTradeNo == "" {
 		return reply(map[string]string{"code": "PARAM_ERROR"}, false)
 	}

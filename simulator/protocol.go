@@ -168,7 +168,8 @@ type Route struct {
 	// ClientCert marks paths where the real channel demands a TLS client certificate
 	// (WeChat /secapi/..., wechat-v2.md §1). Enforced per Config.ClientCert when serving TLS.
 	ClientCert bool
-	// MaxBody caps the request body in bytes; 0 = Config.MaxBody. A larger body gets 413.
+	// MaxBody caps the request body in bytes; 0 = Config.MaxBody. Over it the handler is
+	// called with Call.BodyTooLarge set and no body, and answers in the channel's format.
 	MaxBody int64
 }
 

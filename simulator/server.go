@@ -233,16 +233,18 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 	if max <= 0 {
 		max = s.cfg.MaxBody
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, max), r.ContentLength, max)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		status := http.StatusBadRequest
-		if errors.As(err, &mbe) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		rec.Status, rec.Error, rec.Op = status, "reading request body: "+err.Error(), rt.Op
+	body, err := readAll(http.MaxBytesReader(w, r.Body, max), r.ContentLength)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		// The protocol answers in its own format; the connection is closed after the
+		// answer (MaxBytesReader), so the rest of the body is never read.
+		c.tooLarge, body = true, nil
+		rec.Error = fmt.Sprintf("request body over the %d-byte limit (Content-Length %d): not read", max, r.ContentLength)
+	case err != nil:
+		rec.Status, rec.Error, rec.Op = http.StatusBadRequest, "reading request body: "+err.Error(), rt.Op
 		s.record(rec)
-		http.Error(w, http.StatusText(status), status)
+		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 		return
 	}
 	c.Body = body
@@ -313,22 +315,29 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 	writeReply(w, reply)
 }
 
-// readAll reads a request body, sized from Content-Length when the client sent one.
-func readAll(r io.Reader, n, max int64) ([]byte, error) {
-	if n <= 0 || n > max {
-		return io.ReadAll(r)
+// readAll reads a request body incrementally: memory grows with the bytes that actually
+// arrived, never with what Content-Length claims (a slow client announcing 1 MiB must not
+// make the server hold 1 MiB while it trickles). The first buffer is at most 32 KiB.
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	const first = 32 << 10
+	c := int64(512)
+	if n > 0 {
+		c = min(n+1, first) // +1: the read that sees EOF needs no growth
 	}
-	b := make([]byte, n, n+1)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, err
+	b := make([]byte, 0, c)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		k, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
 	}
-	// Content-Length is trusted by net/http, but an in-process caller may lie: drain the rest.
-	var one [1]byte
-	if k, _ := r.Read(one[:]); k > 0 {
-		rest, err := io.ReadAll(r)
-		return append(append(b, one[0]), rest...), err
-	}
-	return b, nil
 }
 
 // runHandler calls the protocol's handler, turning a panic into a 500 reply.

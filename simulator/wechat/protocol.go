@@ -95,6 +95,8 @@ func (ec engineCall) businessFault() (businessFault, bool) {
 
 func (ec engineCall) corruptSignature() bool { return ec.c.CorruptSignature() }
 
+func (ec engineCall) bodyTooLarge() bool { return ec.c.BodyTooLarge() }
+
 func (ec engineCall) negativeTest() string {
 	if !strings.HasPrefix(ec.c.Request.URL.Path, newSandboxPrefix) {
 		return ""

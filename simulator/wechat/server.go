@@ -86,6 +86,8 @@ type call interface {
 	corruptSignature() bool
 	// negativeTest is the new sandbox's Wechatpay-Negative-Test header, or "".
 	negativeTest() string
+	// bodyTooLarge reports whether the engine refused to read a body over its limit.
+	bodyTooLarge() bool
 }
 
 // businessFault is a business_code fault plan as the server sees it.
@@ -101,6 +103,7 @@ func (noFaults) identify(string, string, string) bool { return false }
 func (noFaults) businessFault() (businessFault, bool) { return businessFault{}, false }
 func (noFaults) corruptSignature() bool               { return false }
 func (noFaults) negativeTest() string                 { return "" }
+func (noFaults) bodyTooLarge() bool                   { return false }
 
 // Server is the WeChat Pay v2 server side. It is safe for concurrent use; all state is
 // behind one mutex and notifications are handed to the engine after it is released.
@@ -307,7 +310,7 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 	var params sign.Params
 	var decErr error
 	switch {
-	case len(body) > s.cfg.MaxBody:
+	case len(body) > s.cfg.MaxBody || c.bodyTooLarge():
 		decErr = errTooLarge
 	default:
 		params, decErr = decodeXML(body)
