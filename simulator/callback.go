@@ -325,6 +325,8 @@ func (d *delivery) next() {
 	if d.n > len(d.cb.Schedule) {
 		d.e.s.record(Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
 			OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: d.n, Note: "callback " + d.id + ": schedule exhausted, giving up"})
+		d.e.s.log.Warn("callback never acknowledged: giving up", "channel", d.e.name, "kind", d.cb.Kind, "merchant", d.cb.Merchant,
+			"out_trade_no", d.cb.OutTradeNo, "url", d.cb.URL, "attempts", d.n)
 		d.finish()
 		return
 	}
@@ -353,6 +355,7 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	if err != nil {
 		rec.Error = "build: " + err.Error()
 		s.record(rec)
+		s.log.Error("callback not built", "channel", d.e.name, "kind", d.cb.Kind, "out_trade_no", d.cb.OutTradeNo, "err", err)
 		return false
 	}
 	method := d.cb.Method
@@ -417,6 +420,8 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	if err != nil {
 		rec.Error = err.Error()
 		s.record(rec)
+		s.log.Warn("callback delivery failed", "channel", d.e.name, "kind", d.cb.Kind, "merchant", d.cb.Merchant,
+			"out_trade_no", d.cb.OutTradeNo, "url", d.cb.URL, "attempt", a.N, "err", err)
 		return false
 	}
 	rec.Acked = d.cb.Acked(status, body)

@@ -1,9 +1,12 @@
 package simulator_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,5 +287,47 @@ func TestCallbacks_SameInstantRetriesKeepCreationOrder(t *testing.T) {
 	want := strings.Repeat("K1 K2 K3 ", 4)
 	if strings.Join(got, " ")+" " != want {
 		t.Fatalf("attempt order %v, want %s", got, want)
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCallbacks_DeliveryErrorsAndGivingUpAreLogged(t *testing.T) {
+	var logs syncBuffer
+	fp := newFake()
+	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{fp}, Seed: 1,
+		Logger:            slog.New(slog.NewTextHandler(&logs, nil)),
+		CallbackTransport: rtFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("connection refused") })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createAndPay(t, s, "L1")
+	if err := s.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{`msg="callback delivery failed"`, "out_trade_no=L1", "connection refused", `msg="callback never acknowledged: giving up"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "callback delivery failed"); n != len(fakeSchedule)+1 {
+		t.Errorf("%d delivery failures logged, want %d", n, len(fakeSchedule)+1)
 	}
 }

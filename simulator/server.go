@@ -468,7 +468,12 @@ func (s *Server) abort(w http.ResponseWriter, r *http.Request, hold, reset bool)
 }
 
 func setLinger0(c net.Conn) {
-	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
+	// Unwrap TLS and listener wrappers (a connection limit) down to the TCP connection.
+	for i := 0; i < 8; i++ {
+		nc, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
 		c = nc.NetConn()
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
