@@ -62,9 +62,11 @@ type PayerAction struct {
 	Channel    string `json:"channel"`
 	Merchant   string `json:"merchant,omitempty"` // optional: the merchant id, when order numbers are not unique across merchants
 	OutTradeNo string `json:"out_trade_no"`
-	// Card names what the payer pays with, in the channel's own terms: a WeChat bank_type
-	// ("CMB_DEBIT", default "OTHERS"), an Alipay fund channel, a UnionPay or bank card
-	// number. Empty = the protocol's default.
+	// Card names what the payer pays with: in the channel's own terms (a WeChat bank_type
+	// "CMB_DEBIT", default "OTHERS"; an Alipay fund channel, default "ALIPAYACCOUNT") or a
+	// card number, which a channel shows only as its bank and kind (WeChat bank_type
+	// "ICBC_DEBIT", Alipay "DEBIT_CARD") through the simulator's BIN table, never in full.
+	// Empty = the protocol's default. Records keep it masked (first 6 + last 4 digits).
 	Card string `json:"card,omitempty"`
 	// Options are protocol-specific extras (e.g. {"openid":"..."}); unknown keys are ignored.
 	Options map[string]string `json:"options,omitempty"`
