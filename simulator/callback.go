@@ -121,7 +121,9 @@ type delivery struct {
 	// per-attempt caches (a delivery's attempts never run concurrently)
 	lastBody []byte
 	lastText string
+	lastLen  int
 	lastResp string
+	lastRLen int
 	hdr      http.Header
 	hdrCT    string
 }
@@ -365,10 +367,10 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 	rec.Method = method
 	// Protocols that re-send one signed body (WeChat) get its text converted once.
 	if len(msg.Body) > 0 && len(msg.Body) == len(d.lastBody) && &msg.Body[0] == &d.lastBody[0] {
-		rec.Request = d.lastText
+		rec.Request, rec.RequestLen = d.lastText, d.lastLen
 	} else {
-		rec.Request = bodyText(msg.Body)
-		d.lastBody, d.lastText = msg.Body, rec.Request
+		rec.Request, rec.RequestLen = clipBody(msg.Body, s.cfg.MaxRecordBody)
+		d.lastBody, d.lastText, d.lastLen = msg.Body, rec.Request, rec.RequestLen
 	}
 	_, network := s.cbTransport.(*http.Transport)
 	var (
@@ -411,11 +413,11 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		attemptPool.Put(ar)
 	}
 	rec.Status = status
-	if string(body) == d.lastResp {
+	if d.lastRLen == 0 && string(body) == d.lastResp {
 		rec.Response = d.lastResp
 	} else {
-		rec.Response = bodyText(body)
-		d.lastResp = rec.Response
+		rec.Response, rec.ResponseLen = clipBody(body, s.cfg.MaxRecordBody)
+		d.lastResp, d.lastRLen = rec.Response, rec.ResponseLen
 	}
 	if err != nil {
 		rec.Error = err.Error()

@@ -82,10 +82,17 @@ type Config struct {
 	// a slow client holds only what it has sent; over the cap the protocol answers in its
 	// own error format (Call.BodyTooLarge).
 	MaxBody int64
-	// MaxRecords bounds the transcript kept in memory (oldest dropped first); 0 = 20,000
-	// (about 27 MiB; at 100,000 the transcript alone outweighs a million held orders).
+	// MaxRecords bounds the transcript kept in memory (oldest dropped first); 0 = 20,000:
+	// about 32 MiB of ordinary WeChat traffic (~1.7 KB a record), about 164 MiB when
+	// every record carries two bodies at the MaxRecordBody cap (measured by
+	// BenchmarkRecordHeap).
 	// Negative = unbounded.
 	MaxRecords int
+	// MaxRecordBody caps each body a record keeps (a call's request and answer, a
+	// callback's message and the merchant's answer), in bytes: a longer body is kept as
+	// its first MaxRecordBody bytes, with its full length in RequestLen/ResponseLen.
+	// 0 = 4 KiB, which every ordinary WeChat and Alipay message fits; negative = no cap.
+	MaxRecordBody int
 	// ClientCert is the policy for Route.ClientCert paths when serving TLS; "" = request.
 	ClientCert ClientCertMode
 	// HoldMax caps (in wall time) how long a fault plan with Hold keeps a connection open
@@ -105,6 +112,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.MaxRecords == 0 {
 		c.MaxRecords = 20_000
+	}
+	if c.MaxRecordBody == 0 {
+		c.MaxRecordBody = 4 << 10
 	}
 	if c.ClientCert == "" {
 		c.ClientCert = ClientCertRequest

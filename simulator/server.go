@@ -248,7 +248,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 		return
 	}
 	c.Body = body
-	rec.Request = bodyText(body)
+	rec.Request, rec.RequestLen = clipBody(body, s.cfg.MaxRecordBody)
 
 	if rt.ClientCert && r.TLS != nil && s.cfg.ClientCert == ClientCertRequire && !s.clientCertOK(r) {
 		rec.Op, rec.Error = rt.Op, "no valid TLS client certificate: connection dropped"
@@ -280,7 +280,8 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 		}
 	}
 	if p, ok := findKind(c.faults, FaultTimeoutAfter); ok {
-		rec.Status, rec.Response = reply.status(), bodyText(reply.Body)
+		rec.Status = reply.status()
+		rec.Response, rec.ResponseLen = clipBody(reply.Body, s.cfg.MaxRecordBody)
 		rec.Note = "processed; response withheld (timeout after processing)"
 		s.record(rec)
 		s.abort(w, r, p.Hold, false)
@@ -310,7 +311,8 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 		}
 		reply = &Reply{Status: reply.Status, ContentType: reply.ContentType, Header: reply.Header, Body: reply.Body[:n]}
 	}
-	rec.Status, rec.Response = reply.status(), bodyText(reply.Body)
+	rec.Status = reply.status()
+	rec.Response, rec.ResponseLen = clipBody(reply.Body, s.cfg.MaxRecordBody)
 	s.record(rec)
 	writeReply(w, reply)
 }
@@ -367,7 +369,8 @@ func (s *Server) finishStopped(w http.ResponseWriter, r *http.Request, c *Call, 
 		s.abort(w, r, false, true)
 	case FaultHTTP5xx:
 		reply := http5xx(p)
-		rec.Status, rec.Response, rec.Note = reply.Status, string(reply.Body), "not processed"
+		rec.Status, rec.Note = reply.Status, "not processed"
+		rec.Response, rec.ResponseLen = clipBody(reply.Body, s.cfg.MaxRecordBody)
 		s.record(*rec)
 		writeReply(w, reply)
 	default: // a before-stage delay the client gave up on

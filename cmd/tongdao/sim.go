@@ -70,7 +70,7 @@ type serveFlags struct {
 	cpuProfile, logLevel                                  string
 	seed                                                  uint64
 	tls                                                   bool
-	maxRecords, maxConns                                  int
+	maxRecords, maxConns, maxRecordBody                   int
 	callbackTimeout                                       time.Duration
 	readTimeout, writeTimeout, idleTimeout                time.Duration
 }
@@ -88,6 +88,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.start, "start", "", "virtual clock start, RFC 3339 (default 2024-06-03T10:00:00+08:00)")
 	fs.StringVar(&f.merchants, "merchants", "", "JSON file: an array of merchant objects {\"channel\":...} added at start")
 	fs.IntVar(&f.maxRecords, "max-records", 20000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
+	fs.IntVar(&f.maxRecordBody, "max-record-body", 4096, "bytes of each body a record keeps (longer: a prefix and the full length; -1 = whole)")
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Second, "default wait for a merchant's answer to a callback (wall time)")
 	fs.DurationVar(&f.readTimeout, "read-timeout", 30*time.Second, "longest time to read one request, headers and body (a slow client is cut off)")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", 3*time.Minute, "longest time from the end of a request's headers to the end of its answer (above the 2-minute hold of timeout faults)")
@@ -153,10 +154,10 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f.readTimeout <= 0 || f.writeTimeout <= 0 || f.idleTimeout <= 0 || f.maxConns < 0 {
-		return errors.New("--read-timeout, --write-timeout and --idle-timeout must be positive, --max-conns not negative")
+	if f.readTimeout <= 0 || f.writeTimeout <= 0 || f.idleTimeout <= 0 || f.maxConns < 0 || f.maxRecordBody == 0 {
+		return errors.New("--read-timeout, --write-timeout and --idle-timeout must be positive, --max-conns not negative, --max-record-body not 0")
 	}
-	cfg := simulator.Config{Protocols: protos, Seed: f.seed, MaxRecords: f.maxRecords, Logger: log,
+	cfg := simulator.Config{Protocols: protos, Seed: f.seed, MaxRecords: f.maxRecords, MaxRecordBody: f.maxRecordBody, Logger: log,
 		CallbackTimeout: f.callbackTimeout, ClientCert: simulator.ClientCertMode(f.clientCert)}
 	switch f.clockMode {
 	case "virtual":
