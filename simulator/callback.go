@@ -114,6 +114,7 @@ type delivery struct {
 	faults []FaultPlan
 	held   bool // waiting in the reorder queue
 	done   bool
+	due    time.Time // when the next attempt is due (wall mode: its lateness is measured)
 	target *url.URL  // parsed cb.URL
 	host   string    // target.Host, kept here so an attempt need not load target
 	pv, nx *delivery // pending list links (nil when not pending)
@@ -138,6 +139,19 @@ type notifier struct {
 	clk     clock.Clock            // the simulator clock
 	epoch   time.Time              // origin of the retry queue's int64 times (see rel)
 	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
+	jobs    int                    // jobs handed to sendJob and not finished (being sent or queued)
+}
+
+func (n *notifier) jobStarted() {
+	n.mu.Lock()
+	n.jobs++
+	n.mu.Unlock()
+}
+
+func (n *notifier) jobDone() {
+	n.mu.Lock()
+	n.jobs--
+	n.mu.Unlock()
 }
 
 func (n *notifier) init(clk clock.Clock) {
@@ -204,6 +218,7 @@ func (d *delivery) schedule(after time.Duration, f func()) {
 		return
 	}
 	n.pending.add(d)
+	d.due = d.e.s.clk.Now().Add(after)
 	d.timer = d.e.s.clk.AfterFunc(after, f)
 	n.mu.Unlock()
 }
@@ -217,6 +232,7 @@ func (d *delivery) scheduleRetry(after time.Duration) {
 		return
 	}
 	n.pending.add(d)
+	d.due = d.e.s.clk.Now().Add(after)
 	n.pushRetry(d, after, d.e.s.clk)
 }
 
@@ -261,23 +277,26 @@ func (d *delivery) release() {
 	d.first()
 }
 
-// first makes the first genuine attempt, after any forged one, then releases callbacks held
-// for reordering behind it and schedules duplicates.
+// first makes the first genuine attempt, after any forged or tampered one, then releases
+// callbacks held for reordering behind it and schedules duplicates.
 func (d *delivery) first() {
 	if !d.live() {
 		return
 	}
 	s := d.e.s
+	var steps []*step
 	if p, ok := findKind(d.faults, FaultForgedCallback); ok {
-		d.attempt(Attempt{N: 0, Forged: true}, p)
+		steps = append(steps, &step{a: Attempt{N: 0, Forged: true}, p: p})
 	}
 	if p, ok := findKind(d.faults, FaultTamperedCallback); ok {
 		what := p.Tamper
 		if what == "" {
 			what = TamperAmount
 		}
-		d.attempt(Attempt{N: 0, Tamper: what, tamperAmount: p.Amount, tamperOrder: p.Code}, p)
+		steps = append(steps, &step{a: Attempt{N: 0, Tamper: what, tamperAmount: p.Amount, tamperOrder: p.Code}, p: p})
 	}
+	d.n++
+	steps = append(steps, &step{a: Attempt{N: d.n}})
 	// Callbacks held for reordering behind this one go out right after it (same instant,
 	// later in order).
 	if !d.held {
@@ -308,18 +327,17 @@ func (d *delivery) first() {
 			pp := p
 			dup.schedule(time.Duration(p.Spacing)*time.Duration(i), func() {
 				if dup.live() {
-					dup.attempt(Attempt{N: 1, Duplicate: true}, pp)
+					s.sendJob(&job{d: dup, steps: []*step{{a: Attempt{N: 1, Duplicate: true}, p: pp}}})
 				}
 			})
 		}
 	}
-	d.next()
+	s.sendJob(&job{d: d, steps: steps, after: (*delivery).afterGenuine})
 }
 
-// next makes the next genuine attempt and schedules a retry if it was not acknowledged.
-func (d *delivery) next() {
-	d.n++
-	acked := d.attempt(Attempt{N: d.n}, FaultPlan{})
+// afterGenuine follows a genuine attempt (the job's last step): done when acknowledged,
+// given up when the schedule is exhausted, else the retry after the next gap.
+func (d *delivery) afterGenuine(acked bool) {
 	if acked {
 		d.finish()
 		return
@@ -337,49 +355,79 @@ func (d *delivery) next() {
 
 func (d *delivery) retry() {
 	if d.live() {
-		d.next()
+		d.n++
+		d.e.s.sendJob(&job{d: d, steps: []*step{{a: Attempt{N: d.n}}}, after: (*delivery).afterGenuine})
 	}
 }
 
-// attempt sends one message and records it. It returns whether the merchant acknowledged.
-func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
+// step is one attempt of a job: built, sent, then recorded.
+type step struct {
+	a     Attempt
+	p     FaultPlan // the fault plan behind an extra attempt (forged, tampered, duplicate)
+	rec   Record
+	msg   Message
+	built bool // build ran (ok: it succeeded)
+	ok    bool
+	err   error // delivery error, logged when recorded
+}
+
+// job is what one timer firing of a delivery sends: its steps in order (a forged or
+// tampered attempt right before the genuine one), then after with whether the last step
+// counts as acknowledged.
+type job struct {
+	d     *delivery
+	steps []*step
+	after func(d *delivery, acked bool)
+}
+
+// build makes the step's message and its record's request part.
+func (d *delivery) build(st *step) {
 	s := d.e.s
-	a.Time = s.clk.Now()
-	rec := Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
-		OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: a.N}
-	if p.Kind != "" {
-		rec.Faults = []string{faultTag(p)}
+	st.built = true
+	st.a.Time = s.clk.Now()
+	st.rec = Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
+		OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: st.a.N}
+	if st.p.Kind != "" {
+		st.rec.Faults = []string{faultTag(st.p)}
 	}
-	if a.Tamper != "" {
-		rec.Note = "tampered " + a.Tamper + ": correctly signed, content changed; its acknowledgement does not count"
+	if st.a.Tamper != "" {
+		st.rec.Note = "tampered " + st.a.Tamper + ": correctly signed, content changed; its acknowledgement does not count"
 	}
-	msg, err := d.cb.Build(a)
+	msg, err := d.cb.Build(st.a)
 	if err != nil {
-		rec.Error = "build: " + err.Error()
-		s.record(rec)
+		st.rec.Error = "build: " + err.Error()
 		s.log.Error("callback not built", "channel", d.e.name, "kind", d.cb.Kind, "out_trade_no", d.cb.OutTradeNo, "err", err)
-		return false
+		return
 	}
-	method := d.cb.Method
-	if method == "" {
-		method = http.MethodPost
+	st.ok, st.msg = true, msg
+	st.rec.Method = d.cb.Method
+	if st.rec.Method == "" {
+		st.rec.Method = http.MethodPost
 	}
-	rec.Method = method
 	// Protocols that re-send one signed body (WeChat) get its text converted once.
 	if len(msg.Body) > 0 && len(msg.Body) == len(d.lastBody) && &msg.Body[0] == &d.lastBody[0] {
-		rec.Request, rec.RequestLen = d.lastText, d.lastLen
+		st.rec.Request, st.rec.RequestLen = d.lastText, d.lastLen
 	} else {
-		rec.Request, rec.RequestLen = clipBody(msg.Body, s.cfg.MaxRecordBody)
-		d.lastBody, d.lastText, d.lastLen = msg.Body, rec.Request, rec.RequestLen
+		st.rec.Request, st.rec.RequestLen = clipBody(msg.Body, s.cfg.MaxRecordBody)
+		d.lastBody, d.lastText, d.lastLen = msg.Body, st.rec.Request, st.rec.RequestLen
 	}
-	_, network := s.cbTransport.(*http.Transport)
+}
+
+// send delivers a built step and fills in the merchant's answer. A delivery's steps never
+// run concurrently (one job per delivery at a time), so its caches need no lock.
+func (d *delivery) send(st *step) {
+	if !st.ok {
+		return
+	}
+	s := d.e.s
+	msg := st.msg
 	var (
 		ar  *attemptReq
 		req *http.Request
 		rb  *reqBody
 		hdr http.Header
 	)
-	if network {
+	if s.cbNetwork {
 		// net/http may still be writing a body after RoundTrip returns: never share one.
 		req, rb, hdr = new(http.Request), new(reqBody), d.header(msg)
 	} else {
@@ -401,7 +449,7 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		}
 	}
 	rb.Reset(msg.Body)
-	*req = http.Request{Method: method, URL: d.target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	*req = http.Request{Method: st.rec.Method, URL: d.target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: hdr, Body: rb, ContentLength: int64(len(msg.Body)), Host: d.host}
 	bp := ackPool.Get().(*[]byte)
 	defer ackPool.Put(bp)
@@ -412,23 +460,44 @@ func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
 		rb.Reset(nil)
 		attemptPool.Put(ar)
 	}
-	rec.Status = status
+	st.rec.Status = status
 	if d.lastRLen == 0 && string(body) == d.lastResp {
-		rec.Response = d.lastResp
+		st.rec.Response = d.lastResp
 	} else {
-		rec.Response, rec.ResponseLen = clipBody(body, s.cfg.MaxRecordBody)
-		d.lastResp, d.lastRLen = rec.Response, rec.ResponseLen
+		st.rec.Response, st.rec.ResponseLen = clipBody(body, s.cfg.MaxRecordBody)
+		d.lastResp, d.lastRLen = st.rec.Response, st.rec.ResponseLen
 	}
 	if err != nil {
-		rec.Error = err.Error()
-		s.record(rec)
-		s.log.Warn("callback delivery failed", "channel", d.e.name, "kind", d.cb.Kind, "merchant", d.cb.Merchant,
-			"out_trade_no", d.cb.OutTradeNo, "url", d.cb.URL, "attempt", a.N, "err", err)
-		return false
+		st.err = err
+		st.rec.Error = err.Error()
+		return
 	}
-	rec.Acked = d.cb.Acked(status, body)
-	s.record(rec)
-	return rec.Acked && !a.Forged && !a.Duplicate && a.Tamper == ""
+	st.rec.Acked = d.cb.Acked(status, body)
+}
+
+// record writes a sent (or skipped) step to the transcript and reports whether it counts
+// as the merchant's acknowledgement: extra attempts never do.
+func (d *delivery) record(st *step) bool {
+	s := d.e.s
+	s.record(st.rec)
+	if st.err != nil {
+		s.log.Warn("callback delivery failed", "channel", d.e.name, "kind", d.cb.Kind, "merchant", d.cb.Merchant,
+			"out_trade_no", d.cb.OutTradeNo, "url", d.cb.URL, "attempt", st.a.N, "err", st.err)
+	}
+	a := st.a
+	return st.rec.Acked && !a.Forged && !a.Duplicate && a.Tamper == ""
+}
+
+// finish records the job's steps in order and runs its follow-up.
+func (j *job) finish() {
+	acked := false
+	for _, st := range j.steps {
+		acked = j.d.record(st)
+	}
+	if j.after != nil {
+		j.after(j.d, acked)
+	}
+	j.d.e.s.notify.jobDone()
 }
 
 // header returns the request header of an attempt carrying msg: Content-Type plus
@@ -552,12 +621,12 @@ func (n *notifier) reset() {
 	}
 }
 
-// Pending returns the number of callbacks waiting for an attempt (first, retry, duplicate
-// or held).
+// count returns the number of callbacks waiting for an attempt (first, retry, duplicate
+// or held) or with an attempt under way.
 func (n *notifier) count() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.pending.n
+	return n.pending.n + n.jobs
 }
 
 func faultTag(p FaultPlan) string { return string(p.Kind) + ":" + p.ID }

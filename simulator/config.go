@@ -76,6 +76,11 @@ type Config struct {
 	CallbackTransport http.RoundTripper
 	// CallbackTimeout is the default wall-clock wait for a merchant's answer; 0 = 5 s.
 	CallbackTimeout time.Duration
+	// CallbackWorkers caps the callback attempts in flight at once; 0 = 256.
+	CallbackWorkers int
+	// CallbackHostLimit caps the attempts in flight to one host (host:port of the notify
+	// URL), so a dead endpoint holds at most this many workers; 0 = 32.
+	CallbackHostLimit int
 	// Logger receives operational logs; nil = discard.
 	Logger *slog.Logger
 	// MaxBody caps request bodies in bytes; 0 = 1 MiB. Bodies are read incrementally, so
@@ -107,6 +112,13 @@ func (c *Config) withDefaults() {
 	if c.CallbackTimeout <= 0 {
 		c.CallbackTimeout = 5 * time.Second
 	}
+	if c.CallbackWorkers <= 0 {
+		c.CallbackWorkers = 256
+	}
+	if c.CallbackHostLimit <= 0 {
+		c.CallbackHostLimit = 32
+	}
+	c.CallbackHostLimit = min(c.CallbackHostLimit, c.CallbackWorkers)
 	if c.MaxBody <= 0 {
 		c.MaxBody = 1 << 20
 	}

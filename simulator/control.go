@@ -424,12 +424,26 @@ type Stats struct {
 	RecordsDropped   int64 `json:"records_dropped"`   // oldest records dropped past Config.MaxRecords
 	PendingCallbacks int   `json:"pending_callbacks"` // callbacks waiting for an attempt
 	Faults           int   `json:"faults"`            // active fault plans
+	// CallbacksSending and CallbacksQueued are the callback attempts on the wire and
+	// waiting for a free slot (Config.CallbackWorkers, CallbackHostLimit);
+	// CallbacksQueuedMax is the most ever waiting at once.
+	CallbacksSending   int `json:"callbacks_sending"`
+	CallbacksQueued    int `json:"callbacks_queued"`
+	CallbacksQueuedMax int `json:"callbacks_queued_max"`
+	// CallbackLatenessMax is, on the wall clock, the longest an attempt started after its
+	// due time (0 on the virtual clock, where attempts start when due by definition).
+	CallbackLatenessMax Duration `json:"callback_lateness_max"`
 }
 
 // Stats returns a snapshot of the simulator's bookkeeping.
 func (s *Server) Stats() Stats {
 	held, dropped := s.rec.stats()
-	return Stats{Records: held, RecordsDropped: dropped, PendingCallbacks: s.notify.count(), Faults: len(s.faults.list())}
+	running, queued, late, maxQueue := s.disp.stats()
+	if s.virt != nil {
+		late = 0
+	}
+	return Stats{Records: held, RecordsDropped: dropped, PendingCallbacks: s.notify.count(), Faults: len(s.faults.list()),
+		CallbacksSending: running, CallbacksQueued: queued, CallbacksQueuedMax: maxQueue, CallbackLatenessMax: Duration(late)}
 }
 
 func (s *Server) ctlStats(w http.ResponseWriter, _ *http.Request) {

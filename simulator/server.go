@@ -38,6 +38,9 @@ type Server struct {
 	byName      map[string]*Engine
 	control     http.Handler
 	cbTransport http.RoundTripper
+	cbNetwork   bool // cbTransport is an *http.Transport: attempts wait on the network
+	disp        dispatcher
+	batch       batch
 	clientCAs   *x509.CertPool // set by UseTLS; nil = only check presence
 }
 
@@ -77,8 +80,10 @@ func New(cfg Config) (*Server, error) {
 	s.notify.init(s.clk)
 	s.cbTransport = cfg.CallbackTransport
 	if s.cbTransport == nil {
-		s.cbTransport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}
+		s.cbTransport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.CallbackHostLimit, IdleConnTimeout: 90 * time.Second}
 	}
+	_, s.cbNetwork = s.cbTransport.(*http.Transport)
+	s.disp.init(cfg.CallbackWorkers, cfg.CallbackHostLimit, s.wall.Now)
 	for i, p := range cfg.Protocols {
 		if p == nil {
 			return nil, fmt.Errorf("simulator: Config.Protocols[%d] is nil", i)
