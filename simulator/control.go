@@ -431,19 +431,22 @@ type Stats struct {
 	CallbacksQueued    int `json:"callbacks_queued"`
 	CallbacksQueuedMax int `json:"callbacks_queued_max"`
 	// CallbackLatenessMax is, on the wall clock, the longest an attempt started after its
-	// due time (0 on the virtual clock, where attempts start when due by definition).
+	// due time, RetryLatenessMax the same over retries (0 on the virtual clock, where
+	// attempts start when due by definition).
 	CallbackLatenessMax Duration `json:"callback_lateness_max"`
+	RetryLatenessMax    Duration `json:"retry_lateness_max"`
 }
 
 // Stats returns a snapshot of the simulator's bookkeeping.
 func (s *Server) Stats() Stats {
 	held, dropped := s.rec.stats()
-	running, queued, late, maxQueue := s.disp.stats()
+	ds := s.disp.stats()
 	if s.virt != nil {
-		late = 0
+		ds.maxLate, ds.maxRetryLate = 0, 0
 	}
 	return Stats{Records: held, RecordsDropped: dropped, PendingCallbacks: s.notify.count(), Faults: len(s.faults.list()),
-		CallbacksSending: running, CallbacksQueued: queued, CallbacksQueuedMax: maxQueue, CallbackLatenessMax: Duration(late)}
+		CallbacksSending: ds.running, CallbacksQueued: ds.queued, CallbacksQueuedMax: ds.maxQueue,
+		CallbackLatenessMax: Duration(ds.maxLate), RetryLatenessMax: Duration(ds.maxRetryLate)}
 }
 
 func (s *Server) ctlStats(w http.ResponseWriter, _ *http.Request) {

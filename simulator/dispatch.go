@@ -56,9 +56,10 @@ func (s *Server) sendJob(j *job) {
 		if timeout <= 0 {
 			timeout = s.cfg.CallbackTimeout
 		}
+		retry := j.steps[len(j.steps)-1].a.N > 1
 		s.disp.submit(j.d.host, func(started time.Time) {
 			late := started.Sub(due)
-			s.disp.noteLateness(late)
+			s.disp.noteLateness(late, retry)
 			if late > timeout {
 				j.skip(fmt.Sprintf("not sent: no free slot for longer than the %s callback timeout (at most %d callbacks in flight to %s, %d in all): counted as unanswered",
 					timeout, s.disp.perHost, j.d.host, s.disp.workers))
@@ -126,16 +127,18 @@ func (s *Server) flushBatch() {
 
 // dispatcher runs callback sends with a global and a per-host concurrency limit.
 type dispatcher struct {
-	mu       sync.Mutex
-	workers  int
-	perHost  int
-	running  int
-	hosts    map[string]*hostQueue
-	ready    []*hostQueue // hosts with queued work and a free slot, round-robin
-	queued   int
-	maxLate  time.Duration
-	wallNow  func() time.Time
-	maxQueue int // high-water mark of queued sends, for Stats
+	mu      sync.Mutex
+	workers int
+	perHost int
+	running int
+	hosts   map[string]*hostQueue
+	ready   []*hostQueue // hosts with queued work and a free slot, round-robin
+	queued  int
+	maxLate time.Duration
+	wallNow func() time.Time
+	// maxRetryLate is maxLate over retries only (first attempts come in bursts with payments).
+	maxRetryLate time.Duration
+	maxQueue     int // high-water mark of queued sends, for Stats
 }
 
 type hostQueue struct {
@@ -206,16 +209,23 @@ func (d *dispatcher) run(h *hostQueue, fn func(time.Time)) {
 	d.mu.Unlock()
 }
 
-func (d *dispatcher) noteLateness(late time.Duration) {
+func (d *dispatcher) noteLateness(late time.Duration, retry bool) {
 	d.mu.Lock()
 	d.maxLate = max(d.maxLate, late)
+	if retry {
+		d.maxRetryLate = max(d.maxRetryLate, late)
+	}
 	d.mu.Unlock()
 }
 
-// stats returns sends running and queued, the worst lateness of a wall-clock attempt
-// (start minus due time) and the most sends ever queued at once.
-func (d *dispatcher) stats() (running, queued int, maxLate time.Duration, maxQueue int) {
+// dispatchStats is a snapshot of the dispatcher.
+type dispatchStats struct {
+	running, queued, maxQueue int
+	maxLate, maxRetryLate     time.Duration // worst wall-clock lateness (start minus due time)
+}
+
+func (d *dispatcher) stats() dispatchStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.running, d.queued, d.maxLate, d.maxQueue
+	return dispatchStats{running: d.running, queued: d.queued, maxQueue: d.maxQueue, maxLate: d.maxLate, maxRetryLate: d.maxRetryLate}
 }

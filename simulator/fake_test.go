@@ -18,10 +18,11 @@ import (
 // fakeProto is a minimal channel used to exercise the engine: JSON requests at /fake/pay
 // and /fake/query, payer actions, callbacks with a short schedule, statements.
 type fakeProto struct {
-	e      *simulator.Engine
-	mu     sync.Mutex
-	orders map[string]*fakeOrder
-	merch  map[string]string // id -> key
+	e        *simulator.Engine
+	schedule []time.Duration // nil = fakeSchedule
+	mu       sync.Mutex
+	orders   map[string]*fakeOrder
+	merch    map[string]string // id -> key
 }
 
 type fakeOrder struct {
@@ -33,6 +34,13 @@ type fakeOrder struct {
 var fakeSchedule = []time.Duration{15 * time.Second, 15 * time.Second, 30 * time.Second}
 
 func newFake() *fakeProto { return &fakeProto{} }
+
+func (p *fakeProto) sched() []time.Duration {
+	if p.schedule != nil {
+		return p.schedule
+	}
+	return fakeSchedule
+}
 
 func (p *fakeProto) Name() string { return "fake" }
 
@@ -180,7 +188,7 @@ func (p *fakeProto) Pay(_ context.Context, a simulator.PayerAction) (simulator.P
 
 func (p *fakeProto) callback(o fakeOrder, kind string) simulator.Callback {
 	return simulator.Callback{
-		Kind: kind, Merchant: o.merchant, OutTradeNo: o.outTradeNo, URL: o.notifyURL, Schedule: fakeSchedule,
+		Kind: kind, Merchant: o.merchant, OutTradeNo: o.outTradeNo, URL: o.notifyURL, Schedule: p.sched(),
 		Build: func(a simulator.Attempt) (simulator.Message, error) {
 			sig := "good"
 			if a.Forged {
