@@ -21,11 +21,12 @@ import (
 //     advance over N hanging endpoints takes about N / CallbackHostLimit callback
 //     timeouts, not N, and transcripts stay byte-identical.
 //   - wall clock: built when due, sent by the dispatcher, recorded when answered. An
-//     attempt that could not start within its callback timeout, because its host
-//     already had CallbackHostLimit attempts in flight the whole time, is not sent: it
-//     is recorded as a failed attempt ("host busy") and the channel's schedule goes on, as
-//     if the merchant had not answered in time. So a dead host's queue never grows past
-//     one timeout's worth and no retry is accounted for late.
+//     attempt that could not start within its callback timeout because its host had
+//     all CallbackHostLimit slots in use and answered nothing for a whole timeout (a dead
+//     endpoint) is not sent: it is recorded as unanswered and the channel's schedule goes on, as if the merchant had
+//     not answered in time. So a dead host's backlog drains as fast as it builds and no
+//     retry behind it is accounted for late. An attempt late only because the simulator
+//     as a whole is busy is sent anyway.
 
 // sendJob hands a delivery's job to whoever runs it (see above).
 func (s *Server) sendJob(j *job) {
@@ -60,12 +61,20 @@ func (s *Server) sendJob(j *job) {
 		s.disp.submit(j.d.host, func(started time.Time) {
 			late := started.Sub(due)
 			s.disp.noteLateness(late, retry)
-			if late > timeout {
-				j.skip(fmt.Sprintf("not sent: no free slot for longer than the %s callback timeout (at most %d callbacks in flight to %s, %d in all): counted as unanswered",
-					timeout, s.disp.perHost, j.d.host, s.disp.workers))
+			// Late because its own host is stuck (every slot in use, no answer for a whole
+			// timeout: a dead endpoint): not sent. Late because the simulator as a whole is
+			// busy, or the host is slow but answering: sent anyway, late.
+			if late > timeout && s.disp.stuck(j.d.host, started, timeout) {
+				j.skip(fmt.Sprintf("not sent: %s had %d callbacks in flight and answered none for longer than the %s callback timeout: counted as unanswered",
+					j.d.host, s.disp.perHost, timeout))
 			} else {
+				answered := false
 				for _, st := range j.steps {
 					j.d.send(st)
+					answered = answered || (st.ok && st.err == nil)
+				}
+				if answered {
+					s.disp.answered(j.d.host, s.wall.Now())
 				}
 			}
 			j.finish()
@@ -142,10 +151,11 @@ type dispatcher struct {
 }
 
 type hostQueue struct {
-	name    string
-	pending []func(time.Time)
-	active  int
-	ready   bool
+	name       string
+	lastAnswer time.Time // wall time of the host's latest answer (stuck)
+	pending    []func(time.Time)
+	active     int
+	ready      bool
 }
 
 func (d *dispatcher) init(workers, perHost int, now func() time.Time) {
@@ -206,6 +216,24 @@ func (d *dispatcher) run(h *hostQueue, fn func(time.Time)) {
 		d.markReady(h)
 	}
 	d.pump()
+	d.mu.Unlock()
+}
+
+// stuck reports whether host has every slot in use (the caller's included) and has not
+// answered any attempt within the last window.
+func (d *dispatcher) stuck(host string, now time.Time, window time.Duration) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.hosts[host]
+	return h != nil && h.active >= d.perHost && now.Sub(h.lastAnswer) > window
+}
+
+// answered notes that host answered an attempt (any status) at t.
+func (d *dispatcher) answered(host string, t time.Time) {
+	d.mu.Lock()
+	if h := d.hosts[host]; h != nil && t.After(h.lastAnswer) {
+		h.lastAnswer = t
+	}
 	d.mu.Unlock()
 }
 
