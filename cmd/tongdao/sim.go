@@ -71,6 +71,7 @@ type serveFlags struct {
 	seed                                                  uint64
 	tls                                                   bool
 	maxRecords, maxConns, maxRecordBody                   int
+	callbackWorkers, callbackHostLimit                    int
 	callbackTimeout                                       time.Duration
 	readTimeout, writeTimeout, idleTimeout                time.Duration
 }
@@ -90,6 +91,8 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&f.maxRecords, "max-records", 20000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
 	fs.IntVar(&f.maxRecordBody, "max-record-body", 4096, "bytes of each body a record keeps (longer: a prefix and the full length; -1 = whole)")
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Second, "default wait for a merchant's answer to a callback (wall time)")
+	fs.IntVar(&f.callbackWorkers, "callback-workers", 256, "callback attempts in flight at once")
+	fs.IntVar(&f.callbackHostLimit, "callback-host-limit", 32, "callback attempts in flight to one notify host:port (a dead endpoint holds at most this many)")
 	fs.DurationVar(&f.readTimeout, "read-timeout", 30*time.Second, "longest time to read one request, headers and body (a slow client is cut off)")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", 3*time.Minute, "longest time from the end of a request's headers to the end of its answer (above the 2-minute hold of timeout faults)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
@@ -154,10 +157,12 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f.readTimeout <= 0 || f.writeTimeout <= 0 || f.idleTimeout <= 0 || f.maxConns < 0 || f.maxRecordBody == 0 {
-		return errors.New("--read-timeout, --write-timeout and --idle-timeout must be positive, --max-conns not negative, --max-record-body not 0")
+	if f.readTimeout <= 0 || f.writeTimeout <= 0 || f.idleTimeout <= 0 || f.maxConns < 0 || f.maxRecordBody == 0 ||
+		f.callbackWorkers <= 0 || f.callbackHostLimit <= 0 {
+		return errors.New("--read-timeout, --write-timeout, --idle-timeout, --callback-workers and --callback-host-limit must be positive, --max-conns not negative, --max-record-body not 0")
 	}
 	cfg := simulator.Config{Protocols: protos, Seed: f.seed, MaxRecords: f.maxRecords, MaxRecordBody: f.maxRecordBody, Logger: log,
+		CallbackWorkers: f.callbackWorkers, CallbackHostLimit: f.callbackHostLimit,
 		CallbackTimeout: f.callbackTimeout, ClientCert: simulator.ClientCertMode(f.clientCert)}
 	switch f.clockMode {
 	case "virtual":
