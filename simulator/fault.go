@@ -386,8 +386,9 @@ func jsonFieldError(err error) error {
 	return fieldErr("body", "invalid JSON: %v", err)
 }
 
-// Duration is a time.Duration written in JSON as a Go duration string ("90s", "1h30m").
-// A bare JSON number is read as nanoseconds.
+// Duration is a time.Duration written in JSON as a Go duration string ("90s", "1h30m"),
+// or whole days ("1d", "7d", up to 3660d) as scenario files write them. A bare JSON number
+// is read as nanoseconds.
 type Duration time.Duration
 
 // MarshalJSON writes the duration string.
@@ -406,9 +407,15 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		*d = Duration(n)
 		return nil
 	}
+	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" && days[0] != '-' && days[0] != '+' {
+		if n, err := strconv.Atoi(days); err == nil && n <= 3660 {
+			*d = Duration(time.Duration(n) * 24 * time.Hour)
+			return nil
+		}
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "duration " + strconv.Quote(s), Type: reflect.TypeFor[Duration]()}
+		return &json.UnmarshalTypeError{Value: "duration " + strconv.Quote(s) + " (want e.g. 90s, 1h30m, 2d)", Type: reflect.TypeFor[Duration]()}
 	}
 	*d = Duration(v)
 	return nil

@@ -43,6 +43,15 @@ type Protocol interface {
 	Merchants() []any
 }
 
+// Operations is the optional interface of a protocol that names every operation its calls
+// are identified by (Call.Identify) and every callback kind it sends, so a fault plan naming
+// any other op is refused instead of silently never matching. Ops of routes registered
+// with Route.Op are known without it.
+type Operations interface {
+	CallOps() []string       // e.g. "alipay.trade.pay"
+	CallbackKinds() []string // Callback.Kind values, e.g. "payment", "refund"
+}
+
 // Payer is the optional interface of a protocol whose orders wait for a payer: the control
 // API's POST /_sim/payer/pay and /_sim/payer/cancel call it.
 type Payer interface {

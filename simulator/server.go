@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -183,8 +184,60 @@ func (s *Server) Reset() {
 	s.rec.reset()
 }
 
-// AddFault adds a fault plan and returns its id.
-func (s *Server) AddFault(p FaultPlan) (string, error) { return s.faults.add(p) }
+// AddFault adds a fault plan and returns its id. Besides FaultPlan.Validate, a call or
+// callback plan's op must be one the channel (or, without a channel, some channel) knows,
+// where the protocols say (Route.Op, Operations): a misspelt op would never match.
+func (s *Server) AddFault(p FaultPlan) (string, error) {
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	if err := s.checkFaultOp(p); err != nil {
+		return "", err
+	}
+	return s.faults.add(p)
+}
+
+// checkFaultOp refuses a call or callback plan whose op no matching channel knows.
+func (s *Server) checkFaultOp(p FaultPlan) error {
+	cat := kindCategory[p.Kind]
+	if p.Op == "" || (cat != catCall && cat != catCallback) {
+		return nil
+	}
+	engines := s.engines
+	if p.Channel != "" {
+		e, ok := s.byName[p.Channel]
+		if !ok {
+			return nil // the control API refuses unknown channels itself
+		}
+		engines = []*Engine{e}
+	}
+	known := map[string]bool{}
+	for _, e := range engines {
+		var ops map[string]bool
+		var complete bool
+		if cat == catCall {
+			ops, complete = e.callOps()
+		} else {
+			ops, complete = e.callbackKinds()
+		}
+		if !complete || ops[p.Op] {
+			return nil
+		}
+		for k := range ops {
+			known[k] = true
+		}
+	}
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	what := "operation"
+	if cat == catCallback {
+		what = "callback kind"
+	}
+	return fieldErr("op", "unknown %s %q; known: %s", what, p.Op, strings.Join(names, ", "))
+}
 
 // RemoveFault removes the plan with id; false if there is none.
 func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }

@@ -152,3 +152,10 @@ func (s *Server) Merchants() []any {
 	}
 	return out
 }
+
+// CallOps implements simulator.Operations: every route carries its op (§6, §9), so there
+// is nothing to add.
+func (s *Server) CallOps() []string { return nil }
+
+// CallbackKinds implements simulator.Operations.
+func (s *Server) CallbackKinds() []string { return []string{KindPayment, KindRefund} }
