@@ -115,7 +115,7 @@ func (s *Server) ctlIndex(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"channels": s.Channels(),
 		"endpoints": []string{
-			"POST /_sim/reset", "GET /_sim/merchants", "POST /_sim/merchants",
+			"POST /_sim/reset {seed?, time?}", "GET /_sim/merchants", "POST /_sim/merchants",
 			"GET /_sim/faults", "POST /_sim/faults", "DELETE /_sim/faults/{id}",
 			"POST /_sim/payer/pay", "POST /_sim/payer/cancel",
 			"GET /_sim/clock", "POST /_sim/clock/advance", "POST /_sim/clock/set",
@@ -126,9 +126,41 @@ func (s *Server) ctlIndex(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-func (s *Server) ctlReset(w http.ResponseWriter, _ *http.Request) {
-	s.Reset()
-	writeJSON(w, http.StatusOK, map[string]any{"reset": true, "now": s.clk.Now().In(clock.Beijing()).Format(time.RFC3339)})
+// DecodeReset parses an optional reset body {"seed": 7, "time": "2024-06-03T10:00:00+08:00"}
+// (empty = a plain reset).
+func DecodeReset(data []byte) (ResetOptions, error) {
+	var in struct {
+		Seed *uint64 `json:"seed"`
+		Time *string `json:"time"`
+	}
+	if err := decodeStrict(data, &in); err != nil {
+		return ResetOptions{}, err
+	}
+	o := ResetOptions{Seed: in.Seed}
+	if in.Time != nil {
+		t, err := time.Parse(time.RFC3339Nano, *in.Time)
+		if err != nil {
+			return ResetOptions{}, fieldErr("time", "want RFC 3339 like 2024-06-03T10:00:00+08:00")
+		}
+		o.Time = &t
+	}
+	return o, nil
+}
+
+func (s *Server) ctlReset(w http.ResponseWriter, r *http.Request) {
+	b, err := readBody(r)
+	var o ResetOptions
+	if err == nil {
+		o, err = DecodeReset(b)
+	}
+	if err == nil {
+		err = s.ResetWith(o)
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reset": true, "now": s.clk.Now().In(clock.Beijing()).Format(time.RFC3339), "seed": s.rand.Seed()})
 }
 
 // Merchants returns every channel's merchants, by channel name.

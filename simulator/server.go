@@ -172,6 +172,40 @@ func (s *Server) SetTime(t time.Time) error {
 	return nil
 }
 
+// ResetOptions are the optional parts of a reset: a new seed (kept for later resets) and a
+// time to move the virtual clock to once everything is dropped (not before now: the
+// clock never goes backwards).
+type ResetOptions struct {
+	Seed *uint64
+	Time *time.Time
+}
+
+// ResetWith checks o, then resets as Reset does with o's seed, then moves the clock to
+// o.Time without anything left to fire. Bad options change nothing.
+func (s *Server) ResetWith(o ResetOptions) error {
+	if o.Time != nil {
+		switch {
+		case s.virt == nil:
+			return ErrNotVirtual
+		case o.Time.Before(s.clk.Now()):
+			return fieldErr("time", "before the current time %s; the clock never moves backwards", s.clk.Now().In(clock.Beijing()).Format(time.RFC3339))
+		}
+		if err := checkTime(*o.Time); err != nil {
+			return &FieldError{Field: "time", Reason: err.Error()}
+		}
+	}
+	if o.Seed != nil {
+		s.rand.setSeed(*o.Seed)
+	}
+	s.Reset()
+	if o.Time != nil {
+		if err := s.virt.Set(*o.Time); err != nil {
+			return &FieldError{Field: "time", Reason: err.Error()}
+		}
+	}
+	return nil
+}
+
 // Reset drops all protocol state (demo merchants come back), fault plans, records and
 // callbacks in flight, and reseeds the random source. The clock is not moved.
 func (s *Server) Reset() {
