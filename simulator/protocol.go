@@ -149,9 +149,13 @@ type StatementRecord struct {
 	ChannelRefundID string       `json:"channel_refund_id,omitempty"`
 	Amount          money.Amount `json:"amount"`
 	Fee             money.Amount `json:"fee"`
-	Time            time.Time    `json:"time"`   // payment success / refund time on the channel
-	Status          string       `json:"status"` // the channel's own status word
-	SettleDate      clock.Date   `json:"settle_date"`
+	// FeeExact is the fee as the channel's own file states it, in major units, when that
+	// is finer than Fee's minor units (WeChat bills give five decimals: "0.00738" where
+	// Fee rounds to 1 fen); same sign as Fee. "" when Fee is exact.
+	FeeExact   string     `json:"fee_exact,omitempty"`
+	Time       time.Time  `json:"time"`   // payment success / refund time on the channel
+	Status     string     `json:"status"` // the channel's own status word
+	SettleDate clock.Date `json:"settle_date"`
 	// Fields are protocol-specific columns (appid, openid, bank_type...) that the renderer
 	// needs; the engine copies them into fabricated (extra) records unchanged.
 	Fields map[string]string `json:"fields,omitempty"`
