@@ -88,6 +88,16 @@ func TestCallbacks_WallClock10kOrdersAcrossGoodSlowFailingAndHangingEndpoints(t 
 		}
 	}()
 
+	// pick returns the endpoint of the k-th order of every 100, by the shares above.
+	pick := func(k int) *endpoint {
+		acc := 0
+		for _, e := range eps {
+			if acc += e.share; k < acc {
+				return e.ep
+			}
+		}
+		return eps[len(eps)-1].ep
+	}
 	start := time.Now()
 	tick := time.NewTicker(10 * time.Millisecond)
 	perTick := n / 200 // n orders over ~2 s
@@ -95,18 +105,7 @@ func TestCallbacks_WallClock10kOrdersAcrossGoodSlowFailingAndHangingEndpoints(t 
 		if i > 0 && i%perTick == 0 {
 			<-tick.C
 		}
-		ep := eps[0].ep
-		for k, acc := i%100, 0; ; {
-			e := eps[0]
-			for _, e = range eps {
-				acc += e.share
-				if k < acc {
-					break
-				}
-			}
-			ep = e.ep
-			break
-		}
+		ep := pick(i % 100)
 		no := fmt.Sprintf("W%05d", i)
 		body := fmt.Sprintf(`{"merchant":"M1","out_trade_no":%q,"amount":100,"notify_url":"%s/n/%s"}`, no, ep.URL, no)
 		if st, b, err := post(t, s.Transport(), "/fake/pay", body); err != nil || st != 200 {
