@@ -380,11 +380,9 @@ type job struct {
 	after func(d *delivery, acked bool)
 }
 
-// build makes the step's message and its record's request part.
-func (d *delivery) build(st *step) {
-	s := d.e.s
-	st.built = true
-	st.a.Time = s.clk.Now()
+// initRecord starts the step's record: what the attempt is, before any message.
+func (d *delivery) initRecord(st *step) {
+	st.a.Time = d.e.s.clk.Now()
 	st.rec = Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
 		OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: st.a.N}
 	if st.p.Kind != "" {
@@ -393,6 +391,13 @@ func (d *delivery) build(st *step) {
 	if st.a.Tamper != "" {
 		st.rec.Note = "tampered " + st.a.Tamper + ": correctly signed, content changed; its acknowledgement does not count"
 	}
+}
+
+// build makes the step's message and its record's request part.
+func (d *delivery) build(st *step) {
+	s := d.e.s
+	st.built = true
+	d.initRecord(st)
 	msg, err := d.cb.Build(st.a)
 	if err != nil {
 		st.rec.Error = "build: " + err.Error()

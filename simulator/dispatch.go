@@ -20,7 +20,7 @@ import (
 //     have answered (a flush timer at the same instant, scheduled behind them), so an
 //     advance over N hanging endpoints takes about N / CallbackHostLimit callback
 //     timeouts, not N, and transcripts stay byte-identical.
-//   - wall clock: built when due, sent by the dispatcher, recorded when answered. An
+//   - wall clock: built and sent by a dispatcher worker, recorded when answered. An
 //     attempt that could not start within its callback timeout because its host had
 //     all CallbackHostLimit slots in use and answered nothing for a whole timeout (a dead
 //     endpoint) is not sent: it is recorded as unanswered and the channel's schedule goes on, as if the merchant had
@@ -49,9 +49,8 @@ func (s *Server) sendJob(j *job) {
 		}
 		s.batch.add(s, j)
 	default:
-		for _, st := range j.steps {
-			j.d.build(st)
-		}
+		// Built by the worker: messages may be expensive (Alipay signs each attempt with
+		// RSA), and the retry timer must not build thousands in a row.
 		due := j.d.due
 		timeout := j.d.cb.Timeout
 		if timeout <= 0 {
@@ -65,11 +64,15 @@ func (s *Server) sendJob(j *job) {
 			// timeout: a dead endpoint): not sent. Late because the simulator as a whole is
 			// busy, or the host is slow but answering: sent anyway, late.
 			if late > timeout && s.disp.stuck(j.d.host, started, timeout) {
+				for _, st := range j.steps {
+					j.d.initRecord(st)
+				}
 				j.skip(fmt.Sprintf("not sent: %s had %d callbacks in flight and answered none for longer than the %s callback timeout: counted as unanswered",
 					j.d.host, s.disp.perHost, timeout))
 			} else {
 				answered := false
 				for _, st := range j.steps {
+					j.d.build(st)
 					j.d.send(st)
 					answered = answered || (st.ok && st.err == nil)
 				}
@@ -85,9 +88,7 @@ func (s *Server) sendJob(j *job) {
 // skip marks every step of a job that was never sent.
 func (j *job) skip(why string) {
 	for _, st := range j.steps {
-		if st.ok {
-			st.rec.Error = why
-		}
+		st.rec.Error = why
 	}
 }
 
