@@ -22,11 +22,11 @@ import (
 //     timeouts, not N, and transcripts stay byte-identical.
 //   - wall clock: built and sent by a dispatcher worker, recorded when answered. An
 //     attempt that could not start within its callback timeout because its host had
-//     all CallbackHostLimit slots in use and answered nothing for a whole timeout (a dead
-//     endpoint) is not sent: it is recorded as unanswered and the channel's schedule goes on, as if the merchant had
-//     not answered in time. So a dead host's backlog drains as fast as it builds and no
-//     retry behind it is accounted for late. An attempt late only because the simulator
-//     as a whole is busy is sent anyway.
+//     all CallbackHostLimit slots in use and answered nothing for a whole timeout (a
+//     dead endpoint) is not sent: it is recorded as unanswered and the channel's
+//     schedule goes on, as if the merchant had not answered in time. So a dead host's
+//     backlog drains as fast as it builds and no retry behind it is accounted for late.
+//     An attempt late only because the simulator as a whole is busy is sent anyway.
 
 // sendJob hands a delivery's job to whoever runs it (see above).
 func (s *Server) sendJob(j *job) {
