@@ -46,6 +46,7 @@ func (c *stepCtx) fault(st *Step, m *mapNode) *simulator.FaultPlan {
 	p.Count = m.intVal("count", 0, 0)
 	p.Spacing = simulator.Duration(m.duration("spacing"))
 	p.Amount = m.amount("amount")
+	p.Tamper = m.str("tamper")
 	if t, ok := m.timeVal("until"); ok {
 		p.Until = &t
 	}

@@ -101,7 +101,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		{"bad error kind", head + "  - query: {order: A}\n    expect: {error: timeout}\n",
 			`f.yaml:5:21: steps[0].expect.error: unknown error kind "timeout"; known: unknown_outcome, invalid_request, signature, not_found, already_done, declined, insufficient_funds, rate_limited, unavailable, any`},
 		{"bad fault kind", head + "  - fault: {kind: explode}\n",
-			`f.yaml:4:19: steps[0].fault.kind: unknown fault kind "explode"; known: delay, timeout_after, timeout_before, reset, http_5xx, malformed_body, truncated_body, bad_signature, business_code, duplicate_callbacks, reorder_callbacks, missing_callbacks, forged_callback, complete_after_midnight, statement_missing_record, statement_extra_record, statement_amount_changed, statement_not_ready_until`},
+			`f.yaml:4:19: steps[0].fault.kind: unknown fault kind "explode"; known: delay, timeout_after, timeout_before, reset, http_5xx, malformed_body, truncated_body, bad_signature, business_code, duplicate_callbacks, reorder_callbacks, missing_callbacks, forged_callback, tampered_callback, complete_after_midnight, statement_missing_record, statement_extra_record, statement_amount_changed, statement_not_ready_until`},
 		{"misspelt call op", "name: x\nchannel: wechat\nsteps:\n  - fault: {kind: timeout_after, op: unifedorder}\n",
 			`f.yaml:4:38: steps[0].fault.op: unknown wechat operation "unifedorder"; known: cancel, close, pay, query, query_refund, refund, statement (or unifiedorder, micropay, orderquery, closeorder, reverse, refund, refundquery, downloadbill, downloadfundflow, getsignkey)`},
 		{"callback fault with call op", head + "  - fault: {kind: duplicate_callbacks, op: pay}\n",

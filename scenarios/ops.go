@@ -112,7 +112,8 @@ func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
 		sort.Strings(aliases)
 		return fmt.Sprintf("unknown %s operation %q; known: %s (or %s)", chName, op, strings.Join(aliases, ", "), strings.Join(known, ", "))
 	case kind == simulator.FaultDuplicateCallbacks || kind == simulator.FaultReorderCallbacks ||
-		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback:
+		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback ||
+		kind == simulator.FaultTamperedCallback:
 		for _, k := range callbackOps {
 			if k == op {
 				return ""
