@@ -24,6 +24,8 @@ type ltx struct {
 	// balSeq is ledger_head.bal_seq as read by Head (haveBal) in this transaction.
 	balSeq  int64
 	haveBal bool
+	// skip, when set (SkipUnreadable), takes the records reads cannot read (unreadable.go).
+	skip func(*ledger.UnreadableError)
 }
 
 func (t *ltx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -103,7 +105,10 @@ func (t *ltx) Chart(ctx context.Context) ([]ledger.ChartAccount, error) {
 	for rows.Next() {
 		var c ledger.ChartAccount
 		if err := rows.Scan(&c.Code, &c.Parent, &c.Name, &c.Type, &c.Normal); err != nil {
-			return nil, fmt.Errorf("store: scan chart: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return "chart " + rawText(v[0]) }); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		out = append(out, c)
 	}
@@ -177,6 +182,9 @@ func (t *ltx) tail(ctx context.Context, want map[ledger.AccountID]bool) (map[led
 			return nil, fmt.Errorf("store: scan tail: %w", err)
 		}
 		if buf, err = parseLines(text, buf[:0], intern); err != nil {
+			if t.skip != nil {
+				continue // Verify reads every entry and reports this one
+			}
 			return nil, fmt.Errorf("store: lines of entry %d: %w", seq, err)
 		}
 		for _, ln := range buf {
@@ -298,8 +306,14 @@ func (t *ltx) Accounts(ctx context.Context, fn func(ledger.Account) error) error
 	}
 	defer rows.Close()
 	for rows.Next() {
-		a, err := scanAccountWithTail(rows, tail)
+		a, err := scanAccount(rows)
 		if err != nil {
+			if err := t.unreadable(rows, err, func(v []any) string { return "account " + rawText(v[0]) }); err != nil {
+				return err
+			}
+			continue
+		}
+		if a, err = withTail(a, tail); err != nil {
 			return err
 		}
 		if err := fn(a); err != nil {
@@ -367,7 +381,10 @@ func (t *ltx) AllVouchers(ctx context.Context, fn func(ledger.Voucher) error) er
 		var amt int64
 		var cur string
 		if err := rows.Scan(&v.Kind, &v.ID, &amt, &cur); err != nil {
-			return fmt.Errorf("store: scan voucher: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return "voucher " + rawText(v[0]) + " " + rawText(v[1]) }); err != nil {
+				return err
+			}
+			continue
 		}
 		v.Amount = money.New(amt, money.Currency(cur))
 		if err := fn(v); err != nil {
@@ -394,7 +411,16 @@ func (t *ltx) VoucherProblems(ctx context.Context, limit int) ([]ledger.VoucherP
 		var samt sql.NullInt64
 		var scur sql.NullString
 		if err := rows.Scan(&p.Seq, &p.Voucher.Kind, &p.Voucher.ID, &amt, &cur, &samt, &scur); err != nil {
-			return nil, fmt.Errorf("store: scan voucher problem: %w", err)
+			vals, rerr := rawRow(rows)
+			if rerr != nil || t.skip == nil {
+				return nil, fmt.Errorf("store: scan voucher problem: %w", err)
+			}
+			if len(vals) == 7 && vals[5] != nil {
+				if _, ok := vals[5].(int64); !ok { // the voucher row: Verify reads it in AllVouchers
+					t.skip(&ledger.UnreadableError{Record: "voucher " + rawText(vals[1]) + " " + rawText(vals[2]), Err: err})
+				}
+			}
+			continue // an unreadable entry: Verify reports it from the journal scan
 		}
 		p.Voucher.Amount = money.New(amt, money.Currency(cur))
 		if samt.Valid {
@@ -433,7 +459,10 @@ func (t *ltx) Holds(ctx context.Context, fn func(ledger.HoldState) error) error 
 		var amt, rem int64
 		var cur string
 		if err := rows.Scan(&h.Seq, &h.Debit, &h.Credit, &amt, &cur, &rem); err != nil {
-			return fmt.Errorf("store: scan hold: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return "hold " + rawText(v[0]) }); err != nil {
+				return err
+			}
+			continue
 		}
 		h.Amount, h.Remaining = money.New(amt, money.Currency(cur)), money.New(rem, money.Currency(cur))
 		if err := fn(h); err != nil {
@@ -444,7 +473,7 @@ func (t *ltx) Holds(ctx context.Context, fn func(ledger.HoldState) error) error 
 }
 
 func (t *ltx) Seals(ctx context.Context) ([]ledger.Seal, error) {
-	rows, err := t.query(ctx, `SELECT day, head_seq, head_hash, closed_at, key_id, signature FROM day_closes ORDER BY day`)
+	rows, err := t.query(ctx, `SELECT day, head_seq, head_hash, closed_at, key_id, signature, prev_day, rows_digest, control_seq, control_hash FROM day_closes ORDER BY day`)
 	if err != nil {
 		return nil, err
 	}
@@ -452,13 +481,19 @@ func (t *ltx) Seals(ctx context.Context) ([]ledger.Seal, error) {
 	var out []ledger.Seal
 	for rows.Next() {
 		var s ledger.Seal
-		var day string
+		var day, prev string
 		var at int64
-		if err := rows.Scan(&day, &s.HeadSeq, &s.HeadHash, &at, &s.KeyID, &s.Signature); err != nil {
-			return nil, fmt.Errorf("store: scan seal: %w", err)
+		err := rows.Scan(&day, &s.HeadSeq, &s.HeadHash, &at, &s.KeyID, &s.Signature, &prev, &s.Rows, &s.ControlSeq, &s.ControlHash)
+		if err == nil {
+			if s.Day, err = parseDay(day); err == nil {
+				s.PrevDay, err = parseDay(prev)
+			}
 		}
-		if s.Day, err = parseDay(day); err != nil {
-			return nil, err
+		if err != nil {
+			if err := t.unreadable(rows, err, func(v []any) string { return "seal " + rawText(v[0]) }); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		s.ClosedAt = time.Unix(0, at).UTC()
 		out = append(out, s)
@@ -480,7 +515,10 @@ func (t *ltx) DayBalances(ctx context.Context, day clock.Date, fn func(ledger.Da
 		if err := rows.Scan(&b.Account, &o.DebitPosted, &o.CreditPosted, &o.DebitPending, &o.CreditPending,
 			&m.DebitPosted, &m.CreditPosted, &m.DebitPending, &m.CreditPending,
 			&c.DebitPosted, &c.CreditPosted, &c.DebitPending, &c.CreditPending); err != nil {
-			return fmt.Errorf("store: scan day balance: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return fmt.Sprintf("close %s account %s", day, rawText(v[0])) }); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := fn(b); err != nil {
 			return err

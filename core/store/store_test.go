@@ -37,7 +37,7 @@ func TestOpen_MigrationsApplyOnceAndDataSurvivesReopen(t *testing.T) {
 	_ = db.Close()
 	db2 := storetest.Open(t, dsn)
 	var n int
-	if err := db2.SQL().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+	if err := db2.SQL().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 3 {
 		t.Fatalf("migrations recorded %d (%v)", n, err)
 	}
 	l2 := openLedger(t, db2, clock.NewVirtual(start))
