@@ -395,35 +395,56 @@ func (t *ltx) AllVouchers(ctx context.Context, fn func(ledger.Voucher) error) er
 }
 
 func (t *ltx) VoucherProblems(ctx context.Context, limit int) ([]ledger.VoucherProblem, error) {
-	rows, err := t.query(ctx, `SELECT e.seq, e.v_kind, e.v_id, e.v_amount, e.v_cur, v.amount, v.currency
+	// IS DISTINCT FROM: a voucher amount edited to NULL is a problem too, not a match.
+	rows, err := t.query(ctx, `SELECT e.seq, e.v_kind, e.v_id, e.v_amount, e.v_cur, v.kind IS NOT NULL, v.amount, v.currency
 		FROM entries e LEFT JOIN vouchers v ON v.kind = e.v_kind AND v.id = e.v_id
-		WHERE v.kind IS NULL OR v.amount <> e.v_amount OR v.currency <> e.v_cur
+		WHERE v.kind IS NULL OR v.amount IS DISTINCT FROM e.v_amount OR v.currency IS DISTINCT FROM e.v_cur
 		ORDER BY e.seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []ledger.VoucherProblem
+	told := map[string]bool{}
+	// badVoucher reports the voucher row of entry vals as unreadable, once.
+	badVoucher := func(kind, id string, cause error) error {
+		rec := "voucher " + kind + " " + id
+		if t.skip == nil {
+			return &ledger.UnreadableError{Record: rec, Err: cause}
+		}
+		if !told[rec] {
+			told[rec] = true
+			t.skip(&ledger.UnreadableError{Record: rec, Err: cause})
+		}
+		return nil
+	}
 	for rows.Next() {
 		var p ledger.VoucherProblem
 		var amt int64
 		var cur string
+		var exists bool
 		var samt sql.NullInt64
 		var scur sql.NullString
-		if err := rows.Scan(&p.Seq, &p.Voucher.Kind, &p.Voucher.ID, &amt, &cur, &samt, &scur); err != nil {
+		if err := rows.Scan(&p.Seq, &p.Voucher.Kind, &p.Voucher.ID, &amt, &cur, &exists, &samt, &scur); err != nil {
 			vals, rerr := rawRow(rows)
-			if rerr != nil || t.skip == nil {
+			if rerr != nil || t.skip == nil || len(vals) != 8 {
 				return nil, fmt.Errorf("store: scan voucher problem: %w", err)
 			}
-			if len(vals) == 7 && vals[5] != nil {
-				if _, ok := vals[5].(int64); !ok { // the voucher row: Verify reads it in AllVouchers
-					t.skip(&ledger.UnreadableError{Record: "voucher " + rawText(vals[1]) + " " + rawText(vals[2]), Err: err})
+			if _, ok := vals[6].(int64); vals[6] != nil && !ok {
+				if err := badVoucher(rawText(vals[1]), rawText(vals[2]), err); err != nil {
+					return nil, err
 				}
 			}
-			continue // an unreadable entry: Verify reports it from the journal scan
+			continue // otherwise an unreadable entry: Verify reports it from the journal scan
+		}
+		if exists && (!samt.Valid || !scur.Valid) {
+			if err := badVoucher(string(p.Voucher.Kind), p.Voucher.ID, errors.New("amount or currency is NULL")); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		p.Voucher.Amount = money.New(amt, money.Currency(cur))
-		if samt.Valid {
+		if exists {
 			a := money.New(samt.Int64, money.Currency(scur.String))
 			p.Stored = &a
 		}
