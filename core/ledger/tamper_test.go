@@ -259,6 +259,11 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				garble(t, f, "entries", "posted_at", "seq = 3")
 				return ledger.VerifyOptions{}
 			}},
+		{"seal stripped to version 1 to hide rewritten closing rows", ledger.CheckChain, func(f *fixture) string { return "seal 2026-11-20" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE day_closes SET rows_digest = NULL, prev_day = '', control_seq = 0, control_hash = NULL`)
+				return ledger.VerifyOptions{}
+			}},
 		{"seal's close time edited into garbage", ledger.CheckChain, func(f *fixture) string { return "seal 2026-11-20" },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				garble(t, f, "day_closes", "closed_at", "day = '2026-11-20'")

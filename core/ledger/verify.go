@@ -265,6 +265,7 @@ func (v *verifier) run(ctx context.Context) error {
 	for _, s := range v.opt.Seals {
 		v.want[s.HeadSeq] = nil
 	}
+	v.want[0] = zeroHash // a day closed before the first entry seals the empty chain
 	v.bySeq = append(append([]Seal(nil), v.seals...), v.opt.Seals...)
 	sort.SliceStable(v.bySeq, func(i, j int) bool { return v.bySeq[i].HeadSeq < v.bySeq[j].HeadSeq })
 	if err := v.replayControl(ctx); err != nil {
