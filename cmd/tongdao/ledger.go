@@ -173,6 +173,9 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}{rep.OK(), rep})
 	} else {
 		printReport(stdout, rep, time.Since(began))
+		if *sealsPath == "" {
+			fmt.Fprintln(stderr, "hint: keep the seals out of the database's reach — `tongdao ledger seals --db DSN --export FILE` after every close-day — and verify with --seals FILE")
+		}
 	}
 	if !rep.OK() {
 		return 1
