@@ -269,6 +269,11 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				garble(t, f, "day_closes", "closed_at", "day = '2026-11-20'")
 				return ledger.VerifyOptions{}
 			}},
+		{"head edited into garbage", ledger.CheckChain, func(f *fixture) string { return "head" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				garble(t, f, "ledger_head", "gen", "id = 1")
+				return ledger.VerifyOptions{}
+			}},
 		{"receivable not cleared within its limit", ledger.CheckAgeing, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				f.clk.Advance(3 * 24 * time.Hour)

@@ -202,18 +202,20 @@ type acct struct {
 }
 
 type verifier struct {
-	tx    ReadTx
-	rp    *reporter
-	rep   *Report
-	opt   VerifyOptions
-	asOf  time.Time
-	now   time.Time
-	accts map[AccountID]*acct
-	seals []Seal
-	days  []clock.Date              // sealed days, ascending
-	delta []map[AccountID]*Counters // per period: len(days)+1 (last = open period)
-	want  map[int64][]byte          // seq -> hash, for seqs that seals name
-	holds map[int64]*HoldState      // as the journal says
+	tx   ReadTx
+	rp   *reporter
+	rep  *Report
+	opt  VerifyOptions
+	asOf time.Time
+	now  time.Time
+	// headBad: the stored head could not be read (reported); nothing is compared with it.
+	headBad bool
+	accts   map[AccountID]*acct
+	seals   []Seal
+	days    []clock.Date              // sealed days, ascending
+	delta   []map[AccountID]*Counters // per period: len(days)+1 (last = open period)
+	want    map[int64][]byte          // seq -> hash, for seqs that seals name
+	holds   map[int64]*HoldState      // as the journal says
 	// Along the chain (owned by the goroutine that checks entries): the PostedAt of the
 	// last readable entry, and how many of bySeq precede the current entry with the latest
 	// sealed day among them.
@@ -250,6 +252,12 @@ func (v *verifier) unreadableRecord(u *UnreadableError) {
 
 func (v *verifier) run(ctx context.Context) error {
 	head, err := v.tx.Head(ctx)
+	var ue *UnreadableError
+	if errors.As(err, &ue) {
+		// The head row was garbled: report it, and compare nothing with it.
+		v.unreadableRecord(ue)
+		v.headBad, err = true, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -336,7 +344,9 @@ func (v *verifier) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if head.Seq != last || (last > 0 && !bytes.Equal(head.Hash, lastHash)) {
+	if v.headBad {
+		v.rep.Head = last
+	} else if head.Seq != last || (last > 0 && !bytes.Equal(head.Hash, lastHash)) {
 		v.rp.add(CheckChain, "head", "stored head is entry %d, journal ends at entry %d (hash %x)", head.Seq, last, short(lastHash))
 	}
 	v.checkSeals(head)
