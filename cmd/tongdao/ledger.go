@@ -437,6 +437,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return 1
 		}
 	}
+	cpu0 := selfCPU()
 	began := time.Now()
 	for c := 0; c < *callers; c++ {
 		wg.Add(1)
@@ -468,6 +469,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	wg.Wait()
 	took := time.Since(began)
+	cpu := selfCPU() - cpu0
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -482,9 +484,13 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return all[min(len(all)-1, int(p*float64(len(all))))]
 	}
-	fmt.Fprintf(stdout, "load %s: %d entries (%d failed) from %d callers, %.0f%% hot, in %.2fs = %.0f entries/s; latency p50 %v p99 %v max %v\n",
+	cpuPer := time.Duration(0)
+	if len(all) > 0 {
+		cpuPer = cpu / time.Duration(len(all))
+	}
+	fmt.Fprintf(stdout, "load %s: %d entries (%d failed) from %d callers, %.0f%% hot, in %.2fs = %.0f entries/s; latency p50 %v p99 %v max %v; process CPU %v/entry\n",
 		db.Dialect(), len(all), failed.Load(), *callers, *hot*100, took.Seconds(), float64(len(all))/took.Seconds(),
-		pct(0.50), pct(0.99), pct(1))
+		pct(0.50), pct(0.99), pct(1), cpuPer)
 	if failed.Load() > 0 {
 		return 1
 	}
