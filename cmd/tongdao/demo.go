@@ -20,7 +20,7 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stdout, "Usage: tongdao demo")
 			fmt.Fprintln(stdout)
 			fmt.Fprintln(stdout, "Starts the channel simulator in process and runs the bundled scenario suites")
-			fmt.Fprintln(stdout, "(scenarios/wechat, scenarios/alipay) against tongdao's own adapters, printing")
+			fmt.Fprintln(stdout, "(scenarios/wechat, scenarios/alipay, scenarios/bank) against tongdao's own adapters, printing")
 			fmt.Fprintln(stdout, "one line per scenario and a summary. Exit status 0 when every scenario passes.")
 			fmt.Fprintln(stdout, "For more control use `tongdao scenario run` and `tongdao sim serve`.")
 			return 0
@@ -36,7 +36,7 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer cleanup()
-	fmt.Fprintln(stdout, "tongdao demo: simulator in process (virtual clock), bundled suites against adapters/wechat and adapters/alipay")
+	fmt.Fprintln(stdout, "tongdao demo: simulator in process (virtual clock), bundled suites against adapters/wechat, adapters/alipay and adapters/bank")
 	fmt.Fprintln(stdout)
 	return scenarioRun(ctx, []string{dir}, stdout, stderr, scenarioFactories(), simProtocols)
 }
