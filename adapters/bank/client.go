@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tongdao/tongdao/core/card"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -181,8 +182,10 @@ func mismatch(op, field string, x *exchange) error {
 	return e
 }
 
-// redact prepares a body for channel.Error.Raw: at most 4 KiB, card numbers masked (the
-// bank never sends them in clear, §5.1; this is the last defence).
+// redact prepares a body for channel.Error.Raw: at most 4 KiB, card numbers masked, and
+// digit runs shaped like a mainland mobile (11 digits from 13) or a resident ID number (17
+// digits and a check character) masked as core/card does. The bank never sends them in
+// clear (§5.1), but a notification body can be anything: this is the last defence.
 func redact(b []byte) []byte {
 	if b == nil {
 		return nil
@@ -191,7 +194,28 @@ func redact(b []byte) []byte {
 	if len(b) > max {
 		b = b[:max]
 	}
-	return channel.RedactPANs(bytes.Clone(b))
+	out := channel.RedactPANs(bytes.Clone(b))
+	for i := 0; i < len(out); {
+		if out[i] < '0' || out[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(out) && out[j] >= '0' && out[j] <= '9' {
+			j++
+		}
+		run := string(out[i:j])
+		switch {
+		case len(run) == 11 && run[0] == '1' && run[1] >= '3':
+			copy(out[i:j], card.MaskPhone(run))
+		case len(run) == 18, len(run) == 17 && j < len(out) && (out[j] == 'X' || out[j] == 'x'):
+			end := i + 18
+			copy(out[i:end], card.MaskID(string(out[i:end])))
+			j = end
+		}
+		i = j
+	}
+	return out
 }
 
 func invalid(op, field, format string, args ...any) error {
