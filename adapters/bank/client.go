@@ -33,6 +33,7 @@ type Client struct {
 	maxResp    int64
 	maxStmt    int64
 	merchantID string
+	skipLuhn   bool
 }
 
 var (

@@ -70,6 +70,9 @@ type Config struct {
 	MaxResponseBytes int64
 	// MaxStatementBytes caps the downloaded gzip file (default DefaultMaxStatementBytes).
 	MaxStatementBytes int64
+	// SkipLuhn accepts card numbers whose check digit is wrong (digits and length are still
+	// checked), for bank test environments whose test cards are not Luhn-valid (§13).
+	SkipLuhn bool
 
 	// Variant knobs for banks that differ from the defaults (§5.4); zero values are the
 	// defaults: SM2 user ID 1234567812345678, DER signatures, base64 text, C1C3C2 key
@@ -130,7 +133,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{w: w, serials: newSerials(cfg.MerchantID, mk), base: strings.TrimRight(base, "/"),
 		hc: cfg.HTTPClient, clk: cfg.Clock, log: cfg.Logger, notifyURL: cfg.NotifyURL,
-		maxResp: cfg.MaxResponseBytes, maxStmt: cfg.MaxStatementBytes, merchantID: cfg.MerchantID}
+		maxResp: cfg.MaxResponseBytes, maxStmt: cfg.MaxStatementBytes, merchantID: cfg.MerchantID, skipLuhn: cfg.SkipLuhn}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
 	}
