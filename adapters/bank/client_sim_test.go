@@ -242,7 +242,9 @@ func TestClient_BindPayRefundPayoutStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	tot := rd.Totals()
+	if rd.Totals() != nil {
+		t.Errorf("totals before the end of the statement")
+	}
 	var recs []channel.StatementRecord
 	for {
 		var r channel.StatementRecord
@@ -253,6 +255,7 @@ func TestClient_BindPayRefundPayoutStatement(t *testing.T) {
 		}
 		recs = append(recs, r)
 	}
+	tot := rd.Totals()
 	if len(recs) != 3 || tot.Count != 3 || tot.PaymentAmount != money.Fen(10000) || tot.RefundAmount != money.Fen(2500) ||
 		tot.PayoutAmount != money.Fen(800) || tot.FeeAmount != money.Fen(30) || tot.ReturnCount != 0 {
 		t.Fatalf("statement %+v totals %+v", recs, tot)
@@ -273,7 +276,10 @@ func TestClient_BindPayRefundPayoutStatement(t *testing.T) {
 	}
 	var r channel.StatementRecord
 	if err := rd2.Next(&r); err != nil || r.Type != channel.RecordPayoutReturn || r.PayoutNo != "O1" || r.ReturnNo == "" || r.Status != channel.StatusReversed {
-		t.Fatalf("return record %+v %v (totals %+v)", r, err, rd2.Totals())
+		t.Fatalf("return record %+v %v", r, err)
+	}
+	if err := rd2.Next(&r); err != io.EOF {
+		t.Fatalf("after the return record: %v", err)
 	}
 	if tot := rd2.Totals(); tot.ReturnCount != 1 || tot.ReturnAmount != money.Fen(800) {
 		t.Errorf("return totals %+v", tot)

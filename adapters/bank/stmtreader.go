@@ -16,8 +16,10 @@ import (
 )
 
 // DownloadStatement fetches the statement of one clearing day (STMT_APPLY, then the file,
-// §11): the file's SM3 is checked against the signed answer, every line is validated and
-// the T line must equal the sum of the D lines before the first record is returned.
+// §11) and streams its records: the file's SM3 is checked against the signed answer and its
+// H line against the merchant and day before the reader is returned; every D line is
+// validated as it is read, and the T line must equal the sums of the D lines (else the
+// last Next fails).
 // Records: PAY → payment, REFUND → refund (OrderNo = the paid order), PAYOUT → payout,
 // RETURN → payout_return (PayoutNo = the returned payout, ReturnNo = the bank's serial);
 // SettleAmount is the line's net amount, CardMasked its masked card. req.Type
@@ -48,18 +50,18 @@ func (c *Client) DownloadStatement(ctx context.Context, req *channel.StatementRe
 	if err != nil {
 		return nil, err
 	}
-	raw, err := openStatementFile(gz, sm3)
+	stream, err := statementStream(gz, sm3)
 	if err != nil {
 		return nil, stmtErr("FILE", "the statement file is damaged", err)
 	}
-	st, err := parseStatement(bytes.NewReader(raw))
-	if err != nil {
+	sc := newStmtScanner(stream)
+	if err := sc.header(); err != nil {
 		return nil, stmtErr("FILE", "the statement file is malformed", err)
 	}
-	if st.MerchantID != c.merchantID || st.Date != req.Date {
+	if sc.st.MerchantID != c.merchantID || sc.st.Date != req.Date {
 		return nil, stmtErr("FILE", "the statement file is for another merchant or day", nil)
 	}
-	return newStmtReader(st, req.Type), nil
+	return newStmtReader(sc, req.Type), nil
 }
 
 func stmtErr(code, msg string, cause error) error {
@@ -96,46 +98,48 @@ func redactToken(s, token string) string {
 	return string(bytes.ReplaceAll([]byte(s), []byte(url.QueryEscape(token)), []byte("…")))
 }
 
-// stmtReader streams the records of a parsed, checked statement.
+// stmtReader streams the records of a statement file as they are read and checked; the T
+// line's comparison with the records comes at the end, so a file whose totals do not add
+// up fails on the last Next.
 type stmtReader struct {
-	st   *statement
-	keep func(*stmtRecord) bool
-	i    int
-	tot  channel.StatementTotals
+	sc     *stmtScanner
+	keep   func(txType string) bool
+	fee    int64
+	tot    *channel.StatementTotals
+	closed bool
 }
 
-func newStmtReader(st *statement, typ channel.StatementType) *stmtReader {
-	r := &stmtReader{st: st, keep: func(*stmtRecord) bool { return true }}
+func newStmtReader(sc *stmtScanner, typ channel.StatementType) *stmtReader {
+	r := &stmtReader{sc: sc, keep: func(string) bool { return true }}
 	switch typ {
 	case channel.StatementPayments:
-		r.keep = func(d *stmtRecord) bool { return d.TxType == stmtPay }
+		r.keep = func(t string) bool { return t == stmtPay }
 	case channel.StatementRefunds:
-		r.keep = func(d *stmtRecord) bool { return d.TxType == stmtRefund }
+		r.keep = func(t string) bool { return t == stmtRefund }
 	}
-	t := st.Totals
-	var fee int64
-	var n int64
-	for i := range st.Records {
-		if r.keep(&st.Records[i]) {
-			n++
-			fee += st.Records[i].Fee.Minor()
-		}
-	}
-	r.tot = channel.StatementTotals{Count: n, PaymentCount: int64(t.PayCount), RefundCount: int64(t.RefundCount),
-		PaymentAmount: t.PayAmount, RefundAmount: t.RefundAmount, FeeAmount: money.Fen(fee),
-		StatedFeeAmount: decimal.New(t.FeeTotal.Minor(), -2), PayoutCount: int64(t.PayoutCount), PayoutAmount: t.PayoutAmount,
-		ReturnCount: int64(t.ReturnCount), ReturnAmount: t.ReturnAmount}
 	return r
 }
 
-// Next fills rec with the next record; io.EOF after the last.
+// Next fills rec with the next record; io.EOF after the last, once the T line matched the
+// records. A malformed line is a KindInvalidRequest error naming the line (never a value);
+// the reader is then unusable.
 func (r *stmtReader) Next(rec *channel.StatementRecord) error {
-	for r.i < len(r.st.Records) {
-		d := &r.st.Records[r.i]
-		r.i++
-		if !r.keep(d) {
+	if r.closed {
+		return &channel.Error{Channel: Name, Op: opStatement, Kind: channel.KindInvalidRequest, Code: "CLOSED", Message: "the statement reader is closed"}
+	}
+	for {
+		d, err := r.sc.next()
+		if err == io.EOF {
+			r.totals()
+			return io.EOF
+		}
+		if err != nil {
+			return &channel.Error{Channel: Name, Op: opStatement, Kind: channel.KindInvalidRequest, Code: "MALFORMED", Message: "the statement file is malformed", Err: err}
+		}
+		if !r.keep(d.TxType) {
 			continue
 		}
+		r.fee += d.Fee.Minor()
 		*rec = channel.StatementRecord{Channel: Name, ChannelType: d.TxType, Amount: d.Amount, Discount: money.Fen(0),
 			SettleAmount: d.Net, Fee: d.Fee, CardMasked: d.CardNoMasked, Status: payStatus(d.Status), ChannelStatus: d.Status,
 			ChannelTime: d.FinishTime, SettlementDate: d.SettleDate, Line: d.Seq + 1}
@@ -152,14 +156,32 @@ func (r *stmtReader) Next(rec *channel.StatementRecord) error {
 		}
 		return nil
 	}
-	return io.EOF
 }
 
-// Totals returns the statement's totals (available before the first Next): counts and
-// amounts per type from the T line (checked against the records), FeeAmount the sum of
-// the records' fees, StatedFeeAmount the T line's feeTotal; Count is the number of
-// records Next returns.
-func (r *stmtReader) Totals() *channel.StatementTotals { t := r.tot; return &t }
+// totals fills the totals from the T line (checked against the records) at the end.
+func (r *stmtReader) totals() {
+	t := r.sc.st.Totals
+	r.tot = &channel.StatementTotals{Count: int64(t.Records), PaymentCount: int64(t.PayCount), RefundCount: int64(t.RefundCount),
+		PaymentAmount: t.PayAmount, RefundAmount: t.RefundAmount, FeeAmount: money.Fen(r.fee),
+		StatedFeeAmount: decimal.New(t.FeeTotal.Minor(), -2), PayoutCount: int64(t.PayoutCount), PayoutAmount: t.PayoutAmount,
+		ReturnCount: int64(t.ReturnCount), ReturnAmount: t.ReturnAmount}
+}
 
-// Close releases the records.
-func (r *stmtReader) Close() error { r.st.Records = nil; return nil }
+// Totals returns the statement's totals once Next has returned io.EOF (nil before): counts
+// and amounts per type and Count as the T line states them (checked against the records),
+// FeeAmount the sum of the fees of the records Next returned, StatedFeeAmount the T line's
+// feeTotal.
+func (r *stmtReader) Totals() *channel.StatementTotals {
+	if r.tot == nil {
+		return nil
+	}
+	t := *r.tot
+	return &t
+}
+
+// Close releases the file. Safe to call more than once.
+func (r *stmtReader) Close() error {
+	r.closed = true
+	r.sc = nil
+	return nil
+}
