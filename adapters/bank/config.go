@@ -68,7 +68,8 @@ type Config struct {
 	// MaxResponseBytes caps an answer body (default DefaultMaxResponseBytes); a longer
 	// body is an unknown outcome.
 	MaxResponseBytes int64
-	// MaxStatementBytes caps the downloaded gzip file (default DefaultMaxStatementBytes).
+	// MaxStatementBytes caps the downloaded gzip file (default DefaultMaxStatementBytes),
+	// which is held in memory while its records are streamed (its SM3 is checked first).
 	MaxStatementBytes int64
 	// SkipLuhn accepts card numbers whose check digit is wrong (digits and length are still
 	// checked), for bank test environments whose test cards are not Luhn-valid (§13).
