@@ -22,6 +22,7 @@ import (
 // coreWork is the gateway's background work beside its API: the query-back and expiry
 // worker, the ledger poster and the webhook notifier, all fed from one store.
 type coreWork struct {
+	store    *store.DB
 	gw       *gateway.Gateway
 	ledger   *ledger.Ledger
 	poster   *posting.Poster
@@ -60,7 +61,7 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 		_ = l.Close()
 		return nil, err
 	}
-	return &coreWork{gw: gw, ledger: l, poster: p, notifier: n}, nil
+	return &coreWork{store: db, gw: gw, ledger: l, poster: p, notifier: n}, nil
 }
 
 // once runs one round of everything: query-back and expiry, then postings and webhooks
@@ -69,16 +70,22 @@ func (w *coreWork) once(ctx context.Context) error {
 	if _, err := w.gw.WorkOnce(ctx); err != nil {
 		return err
 	}
-	for i := 0; i < 100; i++ {
-		posted, err := w.poster.RunOnce(ctx)
-		if err != nil {
+	// A payment's events are claimed one after another (in order), and events that post
+	// nothing still take a round: go on until no ledger delivery is left and a round sent
+	// no webhook (the rest of those wait for their retry time).
+	for i := 0; i < 200; i++ {
+		if _, err := w.poster.RunOnce(ctx); err != nil {
 			return fmt.Errorf("postings: %w", err)
 		}
 		sent, err := w.notifier.RunOnce(ctx)
 		if err != nil {
 			return fmt.Errorf("webhooks: %w", err)
 		}
-		if posted == 0 && sent == 0 {
+		st, err := w.store.OutboxStats(ctx, "ledger")
+		if err != nil {
+			return err
+		}
+		if st.Pending == 0 && sent == 0 {
 			return nil
 		}
 	}
