@@ -230,8 +230,9 @@ func (e *Engine) Assess(ctx context.Context, req gateway.RiskRequest) (gateway.R
 		c := &s.counters[len(s.counters)-1]
 		c.Key, c.Windows = string(cs.per)+":"+v, cs.windows
 	}
+	id := eventID(req.MerchantID, req.OrderNo, at)
 	if len(s.counters) > 0 {
-		if err := e.velocity.Record(ctx, eventID(req.MerchantID, req.OrderNo, at), req.Amount.Minor(), at, s.counters); err != nil {
+		if err := e.velocity.Record(ctx, id, req.Amount.Minor(), at, s.counters); err != nil {
 			return gateway.RiskDecision{}, err
 		}
 	}
@@ -270,7 +271,7 @@ func (e *Engine) Assess(ctx context.Context, req gateway.RiskRequest) (gateway.R
 	if dec.Rule == "" {
 		dec.Rule = "default-allow"
 	}
-	c := &Case{ID: eventID(req.MerchantID, req.OrderNo, at), At: at, MerchantID: req.MerchantID, OrderNo: req.OrderNo, Method: string(req.Method),
+	c := &Case{ID: id, At: at, MerchantID: req.MerchantID, OrderNo: req.OrderNo, Method: string(req.Method),
 		Amount: req.Amount, User: req.PayerID, CardFingerprint: req.CardFingerprint, DeviceID: req.DeviceID, ClientIP: req.ClientIP,
 		Verdict: dec.Verdict, Rule: dec.Rule}
 	if len(s.hits) > 0 {

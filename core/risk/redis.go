@@ -21,24 +21,21 @@ type RedisVelocity struct {
 	Prefix string // prepended to every key, default "tongdao:risk:"
 }
 
+// The script receives every bound as a decimal string computed in Go: Lua 5.1 prints large
+// numbers with 14 significant digits, which would move window edges.
 var recordScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
 local member = ARGV[2] .. ':' .. ARGV[3]
 local out = {}
 local a = 4
 for i, key in ipairs(KEYS) do
-  local nw = tonumber(ARGV[a]); a = a + 1
-  local ws = {}
-  local longest = 0
+  local nw = tonumber(ARGV[a])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[a + 1])
+  redis.call('ZADD', key, ARGV[1], member)
+  redis.call('PEXPIRE', key, ARGV[a + 2])
+  a = a + 3
   for j = 1, nw do
-    ws[j] = tonumber(ARGV[a]); a = a + 1
-    if ws[j] > longest then longest = ws[j] end
-  end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, math.floor(longest / 1000) + 1000)
-  for j = 1, nw do
-    local evs = redis.call('ZRANGEBYSCORE', key, '(' .. (now - ws[j]), '+inf')
+    local evs = redis.call('ZRANGEBYSCORE', key, '(' .. ARGV[a], '+inf')
+    a = a + 1
     local sum = 0
     for _, m in ipairs(evs) do sum = sum + tonumber(string.match(m, ':(%-?%d+)$')) end
     out[#out + 1] = #evs
@@ -58,13 +55,19 @@ func (r *RedisVelocity) Record(ctx context.Context, id string, amount int64, at 
 		prefix = "tongdao:risk:"
 	}
 	keys := make([]string, len(counters))
-	args := make([]any, 0, 3+len(counters)*5)
-	args = append(args, at.UnixMicro(), id, amount)
+	args := make([]any, 0, 3+len(counters)*7)
+	now := at.UnixMicro()
+	args = append(args, strconv.FormatInt(now, 10), id, amount)
 	for i := range counters {
 		keys[i] = prefix + counters[i].Key
-		args = append(args, len(counters[i].Windows))
+		var longest time.Duration
 		for _, w := range counters[i].Windows {
-			args = append(args, w.Microseconds())
+			longest = max(longest, w)
+		}
+		// nw, prune bound (inclusive), expiry in ms, then each window's exclusive lower bound.
+		args = append(args, len(counters[i].Windows), strconv.FormatInt(now-longest.Microseconds(), 10), longest.Milliseconds()+1000)
+		for _, w := range counters[i].Windows {
+			args = append(args, strconv.FormatInt(now-w.Microseconds(), 10))
 		}
 	}
 	res, err := recordScript.Run(ctx, r.Client, keys, args...).Int64Slice()
