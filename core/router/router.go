@@ -642,3 +642,10 @@ func (r *Router) Accounts() []string {
 	}
 	return out
 }
+
+// BreakerState implements monitor.HealthSource: the account's breaker (0 closed, 1
+// half-open, 2 open) and its calls and faults over the window ending at now.
+func (r *Router) BreakerState(account string, now time.Time) (state int, calls, faults int64) {
+	h, _ := r.Health(account, now)
+	return int(h.Breaker), h.Calls, h.Faults
+}
