@@ -89,13 +89,24 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
 		return 2
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Channel metrics on every account; core/router and core/risk from the routing and risk
+	// sections when present, reloaded on SIGHUP (gatewayrouting.go).
+	rt, err := file.setupRouting(&cfg, reg, db, clock.Real(), log)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
+		return 2
+	}
+	if rt.closer != nil {
+		defer rt.closer.Close()
+	}
+	rt.reloadOnHUP(ctx, *cfgPath, log)
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 2
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := gw.RegisterMetrics(reg); err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: metrics: %v\n", err)
 		return 1

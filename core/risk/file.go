@@ -17,7 +17,10 @@ import (
 // File is the "risk:" section of the gateway's YAML config (docs/RISK.md). Amounts are
 // decimal strings in Currency; durations are Go durations ("10m", "24h").
 type File struct {
-	Currency string     `yaml:"currency"`
+	Currency string `yaml:"currency"`
+	// Redis is the host:port of the Redis that keeps velocity windows shared by several
+	// gateway processes; empty keeps them in memory (per process).
+	Redis    string     `yaml:"redis"`
 	Lists    []ListFile `yaml:"lists"`
 	Rules    []RuleFile `yaml:"rules"`
 	pos      yamlcheck.Pos
@@ -108,7 +111,7 @@ func (f *File) Compile(file string) ([]List, []Rule, error) {
 	var errs []string
 	add := func(e []string) { errs = append(errs, e...) }
 	at := func(l int, format string, a ...any) { errs = append(errs, yamlcheck.At(file, l, format, a...)) }
-	add(f.pos.Unknown(file, "risk", "currency", "lists", "rules"))
+	add(f.pos.Unknown(file, "risk", "currency", "redis", "lists", "rules"))
 	cur := money.CNY
 	if f.Currency != "" {
 		c, err := money.ParseCurrency(f.Currency)
