@@ -20,10 +20,10 @@ type File struct {
 	Currency string `yaml:"currency"`
 	// Redis is the host:port of the Redis that keeps velocity windows shared by several
 	// gateway processes; empty keeps them in memory (per process).
-	Redis    string     `yaml:"redis"`
-	Lists    []ListFile `yaml:"lists"`
-	Rules    []RuleFile `yaml:"rules"`
-	pos      yamlcheck.Pos
+	Redis string     `yaml:"redis"`
+	Lists []ListFile `yaml:"lists"`
+	Rules []RuleFile `yaml:"rules"`
+	pos   yamlcheck.Pos
 }
 
 // ListFile is one List.
