@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +57,11 @@ func deadURL(t testing.TB) string {
 
 func newRoutedEnv(t testing.TB, routingYAML, riskYAML string) *routedEnv {
 	t.Helper()
+	return newRoutedEnvDSN(t, "sqlite::memory:", routingYAML, riskYAML)
+}
+
+func newRoutedEnvDSN(t testing.TB, dsn, routingYAML, riskYAML string) *routedEnv {
+	t.Helper()
 	wxp, err := simwechat.New(simwechat.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +85,7 @@ func newRoutedEnv(t testing.TB, routingYAML, riskYAML string) *routedEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := &routedEnv{env: &env{t: t, sim: sim, db: storetest.Open(t, "sqlite::memory:")}, reg: prometheus.NewRegistry(), cases: &risk.MemoryCases{}}
+	re := &routedEnv{env: &env{t: t, sim: sim, db: storetest.Open(t, dsn)}, reg: prometheus.NewRegistry(), cases: &risk.MemoryCases{}}
 	e := re.env
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.gw.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
@@ -455,4 +461,42 @@ rules: [{name: qr, methods: [qr], choose: weight, accounts: [wx1, wx2, ali1]}]
 			t.Errorf("%s: %.4f of payments, want %.2f ± 0.02", acct, got, share)
 		}
 	}
+}
+
+// BenchmarkCreatePayment_RoutedWithRisk is BenchmarkCreatePayment (same store, same
+// simulator, same signed API calls) with core/router (weighted over two accounts, limits,
+// maintenance window, health), core/risk (lists, amount rules, velocity per payer and IP, a
+// shadow rule, in-memory case log) and the channel metrics wrappers: compare the two.
+func BenchmarkCreatePayment_RoutedWithRisk(b *testing.B) {
+	re := newRoutedEnvDSN(b, storetest.SQLiteDSN(b), `
+accounts:
+  - {id: wx1, weight: 1, per_txn: "5000.00", per_day: "100000000.00", maintenance: [{daily: "03:00-03:05"}]}
+  - {id: wx2, weight: 1, per_txn: "5000.00", per_day: "100000000.00", maintenance: [{daily: "03:00-03:05"}]}
+rules:
+  - {name: web, methods: [web], accounts: [ali1]}
+  - {name: qr, methods: [qr], choose: weight, accounts: [wx1, wx2, ali1]}
+`, riskRules+`
+  - name: ip-burst
+    if: {velocity: {per: ip, window: 1m, count_over: 100000000}}
+    then: block
+  - name: shadow-large
+    if: {amount_over: "1000.00"}
+    then: block
+    shadow: true
+`)
+	cl := &gateway.Client{BaseURL: re.srv.URL, MerchantID: "M1", Secret: secretM1, HTTP: re.srv.Client(), Clock: re.sim.Clock()}
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			no := fmt.Sprintf("B%08d", n)
+			if _, err := cl.CreatePayment(context.Background(), &gateway.CreatePaymentRequest{OrderNo: no, Amount: 100, Method: "qr", Subject: "b",
+				ClientIP: "127.0.0.1", PayerID: fmt.Sprintf("payer-%d", n%1000)}, ""); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
