@@ -66,30 +66,35 @@ type VelocityFile struct {
 	pos        yamlcheck.Pos
 }
 
+// UnmarshalYAML decodes a File and remembers where it was written (for errors).
 func (f *File) UnmarshalYAML(n *yaml.Node) error {
 	type plain File
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a ListFile and remembers where it was written (for errors).
 func (f *ListFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain ListFile
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a RuleFile and remembers where it was written (for errors).
 func (f *RuleFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain RuleFile
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a ConditionFile and remembers where it was written (for errors).
 func (f *ConditionFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain ConditionFile
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a VelocityFile and remembers where it was written (for errors).
 func (f *VelocityFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain VelocityFile
 	f.pos = yamlcheck.Capture(n)

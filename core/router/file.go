@@ -79,30 +79,35 @@ type RuleFile struct {
 	pos             yamlcheck.Pos
 }
 
+// UnmarshalYAML decodes a File and remembers where it was written (for errors).
 func (f *File) UnmarshalYAML(n *yaml.Node) error {
 	type plain File
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a HealthFile and remembers where it was written (for errors).
 func (f *HealthFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain HealthFile
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a AccountFile and remembers where it was written (for errors).
 func (f *AccountFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain AccountFile
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a WindowFile and remembers where it was written (for errors).
 func (f *WindowFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain WindowFile
 	f.pos = yamlcheck.Capture(n)
 	return n.Decode((*plain)(f))
 }
 
+// UnmarshalYAML decodes a RuleFile and remembers where it was written (for errors).
 func (f *RuleFile) UnmarshalYAML(n *yaml.Node) error {
 	type plain RuleFile
 	f.pos = yamlcheck.Capture(n)

@@ -70,6 +70,7 @@ const (
 	Open     BreakerState = 2 // no traffic until OpenFor has passed
 )
 
+// String returns "closed", "half-open" or "open".
 func (s BreakerState) String() string {
 	switch s {
 	case Closed:

@@ -213,7 +213,12 @@ func (r *Router) compile(cfg Config) (*table, error) {
 		if len(rc.Accounts) > MaxCandidates {
 			bad("%s: rule %s names %d accounts; at most %d", where, rc.Name, len(rc.Accounts), MaxCandidates)
 		}
+		inRule := map[string]bool{}
 		for _, id := range rc.Accounts {
+			if inRule[id] {
+				bad("%s: rule %s names account %s twice", where, rc.Name, id)
+			}
+			inRule[id] = true
 			k, ok := t.byID[id]
 			if !ok {
 				bad("%s: rule %s names unknown account %q", where, rc.Name, id)
@@ -297,6 +302,7 @@ var skipNames = [...]string{
 	SkipProbesBusy:  "breaker half-open and its probes are busy",
 }
 
+// String describes the reason in words, as explanations show it.
 func (s Skip) String() string {
 	if int(s) < len(skipNames) {
 		return skipNames[s]

@@ -280,3 +280,53 @@ func TestDecide_DoesNotAllocate(t *testing.T) {
 		t.Fatalf("no eligible candidate: %s", d.String())
 	}
 }
+
+func TestNew_RefusesBadConfigNamingEveryProblem(t *testing.T) {
+	_, err := router.New(router.Config{
+		Accounts: []router.Account{{ID: "wx1", Channel: wx, Weight: -1}, {ID: "wx1", Channel: wx}},
+		Rules: []router.Rule{
+			{Name: "a", Accounts: []string{"wx1", "wx1", "ghost"}, Choose: "random", Source: "gw.yaml:3"},
+			{Name: "a", Requires: []string{"teleport"}, Accounts: []string{"wx1"}, Source: "gw.yaml:9"},
+		},
+	})
+	if !errors.Is(err, router.ErrConfig) {
+		t.Fatalf("err %v, want ErrConfig", err)
+	}
+	for _, want := range []string{"weight -1", "account wx1 is listed twice", `gw.yaml:3: choose "random"`, "gw.yaml:3: rule a names account wx1 twice",
+		`gw.yaml:3: rule a names unknown account "ghost"`, `gw.yaml:9: rule name "a" is used twice`, `gw.yaml:9: requires "teleport"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
+func TestReload_KeepsCountersAndRefusesBadConfig(t *testing.T) {
+	cfg := router.Config{
+		Accounts: []router.Account{{ID: "wx1", Channel: wx, Limits: router.Limits{PerDay: cny(100_00)}}, {ID: "ali1", Channel: ali}},
+		Rules:    []router.Rule{{Name: "qr", Accounts: []string{"wx1", "ali1"}}},
+	}
+	r := mustRouter(t, cfg)
+	if err := r.BeginAttempt("wx1", cny(80_00), noon); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Rules = []router.Rule{{Name: "qr", Accounts: []string{"ali1", "wx1"}}}
+	cfg.Accounts[0].Priority = 9
+	if err := r.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if day, _ := r.Usage("wx1", noon); day != 80_00 {
+		t.Errorf("usage after reload %d, want 8000", day)
+	}
+	dec, _ := r.Route(context.Background(), gateway.RouteRequest{Method: channel.MethodQR, Amount: cny(30_00), At: noon})
+	if dec.Account != "ali1" || !strings.Contains(dec.Reason, "wx1 skipped: per-day limit used up") {
+		t.Errorf("after reload: %+v", dec)
+	}
+	bad := cfg
+	bad.Rules = []router.Rule{{Name: "qr", Accounts: []string{"nope"}}}
+	if err := r.Reload(bad); err == nil {
+		t.Fatal("bad reload accepted")
+	}
+	if dec, _ := r.Route(context.Background(), gateway.RouteRequest{Method: channel.MethodQR, Amount: cny(10_00), At: noon}); dec.Account != "wx1" {
+		t.Errorf("after a refused reload: %+v (want the previous rules: wx1 by priority 9)", dec)
+	}
+}
