@@ -40,8 +40,10 @@ func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return gatewayServe(ctx, args[1:], stdout, stderr)
 	case "load":
 		return gatewayLoad(ctx, args[1:], stdout, stderr)
+	case "route":
+		return gatewayRoute(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve or load)\n", args[0])
+	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve, load or route)\n", args[0])
 	return 2
 }
 

@@ -136,3 +136,34 @@ risk:
 		t.Errorf("risk errors: %v", err)
 	}
 }
+
+func TestGatewayRoute_ExplainsADecision(t *testing.T) {
+	dir := t.TempDir()
+	abs, _ := filepath.Abs("../../simulator/demo")
+	src, err := os.ReadFile("../../examples/gateway-routing.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(src), "../simulator/demo", abs)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"--merchant", "M1", "--method", "qr", "--amount", "88.00", "--at", "2026-12-07T12:00:00+08:00"}, 0,
+			"rule qr-split (" + path + ":62), by weight: #1 wx-demo (priority 10, weight 3); #2 ali-demo (priority 5, weight 1)\n"},
+		{[]string{"--merchant", "M1", "--method", "web", "--amount", "6000.00", "--at", "2026-12-20T02:00:00+08:00"}, 1,
+			"rule large-web-to-alipay (" + path + ":58), by priority: ali-demo skipped: in a maintenance window\n"},
+		{[]string{"--merchant", "M1", "--method", "qr", "--amount", "6000.00", "--at", "2026-12-07T12:00:00+08:00"}, 0,
+			"rule qr-split (" + path + ":62), by weight: #1 ali-demo (priority 5, weight 1); wx-demo skipped: over the per-transaction limit\n"},
+	} {
+		var out, errb strings.Builder
+		code := gatewayRoute(context.Background(), append([]string{"--config", path}, tt.args...), &out, &errb)
+		if code != tt.code || out.String() != tt.out {
+			t.Errorf("%v: code %d, out %q (stderr %s), want %d %q", tt.args, code, out.String(), errb.String(), tt.code, tt.out)
+		}
+	}
+}
