@@ -100,9 +100,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
 		return 2
 	}
-	if rt.closer != nil {
-		defer rt.closer.Close()
-	}
+	defer rt.Close()
 	rt.reloadOnHUP(ctx, *cfgPath, log)
 	gw, err := gateway.New(cfg)
 	if err != nil {

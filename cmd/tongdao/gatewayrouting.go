@@ -28,10 +28,17 @@ import (
 // routing is what `gateway serve` built from the routing and risk sections: the channel
 // monitor wraps every account; the router and the risk engine are reloaded from the file.
 type routing struct {
-	router *router.Router
-	risk   *risk.Engine
-	chans  map[string]channel.Channel
-	closer io.Closer
+	router  *router.Router
+	risk    *risk.Engine
+	chans   map[string]channel.Channel
+	closers []io.Closer
+}
+
+// Close closes the Redis clients.
+func (rt *routing) Close() {
+	for _, c := range rt.closers {
+		_ = c.Close()
+	}
 }
 
 // setupRouting wraps cfg's accounts with channel metrics in reg and, when the file has them,
@@ -55,6 +62,11 @@ func (f *gatewayFile) setupRouting(cfg *gateway.Config, reg prometheus.Registere
 			return nil, err
 		}
 		rc.Clock, rc.Logger = clk, log
+		if f.Routing.Redis != "" {
+			cl := redis.NewClient(&redis.Options{Addr: f.Routing.Redis})
+			rc.Limits = &router.RedisLimits{Client: cl}
+			rt.closers = append(rt.closers, cl)
+		}
 		if rt.router, err = router.New(rc); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.path, err)
 		}
@@ -71,7 +83,8 @@ func (f *gatewayFile) setupRouting(cfg *gateway.Config, reg prometheus.Registere
 		rcfg := risk.Config{Lists: lists, Rules: rules, Clock: clk, Logger: log, Cases: db}
 		if f.Risk.Redis != "" {
 			rc := redis.NewClient(&redis.Options{Addr: f.Risk.Redis})
-			rcfg.Velocity, rt.closer = &risk.RedisVelocity{Client: rc}, rc
+			rcfg.Velocity = &risk.RedisVelocity{Client: rc}
+			rt.closers = append(rt.closers, rc)
 		}
 		if rt.risk, err = risk.New(rcfg); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.path, err)

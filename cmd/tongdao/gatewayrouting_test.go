@@ -154,11 +154,11 @@ func TestGatewayRoute_ExplainsADecision(t *testing.T) {
 		out  string
 	}{
 		{[]string{"--merchant", "M1", "--method", "qr", "--amount", "88.00", "--at", "2026-12-07T12:00:00+08:00"}, 0,
-			"rule qr-split (" + path + ":62), by weight: #1 wx-demo (priority 10, weight 3); #2 ali-demo (priority 5, weight 1)\n"},
+			"rule qr-split (" + path + ":63), by weight: #1 wx-demo (priority 10, weight 3); #2 ali-demo (priority 5, weight 1)\n"},
 		{[]string{"--merchant", "M1", "--method", "web", "--amount", "6000.00", "--at", "2026-12-20T02:00:00+08:00"}, 1,
-			"rule large-web-to-alipay (" + path + ":58), by priority: ali-demo skipped: in a maintenance window\n"},
+			"rule large-web-to-alipay (" + path + ":59), by priority: ali-demo skipped: in a maintenance window\n"},
 		{[]string{"--merchant", "M1", "--method", "qr", "--amount", "6000.00", "--at", "2026-12-07T12:00:00+08:00"}, 0,
-			"rule qr-split (" + path + ":62), by weight: #1 ali-demo (priority 5, weight 1); wx-demo skipped: over the per-transaction limit\n"},
+			"rule qr-split (" + path + ":63), by weight: #1 ali-demo (priority 5, weight 1); wx-demo skipped: over the per-transaction limit\n"},
 	} {
 		var out, errb strings.Builder
 		code := gatewayRoute(context.Background(), append([]string{"--config", path}, tt.args...), &out, &errb)

@@ -19,7 +19,10 @@ import (
 // ("0.006", "0.6%"); durations are Go durations ("30s"); times of day are Beijing time
 // "HH:MM-HH:MM".
 type File struct {
-	Currency        string            `yaml:"currency"` // default CNY
+	Currency string `yaml:"currency"` // default CNY
+	// Redis is the host:port of a Redis keeping per-day and per-month limits shared by
+	// several gateway processes (RedisLimits); empty counts in each process.
+	Redis           string            `yaml:"redis"`
 	MerchantClasses map[string]string `yaml:"merchant_classes"`
 	Health          HealthFile        `yaml:"health"`
 	Accounts        []AccountFile     `yaml:"accounts"`
@@ -130,7 +133,7 @@ func (f *File) Config(file string, accounts map[string]channel.Channel) (Config,
 	var errs []string
 	add := func(e []string) { errs = append(errs, e...) }
 	at := func(l int, format string, a ...any) { errs = append(errs, yamlcheck.At(file, l, format, a...)) }
-	add(f.pos.Unknown(file, "routing", "currency", "merchant_classes", "health", "accounts", "rules"))
+	add(f.pos.Unknown(file, "routing", "currency", "redis", "merchant_classes", "health", "accounts", "rules"))
 	cur := money.CNY
 	if f.Currency != "" {
 		c, err := money.ParseCurrency(f.Currency)

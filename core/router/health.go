@@ -206,6 +206,13 @@ func (h *health) take(cfg *Health, now time.Time) skip {
 	return skipNone
 }
 
+// untake gives back a probe slot taken for a call that was not sent.
+func (h *health) untake() {
+	if h.state == HalfOpen && h.inFlight > 0 {
+		h.inFlight--
+	}
+}
+
 // settle applies an answered call to the breaker.
 func (h *health) settle(cfg *Health, now time.Time, fault bool) {
 	switch h.state {

@@ -39,15 +39,23 @@ func (u *usage) roll(day, month int32) {
 	}
 }
 
-// fits reports whether amount fits l given u at t, without changing u.
-func (u *usage) fits(l *Limits, amount money.Amount, t time.Time) skip {
-	if !l.PerTxn.IsZero() {
-		if l.PerTxn.Currency() != amount.Currency() {
+// fitsTxn checks the per-transaction limit and the limits' currency.
+func (u *usage) fitsTxn(l *Limits, amount money.Amount) skip {
+	for _, lim := range [...]money.Amount{l.PerTxn, l.PerDay, l.PerMonth} {
+		if !lim.IsZero() && lim.Currency() != amount.Currency() {
 			return skipCurrency
 		}
-		if amount.Minor() > l.PerTxn.Minor() {
-			return skipPerTxn
-		}
+	}
+	if !l.PerTxn.IsZero() && amount.Minor() > l.PerTxn.Minor() {
+		return skipPerTxn
+	}
+	return skipNone
+}
+
+// fits reports whether amount fits l given u at t, without changing u.
+func (u *usage) fits(l *Limits, amount money.Amount, t time.Time) skip {
+	if why := u.fitsTxn(l, amount); why != skipNone {
+		return why
 	}
 	day, month := beijingDay(t)
 	dayUsed, monthUsed := u.dayUsed, u.monthUsed
@@ -57,21 +65,11 @@ func (u *usage) fits(l *Limits, amount money.Amount, t time.Time) skip {
 	if u.month != month {
 		monthUsed = 0
 	}
-	if !l.PerDay.IsZero() {
-		if l.PerDay.Currency() != amount.Currency() {
-			return skipCurrency
-		}
-		if amount.Minor() > l.PerDay.Minor()-dayUsed {
-			return skipPerDay
-		}
+	if !l.PerDay.IsZero() && amount.Minor() > l.PerDay.Minor()-dayUsed {
+		return skipPerDay
 	}
-	if !l.PerMonth.IsZero() {
-		if l.PerMonth.Currency() != amount.Currency() {
-			return skipCurrency
-		}
-		if amount.Minor() > l.PerMonth.Minor()-monthUsed {
-			return skipPerMonth
-		}
+	if !l.PerMonth.IsZero() && amount.Minor() > l.PerMonth.Minor()-monthUsed {
+		return skipPerMonth
 	}
 	return skipNone
 }

@@ -53,10 +53,13 @@ type Config struct {
 	// MerchantClasses maps a merchant id to its class (Rule.MerchantClasses).
 	MerchantClasses map[string]string
 	Health          Health
-	Fee             FeeFunc        // nil = Account.FeeMicros and FeeFixed
-	BINs            *card.BINTable // nil = card.DefaultBINs()
-	Clock           clock.Clock    // default clock.Real(); only used when a request has no time
-	Logger          *slog.Logger   // every decision is logged at Info with its explanation
+	Fee             FeeFunc // nil = Account.FeeMicros and FeeFixed
+	// Limits keeps per-day and per-month usage shared by several processes (RedisLimits);
+	// nil counts in this process only. Reload keeps the store given to New.
+	Limits LimitStore
+	BINs   *card.BINTable // nil = card.DefaultBINs()
+	Clock  clock.Clock    // default clock.Real(); only used when a request has no time
+	Logger *slog.Logger   // every decision is logged at Info with its explanation
 }
 
 // table is one compiled Config; Reload swaps it atomically.
@@ -84,6 +87,7 @@ type Router struct {
 	wheels map[string]*swrr
 	log    *slog.Logger
 	clk    clock.Clock
+	shared LimitStore
 }
 
 var (
@@ -93,7 +97,7 @@ var (
 
 // New validates cfg and returns a Router.
 func New(cfg Config) (*Router, error) {
-	r := &Router{states: map[string]*acctState{}, wheels: map[string]*swrr{}, log: cfg.Logger, clk: cfg.Clock}
+	r := &Router{states: map[string]*acctState{}, wheels: map[string]*swrr{}, log: cfg.Logger, clk: cfg.Clock, shared: cfg.Limits}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -558,7 +562,9 @@ func (r *Router) Route(ctx context.Context, req gateway.RouteRequest) (gateway.R
 
 // BeginAttempt implements gateway.AttemptObserver: it takes a half-open breaker's probe
 // slot and reserves the amount against the account's limits, exactly under concurrency
-// (one lock per account). An error means the account must not be tried now.
+// (one lock per account; with a shared LimitStore, one atomic call to it). An error means
+// the account must not be tried now. A LimitStore that cannot be reached refuses accounts
+// with day or month limits (fail closed: nothing is sent); others are unaffected.
 func (r *Router) BeginAttempt(account string, amount money.Amount, at time.Time) error {
 	t := r.t.Load()
 	k, ok := t.byID[account]
@@ -567,15 +573,45 @@ func (r *Router) BeginAttempt(account string, amount money.Amount, at time.Time)
 	}
 	a := &t.accounts[k]
 	st := a.state
+	shared := r.shared != nil && (!a.Limits.PerDay.IsZero() || !a.Limits.PerMonth.IsZero())
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	if why := st.limits.fits(&a.Limits, amount, at); why != SkipNone {
+	if shared {
+		if why := st.limits.fitsTxn(&a.Limits, amount); why != SkipNone {
+			st.mu.Unlock()
+			return fmt.Errorf("account %s: %s", account, why)
+		}
+	} else if why := st.limits.fits(&a.Limits, amount, at); why != SkipNone {
+		st.mu.Unlock()
 		return fmt.Errorf("account %s: %s", account, why)
 	}
 	if why := st.health.take(&t.health, at); why != SkipNone {
+		st.mu.Unlock()
 		return fmt.Errorf("account %s: %s", account, why)
 	}
-	st.limits.reserve(&a.Limits, amount, at)
+	if !shared {
+		st.limits.reserve(&a.Limits, amount, at)
+		st.mu.Unlock()
+		return nil
+	}
+	st.mu.Unlock()
+	day, month := beijingDay(at)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	why, dayUsed, monthUsed, err := r.shared.Reserve(ctx, account, day, month, amount.Minor(), a.Limits.PerDay.Minor(), a.Limits.PerMonth.Minor())
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err == nil {
+		st.limits.roll(day, month)
+		st.limits.dayUsed, st.limits.monthUsed = dayUsed, monthUsed // mirror for Decide's explanations
+	}
+	if err != nil || why != SkipNone {
+		st.health.untake()
+		if err != nil {
+			r.log.Error("shared limits unreachable; not sending to an account with limits", "account", account, "err", err)
+			return fmt.Errorf("account %s: shared limits unreachable: %w", account, err)
+		}
+		return fmt.Errorf("account %s: %s", account, why)
+	}
 	return nil
 }
 
@@ -590,20 +626,35 @@ func (r *Router) EndAttempt(at gateway.Attempt) {
 	if !ok {
 		return
 	}
-	st := t.accounts[k].state
+	a := &t.accounts[k]
+	st := a.state
 	fault := ChannelFault(at.Err)
 	end := at.At.Add(at.Latency)
-	st.mu.Lock()
-	st.health.record(&t.health, end, at.Latency, fault)
-	st.health.settle(&t.health, end, fault)
+	release := false
 	if at.Err != nil {
 		switch channel.KindOf(at.Err) {
 		case channel.KindUnknown, channel.KindAlreadyDone:
 		default:
-			st.limits.release(at.Amount, at.At)
+			release = true
 		}
 	}
+	shared := r.shared != nil && (!a.Limits.PerDay.IsZero() || !a.Limits.PerMonth.IsZero())
+	st.mu.Lock()
+	st.health.record(&t.health, end, at.Latency, fault)
+	st.health.settle(&t.health, end, fault)
+	if release {
+		st.limits.release(at.Amount, at.At)
+	}
 	st.mu.Unlock()
+	if release && shared {
+		day, month := beijingDay(at.At)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := r.shared.Release(ctx, at.Account, day, month, at.Amount.Minor()); err != nil {
+			r.log.Error("shared limits: could not give back a refused payment's reservation (the limit stays lower until the day ends)",
+				"account", at.Account, "amount", at.Amount.String(), "err", err)
+		}
+	}
 }
 
 // Health returns account's health over the window ending at now.
