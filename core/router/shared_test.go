@@ -95,3 +95,23 @@ func TestSharedLimits_UnreachableStoreFailsClosed(t *testing.T) {
 		t.Errorf("ali1 (no limits) with Redis down: %v", err)
 	}
 }
+
+// BenchmarkBeginAttempt_RedisLimits: one reservation in Redis (one EVALSHA round trip).
+func BenchmarkBeginAttempt_RedisLimits(b *testing.B) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", 200*time.Millisecond)
+	if err != nil {
+		b.Skip("Redis is not reachable at 127.0.0.1:6379")
+	}
+	c.Close()
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rc.Close()
+	r := mustRouter(b, router.Config{Limits: &router.RedisLimits{Client: rc, Prefix: fmt.Sprintf("tongdao:bench:%d:", time.Now().UnixNano())},
+		Accounts: []router.Account{{ID: "wx1", Channel: wx, Limits: router.Limits{PerDay: cny(1 << 50)}}},
+		Rules:    []router.Rule{{Accounts: []string{"wx1"}}}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.BeginAttempt("wx1", cny(1), noon); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
