@@ -43,6 +43,7 @@ type routedEnv struct {
 	risk   *risk.Engine
 	cases  *risk.MemoryCases
 	reg    *prometheus.Registry
+	down   string // base URL of wx-down, where nothing listens (until a test starts something there)
 }
 
 func deadURL(t testing.TB) string {
@@ -85,14 +86,14 @@ func newRoutedEnvDSN(t testing.TB, dsn, routingYAML, riskYAML string) *routedEnv
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := &routedEnv{env: &env{t: t, sim: sim, db: storetest.Open(t, dsn)}, reg: prometheus.NewRegistry(), cases: &risk.MemoryCases{}}
+	re := &routedEnv{env: &env{t: t, sim: sim, db: storetest.Open(t, dsn)}, reg: prometheus.NewRegistry(), cases: &risk.MemoryCases{}, down: deadURL(t)}
 	e := re.env
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.gw.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	accounts := []gateway.Account{
 		{ID: "wx1", Channel: mkwx(sim.URL, sim.Client()), ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
 		{ID: "wx2", Channel: mkwx(sim.URL, sim.Client()), ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
-		{ID: "wx-down", Channel: mkwx(deadURL(t), &http.Client{}), ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
+		{ID: "wx-down", Channel: mkwx(re.down, &http.Client{}), ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
 		{ID: "ali1", Channel: ali, AppID: simalipay.DemoMerchant().AppID},
 	}
 	m, err := monitor.New(re.reg, sim.Clock())
@@ -499,4 +500,60 @@ rules:
 			}
 		}
 	})
+}
+
+func TestScenario_RecoveredChannelClosesItsBreakerThroughProbes(t *testing.T) {
+	re := newRoutedEnv(t, outageRouting, "")
+	for i := 1; i <= 3; i++ { // the outage opens wx-down's breaker
+		if code, _, b := re.pay(fmt.Sprintf("REC%d", i), 100, "qr"); code != http.StatusCreated {
+			t.Fatalf("REC%d: %d %s", i, code, b)
+		}
+	}
+	if v := metric(t, re.reg, "tongdao_channel_breaker_state", "account", "wx-down"); v != 2 {
+		t.Fatalf("breaker %v, want open", v)
+	}
+	// The channel comes back at the same address; after open_for one probe goes through.
+	ln, err := net.Listen("tcp", strings.TrimPrefix(re.down, "http://"))
+	if err != nil {
+		t.Skip("the outage's port was taken meanwhile: ", err)
+	}
+	srv := &http.Server{Handler: re.sim.Server}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	if code, _, _ := re.pay("REC4", 100, "qr"); code != http.StatusCreated || re.stored("REC4").Account != "wx1" {
+		t.Fatalf("REC4 before open_for: on %s, want wx1 (breaker still open)", re.stored("REC4").Account)
+	}
+	if err := re.sim.Advance(61 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, b := re.pay("REC5", 100, "qr"); code != http.StatusCreated || re.stored("REC5").Account != "wx-down" {
+		t.Fatalf("REC5 (the probe): %d %s on %s, want wx-down", code, b, re.stored("REC5").Account)
+	}
+	if v := metric(t, re.reg, "tongdao_channel_breaker_state", "account", "wx-down"); v != 0 {
+		t.Errorf("breaker after a good probe (probes: 1): %v, want 0 (closed)", v)
+	}
+	if code, _, _ := re.pay("REC6", 100, "qr"); code != http.StatusCreated || re.stored("REC6").Account != "wx-down" {
+		t.Errorf("REC6 after recovery: on %s, want wx-down (priority 10)", re.stored("REC6").Account)
+	}
+	if got := re.gw.Stats().Failovers.Load(); got != 3 {
+		t.Errorf("failovers %d, want 3 (only during the outage)", got)
+	}
+}
+
+func TestScenario_ShadowRuleLogsButNeverBlocks(t *testing.T) {
+	re := newRoutedEnv(t, simpleRouting, `
+rules:
+  - name: new-large-rule
+    if: {amount_over: "100.00"}
+    then: block
+    shadow: true
+`)
+	code, p, b := re.payReq(gateway.CreatePaymentRequest{OrderNo: "SH1", Amount: 500_00, Method: "qr", PayerID: "p9"})
+	if code != http.StatusCreated || p.State != order.Pending {
+		t.Fatalf("shadow rule decided: %d %s", code, b)
+	}
+	cs, _ := re.cases.Cases(context.Background(), risk.CaseQuery{OrderNo: "SH1"})
+	if len(cs) != 1 || cs[0].Verdict != gateway.Allow || len(cs[0].Hits) != 1 || !cs[0].Hits[0].Shadow || cs[0].Hits[0].Verdict != gateway.Block {
+		t.Errorf("case: %+v", cs)
+	}
 }
