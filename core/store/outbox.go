@@ -104,15 +104,20 @@ func (d *DB) ClaimDeliveries(ctx context.Context, consumer string, now time.Time
 	return out, nil
 }
 
+// outboxUpdate runs one outbox write as an order transaction: on SQLite that queues the
+// writer on the store's mutex and reuses the prepared statement, instead of many workers
+// completing deliveries at once colliding in SQLite's busy-wait sleeps.
 func (d *DB) outboxUpdate(ctx context.Context, what, q string, args ...any) error {
-	res, err := d.w.ExecContext(ctx, d.q(q), args...)
-	if err != nil {
-		return fmt.Errorf("store: %s: %w", what, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("store: %s: %w", what, order.ErrNotFound)
-	}
-	return nil
+	return d.orderTx(ctx, func(tx *otx) error {
+		res, err := tx.ExecContext(ctx, d.q(q), args...)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("store: %s: %w", what, order.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // CompleteDelivery implements order.Outbox.
