@@ -29,7 +29,7 @@ func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stdout, "Runs the merchant API (/v1/payments, /v1/refunds, /v1/openapi.json), the channel")
 		fmt.Fprintln(stdout, "callbacks (/notify/{channel}/{account}) and the background work (query-back of")
 		fmt.Fprintln(stdout, "unknown outcomes, closing expired orders). `gateway load` drives signed requests at a")
-		fmt.Fprintln(stdout, "running gateway and reports throughput and latency. See docs/GATEWAY.md.")
+		fmt.Fprintln(stdout, "running gateway and reports throughput and latency. See `tongdao docs gateway`.")
 		if len(args) == 0 {
 			return 2
 		}
@@ -50,7 +50,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address of the merchant API and the channel callbacks")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9090", "listen address of Prometheus /metrics (empty = off)")
 	dsn := fs.String("db", store.DefaultDSN, "store: sqlite:PATH or postgres://… (orders, events, ledger)")
-	cfgPath := fs.String("config", "gateway.yaml", "gateway config (merchants, channel accounts, routes; see docs/GATEWAY.md)")
+	cfgPath := fs.String("config", "gateway.yaml", "gateway config (merchants, channel accounts, routes; see `tongdao docs gateway`)")
 	interval := fs.Duration("work-interval", time.Second, "how often the background work runs (query-back, expiry)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr as JSON; never secrets or card data)")
 	fs.SetOutput(stderr)

@@ -20,6 +20,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
 )
 
@@ -27,6 +28,7 @@ const ledgerUsage = `Usage: tongdao ledger COMMAND [flags]
 
 Commands:
   verify     --db DSN [--day YYYY-MM-DD] [--seals FILE] [--sm2-pub FILE] [--json]
+             [--vouchers orders]
              run every check; exit 1 if any fails
   close-day  --db DSN --day YYYY-MM-DD [--sm2-key FILE]
              close a Beijing accounting day (日切) and seal the chain head, signed with SM2
@@ -105,7 +107,12 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sealsPath := fs.String("seals", "", "JSON file of exported seals (from `tongdao ledger seals`) that must still match")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pubPath := fs.String("sm2-pub", "", "SM2 public key (PEM) that must have signed every seal")
+	vouchers := fs.String("vouchers", "", `"orders": also compare every voucher with the payment or refund of the same --db (账证核对)`)
 	if _, err := parseInterleaved(fs, args); err != nil {
+		return 2
+	}
+	if *vouchers != "" && *vouchers != "orders" {
+		fmt.Fprintf(stderr, "tongdao ledger verify: --vouchers %q: the only source is \"orders\"\n", *vouchers)
 		return 2
 	}
 	var opt ledger.VerifyOptions
@@ -145,6 +152,9 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	defer db.Close()
+	if *vouchers == "orders" {
+		opt.Vouchers = posting.Vouchers{Orders: db}
+	}
 	began := time.Now()
 	rep, err := ledger.Verify(ctx, db, clock.Real(), opt)
 	if err != nil {

@@ -40,10 +40,11 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "start the simulator in-process and run the bundled scenario suites", demoMain},
-		{"sim", "the channel simulator (sim serve)", simMain},
+		{"sim", "the channel simulator (sim serve|load)", simMain},
 		{"scenario", "run declarative QA scenarios (scenario run PATH…)", scenarioMain},
-		{"ledger", "ledger tools: verify, close-day, balance", ledgerMain},
-		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve)", gatewayMain},
+		{"ledger", "ledger tools: verify, close-day, balance, seals, load", ledgerMain},
+		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve|load)", gatewayMain},
+		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},
 		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
 	}
 }

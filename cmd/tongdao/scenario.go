@@ -113,7 +113,7 @@ func scenarioUsage(w io.Writer) {
 	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively) against a fresh")
 	fmt.Fprintln(w, "in-process simulator per scenario, or against a running `tongdao sim serve` (--sim).")
 	fmt.Fprintln(w, "Exit status: 0 all passed, 1 a scenario failed, 2 bad usage or bad scenario files.")
-	fmt.Fprintln(w, "Format: docs/SCENARIOS.md.")
+	fmt.Fprintln(w, "Format: `tongdao docs scenarios`.")
 }
 
 // tagList collects repeated or comma-separated --tag values.

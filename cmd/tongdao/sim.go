@@ -19,6 +19,7 @@ import (
 	"github.com/tongdao/tongdao/simulator"
 	"github.com/tongdao/tongdao/simulator/alipay"
 	"github.com/tongdao/tongdao/simulator/bank"
+	"github.com/tongdao/tongdao/simulator/unionpay"
 	"github.com/tongdao/tongdao/simulator/wechat"
 )
 
@@ -48,11 +49,10 @@ func simUsage(w io.Writer) {
 	fmt.Fprintln(w, "  serve   serve every simulated channel at its real paths, plus the control API under /_sim/")
 	fmt.Fprintln(w, "  load    load generator: signed WeChat unified-order requests against a running `sim serve`")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "See docs/SIMULATOR.md.")
+	fmt.Fprintln(w, "See `tongdao docs simulator`.")
 }
 
 // simProtocols builds every protocol the binary knows.
-// TODO(issue 3): add simulator/unionpay as it lands.
 func simProtocols() ([]simulator.Protocol, error) {
 	wx, err := wechat.New(wechat.Config{})
 	if err != nil {
@@ -66,7 +66,11 @@ func simProtocols() ([]simulator.Protocol, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []simulator.Protocol{wx, ali, bk}, nil
+	up, err := unionpay.New(unionpay.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return []simulator.Protocol{wx, ali, up, bk}, nil
 }
 
 type serveFlags struct {
@@ -97,7 +101,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim serve [--addr HOST:PORT] [--seed N] [--tls] [--clock virtual|wall] [--merchants FILE] [flags]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Serves every simulated channel on one listener at the real paths (a real SDK needs only its")
-		fmt.Fprintln(fs.Output(), "host changed) and the JSON control API under /_sim/. See docs/SIMULATOR.md.")
+		fmt.Fprintln(fs.Output(), "host changed) and the JSON control API under /_sim/. See `tongdao docs simulator`.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -286,7 +290,7 @@ func printBanner(w io.Writer, s *simulator.Server, base string, f serveFlags, tl
 	for _, n := range tlsNote {
 		fmt.Fprintln(w, "  "+n)
 	}
-	fmt.Fprintf(w, "  control API: %s/_sim/  (curl examples in docs/SIMULATOR.md)\n", base)
+	fmt.Fprintf(w, "  control API: %s/_sim/  (curl examples: `tongdao docs simulator`)\n", base)
 	if f.clockMode == "virtual" {
 		fmt.Fprintf(w, "  virtual clock: callbacks go out when it moves, e.g. curl -XPOST %s/_sim/clock/advance -d '{\"duration\":\"0s\"}'\n", base)
 	}

@@ -174,10 +174,11 @@ func (t *otx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 
 // orderTx runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, so compare-and-set
 // and the refund sum check see no interleaved writer; row locks on PostgreSQL).
+//
+// On SQLite the transactions of concurrent callers share one commit (group.go).
 func (d *DB) orderTx(ctx context.Context, fn func(tx *otx) error) error {
 	if d.dialect == SQLite {
-		d.sqliteWrite.Lock()
-		defer d.sqliteWrite.Unlock()
+		return d.groupTx(ctx, fn)
 	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {

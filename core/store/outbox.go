@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/order"
@@ -84,29 +86,38 @@ func (d *DB) ClaimDeliveries(ctx context.Context, consumer string, now time.Time
 	if err != nil || len(got) == 0 {
 		return nil, err
 	}
-	out := make([]order.Delivery, 0, len(got))
-	for _, c := range got {
-		evs, err := d.events(ctx, `SELECT `+eventCols+` FROM order_events WHERE seq = ?`, c.seq)
+	// The events of the whole claim in one query (a query per row cost more than the claim).
+	bySeq := make(map[int64]*order.Event, len(got))
+	for i := 0; i < len(got); i += 500 {
+		part := got[i:min(i+500, len(got))]
+		args := make([]any, len(part))
+		for k, c := range part {
+			args[k] = c.seq
+		}
+		evs, err := d.events(ctx, `SELECT `+eventCols+` FROM order_events WHERE seq IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
-		if len(evs) != 1 {
+		for _, e := range evs {
+			bySeq[e.Seq] = e
+		}
+	}
+	out := make([]order.Delivery, 0, len(got))
+	for _, c := range got {
+		e := bySeq[c.seq]
+		if e == nil {
 			return nil, fmt.Errorf("store: outbox row %d of %s has no event", c.seq, consumer)
 		}
-		out = append(out, order.Delivery{Event: evs[0], Consumer: consumer, Attempts: c.attempts, LastErr: c.lastErr})
+		out = append(out, order.Delivery{Event: e, Consumer: consumer, Attempts: c.attempts, LastErr: c.lastErr})
 	}
 	// RETURNING gives no order; deliver in event order.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].Event.Seq < out[j-1].Event.Seq; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event.Seq < out[j].Event.Seq })
 	return out, nil
 }
 
-// outboxUpdate runs one outbox write as an order transaction: on SQLite that queues the
-// writer on the store's mutex and reuses the prepared statement, instead of many workers
-// completing deliveries at once colliding in SQLite's busy-wait sleeps.
+// outboxUpdate runs one outbox write as an order-side transaction: on SQLite it joins the
+// group commit (prepared statement, one commit shared with concurrent writers) instead of
+// many webhook workers completing deliveries at once colliding in SQLite's busy-wait sleeps.
 func (d *DB) outboxUpdate(ctx context.Context, what, q string, args ...any) error {
 	return d.orderTx(ctx, func(tx *otx) error {
 		res, err := tx.ExecContext(ctx, d.q(q), args...)

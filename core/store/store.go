@@ -75,10 +75,8 @@ type DB struct {
 	stmts           map[string]*sql.Stmt
 	texts           map[string]string // generated INSERT texts by table/rows
 	consumers       []string          // outbox consumers of order events (nil = DefaultOutboxConsumers)
-	// sqliteWrite serialises this process's order-side write transactions on SQLite, which
-	// admits one writer at a time anyway: waiting on a Go mutex hands over at once, where
-	// SQLite's busy handler would sleep and poll.
-	sqliteWrite sync.Mutex
+	// group commits this process's order-side write transactions on SQLite (group.go).
+	group committer
 }
 
 var (
@@ -238,6 +236,7 @@ func (d *DB) SQL() *sql.DB { return d.w }
 
 // Close closes the pools.
 func (d *DB) Close() error {
+	d.closeGroup()
 	d.mu.Lock()
 	for _, s := range d.stmts {
 		_ = s.Close()
