@@ -124,8 +124,9 @@ func (n *Notifier) dispatch(ctx context.Context, done func(bool), wgs ...*sync.W
 		}
 		// Claimed deliveries are settled even if ctx ends now, rather than left to their lease.
 		sctx := context.WithoutCancel(ctx)
+		var skipped []order.Delivery
 		for _, d := range ds {
-			j, ok := n.prepare(sctx, d)
+			j, ok := n.prepare(sctx, d, &skipped)
 			if !ok {
 				continue
 			}
@@ -154,6 +155,8 @@ func (n *Notifier) dispatch(ctx context.Context, done func(bool), wgs ...*sync.W
 				}
 			}()
 		}
+		// Before the next claim, so a payment's next event is claimable.
+		n.completeSkipped(sctx, skipped)
 	}
 }
 
@@ -193,13 +196,14 @@ func (n *Notifier) putBack(ctx context.Context, d order.Delivery, now time.Time)
 	}
 }
 
-// prepare decides what to do with a claimed delivery: a job to send (true), or it settles
-// the delivery itself (skipped, or failed before sending) and returns false.
-func (n *Notifier) prepare(ctx context.Context, d order.Delivery) (job, bool) {
+// prepare decides what to do with a claimed delivery: a job to send (true); or false, having
+// settled it (failed before sending) or added it to skipped (not to be sent).
+func (n *Notifier) prepare(ctx context.Context, d order.Delivery, skipped *[]order.Delivery) (job, bool) {
 	ev := d.Event
 	log := n.cfg.Logger.With("event_id", ev.ID, "type", ev.Type, "merchant", ev.MerchantID)
 	if !n.cfg.sends(ev.Type) {
-		n.skip(ctx, d, "type not sent")
+		log.Debug("webhook: not sent", "why", "type not selected")
+		*skipped = append(*skipped, d)
 		return job{}, false
 	}
 	env, p, err := Build(ctx, n.cfg.Orders, ev)
@@ -213,7 +217,8 @@ func (n *Notifier) prepare(ctx context.Context, d order.Delivery) (job, bool) {
 		target = p.NotifyURL
 	}
 	if target == "" {
-		n.skip(ctx, d, "merchant has no webhook URL")
+		log.Debug("webhook: not sent", "why", "merchant has no webhook URL")
+		*skipped = append(*skipped, d)
 		return job{}, false
 	}
 	u, err := url.Parse(target)
@@ -327,12 +332,36 @@ func (n *Notifier) fail(ctx context.Context, d order.Delivery, msg string) {
 	log.Warn("webhook: failed, will retry", "reason", msg, "next", next)
 }
 
-// skip completes a delivery that is not sent.
-func (n *Notifier) skip(ctx context.Context, d order.Delivery, why string) {
-	if err := n.cfg.Outbox.CompleteDelivery(ctx, n.cfg.Consumer, d.Event.Seq); err != nil {
-		n.cfg.Logger.Error("webhook: record skipped delivery", "event_id", d.Event.ID, "err", err)
+// BatchCompleter is an optional capability of an order.Outbox (core/store's *DB has it):
+// complete many deliveries in one transaction. The Notifier completes the deliveries of a
+// claim that are not sent (payment.created, merchants without a URL) with it.
+type BatchCompleter interface {
+	CompleteDeliveries(ctx context.Context, consumer string, seqs []int64) error
+}
+
+// completeSkipped completes deliveries that are not sent: in one transaction when the outbox
+// can, else one by one. A failure leaves them to their lease (claimed again later).
+func (n *Notifier) completeSkipped(ctx context.Context, ds []order.Delivery) {
+	if len(ds) == 0 {
 		return
 	}
-	n.skipped.Add(1)
-	n.cfg.Logger.Debug("webhook: not sent", "event_id", d.Event.ID, "type", d.Event.Type, "merchant", d.Event.MerchantID, "why", why)
+	if bc, ok := n.cfg.Outbox.(BatchCompleter); ok {
+		seqs := make([]int64, len(ds))
+		for i, d := range ds {
+			seqs[i] = d.Event.Seq
+		}
+		if err := bc.CompleteDeliveries(ctx, n.cfg.Consumer, seqs); err != nil {
+			n.cfg.Logger.Error("webhook: record skipped deliveries", "count", len(ds), "err", err)
+			return
+		}
+		n.skipped.Add(uint64(len(ds)))
+		return
+	}
+	for _, d := range ds {
+		if err := n.cfg.Outbox.CompleteDelivery(ctx, n.cfg.Consumer, d.Event.Seq); err != nil {
+			n.cfg.Logger.Error("webhook: record skipped delivery", "event_id", d.Event.ID, "err", err)
+			continue
+		}
+		n.skipped.Add(1)
+	}
 }
