@@ -211,7 +211,10 @@ func (n *Notifier) prepare(ctx context.Context, d order.Delivery, skipped *[]ord
 		n.fail(ctx, d, err.Error())
 		return job{}, false
 	}
-	ep, _ := n.cfg.Directory.Merchant(ev.MerchantID)
+	ep, known := n.cfg.Directory.Merchant(ev.MerchantID)
+	if !known {
+		ep = Endpoint{} // an unknown merchant takes no webhooks, whatever came back with ok=false
+	}
 	target := ep.URL
 	if p.NotifyURL != "" {
 		target = p.NotifyURL

@@ -501,8 +501,10 @@ func TestNotifier_WorksOnABareOutbox(t *testing.T) {
 	m := newMerchant(t, clk, "sec", nil)
 	payment(t, db, "pay_1", "M1", 100)
 	payment(t, db, "pay_2", "M2", 100) // no URL: skipped
-	n, err := notify.New(notify.Config{Outbox: plainOutbox{db}, Orders: db, Clock: clk,
-		Directory: notify.StaticDirectory{"M1": {URL: m.srv.URL, Secret: "sec"}}})
+	dir := notify.DirectoryFunc(func(id string) (notify.Endpoint, bool) {
+		return notify.Endpoint{URL: m.srv.URL, Secret: "sec"}, id == "M1"
+	})
+	n, err := notify.New(notify.Config{Outbox: plainOutbox{db}, Orders: db, Clock: clk, Directory: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
