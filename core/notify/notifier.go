@@ -37,8 +37,9 @@ type Releaser interface {
 // A merchant without a webhook URL (and with no NotifyURL on the payment), an unknown
 // merchant, and event types not in Config.Types: those deliveries complete without sending.
 type Notifier struct {
-	cfg      Config
-	releaser Releaser
+	cfg       Config
+	releaser  Releaser
+	completer *completer
 
 	mu    sync.Mutex
 	busy  int            // requests in flight
@@ -57,6 +58,10 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	n := &Notifier{cfg: cfg, hosts: map[string]int{}, finished: make(chan struct{}, 1)}
 	n.releaser, _ = cfg.Outbox.(Releaser)
+	n.completer = &completer{consumer: cfg.Consumer, one: func(ctx context.Context, seq int64) error {
+		return cfg.Outbox.CompleteDelivery(ctx, cfg.Consumer, seq)
+	}}
+	n.completer.ob, _ = cfg.Outbox.(BatchCompleter)
 	return n, nil
 }
 
@@ -254,7 +259,7 @@ func (n *Notifier) try(ctx context.Context, j job) bool {
 	timer.Stop()
 	if errMsg == "" {
 		sctx := context.WithoutCancel(ctx)
-		if err := n.cfg.Outbox.CompleteDelivery(sctx, n.cfg.Consumer, j.d.Event.Seq); err != nil {
+		if err := n.completer.complete(sctx, j.d.Event.Seq); err != nil {
 			// The lease runs out and the event is sent again: at least once.
 			n.cfg.Logger.Error("webhook: record delivery", "event_id", j.d.Event.ID, "err", err)
 		}
