@@ -56,14 +56,15 @@ func splitArgs(s string) []string {
 
 // TestCrash_SIGKILLDuringLoadLosesNothing kills `tongdao gateway serve` with SIGKILL at
 // random moments while merchants create payments and the simulator's payer pays them, 50
-// times (5 with -short), restarting it each time on the same SQLite file. Afterwards a fresh
+// times (5 with -short or under the race detector; `make test` runs it both ways),
+// restarting it each time on the same SQLite file. Afterwards a fresh
 // instance finishes the work, and: every payment the API acknowledged is stored; every paid
 // one ends succeeded with exactly one success event; the ledger holds each exactly once (the
 // merchant's payable equals the sum of succeeded payments and `ledger verify` with the
 // orders as vouchers is clean); every webhook is delivered.
 func TestCrash_SIGKILLDuringLoadLosesNothing(t *testing.T) {
 	kills := 50
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		kills = 5
 	}
 	dir := t.TempDir()
