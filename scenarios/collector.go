@@ -35,6 +35,8 @@ func (d *delivery) orderNo() string {
 		return d.Note.Payment.OrderNo
 	case d.Note.Refund != nil:
 		return d.Note.Refund.OrderNo
+	case d.Note.Payout != nil:
+		return d.Note.Payout.PayoutNo
 	}
 	return ""
 }
@@ -48,6 +50,8 @@ func (d *delivery) status() (channel.Status, bool) {
 		return d.Note.Payment.Status, true
 	case d.Note.Refund != nil:
 		return d.Note.Refund.Status, true
+	case d.Note.Payout != nil:
+		return d.Note.Payout.Status, true
 	}
 	return 0, false
 }

@@ -39,12 +39,29 @@ var opAliases = map[string]map[string]string{
 		"close": "alipay.trade.close", "cancel": "alipay.trade.cancel", "refund": "alipay.trade.refund",
 		"query_refund": "alipay.trade.fastpay.refund.query", "statement": "alipay.data.dataservice.bill.downloadurl.query",
 	},
+	// The bank direct-connect's txCodes (docs/SIMULATOR.md "Bank direct-connect").
+	"bank": {
+		"pay": "PAY", "query": "PAY_QUERY", "refund": "REFUND", "query_refund": "REFUND_QUERY", "statement": "STMT_APPLY",
+		"bind": "BIND_APPLY", "resend_sms": "BIND_SMS_RESEND", "confirm_bind": "BIND_CONFIRM", "unbind": "UNBIND",
+		"query_binding": "BIND_QUERY", "payout": "PAYOUT", "query_payout": "PAYOUT_QUERY", "balance": "BALANCE_QUERY",
+	},
+}
+
+// callbackAliases maps the contract's callback kinds to a simulated channel's own, where
+// they differ (the bank names notifications by txCode).
+var callbackAliases = map[string]map[string]string{
+	"bank": {"payment": "PAY_RESULT", "refund": "REFUND_RESULT", "payout": "PAYOUT_RESULT"},
 }
 
 // faultOp resolves a fault step's op: a contract alias becomes the channel's operation
 // name (for "pay", the one the order's pay step will call); anything else is passed on.
 func faultOp(sc *Scenario, st *Step) string {
 	op := st.Fault.Op
+	if op != "" && !callFaults[st.Fault.Kind] {
+		if v, ok := callbackAliases[st.Channel][op]; ok {
+			return v
+		}
+	}
 	if op == "" || !callFaults[st.Fault.Kind] {
 		return op
 	}
@@ -79,6 +96,8 @@ var channelOps = map[string][]string{
 		"alipay.trade.cancel", "alipay.trade.refund", "alipay.trade.fastpay.refund.query",
 		"alipay.data.dataservice.bill.downloadurl.query", "alipay.trade.page.pay", "alipay.trade.wap.pay",
 		"alipay.trade.app.pay", "alipay.trade.create", "alipay.open.app.alipaycert.download"},
+	"bank": {"BIND_APPLY", "BIND_SMS_RESEND", "BIND_CONFIRM", "UNBIND", "BIND_QUERY", "PAY", "PAY_QUERY", "REFUND",
+		"REFUND_QUERY", "PAYOUT", "PAYOUT_QUERY", "BALANCE_QUERY", "STMT_APPLY"},
 }
 
 // callbackOps are the callback kinds callback faults match on.
@@ -112,7 +131,8 @@ func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
 		sort.Strings(aliases)
 		return fmt.Sprintf("unknown %s operation %q; known: %s (or %s)", chName, op, strings.Join(aliases, ", "), strings.Join(known, ", "))
 	case kind == simulator.FaultDuplicateCallbacks || kind == simulator.FaultReorderCallbacks ||
-		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback:
+		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback ||
+		kind == simulator.FaultTamperedCallback:
 		for _, k := range callbackOps {
 			if k == op {
 				return ""

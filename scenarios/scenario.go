@@ -111,13 +111,25 @@ const (
 	ActSetTime           Action = "set_time"
 	ActWaitCallbacks     Action = "wait_callbacks"
 	ActDownloadStatement Action = "download_statement"
+	// Card binding, payouts and balance (channel.Binder, Payouter, BalanceQuerier: the
+	// bank), and the simulator's bank controls.
+	ActBind         Action = "bind"
+	ActResendSMS    Action = "resend_sms"
+	ActConfirmBind  Action = "confirm_bind"
+	ActUnbind       Action = "unbind"
+	ActQueryBinding Action = "query_binding"
+	ActPayout       Action = "payout"
+	ActQueryPayout  Action = "query_payout"
+	ActReturnPayout Action = "return_payout"
+	ActBalance      Action = "balance"
 )
 
 // Actions lists every step action in documentation order.
 func Actions() []Action {
 	return []Action{ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund,
 		ActPayerPay, ActPayerCancel, ActFault, ActClearFaults, ActAdvance, ActSetTime,
-		ActWaitCallbacks, ActDownloadStatement}
+		ActWaitCallbacks, ActDownloadStatement, ActBind, ActResendSMS, ActConfirmBind, ActUnbind,
+		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the
@@ -161,6 +173,17 @@ type Step struct {
 	Day           clock.Date
 	StatementType channel.StatementType
 
+	// Bind is the binding number (bind, resend_sms, confirm_bind, unbind, query_binding;
+	// on pay: the binding whose token pays). User is the cardholder's id (bind).
+	Bind string
+	User string
+	// BankCard is the card of a bind or payout step (full elements; test data only).
+	BankCard *channel.Card
+	SMSNo    string // resend_sms: the resend's own number
+	SMSCode  string // confirm_bind: the code; "" = read it from the simulator
+	Payout   string // payout, query_payout, return_payout: the payout number
+	Purpose  string // payout
+
 	Expect *Expect
 }
 
@@ -181,6 +204,10 @@ type Expect struct {
 	Amount *money.Amount
 	// RefundedAmount: a payment result's RefundedAmount.
 	RefundedAmount *money.Amount
+	// Final: a payout result's PayoutResult.Final() (Succeeded is not final).
+	Final *bool
+	// Frozen: a balance step's frozen amount (its amount is the available balance).
+	Frozen *money.Amount
 
 	Callbacks  []CallbackExpect
 	Records    []RecordExpect
@@ -226,6 +253,15 @@ type StatementExpect struct {
 	Count    *int
 	Contains []StatementLine
 	Lacks    []StatementLine
+	// Totals checks the reader's StatementTotals (download_statement steps only).
+	Totals *TotalsExpect
+}
+
+// TotalsExpect checks a statement's totals; nil fields are not checked.
+type TotalsExpect struct {
+	Pos                                                          Pos
+	Count, PaymentCount, RefundCount, PayoutCount, ReturnCount   *int
+	PaymentAmount, RefundAmount, PayoutAmount, ReturnAmount, Fee *money.Amount
 }
 
 // StatementLine matches statement records: empty fields match anything.
@@ -233,6 +269,7 @@ type StatementLine struct {
 	Pos    Pos
 	Order  string
 	Refund string
+	Payout string // a payout's (or payout return's) payout number
 	Type   channel.RecordType
 	Amount *money.Amount
 	Status *channel.Status

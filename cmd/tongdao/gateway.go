@@ -53,12 +53,15 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfgPath := fs.String("config", "gateway.yaml", "gateway config (merchants, channel accounts, routes; see `tongdao docs gateway`)")
 	interval := fs.Duration("work-interval", time.Second, "how often the background work runs (query-back, expiry)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr as JSON; never secrets or card data)")
+	natsURL := fs.String("nats", "", "also publish order events to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222); empty = off")
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao gateway serve [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--db DSN] [--config FILE]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Serves the merchant API and the channel callbacks, and runs the background work, until")
 		fmt.Fprintln(fs.Output(), "interrupted; then it stops taking requests, finishes those in flight and exits.")
+		fmt.Fprintln(fs.Output(), "Beside the API it posts every money movement to the ledger (same database) and")
+		fmt.Fprintln(fs.Output(), "delivers merchant webhooks, both from the order outbox.")
 		fmt.Fprintln(fs.Output(), "Several instances may share one PostgreSQL database (--db postgres://…).")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -83,6 +86,10 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	defer db.Close()
+	if *natsURL != "" {
+		// Every process writing to this database must queue events for the same consumers.
+		db.SetOutboxConsumers("ledger", "webhook", "nats")
+	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	cfg, err := file.build(db, clock.Real(), log, hc)
 	if err != nil {
@@ -93,6 +100,21 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 2
+	}
+	work, err := newCoreWork(db, gw, clock.Real(), log, file.feeRates(), file.webhooks(), nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+		return 2
+	}
+	defer work.close()
+	if *natsURL != "" {
+		pub, closeNATS, err := newNATSPublisher(ctx, *natsURL, db, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: nats: %v\n", err)
+			return 1
+		}
+		defer closeNATS()
+		work.extra = append(work.extra, pub.Run)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -132,7 +154,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = gw.Work(workCtx, *interval)
+		work.run(workCtx, *interval, log)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

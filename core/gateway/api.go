@@ -404,3 +404,29 @@ func (g *Gateway) getRefund(ctx context.Context, m *Merchant, r *http.Request, _
 	}
 	return http.StatusOK, refundJSON(ref, p.OrderNo), nil
 }
+
+// RedeliverJSON answers POST /v1/events/{event_id}/redeliver.
+type RedeliverJSON struct {
+	EventID string `json:"event_id"`
+	Type    string `json:"type"`
+	// Redelivered is true: the webhook is due again now, with the same event id.
+	Redelivered bool `json:"redelivered"`
+}
+
+func (g *Gateway) redeliverEvent(ctx context.Context, m *Merchant, r *http.Request, _ []byte) (int, any, error) {
+	id := mux.Vars(r)["event_id"]
+	ev, err := g.store.EventByID(ctx, id)
+	if errors.Is(err, order.ErrNotFound) || (err == nil && ev.MerchantID != m.ID) {
+		return 0, nil, &apiErr{http.StatusNotFound, APIError{Code: "not_found", Message: "no event with this id", Param: "event_id"}}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := g.store.Redeliver(ctx, "webhook", ev.Seq, g.clk.Now()); errors.Is(err, order.ErrNotFound) {
+		return 0, nil, &apiErr{http.StatusConflict, APIError{Code: "not_redeliverable",
+			Message: "the webhook of this event is still pending (it goes out by itself) or was never queued", Param: "event_id"}}
+	} else if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, RedeliverJSON{EventID: ev.ID, Type: ev.Type, Redelivered: true}, nil
+}

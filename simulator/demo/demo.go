@@ -15,7 +15,7 @@ import (
 	"sort"
 )
 
-//go:embed *.pem
+//go:embed *.pem *.pfx
 var files embed.FS
 
 // Names of the demo files (PEM). Private keys are PKCS#8, public keys SPKI.
@@ -36,8 +36,14 @@ const (
 	UnionPayEncCert         = "unionpay_enc_cert.pem"         // merchants encrypt sensitive fields with it
 	UnionPayMerchantPrivate = "unionpay_merchant_private.pem" // the demo merchant's signing key (merId 777290058110048)
 	UnionPayMerchantCert    = "unionpay_merchant_cert.pem"    // its cert; certId 69629715588
+	UnionPayMerchantPFX     = "unionpay_merchant_sign.pfx"    // the same key and cert as PKCS#12 (acp_test_sign.pfx), password UnionPayPFXPassword
+	UnionPaySign2Private    = "unionpay_sign2_private.pem"    // UnionPay's next signing key (rotation)
+	UnionPaySign2Cert       = "unionpay_sign2_cert.pem"       // serial 68759663126
 
 	UnionPaySM2RootCert        = "unionpay_sm2_root_cert.pem"        // signMethod 21 root
+	UnionPaySM2MiddleCert      = "unionpay_sm2_middle_cert.pem"      // signMethod 21 middle
+	UnionPaySM2Sign2Private    = "unionpay_sm2_sign2_private.pem"    // simulated UnionPay's next SM2 signing key (rotation)
+	UnionPaySM2Sign2Cert       = "unionpay_sm2_sign2_cert.pem"       // serial 73002000004
 	UnionPaySM2SignPrivate     = "unionpay_sm2_sign_private.pem"     // simulated UnionPay SM2 signing key
 	UnionPaySM2SignCert        = "unionpay_sm2_sign_cert.pem"        // serial 73002000001
 	UnionPaySM2EncPrivate      = "unionpay_sm2_enc_private.pem"      // SM2 encryption key
@@ -56,6 +62,10 @@ const (
 	BankEncCert         = "bank_enc_cert.pem"         // serial 90000000002
 	BankMerchantCert    = "bank_merchant_cert.pem"    // serial 68759663125 (the demo merchant's certSerial), CN M0000001
 )
+
+// UnionPayPFXPassword is the password of UnionPayMerchantPFX (the value UnionPay's own test
+// .pfx uses).
+const UnionPayPFXPassword = "000000"
 
 // File returns the contents of one demo file.
 func File(name string) ([]byte, error) {

@@ -12,7 +12,8 @@ import (
 func TestEveryConstantNamesAFile(t *testing.T) {
 	names := []string{AlipayAppPrivate, AlipayAppPublic, AlipayAppCert, AlipayPlatformPrivate, AlipayPlatformPublic,
 		AlipayPlatformCert, AlipayRootCert, UnionPayRootCert, UnionPayMiddleCert, UnionPaySignPrivate, UnionPaySignCert,
-		UnionPayEncPrivate, UnionPayEncCert, UnionPayMerchantPrivate, UnionPayMerchantCert, UnionPaySM2RootCert,
+		UnionPayEncPrivate, UnionPayEncCert, UnionPayMerchantPrivate, UnionPayMerchantCert, UnionPayMerchantPFX, UnionPaySign2Private, UnionPaySign2Cert,
+		UnionPaySM2RootCert, UnionPaySM2MiddleCert, UnionPaySM2Sign2Private, UnionPaySM2Sign2Cert,
 		UnionPaySM2SignPrivate, UnionPaySM2SignCert, UnionPaySM2EncPrivate, UnionPaySM2EncCert,
 		UnionPaySM2MerchantPrivate, UnionPaySM2MerchantCert, BankSignPrivate, BankSignPublic, BankEncPrivate,
 		BankEncPublic, BankMerchantPrivate, BankMerchantPublic, BankRootCert, BankSignCert, BankEncCert, BankMerchantCert}
@@ -30,7 +31,7 @@ func TestRSAKeysMatchTheirCertificates(t *testing.T) {
 	pairs := [][2]string{
 		{AlipayAppPrivate, AlipayAppCert}, {AlipayPlatformPrivate, AlipayPlatformCert},
 		{UnionPaySignPrivate, UnionPaySignCert}, {UnionPayEncPrivate, UnionPayEncCert},
-		{UnionPayMerchantPrivate, UnionPayMerchantCert},
+		{UnionPayMerchantPrivate, UnionPayMerchantCert}, {UnionPaySign2Private, UnionPaySign2Cert},
 	}
 	for _, p := range pairs {
 		k, err := sign.ParseRSAPrivateKey(MustFile(p[0]))
@@ -60,11 +61,18 @@ func TestRSAKeysMatchTheirCertificates(t *testing.T) {
 func TestSM2KeysMatchTheirCertificates(t *testing.T) {
 	pairs := [][2]string{
 		{UnionPaySM2SignPrivate, UnionPaySM2SignCert}, {UnionPaySM2EncPrivate, UnionPaySM2EncCert},
-		{UnionPaySM2MerchantPrivate, UnionPaySM2MerchantCert},
+		{UnionPaySM2MerchantPrivate, UnionPaySM2MerchantCert}, {UnionPaySM2Sign2Private, UnionPaySM2Sign2Cert},
 	}
 	root, err := sign.ParseSM2Certificate(MustFile(UnionPaySM2RootCert))
 	if err != nil {
 		t.Fatal(err)
+	}
+	mid, err := sign.ParseSM2Certificate(MustFile(UnionPaySM2MiddleCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mid.CheckSignatureFrom(root); err != nil {
+		t.Errorf("SM2 middle: %v", err)
 	}
 	for _, p := range pairs {
 		k, err := sign.ParseSM2PrivateKey(MustFile(p[0]), nil)
@@ -75,7 +83,7 @@ func TestSM2KeysMatchTheirCertificates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", p[1], err)
 		}
-		if err := c.CheckSignatureFrom(root); err != nil {
+		if err := c.CheckSignatureFrom(mid); err != nil {
 			t.Errorf("%s: %v", p[1], err)
 		}
 		msg := []byte("tongdao")
@@ -123,5 +131,26 @@ func TestSM2KeysMatchTheirCertificates(t *testing.T) {
 		if !k.Public().Equal(pub) {
 			t.Errorf("%s and %s are not a pair", p[0], p[1])
 		}
+	}
+}
+
+func TestUnionPayPFXHoldsTheMerchantKey(t *testing.T) {
+	p, err := sign.ParsePKCS12(MustFile(UnionPayMerchantPFX), UnionPayPFXPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sign.CertID(p.Certificate); got != "69629715588" {
+		t.Errorf("pfx certId = %s, want 69629715588", got)
+	}
+	k, err := sign.ParseRSAPrivateKey(MustFile(UnionPayMerchantPrivate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := p.RSAKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k.Equal(pk) {
+		t.Error("pfx key differs from unionpay_merchant_private.pem")
 	}
 }

@@ -1,0 +1,97 @@
+package unionpay
+
+import (
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParseLine: the SDK-rule answer parser never panics; whatever it accepts has
+// non-empty, unique keys.
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{"respCode=00&respMsg=成功", "a={b=1&c=2}&d=[x&y]", "signPubKeyCert=-----BEGIN CERTIFICATE-----\nMII+/=\n-----END CERTIFICATE-----&x=1",
+		"=1", "a=1&a=2", "a", "a=1&", "a={", "{=}", "a=}&b={"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parseLine(s)
+		if err != nil {
+			if !errors.Is(err, errFormat) {
+				t.Fatalf("error %v does not wrap errFormat", err)
+			}
+			return
+		}
+		for i, kv := range p {
+			if kv.Key == "" || strings.Contains(kv.Key, "&") || i > 0 && p[i-1].Key >= kv.Key {
+				t.Fatalf("bad or unsorted key %q", kv.Key)
+			}
+		}
+	})
+}
+
+// FuzzDecodeNotification: any body is either refused (format or signature) or verified;
+// nothing unsigned gets through.
+func FuzzDecodeNotification(f *testing.F) {
+	tr := demoTrust(f)
+	for _, s := range []string{"respCode=00&signature=abc&signMethod=01", "a=%zz", "signMethod=11&signature=00", "", "=x", "a=1&a=2"} {
+		f.Add(s)
+	}
+	now := time.Date(2024, 6, 3, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := tr.decodeNotification([]byte(s), nil, now)
+		if err == nil {
+			t.Fatalf("an arbitrary body verified: %v", v.p)
+		}
+		if !errors.Is(err, errFormat) && !errors.Is(err, errSignature) {
+			t.Fatalf("error %v is neither format nor signature", err)
+		}
+	})
+}
+
+// FuzzParseBraced: tokenPayData and customerInfo contents never panic the reader.
+func FuzzParseBraced(f *testing.F) {
+	for _, s := range []string{"{token=1&trId=2}", "{}", "{", "}", "{a=[1&2]}", "{=}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { _, _ = parseBraced("tokenPayData", s) })
+}
+
+// FuzzZMLine: any line is a record or a *zmError naming a field; never a panic.
+func FuzzZMLine(f *testing.F) {
+	f.Add(zmTestLine(1))
+	f.Add(zmTestLine(2)[:500])
+	f.Add(strings.Repeat("9", 700))
+	f.Fuzz(func(t *testing.T, s string) {
+		z := newZMReader(strings.NewReader(s))
+		for i := 0; i < 1000; i++ {
+			_, err := z.next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var ze *zmError
+			if err != nil && !errors.As(err, &ze) {
+				t.Fatalf("error %v is not a zmError", err)
+			}
+		}
+	})
+}
+
+// FuzzAppendUnescaped: the notification decoder's unescaping agrees with net/url.
+func FuzzAppendUnescaped(f *testing.F) {
+	for _, s := range []string{"a+b%2B%3D", "%", "%zz", "-----BEGIN%0AMII%2F%2B%3D", "plain", "%E4%B8%AD+"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := appendUnescaped(nil, []byte(s))
+		want, err := url.QueryUnescape(s)
+		if ok != (err == nil) {
+			t.Fatalf("%q: ok=%v, net/url err=%v", s, ok, err)
+		}
+		if ok && string(got) != want {
+			t.Fatalf("%q: %q, net/url %q", s, got, want)
+		}
+	})
+}

@@ -1,0 +1,119 @@
+package unionpay
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/sign"
+)
+
+// backURLKeys returns the names of the query-string parameters of backUrl: UnionPay posts
+// them back as extra form fields that are not signed, and they must be removed before
+// verification (unionpay.md §3 backUrl, §8).
+func backURLKeys(backURL string) ([]string, error) {
+	u, err := url.Parse(backURL)
+	if err != nil {
+		return nil, fmt.Errorf("unionpay: field BackURL: %v", err)
+	}
+	var keys []string
+	for k := range u.Query() {
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// decodeNotification reads a back (or front) notification: a URL-encoded form whose
+// fields, less those from backUrl's query string, are verified before anything is read
+// (unionpay.md §8). A field sent twice, an empty name or a bad escape is errFormat.
+func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (*verified, error) {
+	// Unescape every name and value into one buffer, then make one string of it: the
+	// fields are substrings of that string (two allocations for the whole form).
+	buf := make([]byte, 0, len(body))
+	type span struct{ k0, k1, v0, v1 int }
+	spans := make([]span, 0, 32)
+	for rest := body; len(rest) > 0; {
+		pair := rest
+		if i := bytes.IndexByte(rest, '&'); i >= 0 {
+			pair, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if len(pair) == 0 {
+			continue
+		}
+		k, v, _ := bytes.Cut(pair, []byte{'='})
+		var sp span
+		var ok bool
+		sp.k0 = len(buf)
+		if buf, ok = appendUnescaped(buf, k); !ok {
+			return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
+		}
+		sp.k1, sp.v0 = len(buf), len(buf)
+		if buf, ok = appendUnescaped(buf, v); !ok {
+			return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
+		}
+		sp.v1 = len(buf)
+		if sp.k0 == sp.k1 {
+			return nil, fmt.Errorf("notification: empty field name: %w", errFormat)
+		}
+		spans = append(spans, sp)
+	}
+	s := string(buf)
+	p := make(sign.Params, 0, len(spans))
+	for _, sp := range spans {
+		if k := s[sp.k0:sp.k1]; !slices.Contains(strip, k) {
+			p = append(p, sign.Param{Key: k, Value: s[sp.v0:sp.v1]})
+		}
+	}
+	p, err := sortUnique(p)
+	if err != nil {
+		return nil, err
+	}
+	return t.verify(p, now)
+}
+
+// appendUnescaped appends the form-decoded b ('+' is a space, %XX a byte); false on a
+// malformed escape. Runs without escapes are copied in bulk.
+func appendUnescaped(dst, b []byte) ([]byte, bool) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '%')
+		run := b
+		if i >= 0 {
+			run = b[:i]
+		}
+		if bytes.IndexByte(run, '+') < 0 {
+			dst = append(dst, run...)
+		} else {
+			for _, c := range run {
+				if c == '+' {
+					c = ' '
+				}
+				dst = append(dst, c)
+			}
+		}
+		if i < 0 {
+			break
+		}
+		if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
+			return dst, false
+		}
+		dst = append(dst, unhex(b[i+1])<<4|unhex(b[i+2]))
+		b = b[i+3:]
+	}
+	return dst, true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
