@@ -171,3 +171,5 @@ var (
 )
 
 var _ posting.AmountLookup = (*store.DB)(nil)
+
+var _ posting.PaymentBatch = (*store.DB)(nil)

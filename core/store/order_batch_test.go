@@ -30,5 +30,9 @@ func TestOrderAmounts_ReadsManyOrdersAtOnce(t *testing.T) {
 		if _, err := db.OrderAmounts(ctx, "payments; DROP TABLE payments", []string{"x"}); err == nil {
 			t.Error("unknown kind accepted")
 		}
+		ps, err := db.PaymentsByID(ctx, []string{"pay_b", "pay_none", "pay_a"})
+		if err != nil || len(ps) != 2 || ps["pay_a"].Amount != money.Fen(100) || ps["pay_b"].State != order.Succeeded || ps["pay_a"].Channel != "wechat" {
+			t.Errorf("payments by id: %+v %v", ps, err)
+		}
 	})
 }
