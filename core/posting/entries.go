@@ -22,10 +22,12 @@ func lines(ls ...ledger.Line) []ledger.Line {
 
 // postPayment posts a succeeded payment (a late success too): the receivable net of the fee,
 // the fee, and the merchant's payable of the whole amount.
-func (p *Poster) postPayment(ctx context.Context, ev *order.Event) error {
-	pay, err := p.cfg.Store.Payment(ctx, ev.OrderID)
-	if err != nil {
-		return fmt.Errorf("posting: payment %s of event %s: %w", ev.OrderID, ev.ID, err)
+func (p *Poster) postPayment(ctx context.Context, ev *order.Event, pay *order.Payment) error {
+	if pay == nil || pay.ID != ev.OrderID {
+		var err error
+		if pay, err = p.cfg.Store.Payment(ctx, ev.OrderID); err != nil {
+			return fmt.Errorf("posting: payment %s of event %s: %w", ev.OrderID, ev.ID, err)
+		}
 	}
 	amt := pay.Amount
 	if !amt.IsPositive() {

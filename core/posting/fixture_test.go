@@ -28,6 +28,8 @@ type fixture struct {
 	clk *clock.Virtual
 	l   *ledger.Ledger
 	p   *posting.Poster
+	// oneByOne makes verify read vouchers without the store's batch lookup.
+	oneByOne bool
 }
 
 // rates: 0.1% on "wx1" (the example), 0.7% on "ali1" (rounding shows), 0 on "free".
@@ -167,3 +169,7 @@ var (
 	_ posting.Store          = (*store.DB)(nil)
 	_ posting.BatchCompleter = (*store.DB)(nil)
 )
+
+var _ posting.AmountLookup = (*store.DB)(nil)
+
+var _ posting.PaymentBatch = (*store.DB)(nil)

@@ -167,6 +167,7 @@ func (p *Poster) round(ctx context.Context) (claimed, posted int, err error) {
 		err   error
 	}
 	out := make([]outcome, len(ds))
+	pre := p.prefetch(ctx, ds)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(p.cfg.Workers, len(ds)) {
@@ -174,7 +175,7 @@ func (p *Poster) round(ctx context.Context) (claimed, posted int, err error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i].moved, out[i].err = p.Post(ctx, ds[i].Event)
+				out[i].moved, out[i].err = p.post1(ctx, ds[i].Event, pre[ds[i].Event.OrderID])
 			}
 		}()
 	}
@@ -244,9 +245,42 @@ func (p *Poster) failed(ctx context.Context, d order.Delivery, err error) error 
 // without a second entry. It does not touch the outbox; RunOnce and Run call it for each
 // claimed delivery.
 func (p *Poster) Post(ctx context.Context, ev *order.Event) (bool, error) {
+	return p.post1(ctx, ev, nil)
+}
+
+// prefetch reads the payments of a claim's payment.succeeded events in one query, where the
+// store can; a payment it misses is read on its own later.
+func (p *Poster) prefetch(ctx context.Context, ds []order.Delivery) map[string]*order.Payment {
+	pb, ok := p.cfg.Store.(PaymentBatch)
+	if !ok {
+		return nil
+	}
+	var ids []string
+	for _, d := range ds {
+		if isPayment(d.Event) {
+			ids = append(ids, d.Event.OrderID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m, err := pb.PaymentsByID(ctx, ids)
+	if err != nil {
+		p.cfg.Logger.Warn("posting: batch read of payments failed; reading one by one", "err", err)
+		return nil
+	}
+	return m
+}
+
+func isPayment(ev *order.Event) bool {
+	return ev.Type == "payment.succeeded" && ev.OrderKind == "payment"
+}
+
+// post1 is Post with the event's payment read already (nil: read it).
+func (p *Poster) post1(ctx context.Context, ev *order.Event, pay *order.Payment) (bool, error) {
 	switch {
-	case ev.Type == "payment.succeeded" && ev.OrderKind == "payment":
-		return true, p.postPayment(ctx, ev)
+	case isPayment(ev):
+		return true, p.postPayment(ctx, ev, pay)
 	case ev.Type == "refund.succeeded" && ev.OrderKind == "refund":
 		return true, p.postRefund(ctx, ev)
 	}

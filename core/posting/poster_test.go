@@ -358,3 +358,35 @@ func TestNew_ValidatesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestPoster_RefundsPostedOutOfOrderStillReturnTheWholeFee: on PostgreSQL a refund's event can
+// become visible after a later one of the same payment (its sequence number is drawn before its
+// transaction takes the payment's lock). The fee a refund returns is computed from what the
+// ledger already holds, so whatever the order, a full refund returns exactly the fee.
+func TestPoster_RefundsPostedOutOfOrderStillReturnTheWholeFee(t *testing.T) {
+	storetest.ForEach(t, pgBase, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, channel.FeeRefundProportional)
+		f.pay("pay_1", "M1", "alipay", "ali1", 1000) // fee 0.07
+		f.drain()
+		f.refund("ref_a", "pay_1", 333)
+		f.refund("ref_b", "pay_1", 667)
+		a, b := f.eventID("pay_1", "refund.succeeded", "ref_a"), f.eventID("pay_1", "refund.succeeded", "ref_b")
+		for _, ev := range []*order.Event{b, a, b} { // b first, then a, then b again
+			if moved, err := f.p.Post(f.ctx, ev); err != nil || !moved {
+				t.Fatalf("post %s: %v %v", ev.OrderID, moved, err)
+			}
+			f.balanced()
+		}
+		f.drain() // the outbox's own deliveries find both posted
+		if h := f.head(); h != 3 {
+			t.Errorf("head %d, want 3 entries", h)
+		}
+		// b alone: 7×667/1000 = 4.669 → 0.05; then a: T(1000) − 0.05 = 0.02.
+		if got := f.balances("alipay", "M1"); got != "recv 0.00 fees 0.00 payable 0.00" {
+			t.Errorf("fully refunded: %s", got)
+		}
+		if e := f.entry(b.ID); len(e.Lines) != 3 || e.Lines[2].Amount != money.Fen(5) {
+			t.Errorf("refund b returned %+v, want 0.05", e.Lines)
+		}
+	})
+}

@@ -21,3 +21,11 @@ type Store interface {
 type BatchCompleter interface {
 	CompleteDeliveries(ctx context.Context, consumer string, seqs []int64) error
 }
+
+// PaymentBatch is optionally implemented by a Store that reads many payments in one query
+// (core/store's *store.DB does). The Poster then reads the payments of a claimed batch at once
+// instead of one per delivery, which on PostgreSQL spares each posting a wait for a pooled
+// connection.
+type PaymentBatch interface {
+	PaymentsByID(ctx context.Context, ids []string) (map[string]*order.Payment, error)
+}

@@ -29,13 +29,45 @@ type Vouchers struct {
 
 var _ ledger.VoucherSource = Vouchers{}
 
-// Vouchers implements ledger.VoucherSource. It reads one order per reference; a missing order
-// is left out of the map, any other read failure is an error.
+// AmountLookup is optionally implemented by an order.Store that can read many orders' amounts
+// in one query (core/store's *store.DB does): kind is "payment" or "refund"; ids that do not
+// exist are left out. Vouchers then reads a batch of references with two queries instead of
+// one per reference.
+type AmountLookup interface {
+	OrderAmounts(ctx context.Context, kind string, ids []string) (map[string]money.Amount, error)
+}
+
+// Vouchers implements ledger.VoucherSource. A missing order is left out of the map, any other
+// read failure is an error.
 func (v Vouchers) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error) {
 	if v.Orders == nil {
 		return nil, errors.New("posting: Vouchers.Orders is nil")
 	}
 	out := make(map[ledger.VoucherRef]money.Amount, len(refs))
+	if al, ok := v.Orders.(AmountLookup); ok {
+		for _, k := range []struct {
+			voucher ledger.VoucherKind
+			order   string
+		}{{ledger.VoucherOrder, "payment"}, {ledger.VoucherRefund, "refund"}} {
+			var ids []string
+			for _, r := range refs {
+				if r.Kind == k.voucher {
+					ids = append(ids, r.ID)
+				}
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			got, err := al.OrderAmounts(ctx, k.order, ids)
+			if err != nil {
+				return nil, fmt.Errorf("posting: vouchers: %w", err)
+			}
+			for id, amt := range got {
+				out[ledger.VoucherRef{Kind: k.voucher, ID: id}] = amt
+			}
+		}
+		return out, nil
+	}
 	for _, ref := range refs {
 		var amt money.Amount
 		var err error

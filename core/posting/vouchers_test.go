@@ -6,6 +6,7 @@ import (
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/order"
 	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/core/store/storetest"
@@ -36,11 +37,17 @@ func (f *fixture) exec(q string, args ...any) {
 	}
 }
 
+// oneByOne hides the store's AmountLookup, so Vouchers reads order by order.
+type oneByOne struct{ order.Store }
+
 func (f *fixture) verify(withOrders bool) *ledger.Report {
 	f.t.Helper()
 	opt := ledger.VerifyOptions{}
 	if withOrders {
 		opt.Vouchers = posting.Vouchers{Orders: f.db}
+	}
+	if withOrders && f.oneByOne {
+		opt.Vouchers = posting.Vouchers{Orders: oneByOne{f.db}}
 	}
 	rep, err := f.l.Verify(f.ctx, opt)
 	if err != nil {
@@ -53,8 +60,15 @@ func (f *fixture) verify(withOrders bool) *ledger.Report {
 // passes on honest books and names the order whose amount was edited behind the ledger's
 // back (which the ledger's own voucher table cannot see).
 func TestVouchers_VerifyComparesTheLedgerWithRealOrders(t *testing.T) {
+	for _, oneByOne := range []bool{false, true} {
+		t.Run(map[bool]string{false: "batch", true: "one by one"}[oneByOne], func(t *testing.T) { testVouchers(t, oneByOne) })
+	}
+}
+
+func testVouchers(t *testing.T, oneByOne bool) {
 	storetest.ForEach(t, pgBase, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, channel.FeeRefundProportional)
+		f.oneByOne = oneByOne
 		f.pay("pay_1", "M1", "wechat", "wx1", 10000)
 		f.pay("pay_2", "M2", "alipay", "ali1", 2500)
 		f.refund("ref_1", "pay_1", 3000)
