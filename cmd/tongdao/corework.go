@@ -35,6 +35,10 @@ type coreWork struct {
 // each channel's Info, webhooks from the merchants' endpoints.
 func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.Logger, fees map[string]decimal.Decimal,
 	hooks notify.Directory, hc *http.Client) (*coreWork, error) {
+	// Queue for each consumer only the events it acts on (every process of one database
+	// runs this same code, so they agree).
+	db.SetOutboxTypes("ledger", posting.EventTypes...)
+	db.SetOutboxTypes("webhook", webhookTypes...)
 	l, err := ledger.New(ledger.Config{Store: db, Clock: clk, Cutoff: clock.NaturalDay})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
@@ -63,6 +67,11 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 	}
 	return &coreWork{store: db, gw: gw, ledger: l, poster: p, notifier: n}, nil
 }
+
+// webhookTypes are the events merchants receive webhooks for: every payment and refund
+// event except the ones the merchant caused itself with an API call (created, pending).
+var webhookTypes = []string{"payment.succeeded", "payment.failed", "payment.closed", "payment.partially_refunded",
+	"payment.refunded", "refund.pending", "refund.succeeded", "refund.failed"}
 
 // once runs one round of everything: query-back and expiry, then postings and webhooks
 // until nothing due is left (tests and the demo, on a virtual clock).

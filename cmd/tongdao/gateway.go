@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +57,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfgPath := fs.String("config", "gateway.yaml", "gateway config (merchants, channel accounts, routes; see `tongdao docs gateway`)")
 	interval := fs.Duration("work-interval", time.Second, "how often the background work runs (query-back, expiry)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr as JSON; never secrets or card data)")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to this file until shutdown (for performance work)")
 	natsURL := fs.String("nats", "", "also publish order events to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222); empty = off")
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -77,6 +80,18 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
+	}
 	file, err := loadGatewayFile(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)

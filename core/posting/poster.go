@@ -301,3 +301,8 @@ func (p *Poster) post(ctx context.Context, ev *order.Event, pst ledger.Posting) 
 	}
 	return nil
 }
+
+// EventTypes are the only event types the Poster posts; every other event's delivery is
+// completed without a posting. A store that can filter its outbox by type
+// (core/store's DB.SetOutboxTypes) need not queue the others for the ledger at all.
+var EventTypes = []string{"payment.succeeded", "refund.succeeded"}

@@ -27,6 +27,36 @@ func (d *DB) SetOutboxConsumers(names ...string) {
 	d.consumers = append([]string(nil), names...)
 }
 
+// SetOutboxTypes limits which event types are queued for consumer (nil or empty = every
+// type): the ledger poster needs only payment.succeeded and refund.succeeded, and a
+// delivery that a consumer would only mark done costs a row, a claim and a completion. The
+// event itself (the order's history) is always written. Call it before the first write,
+// with the same setting in every process.
+func (d *DB) SetOutboxTypes(consumer string, types ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.outboxTypes == nil {
+		d.outboxTypes = map[string]map[string]bool{}
+	}
+	if len(types) == 0 {
+		delete(d.outboxTypes, consumer)
+		return
+	}
+	m := make(map[string]bool, len(types))
+	for _, t := range types {
+		m[t] = true
+	}
+	d.outboxTypes[consumer] = m
+}
+
+// outboxWants reports whether events of type t are queued for consumer c.
+func (d *DB) outboxWants(c, t string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m, ok := d.outboxTypes[c]
+	return !ok || m[t]
+}
+
 func (d *DB) outboxConsumers() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -78,8 +78,9 @@ type DB struct {
 	checkpointEvery int64
 	mu              sync.Mutex
 	stmts           map[string]*sql.Stmt
-	texts           map[string]string // generated INSERT texts by table/rows
-	consumers       []string          // outbox consumers of order events (nil = DefaultOutboxConsumers)
+	texts           map[string]string          // generated INSERT texts by table/rows
+	consumers       []string                   // outbox consumers of order events (nil = DefaultOutboxConsumers)
+	outboxTypes     map[string]map[string]bool // consumer -> event types queued for it (absent = all)
 	// group commits this process's order-side write transactions on SQLite (group.go).
 	group committer
 }
