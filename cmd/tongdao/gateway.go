@@ -40,8 +40,10 @@ func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return gatewayServe(ctx, args[1:], stdout, stderr)
 	case "load":
 		return gatewayLoad(ctx, args[1:], stdout, stderr)
+	case "route":
+		return gatewayRoute(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve or load)\n", args[0])
+	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve, load or route)\n", args[0])
 	return 2
 }
 
@@ -96,6 +98,17 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
 		return 2
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Channel metrics on every account; core/router and core/risk from the routing and risk
+	// sections when present, reloaded on SIGHUP (gatewayrouting.go).
+	rt, err := file.setupRouting(&cfg, reg, db, clock.Real(), log)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
+		return 2
+	}
+	defer rt.Close()
+	rt.reloadOnHUP(ctx, *cfgPath, log)
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
@@ -116,8 +129,6 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer closeNATS()
 		work.extra = append(work.extra, pub.Run)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := gw.RegisterMetrics(reg); err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: metrics: %v\n", err)
 		return 1

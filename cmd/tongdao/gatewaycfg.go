@@ -22,6 +22,8 @@ import (
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/notify"
+	"github.com/tongdao/tongdao/core/risk"
+	"github.com/tongdao/tongdao/core/router"
 )
 
 // gatewayFile is the gateway's YAML config (docs/GATEWAY.md): merchants with their keys,
@@ -33,6 +35,10 @@ type gatewayFile struct {
 	Routes    []gateway.Route   `yaml:"-"`
 	RawRoutes []routeFile       `yaml:"routes"`
 	Options   gatewayOptionFile `yaml:"options"`
+	// Routing and Risk replace the static routes and allow-all risk when present
+	// (docs/ROUTING.md); they are reloaded on SIGHUP (gatewayrouting.go).
+	Routing *router.File `yaml:"routing"`
+	Risk    *risk.File   `yaml:"risk"`
 
 	dir  string // the config file's folder: relative *_file paths are read from there
 	path string

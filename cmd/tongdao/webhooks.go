@@ -33,6 +33,7 @@ Commands:
              that de-duplicates by it is safe); a delivery still pending is refused
 
 DSN is sqlite:PATH or postgres://…; the default is ` + store.DefaultDSN + `.
+The payload, headers, signature check and NATS subjects: tongdao docs webhooks.
 Exit codes: 0 ok, 1 an event could not be redelivered or the database failed, 2 usage.
 `
 

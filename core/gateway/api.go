@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -295,6 +296,11 @@ type CreatePaymentRequest struct {
 	Token     string `json:"token,omitempty"`     // token payments
 	SMSCode   string `json:"sms_code,omitempty"`  // token payments confirmed by SMS
 	ReturnURL string `json:"return_url,omitempty"`
+	// DeviceID, CardBIN (first 6–8 digits) and CardFingerprint (the merchant's stable hash
+	// of the card number) are optional inputs to routing and risk rules.
+	DeviceID        string `json:"device_id,omitempty"`
+	CardBIN         string `json:"card_bin,omitempty"`
+	CardFingerprint string `json:"card_fingerprint,omitempty"`
 }
 
 var orderNoRule = channel.NumberRule{MaxLen: 64, Symbols: "_-"}
@@ -327,6 +333,12 @@ func (req *CreatePaymentRequest) validate() (money.Amount, *apiErr) {
 	}
 	if channel.Method(req.Method) == channel.MethodToken && req.Token == "" {
 		return money.Amount{}, badParam("token", "token is required for token payments")
+	}
+	if b := req.CardBIN; b != "" && (len(b) < 6 || len(b) > 8 || strings.Trim(b, "0123456789") != "") {
+		return money.Amount{}, badParam("card_bin", "card_bin must be the card's first 6–8 digits, got %d characters", len(b))
+	}
+	if len(req.CardFingerprint) > 128 || len(req.DeviceID) > 128 {
+		return money.Amount{}, badParam("card_fingerprint", "card_fingerprint and device_id are at most 128 characters")
 	}
 	return money.New(req.Amount, cur), nil
 }

@@ -39,6 +39,7 @@ type Stats struct {
 	QueriesResolved  atomic.Int64 // unknown outcomes resolved by the query-back worker
 	PaymentsExpired  atomic.Int64
 	LateSuccesses    atomic.Int64
+	Failovers        atomic.Int64 // payments moved to the next candidate after an attempt that surely did not reach its channel
 	RateLimited      atomic.Int64
 	AuthFailures     atomic.Int64
 }

@@ -54,6 +54,13 @@ func (s StaticDirectory) Merchant(id string) (Endpoint, bool) {
 	return ep, ok
 }
 
+// DirectoryFunc adapts a function to Directory (e.g. a look-up in the gateway's merchant
+// config).
+type DirectoryFunc func(id string) (Endpoint, bool)
+
+// Merchant implements Directory.
+func (f DirectoryFunc) Merchant(id string) (Endpoint, bool) { return f(id) }
+
 // Config configures a Notifier. Outbox, Orders and Directory are required; the rest have
 // defaults.
 type Config struct {

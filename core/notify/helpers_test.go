@@ -106,7 +106,7 @@ func (m *merchant) received() []received {
 }
 
 // payment creates a payment of merchant mid and moves it to succeeded at t0.
-func payment(t *testing.T, db *store.DB, id, mid string, fen int64) *order.Payment {
+func payment(t testing.TB, db *store.DB, id, mid string, fen int64) *order.Payment {
 	t.Helper()
 	ctx := context.Background()
 	p := &order.Payment{ID: id, MerchantID: mid, OrderNo: "O" + id, Channel: "wechat", Account: "wx1",

@@ -37,8 +37,9 @@ type Releaser interface {
 // A merchant without a webhook URL (and with no NotifyURL on the payment), an unknown
 // merchant, and event types not in Config.Types: those deliveries complete without sending.
 type Notifier struct {
-	cfg      Config
-	releaser Releaser
+	cfg       Config
+	releaser  Releaser
+	completer *completer
 
 	mu    sync.Mutex
 	busy  int            // requests in flight
@@ -57,6 +58,10 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	n := &Notifier{cfg: cfg, hosts: map[string]int{}, finished: make(chan struct{}, 1)}
 	n.releaser, _ = cfg.Outbox.(Releaser)
+	n.completer = &completer{consumer: cfg.Consumer, one: func(ctx context.Context, seq int64) error {
+		return cfg.Outbox.CompleteDelivery(ctx, cfg.Consumer, seq)
+	}}
+	n.completer.ob, _ = cfg.Outbox.(BatchCompleter)
 	return n, nil
 }
 
@@ -124,8 +129,9 @@ func (n *Notifier) dispatch(ctx context.Context, done func(bool), wgs ...*sync.W
 		}
 		// Claimed deliveries are settled even if ctx ends now, rather than left to their lease.
 		sctx := context.WithoutCancel(ctx)
+		var skipped []order.Delivery
 		for _, d := range ds {
-			j, ok := n.prepare(sctx, d)
+			j, ok := n.prepare(sctx, d, &skipped)
 			if !ok {
 				continue
 			}
@@ -154,6 +160,8 @@ func (n *Notifier) dispatch(ctx context.Context, done func(bool), wgs ...*sync.W
 				}
 			}()
 		}
+		// Before the next claim, so a payment's next event is claimable.
+		n.completeSkipped(sctx, skipped)
 	}
 }
 
@@ -193,13 +201,14 @@ func (n *Notifier) putBack(ctx context.Context, d order.Delivery, now time.Time)
 	}
 }
 
-// prepare decides what to do with a claimed delivery: a job to send (true), or it settles
-// the delivery itself (skipped, or failed before sending) and returns false.
-func (n *Notifier) prepare(ctx context.Context, d order.Delivery) (job, bool) {
+// prepare decides what to do with a claimed delivery: a job to send (true); or false, having
+// settled it (failed before sending) or added it to skipped (not to be sent).
+func (n *Notifier) prepare(ctx context.Context, d order.Delivery, skipped *[]order.Delivery) (job, bool) {
 	ev := d.Event
 	log := n.cfg.Logger.With("event_id", ev.ID, "type", ev.Type, "merchant", ev.MerchantID)
 	if !n.cfg.sends(ev.Type) {
-		n.skip(ctx, d, "type not sent")
+		log.Debug("webhook: not sent", "why", "type not selected")
+		*skipped = append(*skipped, d)
 		return job{}, false
 	}
 	env, p, err := Build(ctx, n.cfg.Orders, ev)
@@ -207,13 +216,17 @@ func (n *Notifier) prepare(ctx context.Context, d order.Delivery) (job, bool) {
 		n.fail(ctx, d, err.Error())
 		return job{}, false
 	}
-	ep, _ := n.cfg.Directory.Merchant(ev.MerchantID)
+	ep, known := n.cfg.Directory.Merchant(ev.MerchantID)
+	if !known {
+		ep = Endpoint{} // an unknown merchant takes no webhooks, whatever came back with ok=false
+	}
 	target := ep.URL
 	if p.NotifyURL != "" {
 		target = p.NotifyURL
 	}
 	if target == "" {
-		n.skip(ctx, d, "merchant has no webhook URL")
+		log.Debug("webhook: not sent", "why", "merchant has no webhook URL")
+		*skipped = append(*skipped, d)
 		return job{}, false
 	}
 	u, err := url.Parse(target)
@@ -246,7 +259,7 @@ func (n *Notifier) try(ctx context.Context, j job) bool {
 	timer.Stop()
 	if errMsg == "" {
 		sctx := context.WithoutCancel(ctx)
-		if err := n.cfg.Outbox.CompleteDelivery(sctx, n.cfg.Consumer, j.d.Event.Seq); err != nil {
+		if err := n.completer.complete(sctx, j.d.Event.Seq); err != nil {
 			// The lease runs out and the event is sent again: at least once.
 			n.cfg.Logger.Error("webhook: record delivery", "event_id", j.d.Event.ID, "err", err)
 		}
@@ -327,12 +340,36 @@ func (n *Notifier) fail(ctx context.Context, d order.Delivery, msg string) {
 	log.Warn("webhook: failed, will retry", "reason", msg, "next", next)
 }
 
-// skip completes a delivery that is not sent.
-func (n *Notifier) skip(ctx context.Context, d order.Delivery, why string) {
-	if err := n.cfg.Outbox.CompleteDelivery(ctx, n.cfg.Consumer, d.Event.Seq); err != nil {
-		n.cfg.Logger.Error("webhook: record skipped delivery", "event_id", d.Event.ID, "err", err)
+// BatchCompleter is an optional capability of an order.Outbox (core/store's *DB has it):
+// complete many deliveries in one transaction. The Notifier completes the deliveries of a
+// claim that are not sent (payment.created, merchants without a URL) with it.
+type BatchCompleter interface {
+	CompleteDeliveries(ctx context.Context, consumer string, seqs []int64) error
+}
+
+// completeSkipped completes deliveries that are not sent: in one transaction when the outbox
+// can, else one by one. A failure leaves them to their lease (claimed again later).
+func (n *Notifier) completeSkipped(ctx context.Context, ds []order.Delivery) {
+	if len(ds) == 0 {
 		return
 	}
-	n.skipped.Add(1)
-	n.cfg.Logger.Debug("webhook: not sent", "event_id", d.Event.ID, "type", d.Event.Type, "merchant", d.Event.MerchantID, "why", why)
+	if bc, ok := n.cfg.Outbox.(BatchCompleter); ok {
+		seqs := make([]int64, len(ds))
+		for i, d := range ds {
+			seqs[i] = d.Event.Seq
+		}
+		if err := bc.CompleteDeliveries(ctx, n.cfg.Consumer, seqs); err != nil {
+			n.cfg.Logger.Error("webhook: record skipped deliveries", "count", len(ds), "err", err)
+			return
+		}
+		n.skipped.Add(uint64(len(ds)))
+		return
+	}
+	for _, d := range ds {
+		if err := n.cfg.Outbox.CompleteDelivery(ctx, n.cfg.Consumer, d.Event.Seq); err != nil {
+			n.cfg.Logger.Error("webhook: record skipped delivery", "event_id", d.Event.ID, "err", err)
+			continue
+		}
+		n.skipped.Add(1)
+	}
 }

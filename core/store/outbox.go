@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -115,15 +116,27 @@ func (d *DB) ClaimDeliveries(ctx context.Context, consumer string, now time.Time
 	return out, nil
 }
 
+// outboxUpdate runs one outbox write as an order-side transaction: on SQLite it joins the
+// group commit (prepared statement, one commit shared with concurrent writers) instead of
+// many webhook workers completing deliveries at once colliding in SQLite's busy-wait sleeps.
+// PostgreSQL runs it as one autocommitted statement (one round trip instead of three).
 func (d *DB) outboxUpdate(ctx context.Context, what, q string, args ...any) error {
-	res, err := d.w.ExecContext(ctx, d.q(q), args...)
-	if err != nil {
-		return fmt.Errorf("store: %s: %w", what, err)
+	exec := func(ctx context.Context, x interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}) error {
+		res, err := x.ExecContext(ctx, d.q(q), args...)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("store: %s: %w", what, order.ErrNotFound)
+		}
+		return nil
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("store: %s: %w", what, order.ErrNotFound)
+	if d.dialect == Postgres {
+		return exec(ctx, d.w)
 	}
-	return nil
+	return d.orderTx(ctx, func(tx *otx) error { return exec(ctx, tx) })
 }
 
 // CompleteDelivery implements order.Outbox.

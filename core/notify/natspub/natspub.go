@@ -227,21 +227,48 @@ func (p *Publisher) RunOnce(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("natspub: claim: %w", err)
 	}
 	sctx := context.WithoutCancel(ctx) // record what happened even when ctx ends
+	var done []order.Delivery
 	for _, d := range ds {
-		p.one(ctx, sctx, d)
+		if p.one(ctx, sctx, d) {
+			done = append(done, d)
+		}
 	}
+	// Published and skipped deliveries are completed together, before the next claim (so a
+	// payment's next event becomes claimable only after this one is recorded).
+	p.complete(sctx, done)
 	return len(ds), nil
 }
 
-func (p *Publisher) one(ctx, sctx context.Context, d order.Delivery) {
+// complete records deliveries done: in one transaction where the outbox can. If that fails
+// they come back after their lease and are published again; the stream drops the copies.
+func (p *Publisher) complete(ctx context.Context, ds []order.Delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	if bc, ok := p.cfg.Outbox.(notify.BatchCompleter); ok {
+		seqs := make([]int64, len(ds))
+		for i, d := range ds {
+			seqs[i] = d.Event.Seq
+		}
+		if err := bc.CompleteDeliveries(ctx, p.cfg.Consumer, seqs); err != nil {
+			p.cfg.Logger.Error("nats: record published", "count", len(ds), "err", err)
+		}
+		return
+	}
+	for _, d := range ds {
+		if err := p.cfg.Outbox.CompleteDelivery(ctx, p.cfg.Consumer, d.Event.Seq); err != nil {
+			p.cfg.Logger.Error("nats: record published", "event_id", d.Event.ID, "err", err)
+		}
+	}
+}
+
+// one publishes d, or settles it as failed; it reports whether d is to be completed.
+func (p *Publisher) one(ctx, sctx context.Context, d order.Delivery) bool {
 	ev := d.Event
 	log := p.cfg.Logger.With("event_id", ev.ID, "type", ev.Type, "merchant", ev.MerchantID, "attempt", d.Attempts+1)
 	if p.cfg.Types != nil && !slices.Contains(p.cfg.Types, ev.Type) {
-		if err := p.cfg.Outbox.CompleteDelivery(sctx, p.cfg.Consumer, ev.Seq); err != nil {
-			log.Error("nats: record skipped", "err", err)
-		}
 		p.skipped.Add(1)
-		return
+		return true
 	}
 	subj, err := p.Subject(ev)
 	if err != nil {
@@ -251,12 +278,12 @@ func (p *Publisher) one(ctx, sctx context.Context, d order.Delivery) {
 		}
 		p.dead.Add(1)
 		log.Warn("nats: dead-lettered", "reason", err.Error())
-		return
+		return false
 	}
 	body, err := notify.Marshal(ctx, p.cfg.Orders, ev)
 	if err != nil {
 		p.fail(sctx, d, err.Error(), log)
-		return
+		return false
 	}
 	msg := &nats.Msg{Subject: subj, Data: body, Header: nats.Header{}}
 	msg.Header.Set(notify.HeaderEventID, ev.ID)
@@ -266,10 +293,7 @@ func (p *Publisher) one(ctx, sctx context.Context, d order.Delivery) {
 	cancel()
 	if err != nil {
 		p.fail(sctx, d, "publish: "+err.Error(), log)
-		return
-	}
-	if err := p.cfg.Outbox.CompleteDelivery(sctx, p.cfg.Consumer, ev.Seq); err != nil {
-		log.Error("nats: record published", "err", err) // published again later; the stream drops the copy
+		return false
 	}
 	if ack.Duplicate {
 		p.duplicates.Add(1)
@@ -277,6 +301,7 @@ func (p *Publisher) one(ctx, sctx context.Context, d order.Delivery) {
 		p.published.Add(1)
 	}
 	log.Debug("nats: published", "subject", subj, "stream_seq", ack.Sequence, "duplicate", ack.Duplicate)
+	return true
 }
 
 func (p *Publisher) fail(ctx context.Context, d order.Delivery, msg string, log *slog.Logger) {
