@@ -47,7 +47,8 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 	for id, ch := range gw.Accounts() {
 		feeRefund[ch.Name()] = ch.Info().Refund.Fee
 		if _, ok := fees[id]; !ok {
-			fees[id] = decimal.Zero // an account without a configured rate posts a zero fee, stated
+			_ = l.Close()
+			return nil, fmt.Errorf("channel account %s has no fee_rate: the ledger posts every payment's channel fee, so set it (\"0\" if the channel charges none)", id)
 		}
 	}
 	feeFn, err := posting.RateFees(fees)
