@@ -231,7 +231,10 @@ func (d *DB) refApplied(ctx context.Context, tx *otx, id, ref string) (bool, err
 		return false, nil
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM order_events WHERE order_id = ? AND ref = ?`), id, ref).Scan(&n); err != nil {
+	// "ref <> ''" lets the planner use the partial unique index order_events_ref; without
+	// it the look-up scanned every event (a third of the gateway's CPU at a few thousand
+	// payments).
+	if err := tx.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM order_events WHERE order_id = ? AND ref = ? AND ref <> ''`), id, ref).Scan(&n); err != nil {
 		return false, fmt.Errorf("store: look up event reference: %w", err)
 	}
 	return n > 0, nil

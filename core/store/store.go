@@ -194,10 +194,13 @@ func openSQLite(path, sync string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	// Two connections: the writer's transaction holds one while statements for the cache
-	// are prepared on the other (BEGIN IMMEDIATE still admits one writer at a time).
-	w.SetMaxOpenConns(2)
-	w.SetMaxIdleConns(2)
+	// Several connections, although BEGIN IMMEDIATE admits one writer at a time: a writer's
+	// transaction holds one while statements for the cache are prepared on another, and the
+	// ledger's writer and the orders' group committer each hold one. With only two, a
+	// writer holding the lock and waiting for a connection to prepare on, while the other
+	// waits for the lock on the second connection, deadlocked until the busy timeout.
+	w.SetMaxOpenConns(6)
+	w.SetMaxIdleConns(6)
 	r, err := sql.Open("sqlite", u)
 	if err != nil {
 		_ = w.Close()
