@@ -103,7 +103,7 @@ type Config struct {
 func (c *Config) validate() error {
 	var errs []error
 	if c.Outbox == nil {
-		errs = append(errs, errors.New("Outbox is required"))
+		errs = append(errs, errors.New("config.Outbox is required"))
 	}
 	if c.Orders == nil {
 		errs = append(errs, errors.New("Orders is required"))
@@ -122,11 +122,11 @@ func (c *Config) validate() error {
 	}
 	for _, t := range c.Types {
 		if t != "*" && !strings.HasPrefix(t, "payment.") && !strings.HasPrefix(t, "refund.") {
-			errs = append(errs, fmt.Errorf("Types: %q is not \"*\" or a payment.* or refund.* event type", t))
+			errs = append(errs, fmt.Errorf("config.Types: %q is not \"*\" or a payment.* or refund.* event type", t))
 		}
 	}
 	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("Timeout %s is negative", c.Timeout))
+		errs = append(errs, fmt.Errorf("config.Timeout %s is negative", c.Timeout))
 	} else if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -135,11 +135,11 @@ func (c *Config) validate() error {
 	}
 	for i, d := range c.Schedule {
 		if d <= 0 {
-			errs = append(errs, fmt.Errorf("Schedule[%d] = %s is not positive", i, d))
+			errs = append(errs, fmt.Errorf("config.Schedule[%d] = %s is not positive", i, d))
 		}
 	}
 	if c.Workers < 0 || c.PerHost < 0 {
-		errs = append(errs, fmt.Errorf("Workers %d and PerHost %d must not be negative", c.Workers, c.PerHost))
+		errs = append(errs, fmt.Errorf("config.Workers %d and PerHost %d must not be negative", c.Workers, c.PerHost))
 	}
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
@@ -154,10 +154,10 @@ func (c *Config) validate() error {
 		c.Lease = c.Timeout + time.Minute
 	}
 	if c.Lease <= c.Timeout {
-		errs = append(errs, fmt.Errorf("Lease %s must exceed Timeout %s, or a slow try could be sent twice", c.Lease, c.Timeout))
+		errs = append(errs, fmt.Errorf("config.Lease %s must exceed Timeout %s, or a slow try could be sent twice", c.Lease, c.Timeout))
 	}
 	if c.Poll < 0 || c.HostBusyDelay < 0 || c.MaxResponse < 0 {
-		errs = append(errs, errors.New("Poll, HostBusyDelay and MaxResponse must not be negative"))
+		errs = append(errs, errors.New("config.Poll, HostBusyDelay and MaxResponse must not be negative"))
 	}
 	if c.Poll == 0 {
 		c.Poll = DefaultPoll

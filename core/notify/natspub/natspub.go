@@ -86,19 +86,19 @@ type Publisher struct {
 func New(ctx context.Context, cfg Config) (*Publisher, error) {
 	var errs []error
 	if cfg.Outbox == nil {
-		errs = append(errs, errors.New("Outbox is required"))
+		errs = append(errs, errors.New("config.Outbox is required"))
 	}
 	if cfg.Orders == nil {
-		errs = append(errs, errors.New("Orders is required"))
+		errs = append(errs, errors.New("config.Orders is required"))
 	}
 	if cfg.Conn == nil {
-		errs = append(errs, errors.New("Conn is required"))
+		errs = append(errs, errors.New("config.Conn is required"))
 	}
 	if cfg.Stream == "" {
 		cfg.Stream = DefaultStream
 	}
 	if strings.ContainsAny(cfg.Stream, ".*> \t") {
-		errs = append(errs, fmt.Errorf("Stream %q must not contain '.', '*', '>' or spaces", cfg.Stream))
+		errs = append(errs, fmt.Errorf("config.Stream %q must not contain '.', '*', '>' or spaces", cfg.Stream))
 	}
 	if cfg.SubjectPrefix == "" {
 		cfg.SubjectPrefix = DefaultSubjectPrefix
@@ -129,20 +129,20 @@ func New(ctx context.Context, cfg Config) (*Publisher, error) {
 	}
 	for i, d := range cfg.Schedule {
 		if d <= 0 {
-			errs = append(errs, fmt.Errorf("Schedule[%d] = %s is not positive", i, d))
+			errs = append(errs, fmt.Errorf("config.Schedule[%d] = %s is not positive", i, d))
 		}
 	}
 	if cfg.Batch == 0 {
 		cfg.Batch = DefaultBatch
 	}
 	if cfg.Timeout < 0 || cfg.Batch < 0 || cfg.Lease < 0 || cfg.Poll < 0 || cfg.DuplicateWindow < 0 {
-		errs = append(errs, errors.New("Timeout, Batch, Lease, Poll and DuplicateWindow must not be negative"))
+		errs = append(errs, errors.New("config.Timeout, Batch, Lease, Poll and DuplicateWindow must not be negative"))
 	}
 	if cfg.Lease == 0 {
 		cfg.Lease = time.Duration(cfg.Batch)*cfg.Timeout + time.Minute
 	}
 	if cfg.Lease <= time.Duration(cfg.Batch)*cfg.Timeout {
-		errs = append(errs, fmt.Errorf("Lease %s must exceed Batch×Timeout (%s)", cfg.Lease, time.Duration(cfg.Batch)*cfg.Timeout))
+		errs = append(errs, fmt.Errorf("config.Lease %s must exceed Batch×Timeout (%s)", cfg.Lease, time.Duration(cfg.Batch)*cfg.Timeout))
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = time.Second
