@@ -239,7 +239,16 @@ func (g *Gateway) Close(ctx context.Context, merchantID, orderNo string) (*order
 // pending. An unknown outcome is an error (the caller retries later).
 func (g *Gateway) closeOnChannel(ctx context.Context, p *order.Payment, cause order.Cause) (*order.Payment, error) {
 	acct := g.accounts[p.Account]
-	if p.State == order.Created || acct == nil {
+	if acct == nil {
+		return g.transitionPayment(ctx, p, order.Transition{To: order.Closed, Cause: cause, At: g.clk.Now()})
+	}
+	if p.State == order.Created {
+		// Created means the channel's answer was never recorded (a process stopped mid-call):
+		// the channel may have the order, so ask it rather than assume.
+		np, err := g.resolveByQuery(ctx, p, true)
+		if err == nil || channel.KindOf(err) != channel.KindNotFound {
+			return np, err
+		}
 		return g.transitionPayment(ctx, p, order.Transition{To: order.Closed, Cause: cause, At: g.clk.Now()})
 	}
 	cl, ok := acct.Channel.(channel.Closer)

@@ -49,6 +49,26 @@ func (g *Gateway) WorkOnce(ctx context.Context) (WorkReport, error) {
 			g.reschedule(ctx, t, now)
 		}
 	}
+	// A payment still Created well after its channel call's timeout was left by a process
+	// that stopped mid-flow: ask the channel what became of it (never pay it again).
+	stale, err := g.store.StaleCreated(ctx, now.Add(-2*g.cfg.CallTimeout), 100)
+	if err != nil {
+		return rep, err
+	}
+	for _, p := range stale {
+		expired := !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt)
+		np, err := g.resolveByQuery(ctx, p, expired)
+		switch {
+		case err != nil && channel.KindOf(err) == channel.KindNotFound && !expired:
+			// Not on the channel (yet): the call never reached it, or not visible yet.
+			// Leave it Created; the deadline closes it.
+		case err != nil:
+			rep.Errors++
+			g.log.Warn("querying a payment left Created failed; will retry", "payment", p.ID, "err", err)
+		case np.State != order.Created:
+			rep.Resolved++
+		}
+	}
 	expired, err := g.store.ExpiredPayments(ctx, now, 100)
 	if err != nil {
 		return rep, err

@@ -10,10 +10,10 @@ type edge struct {
 // and the causes that may take it. Anything not listed is refused with a *TransitionError.
 var paymentEdges = []edge{
 	// The channel call's answer.
-	{Created, Pending, []Cause{CauseChannel}},                                  // accepted (awaiting the payer) or unknown
-	{Created, Succeeded, []Cause{CauseChannel, CauseNotification, CauseQuery}}, // barcode/token paid at once
-	{Created, Failed, []Cause{CauseChannel, CauseQuery}},                       // definitively refused
-	{Created, Closed, []Cause{CauseAPI, CauseExpiry, CauseOperator}},           // never reached the channel
+	{Created, Pending, []Cause{CauseChannel, CauseQuery}},                        // accepted (awaiting the payer) or unknown; or found by a query after a crash
+	{Created, Succeeded, []Cause{CauseChannel, CauseNotification, CauseQuery}},   // barcode/token paid at once
+	{Created, Failed, []Cause{CauseChannel, CauseQuery}},                         // definitively refused
+	{Created, Closed, []Cause{CauseAPI, CauseExpiry, CauseQuery, CauseOperator}}, // never reached the channel (or a query says it is closed)
 	// Waiting for the payer or resolving an unknown outcome.
 	{Pending, Pending, []Cause{CauseChannel, CauseQuery}}, // still unknown / still unpaid (bookkeeping)
 	{Pending, Succeeded, []Cause{CauseChannel, CauseNotification, CauseQuery, CauseOperator}},

@@ -121,6 +121,10 @@ type Lookups interface {
 	// ExpiredPayments returns up to limit payments still Created or Pending whose ExpiresAt
 	// is at or before now, oldest deadline first.
 	ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*Payment, error)
+	// StaleCreated returns up to limit payments still Created that were created before
+	// before: a process stopped between storing them and recording the channel's answer, so
+	// whether the channel has them is unknown.
+	StaleCreated(ctx context.Context, before time.Time, limit int) ([]*Payment, error)
 }
 
 // Counter counts orders for monitoring.

@@ -676,3 +676,22 @@ func (d *DB) CountPayments(ctx context.Context) (map[order.State]int64, error) {
 	}
 	return out, rows.Err()
 }
+
+// StaleCreated implements order.Lookups.
+func (d *DB) StaleCreated(ctx context.Context, before time.Time, limit int) ([]*order.Payment, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE state = ? AND created_at < ?
+		ORDER BY created_at, id LIMIT ?`), string(order.Created), micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: stale payments: %w", err)
+	}
+	defer rows.Close()
+	var out []*order.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
