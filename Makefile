@@ -28,9 +28,11 @@ unit:
 race:
 	$(GO) test -race -count=1 $(PKGS)
 
-## crash: SIGKILL `tongdao gateway serve` 50 times during a load (the race run above kills it 5 times)
+## crash: SIGKILL `tongdao gateway serve` 50 times during a load (the race run above kills it 5 times),
+## and the 10,000-payment weighted-routing test, both without the race detector
 crash:
 	$(GO) test -count=1 -run TestCrash ./cmd/tongdao/
+	$(GO) test -count=1 -run TestScenario_WeightedRouting ./core/gateway/
 
 ## fuzz-smoke: every Fuzz* target for FUZZTIME (seed corpus + a short random run)
 fuzz-smoke:
