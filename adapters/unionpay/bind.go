@@ -1,0 +1,352 @@
+package unionpay
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+)
+
+// The token product (bizType 000902, unionpay.md §4.2): open SMS 77/00, back open 79/00
+// (the token comes back synchronously), open query 78/02, delete 74/01 and consume SMS
+// 77/02. Card data is encrypted with Config.EncryptCert (accNo; phone, CVN2 and expiry in
+// customerInfo.encryptedInfo) and never logged or put in errors.
+
+// cardFields returns accNo, encryptCertId and customerInfo for a card (smsCode optional).
+func (c *Client) cardFields(op string, card channel.Card, smsCode string, full bool) (sign.Params, error) {
+	if card.Number == "" || len(card.Number) < 12 || len(card.Number) > 19 || !allDigits(card.Number) {
+		return nil, invalid(op, "Card.Number", "must be 12 to 19 digits")
+	}
+	if card.Mobile == "" || !allDigits(card.Mobile) {
+		return nil, invalid(op, "Card.Mobile", "must be the bank-reserved mobile, digits")
+	}
+	enc := c.encryption()
+	var p sign.Params
+	if enc != nil {
+		acc, id, err := enc.encryptAccNo(card.Number)
+		if err != nil {
+			return nil, invalid(op, "Card.Number", "cannot be encrypted")
+		}
+		p = append(p, sign.Param{Key: "accNo", Value: acc}, sign.Param{Key: "encryptCertId", Value: id})
+	} else {
+		p = append(p, sign.Param{Key: "accNo", Value: card.Number})
+	}
+	var plain, secret []string
+	secret = append(secret, "phoneNo", card.Mobile)
+	if full {
+		if card.IDNumber != "" {
+			tp := card.IDType
+			if tp == "" {
+				tp = "01"
+			}
+			plain = append(plain, "certifTp", tp, "certifId", card.IDNumber)
+		}
+		if card.HolderName != "" {
+			plain = append(plain, "customerNm", card.HolderName)
+		}
+		secret = append(secret, "cvn2", card.CVN2, "expired", card.Expiry)
+	}
+	if smsCode != "" {
+		if !allDigits(smsCode) {
+			return nil, invalid(op, "SMSCode", "must be digits")
+		}
+		plain = append(plain, "smsCode", smsCode)
+	}
+	for i := 1; i < len(plain); i += 2 {
+		if !safeBraced(plain[i]) {
+			return nil, invalid(op, "Card", "%s must not hold & = { } or [ ]", plain[i-1])
+		}
+	}
+	ci, err := customerInfo(enc, plain, secret)
+	if err != nil {
+		return nil, invalid(op, "Card", "cannot be encrypted")
+	}
+	if enc != nil {
+		p.Set("encryptCertId", enc.certID)
+	}
+	return append(p, sign.Param{Key: "customerInfo", Value: ci}, sign.Param{Key: "accType", Value: "01"}), nil
+}
+
+func safeBraced(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '&', '=', '{', '}', '[', ']':
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Client) openData() string { return braced("trId", c.trID, "tokenType", "01") }
+
+// SendBindSMS sends the open SMS (77/00) under BindNo and BindTime (required) with the
+// card's number and reserved mobile. A repeat with the same BindNo to the same Client
+// replays the first answer without a new code. UnionPay's open SMS does not say whether
+// the card already has a token: AlreadyBound stays nil, and ConfirmBind of a card that has
+// one returns the existing token.
+func (c *Client) SendBindSMS(ctx context.Context, req *channel.BindRequest) (*channel.BindChallenge, error) {
+	const op = "bind sms"
+	if err := req.Validate(Name); err != nil {
+		return nil, err
+	}
+	if err := c.number(op, "BindNo", req.BindNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "BindTime", req.BindTime); err != nil {
+		return nil, err
+	}
+	key := "bind|" + req.BindNo
+	c.mu.Lock()
+	prev, seen := c.actions[key]
+	c.mu.Unlock()
+	if seen {
+		return &channel.BindChallenge{BindNo: req.BindNo, SMSNo: req.BindNo, MobileMasked: prev.tn}, nil
+	}
+	ch, err := c.openSMS(ctx, op, req.BindNo, req.BindTime, req.Card)
+	if err != nil {
+		return nil, err
+	}
+	c.remember(key, appAction{tn: ch.MobileMasked})
+	ch.BindNo = req.BindNo
+	return ch, nil
+}
+
+func (c *Client) openSMS(ctx context.Context, op, no string, at time.Time, card channel.Card) (*channel.BindChallenge, error) {
+	cf, err := c.cardFields(op, card, "", false)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.before(ctx, op); err != nil {
+		return nil, err
+	}
+	p := append(c.base("77", "00", bizToken, no, at), cf...)
+	p = append(p, sign.Param{Key: "tokenPayData", Value: c.openData()})
+	if _, err := c.w.call(ctx, pathBack, op, opSync, p); err != nil {
+		return nil, c.fail(op, resendUnsafe, err)
+	}
+	return &channel.BindChallenge{SMSNo: no, MobileMasked: maskMobile(card.Mobile)}, nil
+}
+
+func maskMobile(m string) string {
+	if len(m) < 7 {
+		return "****"
+	}
+	return m[:3] + "****" + m[len(m)-4:]
+}
+
+// ResendBindSMS sends a new open SMS under its own orderId (SMSNo) and txnTime (SMSTime),
+// both required: UnionPay refuses a reused orderId. Card must be given again.
+func (c *Client) ResendBindSMS(ctx context.Context, req *channel.ResendSMSRequest) (*channel.BindChallenge, error) {
+	const op = "resend bind sms"
+	if err := req.Validate(Name); err != nil {
+		return nil, err
+	}
+	if err := c.number(op, "SMSNo", req.SMSNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "SMSTime", req.SMSTime); err != nil {
+		return nil, err
+	}
+	ch, err := c.openSMS(ctx, op, req.SMSNo, req.SMSTime, req.Card)
+	if err != nil {
+		return nil, err
+	}
+	ch.BindNo = req.BindNo
+	return ch, nil
+}
+
+// ConfirmBind opens the token: back open 79/00 under BindNo and BindTime with the card's
+// elements (credit cards: CVN2 and expiry too) and the SMS code; the token comes back in
+// the answer. Confirming a confirmed BindNo returns the same binding (by the open query).
+func (c *Client) ConfirmBind(ctx context.Context, req *channel.BindConfirmRequest) (*channel.Binding, error) {
+	const op = "confirm bind"
+	if req == nil {
+		return nil, invalid(op, "request", "is nil")
+	}
+	if err := c.number(op, "BindNo", req.BindNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "BindTime", req.BindTime); err != nil {
+		return nil, err
+	}
+	cf, err := c.cardFields(op, req.Card, req.SMSCode, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.before(ctx, op); err != nil {
+		return nil, err
+	}
+	p := append(c.base("79", "00", bizToken, req.BindNo, req.BindTime), cf...)
+	p = append(p, sign.Param{Key: "tokenPayData", Value: c.openData()})
+	v, err := c.w.call(ctx, pathBack, op, opSync, p)
+	if err != nil {
+		var we *wireError
+		if errors.As(err, &we) && we.code == "12" {
+			bs, qerr := c.QueryBindingAt(ctx, req.BindNo, req.BindTime)
+			if qerr == nil && len(bs) == 1 {
+				bs[0].UserID = req.UserID
+				return &bs[0], nil
+			}
+		}
+		return nil, c.fail(op, resendUnsafe, err)
+	}
+	b, err := c.binding(v)
+	if err != nil {
+		return nil, c.fail(op, resendUnsafe, &wireError{op: op, code: v.get("respCode"), msg: err.Error(), rule: transportRule(), err: err})
+	}
+	b.UserID = req.UserID
+	return b, nil
+}
+
+// binding reads tokenPayData (token, tokenBegin, tokenEnd), accNo (masked) and payCardType.
+func (c *Client) binding(v *verified) (*channel.Binding, error) {
+	tpd, err := parseBraced("tokenPayData", v.get("tokenPayData"))
+	if err != nil {
+		return nil, err
+	}
+	if tpd["token"] == "" {
+		return nil, errors.New("unionpay: tokenPayData without a token")
+	}
+	b := &channel.Binding{Status: channel.StatusSucceeded, ChannelStatus: v.get("respCode"), BindNo: v.get("orderId"),
+		Token: tpd["token"], CardMasked: channel.MaskPAN(v.get("accNo"))}
+	if m := v.get("accNo"); len(m) > 0 && containsStar(m) {
+		b.CardMasked = m
+	}
+	switch v.get("payCardType") {
+	case "01":
+		b.CardType = "debit"
+	case "02", "03":
+		b.CardType = "credit"
+	}
+	if t, err := time.ParseInLocation("20060102150405", tpd["tokenBegin"], clock.Beijing()); err == nil {
+		b.BoundAt = t
+	}
+	if t, err := time.ParseInLocation("20060102150405", tpd["tokenEnd"], clock.Beijing()); err == nil {
+		b.ExpiresAt = t
+	}
+	return b, nil
+}
+
+func containsStar(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '*' {
+			return true
+		}
+	}
+	return false
+}
+
+// QueryBinding looks a binding up by BindNo: UnionPay's open query (78/02) needs the
+// open's orderId and txnTime, so only a BindNo this Client sent (whose BindTime it
+// remembers) can be queried this way; use QueryBindingAt otherwise. UnionPay has no query
+// by token or by user: such a query is KindInvalidRequest.
+func (c *Client) QueryBinding(ctx context.Context, req *channel.BindingQuery) ([]channel.Binding, error) {
+	const op = "query binding"
+	if req == nil || req.BindNo == "" {
+		return nil, invalid(op, "BindNo", "is empty: UnionPay finds a token only by the open's orderId and txnTime (QueryBindingAt)")
+	}
+	return nil, invalid(op, "BindNo", "needs its BindTime on UnionPay: use QueryBindingAt(ctx, BindNo, BindTime)")
+}
+
+// QueryBindingAt is the open query 78/02 of the open sent under bindNo at bindTime.
+// respCode 34 is KindNotFound; 89 (token deleted) gives the binding Closed.
+func (c *Client) QueryBindingAt(ctx context.Context, bindNo string, bindTime time.Time) ([]channel.Binding, error) {
+	const op = "query binding"
+	if err := c.number(op, "BindNo", bindNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "BindTime", bindTime); err != nil {
+		return nil, err
+	}
+	if err := c.before(ctx, op); err != nil {
+		return nil, err
+	}
+	p := c.base("78", "02", bizToken, bindNo, bindTime)
+	p = append(p, sign.Param{Key: "tokenPayData", Value: c.openData()})
+	v, err := c.w.call(ctx, pathBack, op, opSync, p)
+	if err != nil {
+		var we *wireError
+		if errors.As(err, &we) && we.code == "89" {
+			return []channel.Binding{{Status: channel.StatusClosed, ChannelStatus: "89", BindNo: bindNo}}, nil
+		}
+		return nil, c.fail(op, resendSafe, err)
+	}
+	b, err := c.binding(v)
+	if err != nil {
+		return nil, c.fail(op, resendSafe, &wireError{op: op, code: v.get("respCode"), msg: err.Error(), rule: transportRule(), err: err})
+	}
+	b.BindNo = bindNo
+	return []channel.Binding{*b}, nil
+}
+
+// Unbind deletes the token (74/01) under UnbindNo and UnbindTime (required). Unbinding a
+// deleted or unknown token (respCode 89) returns it Closed: idempotent.
+func (c *Client) Unbind(ctx context.Context, req *channel.UnbindRequest) (*channel.Binding, error) {
+	const op = "unbind"
+	if req == nil || req.Token == "" {
+		return nil, invalid(op, "Token", "is empty")
+	}
+	if !alnum(req.Token) {
+		return nil, invalid(op, "Token", "must be letters and digits")
+	}
+	if err := c.number(op, "UnbindNo", req.UnbindNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "UnbindTime", req.UnbindTime); err != nil {
+		return nil, err
+	}
+	if err := c.before(ctx, op); err != nil {
+		return nil, err
+	}
+	p := c.base("74", "01", bizToken, req.UnbindNo, req.UnbindTime)
+	p = append(p, sign.Param{Key: "tokenPayData", Value: c.tokenData(req.Token)})
+	v, err := c.w.call(ctx, pathBack, op, opSync, p)
+	code := ""
+	if v != nil {
+		code = v.get("respCode")
+	}
+	if err != nil && code != "89" {
+		return nil, c.fail(op, resendUnsafe, err)
+	}
+	return &channel.Binding{Status: channel.StatusClosed, ChannelStatus: code, UserID: req.UserID, Token: req.Token}, nil
+}
+
+// SendPaySMS sends the consume SMS (77/02) for a token payment. UnionPay binds the code to
+// the payment's orderId, txnTime and amount (unionpay.md §12), so it is sent under the
+// payment's OrderNo and OrderTime (required); SMSNo is echoed. Each call sends a new code.
+func (c *Client) SendPaySMS(ctx context.Context, req *channel.PaySMSRequest) (*channel.SMSChallenge, error) {
+	const op = "pay sms"
+	if err := req.Validate(Name); err != nil {
+		return nil, err
+	}
+	if err := c.number(op, "OrderNo", req.OrderNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "OrderTime", req.OrderTime); err != nil {
+		return nil, err
+	}
+	if !alnum(req.Token) {
+		return nil, invalid(op, "Token", "must be letters and digits")
+	}
+	amt, err := fen(op, "Amount", req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.before(ctx, op); err != nil {
+		return nil, err
+	}
+	p := c.base("77", "02", bizToken, req.OrderNo, req.OrderTime)
+	p = append(p, sign.Param{Key: "tokenPayData", Value: c.tokenData(req.Token)}, sign.Param{Key: "txnAmt", Value: amt},
+		sign.Param{Key: "currencyCode", Value: "156"})
+	if _, err := c.w.call(ctx, pathBack, op, opSync, p); err != nil {
+		return nil, c.fail(op, resendUnsafe, err)
+	}
+	no := req.SMSNo
+	if no == "" {
+		no = req.OrderNo
+	}
+	return &channel.SMSChallenge{SMSNo: no, OrderNo: req.OrderNo}, nil
+}
