@@ -198,6 +198,7 @@ func (c *Client) ConfirmBind(ctx context.Context, req *channel.BindConfirmReques
 		return nil, c.fail(op, resendUnsafe, &wireError{op: op, code: v.get("respCode"), msg: err.Error(), rule: transportRule(), err: err})
 	}
 	b.UserID = req.UserID
+	c.remember("bindtime|"+req.BindNo, appAction{expires: req.BindTime})
 	return b, nil
 }
 
@@ -240,7 +241,7 @@ func containsStar(s string) bool {
 }
 
 // QueryBinding looks a binding up by BindNo: UnionPay's open query (78/02) needs the
-// open's orderId and txnTime, so only a BindNo this Client sent (whose BindTime it
+// open's orderId and txnTime, so only a BindNo this Client confirmed (whose BindTime it
 // remembers) can be queried this way; use QueryBindingAt otherwise. UnionPay has no query
 // by token or by user: such a query is KindInvalidRequest.
 func (c *Client) QueryBinding(ctx context.Context, req *channel.BindingQuery) ([]channel.Binding, error) {
@@ -248,7 +249,17 @@ func (c *Client) QueryBinding(ctx context.Context, req *channel.BindingQuery) ([
 	if req == nil || req.BindNo == "" {
 		return nil, invalid(op, "BindNo", "is empty: UnionPay finds a token only by the open's orderId and txnTime (QueryBindingAt)")
 	}
-	return nil, invalid(op, "BindNo", "needs its BindTime on UnionPay: use QueryBindingAt(ctx, BindNo, BindTime)")
+	c.mu.Lock()
+	a, ok := c.actions["bindtime|"+req.BindNo]
+	c.mu.Unlock()
+	if !ok {
+		return nil, invalid(op, "BindNo", "%s was not opened through this Client, and UnionPay needs its BindTime: use QueryBindingAt(ctx, BindNo, BindTime)", req.BindNo)
+	}
+	bs, err := c.QueryBindingAt(ctx, req.BindNo, a.expires)
+	for i := range bs {
+		bs[i].UserID = req.UserID
+	}
+	return bs, err
 }
 
 // QueryBindingAt is the open query 78/02 of the open sent under bindNo at bindTime.

@@ -228,6 +228,9 @@ func New(cfg Config) (*Client, error) {
 	} else if fileURL == "" {
 		fileURL = strings.TrimRight(base, "/") + "/filedownload"
 	}
+	if p, err := url.Parse(base); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		bad(fmt.Errorf("BaseURL %q: want an absolute http(s) URL", base))
+	}
 	var strip []string
 	for _, u := range []string{cfg.NotifyURL, cfg.FrontURL} {
 		if u == "" {

@@ -39,12 +39,16 @@ func (c *Client) sendFollowUp(ctx context.Context, f followUp) (v *verified, rul
 		return v, codeRule{outcome: outProcessing}, false, nil
 	}
 	var we *wireError
-	if !errors.As(err, &we) || we.code != "12" {
+	if !errors.As(err, &we) || we.code != "12" && we.code != "45" && we.code != "46" {
 		return nil, codeRule{}, false, c.fail(f.op, resendSafe, err)
 	}
-	// The orderId was used before: this operation sent again, or another one.
+	// The orderId was used before (12), or the original is already undone or refunded
+	// (45, 46), perhaps by this very operation sent before: its own state says which.
 	qv, rule, qerr := c.query(ctx, f.op, f.no, f.at)
 	if qerr != nil {
+		if channel.KindOf(qerr) == channel.KindNotFound && we.code != "12" {
+			return nil, codeRule{}, false, c.fail(f.op, resendSafe, err)
+		}
 		if channel.KindOf(qerr) == channel.KindNotFound {
 			return nil, codeRule{}, true, &channel.Error{Channel: Name, Op: f.op, Kind: channel.KindAlreadyDone, Code: "12",
 				Message: "orderId " + f.no + " was used before by another request"}

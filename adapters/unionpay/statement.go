@@ -280,7 +280,7 @@ func (s *statementReader) fromZME(line string, n int, rec *channel.StatementReco
 	if !containsStar(card) {
 		card = channel.MaskPAN(card)
 	}
-	*rec = channel.StatementRecord{Channel: Name, Type: channel.RecordDispute, ChannelType: "ZME", Amount: money.Fen(amt),
+	*rec = channel.StatementRecord{Channel: Name, Type: channel.RecordDispute, ChannelType: "ZME", Amount: money.Fen(amt), Fee: money.Fen(0),
 		CardMasked: card, Status: channel.StatusUnknown, ChannelStatus: fields[0], ChannelTime: at, SettlementDate: s.day, Line: n}
 	if len(fields) == len(zmeWidths) {
 		if parts := strings.Fields(fields[len(fields)-1]); len(parts) == 2 && len(parts[0]) == 21 && allDigits(parts[0]) {
