@@ -125,7 +125,10 @@ func TestParseNotification_AlertForgedAndStripped(t *testing.T) {
 	if _, err := c.ParseNotification(context.Background(), nil, []byte("a=%zz")); !errors.Is(err, channel.ErrInvalidRequest) {
 		t.Errorf("malformed: %v", err)
 	}
-	if strings.Contains(func() string { _, err := c.ParseNotification(context.Background(), nil, []byte(forged)); return err.Error() }(), "6221558812340000") {
+	if strings.Contains(func() string {
+		_, err := c.ParseNotification(context.Background(), nil, []byte(forged))
+		return err.Error()
+	}(), "6221558812340000") {
 		t.Error("card in error")
 	}
 }
