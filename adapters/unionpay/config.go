@@ -99,8 +99,8 @@ type Config struct {
 	// Clock supplies the time for file requests, certificate validity and the clearing-day
 	// rule; default clock.Real().
 	Clock clock.Clock
-	// Logger receives one debug record per call (operation, transaction type, respCode,
-	// duration); never card data, keys, signatures or bodies. Default: discard.
+	// Logger receives one debug record per call (operation, transaction type, duration);
+	// never card data, keys, signatures or bodies. Default: discard.
 	Logger *slog.Logger
 }
 
@@ -264,19 +264,19 @@ func New(cfg Config) (*Client, error) {
 	if clk == nil {
 		clk = clock.Real()
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	var w *wire
 	if len(errs) == 0 {
-		w, err = newWire(wireConfig{baseURL: base, fileURL: fileURL, merID: cfg.MerID, client: hc, clock: clk, creds: creds, trust: tr, enc: enc})
+		w, err = newWire(wireConfig{baseURL: base, fileURL: fileURL, merID: cfg.MerID, client: hc, clock: clk, creds: creds, trust: tr, enc: enc, log: log})
 		if err != nil {
 			bad(err)
 		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	pt := cfg.PayTimeout
 	if pt == 0 {
