@@ -216,7 +216,8 @@ func skipReason(sc *Scenario, opts *Options, served map[string]bool) string {
 
 func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
 	r := &run{sc: sc, opts: opts, res: Result{Scenario: sc}, chans: map[string]channel.Channel{},
-		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, merchants: map[string][]*merchantEntry{}}
+		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, merchants: map[string][]*merchantEntry{},
+		cancels: map[string]time.Time{}, binds: map[string]*bindState{}}
 	if err := r.setup(ctx, rc); err != nil {
 		if !errors.Is(err, errStop) {
 			r.fail(sc.Pos, 0, "setup: "+err.Error())
@@ -272,6 +273,8 @@ type run struct {
 	chans     map[string]channel.Channel  // by channel + "/" + merchant id
 	orders    map[string]*orderState      // by channel + "/" + order number
 	refunds   map[string]time.Time        // by channel + "/" + refund number: first attempt time
+	cancels   map[string]time.Time        // by channel + "/" + cancel number: first attempt time
+	binds     map[string]*bindState       // by channel + "/" + binding request number
 	stepStart []int                       // transcript index where each step began
 	lastSeq   int64                       // last simulator record copied to the transcript
 	stmt      []channel.StatementRecord   // the last downloaded statement

@@ -111,13 +111,29 @@ const (
 	ActSetTime           Action = "set_time"
 	ActWaitCallbacks     Action = "wait_callbacks"
 	ActDownloadStatement Action = "download_statement"
+
+	// Card binding, SMS and pre-authorisation (channel.Binder, channel.PaySMSSender,
+	// channel.Authorizer: UnionPay token and pre-auth).
+	ActBind          Action = "bind"
+	ActResendBindSMS Action = "resend_bind_sms"
+	ActConfirmBind   Action = "confirm_bind"
+	ActQueryBinding  Action = "query_binding"
+	ActUnbind        Action = "unbind"
+	ActPaySMS        Action = "pay_sms"
+	ActPreAuth       Action = "preauth"
+	ActPreAuthUndo   Action = "preauth_undo"
+	ActCapture       Action = "capture"
+	ActCaptureUndo   Action = "capture_undo"
+	ActQueryAuth     Action = "query_auth"
 )
 
 // Actions lists every step action in documentation order.
 func Actions() []Action {
 	return []Action{ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund,
 		ActPayerPay, ActPayerCancel, ActFault, ActClearFaults, ActAdvance, ActSetTime,
-		ActWaitCallbacks, ActDownloadStatement}
+		ActWaitCallbacks, ActDownloadStatement,
+		ActBind, ActResendBindSMS, ActConfirmBind, ActQueryBinding, ActUnbind, ActPaySMS,
+		ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the
@@ -146,7 +162,18 @@ type Step struct {
 	ExpiresIn time.Duration
 	// NoNotify leaves a payment's or refund's notify URL empty.
 	NoNotify bool
-	Card     string // payer_pay
+	Card     string // payer_pay; bind: credit, debit or a test card number
+
+	// Binding and pre-authorisation: Bind is the binding request number (bind,
+	// resend_bind_sms, confirm_bind, query_binding, unbind, and pay/pay_sms with a token),
+	// SMSNo a resend's own number, SMSCode the code the cardholder read, OpNo the new
+	// number of an unbind or a pre-authorisation operation (query_auth: the one queried),
+	// User the merchant's id for the cardholder.
+	Bind    string
+	SMSNo   string
+	SMSCode string
+	OpNo    string
+	User    string
 
 	Fault *simulator.FaultPlan // fault
 

@@ -72,6 +72,9 @@ func describeStep(st *Step) string {
 	if st.Action == ActPay {
 		add("method", string(st.Method))
 	}
+	add("bind", st.Bind)
+	add("sms", st.SMSNo)
+	add("op_no", st.OpNo)
 	if st.Fault != nil {
 		add("kind", string(st.Fault.Kind))
 		add("op", st.Fault.Op)
@@ -149,6 +152,12 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		if req.PayerID == "" && st.Method == channel.MethodJSAPI {
 			req.PayerID = "oScenarioPayer0000000000000"
 		}
+		if st.Bind != "" {
+			if b := r.binds[st.Channel+"/"+st.Bind]; b != nil {
+				req.Token, req.PayerID = b.token, b.user
+			}
+			req.SMSCode = st.SMSCode
+		}
 		res, err := ch.Pay(ctx, req)
 		return r.payment(o, res, err), nil
 	case ActQuery:
@@ -171,7 +180,13 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		if !ok {
 			return outcome{err: channel.Unsupported(ch.Name(), "cancel", ""), summary: "not supported"}, nil
 		}
-		req := &channel.CancelRequest{OrderNo: st.Order, OrderTime: orderTime(o), CancelNo: "C" + st.Order, CancelTime: now, NotifyURL: r.notifyURL(m)}
+		ckey := st.Channel + "/C" + st.Order
+		ct, seen := r.cancels[ckey]
+		if !seen { // a repeated cancel is the same undo: same number, same time
+			ct = now
+			r.cancels[ckey] = ct
+		}
+		req := &channel.CancelRequest{OrderNo: st.Order, OrderTime: orderTime(o), CancelNo: "C" + st.Order, CancelTime: ct, NotifyURL: r.notifyURL(m)}
 		if o != nil {
 			req.Amount = o.amount
 			req.ChannelTxnID = txnFor(st.Channel, o)
@@ -212,7 +227,7 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 	case ActDownloadStatement:
 		return r.download(ctx, ch, r.day(st.Day), st.StatementType)
 	}
-	return outcome{}, fmt.Errorf("unknown action %q", st.Action)
+	return r.execCards(ctx, ch, m, st, now)
 }
 
 // needsTxnID lists the channels whose refunds and cancellations must name the original
