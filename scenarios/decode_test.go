@@ -105,7 +105,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		{"misspelt call op", "name: x\nchannel: wechat\nsteps:\n  - fault: {kind: timeout_after, op: unifedorder}\n",
 			`f.yaml:4:38: steps[0].fault.op: unknown wechat operation "unifedorder"; known: cancel, close, pay, query, query_refund, refund, statement (or unifiedorder, micropay, orderquery, closeorder, reverse, refund, refundquery, downloadbill, downloadfundflow, getsignkey)`},
 		{"callback fault with call op", head + "  - fault: {kind: duplicate_callbacks, op: pay}\n",
-			`f.yaml:4:44: steps[0].fault.op: a duplicate_callbacks fault matches a callback kind: payment, refund, cancel, binding, payout`},
+			`f.yaml:4:44: steps[0].fault.op: a duplicate_callbacks fault matches a callback kind: payment, refund, cancel, binding, payout, reversal, preauth, token`},
 		{"fault needs code", head + "  - fault: {kind: business_code, order: A}\n",
 			`f.yaml:4:12: steps[0].fault.code: required for kind business_code`},
 		{"bad time", head + "  - set_time: tomorrow\n",
