@@ -361,3 +361,32 @@ func (c *Client) SendPaySMS(ctx context.Context, req *channel.PaySMSRequest) (*c
 	}
 	return &channel.SMSChallenge{SMSNo: no, OrderNo: req.OrderNo}, nil
 }
+
+// UpdateEncryptCert asks UnionPay for its current encryption certificate (txnType 95,
+// unionpay.md §6) and switches to it when its serial differs from the one in use; card
+// data sent afterwards is encrypted for it. It reports whether the certificate changed.
+// Call it daily, or after an answer says the encryption certificate is outdated.
+func (c *Client) UpdateEncryptCert(ctx context.Context) (bool, error) {
+	const op = "update encrypt cert"
+	if err := c.before(ctx, op); err != nil {
+		return false, err
+	}
+	now := c.clk.Now()
+	p := c.base("95", "00", bizOther, "CERT"+timeTxn(now), now)
+	p = append(p, sign.Param{Key: "certType", Value: "01"})
+	v, err := c.w.call(ctx, pathBack, op, opSync, p)
+	if err != nil {
+		return false, c.fail(op, resendSafe, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next, changed, err := updateEncCert(c.enc, v)
+	if err != nil {
+		return false, c.fail(op, resendSafe, &wireError{op: op, code: v.get("respCode"), msg: err.Error(), rule: transportRule(), err: err})
+	}
+	if (next.sm2 != nil) != (c.w.cfg.creds.method == methodSM2) {
+		return false, &channel.Error{Channel: Name, Op: op, Kind: channel.KindInvalidRequest, Message: "UnionPay answered with an encryption certificate of another algorithm"}
+	}
+	c.enc = next
+	return changed, nil
+}

@@ -397,3 +397,47 @@ func TestClient_InfoRules(t *testing.T) {
 		t.Errorf("23:00:01 is clearing day %s", d)
 	}
 }
+
+// TestClient_CertificateRotation: UnionPay switches its signing certificate; answers and
+// notifications signed with the new one verify without a configuration change (the new
+// certificate chains to the same root and middle), and both certIds are known afterwards.
+func TestClient_CertificateRotation(t *testing.T) {
+	for _, mode := range []string{"01", "21"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newClientEnv(t, mode, time.Time{})
+			ctx := context.Background()
+			token := e.bind()
+			no, at := e.payToken(token, 100)
+			e.up.RotateCert(true)
+			q, err := e.c.Query(ctx, &channel.QueryRequest{OrderNo: no, OrderTime: at})
+			if err != nil || q.Status != channel.StatusSucceeded {
+				t.Fatalf("Query after rotation: %+v %v", q, err)
+			}
+			no2, _ := e.payToken(token, 200)
+			e.advance(0)
+			var seen bool
+			for _, n := range e.notes() {
+				seen = seen || n.Payment != nil && n.Payment.OrderNo == no2
+			}
+			if !seen {
+				t.Error("the notification signed after the rotation did not verify")
+			}
+			if n := len(e.c.w.cfg.trust.byCertID); n != 2 {
+				t.Errorf("%d signing certificates known, want 2", n)
+			}
+		})
+	}
+}
+
+func TestClient_UpdateEncryptCert(t *testing.T) {
+	e := newClientEnv(t, "01", time.Time{})
+	changed, err := e.c.UpdateEncryptCert(context.Background())
+	if err != nil || changed {
+		t.Fatalf("same certificate: changed %v, %v", changed, err)
+	}
+	e.c.enc = &encCert{certID: "1", rsa: e.c.enc.rsa}
+	if changed, err := e.c.UpdateEncryptCert(context.Background()); err != nil || !changed || e.c.encryption().certID != "68759622183" {
+		t.Fatalf("new certificate: changed %v, %v", changed, err)
+	}
+	e.bind() // card data encrypted for it
+}
