@@ -157,7 +157,7 @@ func (w *wire) call(ctx context.Context, path, op string, class opClass, fields 
 	case int64(len(body)) > limit:
 		return nil, &wireError{op: op, rule: transportRule(), err: fmt.Errorf("answer larger than %d bytes", limit)}
 	}
-	v, err := w.cfg.trust.decodeAnswer(body, w.cfg.clock.Now())
+	v, err := w.cfg.trust.decodeOwnedAnswer(body, w.cfg.clock.Now())
 	if err != nil {
 		// An answer that does not verify is no answer: its respCode cannot be believed.
 		return nil, &wireError{op: op, rule: transportRule(), err: err}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 )
@@ -32,8 +33,15 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 	// Unescape every name and value into one buffer, then make one string of it: the
 	// fields are substrings of that string (two allocations for the whole form).
 	buf := make([]byte, 0, len(body))
+	// cached: the form-encoded signPubKeyCert seen last and its decoded text. The
+	// certificate is most of a notification (1.3 KB, dozens of escapes) and the same in
+	// every one until UnionPay rotates it: an equal encoded value is not decoded again.
+	cached := t.lastPEM.Load()
+	var pemValue string
+	pemSpan := -1
 	type span struct{ k0, k1, v0, v1 int }
-	spans := make([]span, 0, 32)
+	var spanBuf [48]span // a notification has about 25 fields: no allocation for them
+	spans := spanBuf[:0]
 	for rest := body; len(rest) > 0; {
 		pair := rest
 		if i := bytes.IndexByte(rest, '&'); i >= 0 {
@@ -52,7 +60,21 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 			return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
 		}
 		sp.k1, sp.v0 = len(buf), len(buf)
-		if buf, ok = appendUnescaped(buf, v); !ok {
+		if pemSpan < 0 && string(buf[sp.k0:sp.k1]) == "signPubKeyCert" {
+			pemSpan = len(spans)
+			if cached != nil && string(v) == cached.encoded {
+				pemValue = cached.decoded
+				sp.v1 = sp.v0
+				spans = append(spans, sp)
+				continue
+			}
+			start := len(buf)
+			if buf, ok = appendUnescaped(buf, v); !ok {
+				return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
+			}
+			pemValue = string(buf[start:])
+			t.lastPEM.Store(&formPEM{encoded: string(v), decoded: pemValue})
+		} else if buf, ok = appendUnescaped(buf, v); !ok {
 			return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
 		}
 		sp.v1 = len(buf)
@@ -61,11 +83,16 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 		}
 		spans = append(spans, sp)
 	}
-	s := string(buf)
+	// buf is never written again: the string shares its memory instead of copying 3 KB.
+	s := unsafe.String(unsafe.SliceData(buf), len(buf))
 	p := make(sign.Params, 0, len(spans))
-	for _, sp := range spans {
+	for i, sp := range spans {
 		if k := s[sp.k0:sp.k1]; !slices.Contains(strip, k) {
-			p = append(p, sign.Param{Key: k, Value: s[sp.v0:sp.v1]})
+			val := s[sp.v0:sp.v1]
+			if i == pemSpan {
+				val = pemValue
+			}
+			p = append(p, sign.Param{Key: k, Value: val})
 		}
 	}
 	p, err := sortUnique(p)
@@ -74,6 +101,9 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 	}
 	return t.verify(p, now)
 }
+
+// formPEM is a form-encoded signPubKeyCert and its decoded text.
+type formPEM struct{ encoded, decoded string }
 
 // appendUnescaped appends the form-decoded b ('+' is a space, %XX a byte); false on a
 // malformed escape. Runs without escapes are copied in bulk.

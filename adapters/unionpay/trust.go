@@ -1,6 +1,7 @@
 package unionpay
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -9,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 )
@@ -53,7 +56,8 @@ type trust struct {
 	mu       sync.RWMutex
 	byPEM    map[string]*signerCert
 	byCertID map[string]*signerCert
-	order    []string // PEMs in insertion order, for eviction
+	order    []string                // PEMs in insertion order, for eviction
+	lastPEM  atomic.Pointer[formPEM] // the last form-encoded signPubKeyCert (notify.go)
 }
 
 func newTrust(cfg trustConfig) (*trust, error) {
@@ -108,8 +112,13 @@ func (t *trust) verify(p sign.Params, now time.Time) (*verified, error) {
 	default:
 		return nil, fmt.Errorf("%w: signMethod %q", errSignature, method)
 	}
-	var buf [4096]byte
-	if t.check(method, sc, sign.AppendCanonical(buf[:0], p, sign.UnionPayCanonical()), sig) ||
+	// The signed string is built in a pooled buffer: a stack array would escape through
+	// the verifiers and cost a zeroed 4 KB allocation per message.
+	bp := canonicalPool.Get().(*[]byte)
+	defer canonicalPool.Put(bp)
+	buf := sign.AppendCanonical((*bp)[:0], p, sign.UnionPayCanonical())
+	*bp = buf
+	if t.check(method, sc, buf, sig) ||
 		// A signer that kept blank fields as "k=" (§5.1: the verifier signs over what was
 		// received) is accepted too.
 		hasBlank(p) && t.check(method, sc, sign.AppendCanonical(buf[:0], p, sign.CanonicalOptions{Exclude: []string{"signature"}, KeepEmpty: true}), sig) {
@@ -141,6 +150,10 @@ func (t *trust) check(method string, sc *signerCert, canonical []byte, sig strin
 	}
 	return sign.UnionPaySecureKeyVerify(method, canonical, t.cfg.secureKey, sig) == nil
 }
+
+// canonicalPool holds the buffers signed strings are built in (answers and notifications
+// are 2–4 KB).
+var canonicalPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 func hasBlank(p sign.Params) bool {
 	for _, kv := range p {
@@ -223,7 +236,16 @@ func (t *trust) validate(method, pemText string, now time.Time) (*signerCert, er
 
 // decodeAnswer parses and verifies a synchronous answer body (unionpay.md §2, §5).
 func (t *trust) decodeAnswer(body []byte, now time.Time) (*verified, error) {
-	p, err := parseLine(string(body))
+	return t.decodeOwnedAnswer(bytes.Clone(body), now)
+}
+
+// decodeOwnedAnswer is decodeAnswer for a body the caller hands over and never modifies
+// again (call's freshly read body): the fields share its memory instead of a copy.
+func (t *trust) decodeOwnedAnswer(body []byte, now time.Time) (*verified, error) {
+	if len(body) == 0 {
+		return nil, fmt.Errorf("empty answer: %w", errFormat)
+	}
+	p, err := parseLine(unsafe.String(unsafe.SliceData(body), len(body)))
 	if err != nil {
 		return nil, err
 	}
