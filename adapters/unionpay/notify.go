@@ -32,11 +32,16 @@ func backURLKeys(backURL string) ([]string, error) {
 func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (*verified, error) {
 	// Unescape every name and value into one buffer, then make one string of it: the
 	// fields are substrings of that string (two allocations for the whole form).
-	buf := make([]byte, 0, len(body))
 	// cached: the form-encoded signPubKeyCert seen last and its decoded text. The
 	// certificate is most of a notification (1.3 KB, dozens of escapes) and the same in
-	// every one until UnionPay rotates it: an equal encoded value is not decoded again.
+	// every one until UnionPay rotates it: an equal encoded value is not decoded (nor
+	// copied, nor allocated for) again.
 	cached := t.lastPEM.Load()
+	size := len(body)
+	if cached != nil && size > len(cached.encoded) {
+		size -= len(cached.encoded) // append grows buf if the certificate differs
+	}
+	buf := make([]byte, 0, size)
 	var pemValue string
 	pemSpan := -1
 	type span struct{ k0, k1, v0, v1 int }
