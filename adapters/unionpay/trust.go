@@ -58,6 +58,8 @@ type trust struct {
 	byCertID map[string]*signerCert
 	order    []string                // PEMs in insertion order, for eviction
 	lastPEM  atomic.Pointer[formPEM] // the last form-encoded signPubKeyCert (notify.go)
+	// lastSigner short-cuts signer for the certificate of the last message.
+	lastSigner atomic.Pointer[lastSigner]
 }
 
 func newTrust(cfg trustConfig) (*trust, error) {
@@ -136,7 +138,7 @@ func (t *trust) check(method string, sc *signerCert, canonical []byte, sig strin
 		var raw [512]byte
 		var src [684]byte // base64 of 512 bytes, on the stack
 		if len(sig) <= len(src) {
-			if n, err := base64.StdEncoding.Decode(raw[:], append(src[:0], sig...)); err == nil {
+			if n, err := base64.StdEncoding.Decode(raw[:], append(src[:0], sig...)); err == nil && n == sc.rsa.Size() {
 				// §5.2: SHA256withRSA over the 64 ASCII bytes of lower-hex SHA-256(canonical).
 				var d [64]byte
 				h := sha256.Sum256(canonical)
@@ -167,6 +169,29 @@ func hasBlank(p sign.Params) bool {
 // signer returns the validated certificate of signPubKeyCert, or of certId when the
 // message carries no certificate.
 func (t *trust) signer(method, pemText, certID string, now time.Time) (*signerCert, error) {
+	// The certificate of the last message is almost always this one's: compare the text
+	// (the same string for notifications, see lastPEM) before hashing it for the map.
+	if last := t.lastSigner.Load(); last != nil && pemText != "" && last.pem == pemText && last.method == method {
+		if now.Before(last.sc.notBefore) || now.After(last.sc.notAfter) {
+			return nil, fmt.Errorf("%w: UnionPay signing certificate %s is outside its validity", errSignature, last.sc.certID)
+		}
+		return last.sc, nil
+	}
+	sc, err := t.lookupSigner(method, pemText, certID, now)
+	if err == nil && pemText != "" {
+		t.lastSigner.Store(&lastSigner{pem: pemText, method: method, sc: sc})
+	}
+	return sc, err
+}
+
+// lastSigner is the certificate text of the last verified message and its validated
+// certificate.
+type lastSigner struct {
+	pem, method string
+	sc          *signerCert
+}
+
+func (t *trust) lookupSigner(method, pemText, certID string, now time.Time) (*signerCert, error) {
 	t.mu.RLock()
 	sc := t.byPEM[pemText]
 	if pemText == "" && certID != "" {

@@ -43,6 +43,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	orders := fs.Int("orders", 0, "instead of loading a server: create this many orders in this process through the simulator's HTTP handler and report its memory")
 	maxRecords := fs.Int("max-records", 20000, "with --orders: transcript records kept (as sim serve --max-records)")
 	memProfile := fs.String("memprofile", "", "with --orders: write a Go heap profile to this file after the GC")
+	chName := fs.String("channel", "wechat", "wechat (unified orders, MD5) or unionpay (backTransReq encryption-certificate queries signed with the demo PKCS#12, signMethod 01; with --pid also the bare verify+sign CPU and the ratio)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
 		fmt.Fprintln(fs.Output(), "       tongdao sim load --orders N [--max-records N] [--memprofile FILE]")
@@ -63,12 +64,32 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tongdao sim load: --concurrency and --duration must be positive")
 		return 2
 	}
-	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *prefix, *maxReq)
+	var tgt loadTarget
+	switch *chName {
+	case "wechat":
+		tgt = wechatTarget()
+	case "unionpay":
+		var err error
+		if tgt, err = unionpayTarget(); err != nil {
+			fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+			return 1
+		}
+	default:
+		fmt.Fprintf(stderr, "tongdao sim load: --channel %q: want wechat or unionpay\n", *chName)
+		return 2
+	}
+	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *prefix, *maxReq, tgt)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
 		return 1
 	}
 	res.print(stdout, *dur, *workers)
+	if tgt.bare != nil && res.havePID && res.ok > 0 {
+		bare := tgt.bare()
+		per := res.srvCPU / time.Duration(res.ok+res.bad)
+		fmt.Fprintf(stdout, "simulator CPU per request: %v; bare verify+sign CPU per request (this process, %s): %v; ratio %.2f\n",
+			per, tgt.bareWhat, bare, float64(per)/float64(bare))
+	}
 	if res.ok == 0 {
 		return 1
 	}
@@ -86,7 +107,7 @@ type loadResult struct {
 	havePID        bool
 }
 
-func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string, maxReq int64) (*loadResult, error) {
+func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string, maxReq int64, tgt loadTarget) (*loadResult, error) {
 	u, err := neturl.Parse(base)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("--url %q: want http://host:port (the load generator speaks plain HTTP/1.1)", base)
@@ -143,9 +164,9 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 					}
 				}
 				body.Reset()
-				unifiedOrderXML(&body, prefix+strconv.Itoa(w)+"x"+strconv.Itoa(n), n)
+				tgt.body(&body, prefix+strconv.Itoa(w)+"x"+strconv.Itoa(n), n)
 				t0 := time.Now()
-				status, resp, err := c.post(u.Host, "/pay/unifiedorder", body.Bytes())
+				status, resp, err := c.post(u.Host, tgt.path, tgt.contentType, body.Bytes())
 				if err != nil {
 					errs.Add(1)
 					note(err.Error())
@@ -154,7 +175,7 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 					continue
 				}
 				lats[w] = append(lats[w], time.Since(t0))
-				if status == 200 && bytes.Contains(resp, []byte("<result_code><![CDATA[SUCCESS]]></result_code>")) {
+				if status == 200 && bytes.Contains(resp, tgt.okMark) {
 					ok.Add(1)
 				} else {
 					bad.Add(1)
@@ -205,9 +226,9 @@ func dialLoad(host string) (*loadConn, error) {
 
 func (c *loadConn) close() { _ = c.nc.Close() }
 
-func (c *loadConn) post(host, path string, body []byte) (int, []byte, error) {
+func (c *loadConn) post(host, path, contentType string, body []byte) (int, []byte, error) {
 	_ = c.nc.SetDeadline(time.Now().Add(10 * time.Second))
-	c.bw.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: text/xml\r\nContent-Length: ")
+	c.bw.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: " + contentType + "\r\nContent-Length: ")
 	c.bw.WriteString(strconv.Itoa(len(body)))
 	c.bw.WriteString("\r\n\r\n")
 	c.bw.Write(body)
