@@ -74,7 +74,7 @@ func unionpayTarget() (loadTarget, error) {
 		return loadTarget{}, err
 	}
 	bare := func() time.Duration {
-		const n = 200
+		const n = 500
 		t0 := selfCPU()
 		for range n {
 			if sign.UnionPayVerifyRSA(&key.PublicKey, canonical, sig) != nil {
