@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -440,4 +441,44 @@ func TestClient_UpdateEncryptCert(t *testing.T) {
 		t.Fatalf("new certificate: changed %v, %v", changed, err)
 	}
 	e.bind() // card data encrypted for it
+}
+
+// TestClient_WebFormPaidByTheBrowser: a Web payment is a signed form to frontTransReq; the
+// same request gives the same form; the browser posts it, the payer pays, and Pay of the
+// paid order is AlreadyDone.
+func TestClient_WebFormPaidByTheBrowser(t *testing.T) {
+	e := newClientEnv(t, "01", time.Time{})
+	ctx := context.Background()
+	req := &channel.PayRequest{OrderNo: "WEBPAY0001", OrderTime: e.now(), Amount: money.Fen(990), Method: channel.MethodWeb, NotifyURL: notifyURL}
+	r, err := e.c.Pay(ctx, req)
+	if err != nil || r.Status != channel.StatusPending || r.Action == nil || r.Action.Kind != channel.ActionForm ||
+		!strings.Contains(r.Action.HTML, `action="`+e.sim.URL+`/gateway/api/frontTransReq.do"`) || r.Action.Params["signature"] == "" {
+		t.Fatalf("Pay: %+v %v", r, err)
+	}
+	again, err := e.c.Pay(ctx, req)
+	if err != nil || again.Action.HTML != r.Action.HTML {
+		t.Fatalf("the same request gave another form: %v", err)
+	}
+	form := url.Values{}
+	for k, v := range r.Action.Params {
+		form.Set(k, v)
+	}
+	res, err := e.sim.Client().PostForm(r.Action.URL, form) // the payer's browser
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), "cashier") {
+		t.Fatalf("cashier page: %d %.300s", res.StatusCode, page)
+	}
+	e.payerPay(req.OrderNo)
+	e.advance(time.Second)
+	if _, err := e.c.Pay(ctx, req); !errors.Is(err, channel.ErrAlreadyDone) {
+		t.Errorf("Pay of the paid order: %v", err)
+	}
+	q, err := e.c.Query(ctx, &channel.QueryRequest{OrderNo: req.OrderNo, OrderTime: req.OrderTime})
+	if err != nil || q.Status != channel.StatusSucceeded || q.Amount != money.Fen(990) {
+		t.Errorf("Query: %+v %v", q, err)
+	}
 }
