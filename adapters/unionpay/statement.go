@@ -10,7 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/core/channel"
@@ -42,6 +46,7 @@ func (c *Client) DownloadStatement(ctx context.Context, req *channel.StatementRe
 		return nil, e
 	}
 	return &statementReader{day: req.Date, typ: req.Type, zm: newZMReader(bytes.NewReader(files.zm)), zme: files.zme,
+		rd:     parseRD(files.rd),
 		totals: channel.StatementTotals{PaymentAmount: money.Fen(0), RefundAmount: money.Fen(0), FeeAmount: money.Fen(0)}}, nil
 }
 
@@ -120,6 +125,7 @@ type statementReader struct {
 	done    bool
 	failed  error
 	totals  channel.StatementTotals
+	rd      *rdSummary // the RD report's figures; nil when absent or unreadable
 }
 
 func (s *statementReader) Close() error { s.done = true; return nil }
@@ -129,7 +135,60 @@ func (s *statementReader) Totals() *channel.StatementTotals {
 		return nil
 	}
 	t := s.totals
+	if s.rd != nil && (s.typ == "" || s.typ == channel.StatementAll) {
+		// What the file claims, for cross-checking: the counts of the summary report and its
+		// fee total, exact. FeeAmount stays the sum of the rows.
+		t.Count, t.PaymentCount, t.RefundCount, t.StatedFeeAmount = s.rd.count, s.rd.payments, s.rd.refunds, s.rd.fee
+	}
 	return &t
+}
+
+// rdSummary is what the RD report (中国银联全渠道商户交易汇总表, GBK text) states.
+type rdSummary struct {
+	count, payments, refunds int64
+	fee                      decimal.Decimal
+}
+
+// rdKinds are the transaction-type rows of the RD report.
+var rdKinds = map[string]bool{"消费": true, "退货": true, "撤销": true, "差错": true}
+
+// parseRD reads the rows "type count amount fee" of the RD report. The layout is meant
+// for people (unionpay.md §9), so anything unexpected makes it nil: totals then come
+// from the rows alone.
+func parseRD(b []byte) *rdSummary {
+	if len(b) == 0 {
+		return nil
+	}
+	text, err := simplifiedchinese.GBK.NewDecoder().Bytes(b)
+	if err != nil {
+		return nil
+	}
+	r := &rdSummary{}
+	rows := 0
+	for _, line := range strings.Split(string(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !rdKinds[f[0]] {
+			continue
+		}
+		n, err1 := strconv.ParseInt(f[1], 10, 64)
+		fee, err2 := decimal.NewFromString(f[3])
+		if err1 != nil || err2 != nil || n < 0 {
+			return nil
+		}
+		rows++
+		r.count += n
+		r.fee = r.fee.Add(fee)
+		switch f[0] {
+		case "消费":
+			r.payments = n
+		case "退货":
+			r.refunds = n
+		}
+	}
+	if rows == 0 {
+		return nil
+	}
+	return r
 }
 
 func (s *statementReader) bad(line int, err error) error {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -76,8 +78,13 @@ func TestDownloadStatement_ZMZMEAndTotals(t *testing.T) {
 		}
 	}
 	tot := rd.Totals()
-	if tot == nil || tot.Count != int64(n) || tot.FeeAmount != fees {
+	if tot == nil || tot.Count != int64(n) || tot.FeeAmount != fees || tot.PaymentCount != 3 || tot.RefundCount != 1 {
 		t.Fatalf("totals %+v, %d records, fees %v", tot, n, fees)
+	}
+	// The RD report's fee total, exact: the rows' fees plus the fee of the late payment
+	// (0.6 % of 12.00), which the ZME line does not carry — the cross-check shows it.
+	if want := decimal.New(fees.Minor()+7, -2); !tot.StatedFeeAmount.Equal(want) {
+		t.Errorf("stated fee %s, rows %s", tot.StatedFeeAmount, want)
 	}
 	pays := map[string]channel.StatementRecord{}
 	for _, r := range byType[channel.RecordPayment] {
