@@ -212,10 +212,7 @@ func (c *Client) binding(v *verified) (*channel.Binding, error) {
 		return nil, errors.New("unionpay: tokenPayData without a token")
 	}
 	b := &channel.Binding{Status: channel.StatusSucceeded, ChannelStatus: v.get("respCode"), BindNo: v.get("orderId"),
-		Token: tpd["token"], CardMasked: channel.MaskPAN(v.get("accNo"))}
-	if m := v.get("accNo"); len(m) > 0 && containsStar(m) {
-		b.CardMasked = m
-	}
+		Token: tpd["token"], CardMasked: c.maskedAccNo(v.get("accNo"))}
 	switch v.get("payCardType") {
 	case "01":
 		b.CardType = "debit"
@@ -229,6 +226,23 @@ func (c *Client) binding(v *verified) (*channel.Binding, error) {
 		b.ExpiresAt = t
 	}
 	return b, nil
+}
+
+// maskedAccNo shows a returned accNo as 6+4: UnionPay sends it masked, or encrypted under
+// the merchant's key for merchants with the encryption permission (unionpay.md §6), or in
+// clear; nothing else of it is kept.
+func (c *Client) maskedAccNo(acc string) string {
+	switch {
+	case acc == "" || containsStar(acc):
+		return acc
+	case allDigits(acc):
+		return channel.MaskPAN(acc)
+	}
+	pt, err := c.w.cfg.creds.decrypt(acc)
+	if err != nil || !allDigits(string(pt)) {
+		return ""
+	}
+	return channel.MaskPAN(string(pt))
 }
 
 func containsStar(s string) bool {

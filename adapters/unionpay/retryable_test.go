@@ -132,3 +132,21 @@ func TestParseNotification_AlertForgedAndStripped(t *testing.T) {
 		t.Error("card in error")
 	}
 }
+
+// TestMaskedAccNo: a returned accNo is shown 6+4 whether UnionPay masked it, encrypted it
+// under the merchant's key or sent it in clear; an unreadable one shows nothing.
+func TestMaskedAccNo(t *testing.T) {
+	c := newTestClient(t, "01", "http://gateway.test", http.DefaultClient, clock.Real(), io.Discard)
+	enc, _ := sign.UnionPayEncryptRSA(&c.w.cfg.creds.rsaKey.PublicKey, []byte("6221558812340000"))
+	for in, want := range map[string]string{
+		"622155******0000": "622155******0000",
+		"6221558812340000": "622155******0000",
+		enc:                "622155******0000",
+		"bm90IGEgY2FyZA==": "",
+		"":                 "",
+	} {
+		if got := c.maskedAccNo(in); got != want {
+			t.Errorf("maskedAccNo(%.20q) = %q, want %q", in, got, want)
+		}
+	}
+}

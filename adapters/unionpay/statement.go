@@ -39,11 +39,13 @@ func (c *Client) DownloadStatement(ctx context.Context, req *channel.StatementRe
 	}
 	files, err := c.files(ctx, req.Date)
 	if err != nil {
-		e := c.fail(op, resendSafe, err).(*channel.Error)
-		if e.Kind != channel.KindInvalidRequest && e.Kind != channel.KindSignature {
+		ferr := c.fail(op, resendSafe, err)
+		var e *channel.Error
+		if errors.As(ferr, &e) && e.Kind != channel.KindInvalidRequest && e.Kind != channel.KindSignature {
+			// A failed download changed nothing: retry later.
 			e.Kind, e.Retryable = channel.KindUnavailable, true
 		}
-		return nil, e
+		return nil, ferr
 	}
 	return &statementReader{day: req.Date, typ: req.Type, zm: newZMReader(bytes.NewReader(files.zm)), zme: files.zme,
 		rd:     parseRD(files.rd),
