@@ -404,3 +404,57 @@ func (c *Client) UpdateEncryptCert(ctx context.Context) (bool, error) {
 	c.enc = next
 	return changed, nil
 }
+
+// BindForm is the front-end token open (79/00 on frontTransReq, unionpay.md §4.2): an
+// auto-submitting form that takes the cardholder to UnionPay's pages, which collect and
+// check the card's elements there. The token comes in the binding notification
+// (ParseNotification gives a Binding) or by QueryBindingAt(BindNo, BindTime). Card is
+// optional: a card number given is encrypted into the form. returnURL is the frontUrl
+// (default Config.FrontURL); req.NotifyURL the backUrl (default Config.NotifyURL).
+func (c *Client) BindForm(req *channel.BindRequest, returnURL string) (*channel.PayAction, error) {
+	const op = "bind form"
+	if req == nil {
+		return nil, invalid(op, "request", "is nil")
+	}
+	if err := c.number(op, "BindNo", req.BindNo); err != nil {
+		return nil, err
+	}
+	if err := c.needTime(op, "BindTime", req.BindTime); err != nil {
+		return nil, err
+	}
+	backURL, front := req.NotifyURL, returnURL
+	if backURL == "" {
+		backURL = c.notifyURL
+	}
+	if front == "" {
+		front = c.frontURL
+	}
+	if backURL == "" || front == "" {
+		return nil, invalid(op, "NotifyURL", "and the return URL are required (or Config.NotifyURL and Config.FrontURL)")
+	}
+	p := c.base("79", "00", bizToken, req.BindNo, req.BindTime)
+	expires := req.BindTime.Add(c.payTimeout).Truncate(time.Second)
+	p = append(p, sign.Param{Key: "tokenPayData", Value: c.openData()}, sign.Param{Key: "frontUrl", Value: front},
+		sign.Param{Key: "backUrl", Value: backURL}, sign.Param{Key: "payTimeout", Value: timeTxn(expires)})
+	if req.Card.Number != "" {
+		if len(req.Card.Number) < 12 || len(req.Card.Number) > 19 || !allDigits(req.Card.Number) {
+			return nil, invalid(op, "Card.Number", "must be 12 to 19 digits")
+		}
+		if enc := c.encryption(); enc != nil {
+			acc, id, err := enc.encryptAccNo(req.Card.Number)
+			if err != nil {
+				return nil, invalid(op, "Card.Number", "cannot be encrypted")
+			}
+			p = append(p, sign.Param{Key: "accNo", Value: acc}, sign.Param{Key: "encryptCertId", Value: id})
+		} else {
+			p = append(p, sign.Param{Key: "accNo", Value: req.Card.Number})
+		}
+		p = append(p, sign.Param{Key: "accType", Value: "01"})
+	}
+	action, err := c.form(p, expires)
+	if err != nil {
+		return nil, c.fail(op, resendUnsafe, err)
+	}
+	c.remember("bindtime|"+req.BindNo, appAction{expires: req.BindTime})
+	return action, nil
+}

@@ -482,3 +482,40 @@ func TestClient_WebFormPaidByTheBrowser(t *testing.T) {
 		t.Errorf("Query: %+v %v", q, err)
 	}
 }
+
+// TestClient_FrontOpenByForm: the front-end open is a form; after the cardholder completes
+// it on UnionPay's pages, the binding notification carries the token and QueryBinding
+// finds it.
+func TestClient_FrontOpenByForm(t *testing.T) {
+	e := newClientEnv(t, "01", time.Time{})
+	ctx := context.Background()
+	req := &channel.BindRequest{BindNo: "FRONTOPEN1", BindTime: e.now(), UserID: "u1", Card: channel.Card{Number: "6216261000000000018"}}
+	a, err := e.c.BindForm(req, "")
+	if err != nil || a.Kind != channel.ActionForm || a.Params["txnType"] != "79" || strings.Contains(a.HTML, "6216261000000000018") {
+		t.Fatalf("BindForm: %+v %v", a, err)
+	}
+	form := url.Values{}
+	for k, v := range a.Params {
+		form.Set(k, v)
+	}
+	res, err := e.sim.Client().PostForm(a.URL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	e.payerPay(req.BindNo)
+	e.advance(time.Second)
+	var b *channel.Binding
+	for _, n := range e.notes() {
+		if n.Type == channel.NotifyBinding {
+			b = n.Binding
+		}
+	}
+	if b == nil || b.Token == "" || b.Status != channel.StatusSucceeded || b.BindNo != req.BindNo {
+		t.Fatalf("binding notification: %+v", b)
+	}
+	bs, err := e.c.QueryBinding(ctx, &channel.BindingQuery{BindNo: req.BindNo})
+	if err != nil || len(bs) != 1 || bs[0].Token != b.Token {
+		t.Errorf("QueryBinding: %+v %v", bs, err)
+	}
+}
