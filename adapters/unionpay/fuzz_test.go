@@ -133,3 +133,15 @@ func FuzzParseNotification(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRD: the RD summary parser never panics and states no negative count.
+func FuzzParseRD(f *testing.F) {
+	f.Add([]byte("\xd6\xd0\xb9\xfa\r\n\xcf\xfb\xb7\xd1        1      12.00     0.07\r\n"))
+	f.Add([]byte("消费 3 104.11 0.46\n退货 1 25.00 -0.15\n"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if r := parseRD(b); r != nil && (r.count < 0 || r.payments < 0 || r.refunds < 0) {
+			t.Errorf("negative count: %+v", r)
+		}
+	})
+}

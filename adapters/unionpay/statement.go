@@ -26,7 +26,10 @@ import (
 // to 23:00 day, Info().DayCutoff) by file transfer 76/01 and streams its ZM records
 // (payments, captures, refunds, undos) and then its ZME records (RecordDispute). Amounts
 // are the txnAmt; SettleAmount is settleAmt; Fee is the merchant fee (positive charged,
-// negative returned); CardMasked as the file prints it. Totals are the sums of the rows.
+// negative returned; the file prints fen, so FeeUnits and FeeScale stay zero); CardMasked
+// as the file prints it; SettlementDate the requested clearing day. Totals: the amounts and
+// FeeAmount are the sums of the rows; Count, PaymentCount, RefundCount and StatedFeeAmount
+// are what the RD summary report states, where it can be read (else the rows' counts).
 // A file not generated yet (respCode 98), and any failed download, is KindUnavailable and
 // retryable. req.Type filters payments or refunds.
 func (c *Client) DownloadStatement(ctx context.Context, req *channel.StatementRequest) (channel.StatementReader, error) {
