@@ -47,24 +47,37 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 	type span struct{ k0, k1, v0, v1 int }
 	var spanBuf [48]span // a notification has about 25 fields: no allocation for them
 	spans := spanBuf[:0]
-	for rest := body; len(rest) > 0; {
-		pair := rest
-		if i := bytes.IndexByte(rest, '&'); i >= 0 {
-			pair, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
-		if len(pair) == 0 {
-			continue
-		}
-		k, v, _ := bytes.Cut(pair, []byte{'='})
+	for i, n := 0, len(body); i < n; {
+		// One pass per pair: the name up to '=' (or '&'), then the value up to '&', each
+		// unescaped as it is copied; runs without escapes are copied in bulk.
 		var sp span
 		var ok bool
+		j := i
+		for j < n && body[j] != '=' && body[j] != '&' {
+			j++
+		}
 		sp.k0 = len(buf)
-		if buf, ok = appendUnescaped(buf, k); !ok {
+		if buf, ok = appendUnescaped(buf, body[i:j]); !ok {
 			return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
 		}
-		sp.k1, sp.v0 = len(buf), len(buf)
+		sp.k1 = len(buf)
+		if j < n && body[j] == '=' {
+			j++
+		}
+		vs := j
+		ve := vs + bytes.IndexByte(body[vs:], '&')
+		if ve < vs {
+			ve = n
+		}
+		v := body[vs:ve]
+		i = ve + 1
+		if sp.k0 == sp.k1 {
+			if len(v) == 0 && vs == ve && (vs == 0 || body[vs-1] != '=') {
+				continue // an empty pair ("&&")
+			}
+			return nil, fmt.Errorf("notification: empty field name: %w", errFormat)
+		}
+		sp.v0 = len(buf)
 		if pemSpan < 0 && string(buf[sp.k0:sp.k1]) == "signPubKeyCert" {
 			pemSpan = len(spans)
 			if cached != nil && string(v) == cached.encoded {
@@ -73,19 +86,15 @@ func (t *trust) decodeNotification(body []byte, strip []string, now time.Time) (
 				spans = append(spans, sp)
 				continue
 			}
-			start := len(buf)
 			if buf, ok = appendUnescaped(buf, v); !ok {
 				return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
 			}
-			pemValue = string(buf[start:])
+			pemValue = string(buf[sp.v0:])
 			t.lastPEM.Store(&formPEM{encoded: string(v), decoded: pemValue})
 		} else if buf, ok = appendUnescaped(buf, v); !ok {
 			return nil, fmt.Errorf("notification: bad escape: %w", errFormat)
 		}
 		sp.v1 = len(buf)
-		if sp.k0 == sp.k1 {
-			return nil, fmt.Errorf("notification: empty field name: %w", errFormat)
-		}
 		spans = append(spans, sp)
 	}
 	// buf is never written again: the string shares its memory instead of copying 3 KB.

@@ -118,6 +118,14 @@ func TestParseNotification_AlertForgedAndStripped(t *testing.T) {
 	if n2.DedupKey() != n.DedupKey() {
 		t.Errorf("re-send has another key")
 	}
+	// Empty pairs ("&&", a trailing "&") are skipped as url.ParseQuery does; the rest verifies.
+	loose := "&" + strings.Replace(signed(fields("00")), "&", "&&", 3) + "&"
+	if n, err := c.ParseNotification(context.Background(), nil, []byte(loose)); err != nil || n.Payment.Status != channel.StatusSucceeded {
+		t.Errorf("empty pairs: %v", err)
+	}
+	if _, err := c.ParseNotification(context.Background(), nil, []byte(signed(fields("00"))+"&=x")); !errors.Is(err, channel.ErrInvalidRequest) {
+		t.Errorf("empty name: %v", err)
+	}
 	forged := strings.Replace(signed(fields("00")), "txnAmt=1200", "txnAmt=1", 1)
 	if _, err := c.ParseNotification(context.Background(), nil, []byte(forged)); !errors.Is(err, channel.ErrSignature) {
 		t.Errorf("forged: %v", err)
