@@ -2,6 +2,8 @@ package unionpay
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -62,10 +64,16 @@ func (c *Client) fail(op string, s safety, err error) error {
 	return e
 }
 
-// notSent reports a failure before the request could reach UnionPay (the dial failed).
+// notSent reports a failure before the request could reach UnionPay: the dial or the TLS
+// handshake failed.
 func notSent(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	var rh tls.RecordHeaderError
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	return errors.As(err, &op) && op.Op == "dial" || errors.As(err, &rh) || errors.As(err, &cv) ||
+		errors.As(err, &ua) || errors.As(err, &hn)
 }
 
 // invalid is a KindInvalidRequest error naming the field; nothing was sent.

@@ -2,6 +2,8 @@ package unionpay
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -59,6 +61,9 @@ func TestRetryable_FollowsTheContractRule(t *testing.T) {
 	}{
 		{"dial refused", roundTrip(func(*http.Request) (*http.Response, error) {
 			return nil, &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+		}), channel.KindUnavailable, map[string]bool{"pay": true, "query": true, "refund": true}},
+		{"TLS handshake", roundTrip(func(*http.Request) (*http.Response, error) {
+			return nil, &url.Error{Op: "Post", URL: "https://x", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
 		}), channel.KindUnavailable, map[string]bool{"pay": true, "query": true, "refund": true}},
 		{"reset after sending", roundTrip(func(*http.Request) (*http.Response, error) { return nil, errReset }),
 			channel.KindUnknown, map[string]bool{"pay": false, "query": true, "refund": true}},
