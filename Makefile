@@ -5,7 +5,7 @@ FUZZTIME  ?= 2s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 1s
 
-.PHONY: all run test build vet unit race fuzz-smoke fuzz compat lint bench cover clean
+.PHONY: all run test build vet unit race crash fuzz-smoke fuzz compat lint bench cover clean
 
 all: build
 
@@ -13,8 +13,8 @@ all: build
 run:
 	$(GO) run ./cmd/tongdao demo
 
-## test: build, vet, unit tests with the race detector, a short fuzz smoke of every fuzz target
-test: build vet race fuzz-smoke
+## test: build, vet, unit tests with the race detector, the crash test at full strength, a short fuzz smoke of every fuzz target
+test: build vet race crash fuzz-smoke
 
 build:
 	$(GO) build $(PKGS)
@@ -27,6 +27,10 @@ unit:
 
 race:
 	$(GO) test -race -count=1 $(PKGS)
+
+## crash: SIGKILL `tongdao gateway serve` 50 times during a load (the race run above kills it 5 times)
+crash:
+	$(GO) test -count=1 -run TestCrash ./cmd/tongdao/
 
 ## fuzz-smoke: every Fuzz* target for FUZZTIME (seed corpus + a short random run)
 fuzz-smoke:

@@ -14,6 +14,10 @@ func (s *suite) payQueryClose(t T) {
 	name := s.name()
 
 	t.Run("PayThenPayerPays", func(t T) {
+		if s.h.tokenMode() {
+			s.tokenPay(t, ctx)
+			return
+		}
 		no := s.number("P")
 		res, err := s.h.Channel.Pay(ctx, s.payRequest(no, 1234))
 		if err != nil {
@@ -131,9 +135,7 @@ func (s *suite) timeoutAfterProcessing(t T) {
 	if !isUnknown(status, err) {
 		t.Fatalf("%s: Pay(%s) whose response was lost after the channel processed it gave %s; the contract expects StatusUnknown or an ErrUnknownOutcome error (the money may have moved)", name, no, describe(status, err))
 	}
-	if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
-		t.Fatalf("simulator: the order the channel processed (%s) could not be paid: %v", no, err)
-	}
+	s.payerPays(t, ctx, no)
 	s.advance(t, ctx, time.Second)
 	if q := s.query(t, ctx, no); q.Status != channel.StatusSucceeded {
 		t.Errorf("%s: Query(%s) after an unknown Pay and the payer paying gave %v; the contract expects the truth: SUCCEEDED", name, no, q.Status)
@@ -172,13 +174,11 @@ func (s *suite) notifications(t T) {
 
 	t.Run("RetriedUntilAcked", func(t T) {
 		no := s.number("R")
+		coll.FailNext(1) // before Pay: a token payment's notification is due at once
 		if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, 321)); err != nil {
 			t.Fatalf("%s: Pay(%s): %v", name, no, err)
 		}
-		coll.FailNext(1)
-		if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
-			t.Fatalf("simulator: pay %s: %v", no, err)
-		}
+		s.payerPays(t, ctx, no)
 		s.advance(t, ctx, 2*time.Hour)
 		if got, _ := coll.For(no); len(got) < 2 {
 			t.Errorf("%s: after a Nack the notification for %s was delivered %d time(s); the channel must retry", name, no, len(got))
@@ -191,9 +191,7 @@ func (s *suite) notifications(t T) {
 		if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, 456)); err != nil {
 			t.Fatalf("%s: Pay(%s): %v", name, no, err)
 		}
-		if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
-			t.Fatalf("simulator: pay %s: %v", no, err)
-		}
+		s.payerPays(t, ctx, no)
 		s.advance(t, ctx, 10*time.Minute)
 		got, _ := coll.For(no)
 		if len(got) < 3 {
@@ -218,9 +216,7 @@ func (s *suite) notifications(t T) {
 			}
 		}
 		for _, no := range []string{a, b} {
-			if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
-				t.Fatalf("simulator: pay %s: %v", no, err)
-			}
+			s.payerPays(t, ctx, no)
 		}
 		s.advance(t, ctx, 30*time.Minute)
 		for _, no := range []string{a, b} {
@@ -239,9 +235,7 @@ func (s *suite) notifications(t T) {
 		if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, 999)); err != nil {
 			t.Fatalf("%s: Pay(%s): %v", name, no, err)
 		}
-		if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
-			t.Fatalf("simulator: pay %s: %v", no, err)
-		}
+		s.payerPays(t, ctx, no)
 		s.advance(t, ctx, 10*time.Minute)
 		_, failed := coll.For("")
 		forged := failed[len(failedBefore):]
@@ -263,9 +257,7 @@ func (s *suite) notifications(t T) {
 		if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, 777)); err != nil {
 			t.Fatalf("%s: Pay(%s): %v", name, no, err)
 		}
-		if err := s.h.Sim.PayerPay(ctx, name, no); err != nil {
-			t.Fatalf("simulator: pay %s: %v", no, err)
-		}
+		s.payerPays(t, ctx, no)
 		s.advance(t, ctx, 10*time.Minute)
 		got, _ := coll.For(no)
 		exp := channel.Expectation{OrderNo: no, Amount: s.amount(777)}

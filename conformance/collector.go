@@ -60,14 +60,15 @@ func (c *Collector) Deliveries() []Delivery {
 }
 
 // For returns the deliveries whose parsed notification concerns orderNo (payment or
-// refund), plus every delivery that failed to parse.
+// refund; for payouts, the payout number), plus every delivery that failed to parse.
 func (c *Collector) For(orderNo string) (parsed []Delivery, failed []Delivery) {
 	for _, d := range c.Deliveries() {
 		switch {
 		case d.Err != nil:
 			failed = append(failed, d)
 		case d.Notification.Payment != nil && d.Notification.Payment.OrderNo == orderNo,
-			d.Notification.Refund != nil && d.Notification.Refund.OrderNo == orderNo:
+			d.Notification.Refund != nil && d.Notification.Refund.OrderNo == orderNo,
+			d.Notification.Payout != nil && d.Notification.Payout.PayoutNo == orderNo:
 			parsed = append(parsed, d)
 		}
 	}

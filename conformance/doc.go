@@ -12,6 +12,14 @@
 // claim to support: pay/query/close; an unknown outcome after a timeout that the channel
 // processed, resolved by query; duplicate, reordered and forged notifications; partial
 // refunds with retries and over-refund; statements across midnight; business error codes
-// mapped to error kinds. Each failure says what the channel did and what the contract
-// expected.
+// mapped to error kinds; card binding with an SMS code, an already bound card, a resent
+// code and an idempotent unbind (channel.Binder); payouts, their query, a returned payout
+// that becomes Reversed and a Succeeded payout that is not final (channel.Payouter). Each
+// failure says what the channel did and what the contract expected.
+//
+// A channel without a payer-driven method (QR, H5, Web, App, JSAPI) but with MethodToken
+// and channel.Binder — the bank direct-connect — runs the pay, notification, refund and
+// statement behaviours with MethodToken: give the Harness a BindCard and a Sim that
+// implements SMSReader (HTTPSim does, through the simulator's /_sim/{channel}/sms), and
+// the suite binds the card once and pays with its token.
 package conformance

@@ -33,6 +33,32 @@ type Harness struct {
 	// NotifyCollector receives the channel's callbacks; nil = the suite starts one on a
 	// loopback port.
 	NotifyCollector *Collector
+
+	// BindCard is a card the simulator's issuer accepts for binding, with every element
+	// (number, holder name, ID number, reserved mobile; CVN2 and expiry for a credit card).
+	// With it, and a Sim that implements SMSReader, a channel.Binder runs the Binder
+	// behaviours, and a channel whose only payer-driven method is missing but which
+	// supports MethodToken (the bank) runs the pay/notify/refund/statement behaviours with
+	// MethodToken and a token bound from this card (PayerID is its user).
+	BindCard channel.Card
+	// PayoutCard is the card the Payouter behaviours pay out to; empty = BindCard. It must
+	// be one whose payouts succeed (the suite returns one itself through PayoutReturner).
+	PayoutCard channel.Card
+}
+
+// SMSReader is implemented by simulators that show the SMS codes they "send" to the
+// cardholder; the suite needs it to complete a binding. HTTPSim implements it with
+// GET /_sim/{channel}/sms?bind_no=.
+type SMSReader interface {
+	// BindSMSCode returns the code currently valid for binding bindNo.
+	BindSMSCode(ctx context.Context, channelName, bindNo string) (string, error)
+}
+
+// PayoutReturner is implemented by simulators that can make the receiving bank return a
+// succeeded payout now (退票). HTTPSim implements it with POST /_sim/{channel}/payouts/return.
+type PayoutReturner interface {
+	// ReturnPayout bounces the succeeded payout payoutNo.
+	ReturnPayout(ctx context.Context, channelName, payoutNo string) error
 }
 
 // Op names a contract operation for fault plans.
@@ -151,5 +177,20 @@ func (h *Harness) method() channel.Method {
 			return m
 		}
 	}
+	if h.canBind() && channel.Supports(h.Channel, channel.MethodToken) {
+		return channel.MethodToken
+	}
 	return ""
 }
+
+// canBind reports whether the suite can complete a binding: a Binder channel, a card and a
+// simulator that shows SMS codes.
+func (h *Harness) canBind() bool {
+	_, binder := h.Channel.(channel.Binder)
+	_, sms := h.Sim.(SMSReader)
+	return binder && sms && h.BindCard.Number != ""
+}
+
+// tokenMode reports whether the pay behaviours use MethodToken: Pay executes at once
+// (there is no payer to wait for), with a token the suite bound itself.
+func (h *Harness) tokenMode() bool { return h.method() == channel.MethodToken }

@@ -169,3 +169,23 @@ func (h *HTTPSim) Records(ctx context.Context, channelName string, day clock.Dat
 	}
 	return out, nil
 }
+
+// BindSMSCode implements SMSReader from GET /_sim/{channel}/sms?bind_no= (the bank).
+func (h *HTTPSim) BindSMSCode(ctx context.Context, channelName, bindNo string) (string, error) {
+	var v struct {
+		Code string `json:"code"`
+	}
+	if err := h.do(ctx, http.MethodGet, "/_sim/"+url.PathEscape(channelName)+"/sms?bind_no="+url.QueryEscape(bindNo), nil, &v); err != nil {
+		return "", err
+	}
+	if v.Code == "" {
+		return "", fmt.Errorf("simulator: no SMS code for binding %s", bindNo)
+	}
+	return v.Code, nil
+}
+
+// ReturnPayout implements PayoutReturner with POST /_sim/{channel}/payouts/return (the
+// bank).
+func (h *HTTPSim) ReturnPayout(ctx context.Context, channelName, payoutNo string) error {
+	return h.do(ctx, http.MethodPost, "/_sim/"+url.PathEscape(channelName)+"/payouts/return", map[string]string{"payout_no": payoutNo}, nil)
+}

@@ -30,6 +30,11 @@ func Run(t T, h *Harness) {
 		t.Cleanup(h.NotifyCollector.Close)
 	}
 	s := &suite{h: h, info: h.Channel.Info()}
+	if h.tokenMode() {
+		if err := s.bindToken(t.Context()); err != nil {
+			t.Fatalf("conformance: binding Harness.BindCard for MethodToken payments: %v", err)
+		}
+	}
 	t.Run("Info", s.infoRules)
 	t.Run("UnsupportedMethods", s.unsupportedMethods)
 	t.Run("PayQueryClose", s.payQueryClose)
@@ -38,6 +43,9 @@ func Run(t T, h *Harness) {
 	t.Run("Refunds", s.refunds)
 	t.Run("BusinessCodes", s.businessCodes)
 	t.Run("Statements", s.statements)
+	// After Statements, so that payouts never fall on the days it compares.
+	t.Run("Binder", s.binder)
+	t.Run("Payouts", s.payouts)
 }
 
 type suite struct {
@@ -45,6 +53,8 @@ type suite struct {
 	info  channel.Info // the channel's own rules, read once
 	seq   atomic.Int64
 	times sync.Map // order or refund number -> the OrderTime/RefundTime sent with it
+	// token and tokenUser: the binding MethodToken payments use (tokenMode).
+	token, tokenUser string
 }
 
 // stamp returns the time to send with a new order or refund number where the channel finds
@@ -87,6 +97,15 @@ func (s *suite) name() string { return s.h.Channel.Name() }
 func (s *suite) amount(minor int64) money.Amount { return money.New(minor, s.h.currency()) }
 
 func (s *suite) payRequest(orderNo string, minor int64) *channel.PayRequest {
+	if s.h.tokenMode() {
+		r := s.basePayRequest(orderNo, minor)
+		r.Token, r.PayerID = s.token, s.tokenUser
+		return r
+	}
+	return s.basePayRequest(orderNo, minor)
+}
+
+func (s *suite) basePayRequest(orderNo string, minor int64) *channel.PayRequest {
 	return &channel.PayRequest{
 		OrderNo:   orderNo,
 		OrderTime: s.stamp(orderNo),
@@ -100,11 +119,24 @@ func (s *suite) payRequest(orderNo string, minor int64) *channel.PayRequest {
 	}
 }
 
-// needMethod skips when the channel has no method the suite can drive through the payer.
+// needMethod skips when the channel has no method the suite can drive through the payer
+// (or, for a token-only channel, no way to bind a token).
 func (s *suite) needMethod(t T) {
 	t.Helper()
 	if s.h.method() == "" {
-		t.Skipf("channel %s supports none of QR, H5, Web, App, JSAPI; the payer-driven behaviours do not apply", s.name())
+		t.Skipf("channel %s supports none of QR, H5, Web, App, JSAPI, and no token can be bound (Harness.BindCard, an SMSReader Sim); the payer-driven behaviours do not apply", s.name())
+	}
+}
+
+// payerPays makes the payer pay order no. For MethodToken the Pay itself debited the card:
+// there is no payer action.
+func (s *suite) payerPays(t T, ctx context.Context, no string) {
+	t.Helper()
+	if s.h.tokenMode() {
+		return
+	}
+	if err := s.h.Sim.PayerPay(ctx, s.name(), no); err != nil {
+		t.Fatalf("simulator: payer could not pay %s: %v", no, err)
 	}
 }
 
@@ -113,11 +145,9 @@ func (s *suite) createPaid(t T, ctx context.Context, tag string, minor int64) st
 	t.Helper()
 	no := s.number(tag)
 	if _, err := s.h.Channel.Pay(ctx, s.payRequest(no, minor)); err != nil {
-		t.Fatalf("%s: Pay(%s) failed: %v; the contract expects an order awaiting the payer", s.name(), no, err)
+		t.Fatalf("%s: Pay(%s) failed: %v; the contract expects an order awaiting the payer (or, for a token, paid or processing)", s.name(), no, err)
 	}
-	if err := s.h.Sim.PayerPay(ctx, s.name(), no); err != nil {
-		t.Fatalf("simulator: payer could not pay %s: %v", no, err)
-	}
+	s.payerPays(t, ctx, no)
 	s.advance(t, ctx, time.Second)
 	q := s.query(t, ctx, no)
 	if q.Status != channel.StatusSucceeded {

@@ -20,6 +20,10 @@ func TestSuite_PassesAConformingChannel(t *testing.T) {
 		t.Errorf("unexpected failure: %s", f)
 	}
 	for _, s := range rec.Skips {
+		// The fake has no Binder, Payouter or BalanceQuerier: those behaviours skip.
+		if strings.HasPrefix(s, "Binder:") || strings.HasPrefix(s, "Payouts:") {
+			continue
+		}
 		t.Errorf("unexpected skip: %s", s)
 	}
 }

@@ -3,65 +3,19 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/channel"
 )
 
-// Steps for card binding (channel.Binder), a token payment's SMS (channel.PaySMSSender)
-// and pre-authorisation (channel.Authorizer): UnionPay's token product and pre-auth
-// family, and any channel with the same capabilities.
+// Steps for a token payment's SMS (channel.PaySMSSender) and pre-authorisation
+// (channel.Authorizer): UnionPay's consume SMS and pre-auth family, and any channel with
+// the same capabilities. Binding itself is bank_steps.go's.
 
-// Test cards a bind step names by word (UnionPay's published test data, as the simulator
-// serves it): the credit card needs CVN2 and expiry, the debit card only the phone.
-var testCards = map[string]channel.Card{
-	"credit": {Number: "6221558812340000", Mobile: "13552535506", CVN2: "123", Expiry: "2311",
-		HolderName: "互联网", IDType: "01", IDNumber: "341126197709218366"},
-	"debit": {Number: "6216261000000000018", Mobile: "13552535506", HolderName: "互联网", IDType: "01", IDNumber: "341126197709218366"},
-}
-
-// DefaultSMSCode is the code confirm_bind and token payments send when the step gives
-// none: the simulator's fixed test code.
-const DefaultSMSCode = "111111"
-
-// defaultUser is the merchant's id for the cardholder when a bind step names none.
-const defaultUser = "scenariouser1"
-
-// bindState is what a scenario remembers of a binding: its time (every later request
-// names it by number and time), the card, the user and, once confirmed, the token.
-type bindState struct {
-	time  time.Time
-	card  channel.Card
-	user  string
-	token string
-}
-
-// cardArgs decodes the arguments of the binding, SMS and pre-authorisation steps.
+// cardArgs decodes the arguments of the SMS and pre-authorisation steps.
 func (c *stepCtx) cardArgs(st *Step, m *mapNode) {
 	d := c.d
 	switch st.Action {
-	case ActBind:
-		st.Bind = m.required("bind")
-		st.User = m.str("user")
-		st.Card = m.str("card")
-		if st.Card == "" {
-			st.Card = "credit"
-		}
-		if _, ok := testCards[st.Card]; !ok && !allDigits(st.Card) {
-			d.errorf(m.get("card"), m.field("card"), "unknown card %q; known: credit, debit, or a card number (digits)", st.Card)
-		}
-	case ActResendBindSMS:
-		st.Bind = m.required("bind")
-		st.SMSNo = m.required("sms")
-	case ActConfirmBind:
-		st.Bind = m.required("bind")
-		st.SMSCode = m.str("sms_code")
-	case ActQueryBinding:
-		st.Bind = m.required("bind")
-	case ActUnbind:
-		st.Bind = m.required("bind")
-		st.OpNo = m.required("op_no")
 	case ActPaySMS:
 		st.Order = m.required("order")
 		st.Amount = c.positiveAmount(m, "amount")
@@ -86,37 +40,18 @@ func (c *stepCtx) cardArgs(st *Step, m *mapNode) {
 	}
 }
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // execCards runs a binding, SMS or pre-authorisation step. A channel without the
 // capability answers with an Unsupported (invalid_request) error, as cancel does.
 func (r *run) execCards(ctx context.Context, ch channel.Channel, m *merchantEntry, st *Step, now time.Time) (outcome, error) {
-	bkey := st.Channel + "/" + st.Bind
-	b := r.binds[bkey]
+	b := r.bindings[st.Channel+"/"+st.Bind]
 	switch st.Action {
-	case ActBind, ActResendBindSMS, ActConfirmBind, ActQueryBinding, ActUnbind:
-		bd, ok := ch.(channel.Binder)
-		if !ok {
-			return outcome{err: channel.Unsupported(ch.Name(), string(st.Action), ""), summary: "not supported"}, nil
-		}
-		if st.Action != ActBind && b == nil {
-			return outcome{}, fmt.Errorf("%s: no bind step with bind %q before this one", st.Action, st.Bind)
-		}
-		return r.binding(ctx, bd, st, b, bkey, now)
 	case ActPaySMS:
 		ps, ok := ch.(channel.PaySMSSender)
 		if !ok {
 			return outcome{err: channel.Unsupported(ch.Name(), "pay sms", ""), summary: "not supported"}, nil
 		}
-		if b == nil {
-			return outcome{}, fmt.Errorf("pay_sms: no bind step with bind %q before this one", st.Bind)
+		if b == nil || b.token == "" {
+			return outcome{}, fmt.Errorf("pay_sms: binding %s has no token yet (bind and confirm_bind it first)", st.Bind)
 		}
 		key := st.Channel + "/" + st.Order
 		o := r.orders[key]
@@ -192,74 +127,3 @@ func (r *run) execCards(ctx context.Context, ch channel.Channel, m *merchantEntr
 	return outcome{status: &s, amount: &a, summary: sum}, nil
 }
 
-func (r *run) binding(ctx context.Context, bd channel.Binder, st *Step, b *bindState, bkey string, now time.Time) (outcome, error) {
-	switch st.Action {
-	case ActBind:
-		if b == nil {
-			card, ok := testCards[st.Card]
-			if !ok {
-				card = channel.Card{Number: st.Card, Mobile: testCards["debit"].Mobile}
-			}
-			user := st.User
-			if user == "" {
-				user = defaultUser
-			}
-			b = &bindState{time: now, card: card, user: user}
-			r.binds[bkey] = b
-		}
-		res, err := bd.SendBindSMS(ctx, &channel.BindRequest{BindNo: st.Bind, BindTime: b.time, UserID: b.user, Card: b.card})
-		if err != nil {
-			return outcome{err: err, summary: "error: " + err.Error()}, nil
-		}
-		sum := "sms sent to " + res.MobileMasked
-		if res.AlreadyBound != nil {
-			b.token = res.AlreadyBound.Token
-			sum = "already bound, token " + res.AlreadyBound.Token
-		}
-		return outcome{summary: sum}, nil
-	case ActResendBindSMS:
-		res, err := bd.ResendBindSMS(ctx, &channel.ResendSMSRequest{SMSNo: st.SMSNo, SMSTime: now, BindNo: st.Bind, BindTime: b.time, UserID: b.user, Card: b.card})
-		if err != nil {
-			return outcome{err: err, summary: "error: " + err.Error()}, nil
-		}
-		return outcome{summary: "sms " + res.SMSNo + " sent to " + res.MobileMasked}, nil
-	case ActConfirmBind:
-		code := st.SMSCode
-		if code == "" {
-			code = DefaultSMSCode
-		}
-		res, err := bd.ConfirmBind(ctx, &channel.BindConfirmRequest{BindNo: st.Bind, BindTime: b.time, UserID: b.user, SMSCode: code, Card: b.card})
-		if err != nil {
-			return outcome{err: err, summary: "error: " + err.Error()}, nil
-		}
-		b.token = res.Token
-		return bindOutcome(res), nil
-	case ActQueryBinding:
-		res, err := bd.QueryBinding(ctx, &channel.BindingQuery{UserID: b.user, BindNo: st.Bind})
-		if err != nil {
-			return outcome{err: err, summary: "error: " + err.Error()}, nil
-		}
-		if len(res) == 0 {
-			s := channel.StatusUnknown
-			return outcome{status: &s, summary: "no binding"}, nil
-		}
-		return bindOutcome(&res[0]), nil
-	}
-	res, err := bd.Unbind(ctx, &channel.UnbindRequest{UnbindNo: st.OpNo, UnbindTime: now, UserID: b.user, Token: b.token})
-	if err != nil {
-		return outcome{err: err, summary: "error: " + err.Error()}, nil
-	}
-	return bindOutcome(res), nil
-}
-
-func bindOutcome(b *channel.Binding) outcome {
-	s := b.Status
-	parts := []string{fmt.Sprintf("%s (%s)", s, b.ChannelStatus)}
-	if b.Token != "" {
-		parts = append(parts, "token="+b.Token)
-	}
-	if b.CardMasked != "" {
-		parts = append(parts, "card="+b.CardMasked)
-	}
-	return outcome{status: &s, summary: strings.Join(parts, " ")}
-}

@@ -35,6 +35,8 @@ func (d *delivery) orderNo() string {
 		return d.Note.Payment.OrderNo
 	case d.Note.Refund != nil:
 		return d.Note.Refund.OrderNo
+	case d.Note.Payout != nil:
+		return d.Note.Payout.PayoutNo
 	case d.Note.Cancel != nil:
 		return d.Note.Cancel.OrderNo
 	case d.Note.Auth != nil:
@@ -54,6 +56,8 @@ func (d *delivery) status() (channel.Status, bool) {
 		return d.Note.Payment.Status, true
 	case d.Note.Refund != nil:
 		return d.Note.Refund.Status, true
+	case d.Note.Payout != nil:
+		return d.Note.Payout.Status, true
 	case d.Note.Cancel != nil:
 		return d.Note.Cancel.Status, true
 	case d.Note.Auth != nil:

@@ -394,9 +394,12 @@ func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 		}
 		st.PayerID = m.str("payer_id")
 		st.Attach = m.str("attach")
+		st.Bind = m.str("bind")
+		if st.Bind != "" && !m.has("method") {
+			st.Method = channel.MethodToken
+		}
 		st.NoNotify = m.boolVal("no_notify")
 		st.ExpiresIn = m.duration("expires_in")
-		st.Bind = m.str("bind")
 		st.SMSCode = m.str("sms_code")
 		if st.Method == channel.MethodToken && st.Bind == "" {
 			d.errorf(m.n, m.field("bind"), "required for method token: the bind step whose token pays")
@@ -441,9 +444,56 @@ func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 		}
 	case ActFault:
 		st.Fault = c.fault(st, m)
+	case ActBind:
+		st.Bind = m.required("bind")
+		st.User = m.required("user")
+		st.BankCard = c.card(m, true)
+	case ActResendSMS:
+		st.Bind = m.required("bind")
+		st.SMSNo = m.str("sms")
+	case ActConfirmBind:
+		st.Bind = m.required("bind")
+		st.SMSCode = m.str("code")
+	case ActUnbind, ActQueryBinding:
+		st.Bind = m.required("bind")
+	case ActPayout:
+		st.Payout = m.required("payout")
+		st.Amount = c.positiveAmount(m, "amount")
+		st.BankCard = c.card(m, false)
+		st.Purpose = m.str("purpose")
+		if st.Purpose == "" {
+			st.Purpose = "scenario " + st.Payout
+		}
+		st.NoNotify = m.boolVal("no_notify")
+	case ActQueryPayout, ActReturnPayout:
+		st.Payout = m.required("payout")
+	case ActBalance:
 	default:
 		c.cardArgs(st, m)
 	}
+}
+
+// card decodes a step's `card:` mapping: number and holder always, id and mobile for a
+// binding (full elements: cvn2 and expiry too for a credit card).
+func (c *stepCtx) card(m *mapNode, binding bool) *channel.Card {
+	n := m.get("card")
+	if n == nil {
+		c.d.errorf(m.n, m.field("card"), "required: {number, holder%s}", map[bool]string{true: ", id, mobile (cvn2, expiry for a credit card)", false: ""}[binding])
+		return nil
+	}
+	cm := c.d.mapping(n, m.field("card"))
+	if cm == nil {
+		return nil
+	}
+	k := &channel.Card{Number: cm.required("number"), HolderName: cm.required("holder"), IDType: "01"}
+	if binding {
+		k.IDNumber = cm.required("id")
+		k.Mobile = cm.required("mobile")
+		k.CVN2 = cm.str("cvn2")
+		k.Expiry = cm.str("expiry")
+	}
+	cm.finish()
+	return k
 }
 
 func (c *stepCtx) notifyType(m *mapNode) channel.NotificationType {
@@ -464,13 +514,20 @@ func (c *stepCtx) checkExpect(st *Step, n *yaml.Node, path string) {
 	}
 	hasResult := false
 	switch st.Action {
-	case ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund, ActPayerPay, ActPayerCancel, ActDownloadStatement, ActWaitCallbacks:
+	case ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund, ActPayerPay, ActPayerCancel, ActDownloadStatement, ActWaitCallbacks,
+		ActBind, ActResendSMS, ActConfirmBind, ActUnbind, ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance:
 		hasResult = true
-	case ActBind, ActResendBindSMS, ActConfirmBind, ActQueryBinding, ActUnbind, ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth:
+	case ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth:
 		hasResult = true
 	}
-	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil) {
+	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil || e.Final != nil || e.Frozen != nil) {
 		c.d.errorf(n, path, "a %s step has no result to check; use callbacks, records or statement here", st.Action)
+	}
+	if e.Final != nil && st.Action != ActPayout && st.Action != ActQueryPayout {
+		c.d.errorf(n, join(path, "final"), "only payout and query_payout steps have a payout result to check")
+	}
+	if e.Frozen != nil && st.Action != ActBalance {
+		c.d.errorf(n, join(path, "frozen"), "only a balance step has a frozen amount")
 	}
 	if len(e.Statements) > 0 && st.Action != ActDownloadStatement {
 		c.d.errorf(n, join(path, "statement"), "only a download_statement step (or the scenario-level expect) checks a statement")

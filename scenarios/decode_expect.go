@@ -46,6 +46,7 @@ func (c *stepCtx) fault(st *Step, m *mapNode) *simulator.FaultPlan {
 	p.Count = m.intVal("count", 0, 0)
 	p.Spacing = simulator.Duration(m.duration("spacing"))
 	p.Amount = m.amount("amount")
+	p.Tamper = m.str("tamper")
 	if t, ok := m.timeVal("until"); ok {
 		p.Until = &t
 	}
@@ -126,6 +127,8 @@ func (c *stepCtx) expect(n *yaml.Node, path, defChannel string, top bool) *Expec
 		e.Retryable = m.boolPtr("retryable")
 		e.Amount = m.amount("amount")
 		e.RefundedAmount = m.amount("refunded_amount")
+		e.Final = m.boolPtr("final")
+		e.Frozen = m.amount("frozen")
 	}
 	if cn := m.get("callbacks"); cn != nil {
 		for i, it := range d.oneOrMany(cn, m.field("callbacks")) {
@@ -240,6 +243,17 @@ func (c *stepCtx) statementExpect(n *yaml.Node, path, defChannel string, top boo
 		}
 	}
 	se.Count = m.intPtr("count", 0)
+	if tn := m.get("totals"); tn != nil {
+		if top {
+			c.d.errorf(tn, m.field("totals"), "totals are checked on a download_statement step")
+		} else if tm := c.d.mapping(tn, m.field("totals")); tm != nil {
+			se.Totals = &TotalsExpect{Pos: c.d.pos(tm.n), Count: tm.intPtr("count", 0), PaymentCount: tm.intPtr("payment_count", 0),
+				RefundCount: tm.intPtr("refund_count", 0), PayoutCount: tm.intPtr("payout_count", 0), ReturnCount: tm.intPtr("return_count", 0),
+				PaymentAmount: tm.amount("payment_amount"), RefundAmount: tm.amount("refund_amount"), PayoutAmount: tm.amount("payout_amount"),
+				ReturnAmount: tm.amount("return_amount"), Fee: tm.amount("fee")}
+			tm.finish()
+		}
+	}
 	for _, key := range []string{"contains", "lacks"} {
 		ln := m.get(key)
 		if ln == nil {
@@ -264,14 +278,14 @@ func (c *stepCtx) statementLine(n *yaml.Node, path string) *StatementLine {
 	if m == nil {
 		return nil
 	}
-	l := &StatementLine{Pos: c.d.pos(m.n), Order: m.str("order"), Refund: m.str("refund")}
+	l := &StatementLine{Pos: c.d.pos(m.n), Order: m.str("order"), Refund: m.str("refund"), Payout: m.str("payout")}
 	if t := m.str("type"); t != "" {
 		switch channel.RecordType(t) {
-		case channel.RecordPayment, channel.RecordRefund, channel.RecordReversal, channel.RecordPayout, channel.RecordOther,
+		case channel.RecordPayment, channel.RecordRefund, channel.RecordReversal, channel.RecordPayout, channel.RecordPayoutReturn, channel.RecordOther,
 			channel.RecordPreAuth, channel.RecordCapture, channel.RecordDispute:
 			l.Type = channel.RecordType(t)
 		default:
-			c.d.errorf(m.get("type"), m.field("type"), "unknown record type %q; known: payment, refund, reversal, payout, preauth, capture, dispute, other", t)
+			c.d.errorf(m.get("type"), m.field("type"), "unknown record type %q; known: payment, refund, reversal, payout, payout_return, preauth, capture, dispute, other", t)
 		}
 	}
 	l.Amount = m.amount("amount")
@@ -283,8 +297,8 @@ func (c *stepCtx) statementLine(n *yaml.Node, path string) *StatementLine {
 		l.Status = &s
 	}
 	l.Day = m.date("day")
-	if l.Order == "" && l.Refund == "" {
-		c.d.errorf(m.n, path, "name the record: order or refund")
+	if l.Order == "" && l.Refund == "" && l.Payout == "" {
+		c.d.errorf(m.n, path, "name the record: order, refund or payout")
 	}
 	m.finish()
 	return l

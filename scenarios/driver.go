@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/tongdao/tongdao/simulator"
@@ -26,6 +27,9 @@ type simDriver interface {
 	ClearFaults(ctx context.Context) error
 	Payer(ctx context.Context, op string, a simulator.PayerAction) (simulator.PayOutcome, error)
 	Records(ctx context.Context, f simulator.RecordFilter) ([]simulator.Record, error)
+	// Control calls a channel's own control endpoint, /_sim/{channel}/{path} (the bank's
+	// SMS codes and payout returns), decoding the JSON answer into out (if not nil).
+	Control(ctx context.Context, method, chName, path string, q url.Values, in, out any) error
 }
 
 // localSim drives an in-process simulator.
@@ -87,6 +91,32 @@ func (l localSim) Payer(ctx context.Context, op string, a simulator.PayerAction)
 
 func (l localSim) Records(_ context.Context, f simulator.RecordFilter) ([]simulator.Record, error) {
 	return l.s.Records(f), nil
+}
+
+func (l localSim) Control(ctx context.Context, method, chName, path string, q url.Values, in, out any) error {
+	ctl, ok := l.s.Protocol(chName).(simulator.Controller)
+	if !ok {
+		return fmt.Errorf("simulator: %s has no control endpoints: %w", chName, simulator.ErrNotFound)
+	}
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	v, err := ctl.Control(ctx, method, path, q, body)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
 }
 
 // merchantID picks a merchant's id out of a simulator merchant document by the id field

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/simulator"
 )
 
@@ -69,6 +70,19 @@ func checkResult(e *Expect, out outcome) error {
 	if e.RefundedAmount != nil {
 		if out.refunded == nil || !sameAmount(*out.refunded, *e.RefundedAmount) {
 			return fmt.Errorf("expected refunded amount %s, got %s", e.RefundedAmount, amountText(out.refunded))
+		}
+	}
+	if e.Final != nil {
+		if out.final == nil {
+			return fmt.Errorf("expected final=%t, but this step reports no payout", *e.Final)
+		}
+		if *out.final != *e.Final {
+			return fmt.Errorf("expected final=%t, got %t (a payout's SUCCEEDED is not final; REVERSED and FAILED are)", *e.Final, *out.final)
+		}
+	}
+	if e.Frozen != nil {
+		if out.frozen == nil || !sameAmount(*out.frozen, *e.Frozen) {
+			return fmt.Errorf("expected frozen amount %s, got %s", e.Frozen, amountText(out.frozen))
 		}
 	}
 	return nil
@@ -157,6 +171,12 @@ func (r *run) checkShared(ctx context.Context, e *Expect, st *Step, step int) er
 		if err := checkStatement(se, recs, r.day); err != nil {
 			r.fail(se.Pos, step, err.Error())
 			return errStop
+		}
+		if se.Totals != nil {
+			if err := checkTotals(se.Totals, r.stmtTotals); err != nil {
+				r.fail(se.Totals.Pos, step, err.Error())
+				return errStop
+			}
 		}
 	}
 	return nil
@@ -283,12 +303,12 @@ func describeRecordExpect(re *RecordExpect) string {
 
 // download fetches a statement through the adapter and keeps its records for the checks.
 func (r *run) download(ctx context.Context, ch channel.Channel, day clock.Date, typ channel.StatementType) (outcome, error) {
-	r.stmt = nil
-	recs, err := readStatement(ctx, ch, day, typ)
+	r.stmt, r.stmtTotals = nil, nil
+	recs, tot, err := readStatementTotals(ctx, ch, day, typ)
 	if err != nil {
 		return outcome{err: err, summary: "error: " + err.Error()}, nil
 	}
-	r.stmt = recs
+	r.stmt, r.stmtTotals = recs, tot
 	lines := []string{fmt.Sprintf("%d record(s)", len(recs))}
 	for i := range recs {
 		if i == 12 {
@@ -301,9 +321,15 @@ func (r *run) download(ctx context.Context, ch channel.Channel, day clock.Date, 
 }
 
 func readStatement(ctx context.Context, ch channel.Channel, day clock.Date, typ channel.StatementType) ([]channel.StatementRecord, error) {
+	recs, _, err := readStatementTotals(ctx, ch, day, typ)
+	return recs, err
+}
+
+// readStatementTotals reads a whole statement and, after the last record, its totals.
+func readStatementTotals(ctx context.Context, ch channel.Channel, day clock.Date, typ channel.StatementType) ([]channel.StatementRecord, *channel.StatementTotals, error) {
 	rd, err := ch.DownloadStatement(ctx, &channel.StatementRequest{Date: day, Type: typ})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rd.Close()
 	var out []channel.StatementRecord
@@ -311,22 +337,55 @@ func readStatement(ctx context.Context, ch channel.Channel, day clock.Date, typ 
 		var rec channel.StatementRecord
 		err := rd.Next(&rec)
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return out, rd.Totals(), nil
 		}
 		if err != nil {
-			return out, err
+			return out, nil, err
 		}
 		out = append(out, rec)
 		if len(out) > 1_000_000 {
-			return out, errors.New("statement has more than 1,000,000 records")
+			return out, nil, errors.New("statement has more than 1,000,000 records")
 		}
 	}
+}
+
+// checkTotals compares a statement's totals with the expectation.
+func checkTotals(te *TotalsExpect, t *channel.StatementTotals) error {
+	if t == nil {
+		return errors.New("expected statement totals; the adapter reports none")
+	}
+	counts := []struct {
+		name string
+		want *int
+		got  int64
+	}{{"count", te.Count, t.Count}, {"payment_count", te.PaymentCount, t.PaymentCount}, {"refund_count", te.RefundCount, t.RefundCount},
+		{"payout_count", te.PayoutCount, t.PayoutCount}, {"return_count", te.ReturnCount, t.ReturnCount}}
+	for _, c := range counts {
+		if c.want != nil && int64(*c.want) != c.got {
+			return fmt.Errorf("expected statement totals %s %d, got %d", c.name, *c.want, c.got)
+		}
+	}
+	amounts := []struct {
+		name string
+		want *money.Amount
+		got  money.Amount
+	}{{"payment_amount", te.PaymentAmount, t.PaymentAmount}, {"refund_amount", te.RefundAmount, t.RefundAmount},
+		{"payout_amount", te.PayoutAmount, t.PayoutAmount}, {"return_amount", te.ReturnAmount, t.ReturnAmount}, {"fee", te.Fee, t.FeeAmount}}
+	for _, a := range amounts {
+		if a.want != nil && !sameAmount(*a.want, a.got) {
+			return fmt.Errorf("expected statement totals %s %s, got %s", a.name, a.want, a.got)
+		}
+	}
+	return nil
 }
 
 func fmtStatementRecord(rec *channel.StatementRecord) string {
 	s := fmt.Sprintf("%s %s %s", rec.Type, rec.OrderNo, rec.Amount)
 	if rec.RefundNo != "" {
 		s += " refund=" + rec.RefundNo
+	}
+	if rec.PayoutNo != "" {
+		s += " payout=" + rec.PayoutNo
 	}
 	s += " " + rec.Status.String()
 	if rec.SettlementDate.Valid() {
@@ -387,6 +446,7 @@ func lineMatches(l *StatementLine, rec *channel.StatementRecord, day func(clock.
 	switch {
 	case l.Order != "" && rec.OrderNo != l.Order,
 		l.Refund != "" && rec.RefundNo != l.Refund,
+		l.Payout != "" && rec.PayoutNo != l.Payout,
 		l.Type != "" && rec.Type != l.Type,
 		l.Amount != nil && !sameAmount(rec.Amount, *l.Amount),
 		l.Status != nil && rec.Status != *l.Status,

@@ -44,16 +44,33 @@ var opAliases = map[string]map[string]string{
 	"unionpay": {
 		"pay": "consume", "pay_token": "consume", "pay_app": "consume.app", "pay_web": "consume.front", "pay_h5": "consume.front",
 		"query": "query", "cancel": "undo", "refund": "refund", "query_refund": "query", "statement": "file",
-		"bind": "sms.open", "confirm_bind": "token.open", "query_binding": "token.open_query", "unbind": "token.delete",
+		"bind": "sms.open", "resend_sms": "sms.open", "confirm_bind": "token.open", "query_binding": "token.open_query", "unbind": "token.delete",
 		"pay_sms": "sms.consume", "preauth": "preauth.app", "preauth_undo": "preauth.undo", "capture": "preauth.complete",
 		"capture_undo": "preauth.complete_undo", "query_auth": "query",
 	},
+	// The bank direct-connect's txCodes (docs/SIMULATOR.md "Bank direct-connect").
+	"bank": {
+		"pay": "PAY", "query": "PAY_QUERY", "refund": "REFUND", "query_refund": "REFUND_QUERY", "statement": "STMT_APPLY",
+		"bind": "BIND_APPLY", "resend_sms": "BIND_SMS_RESEND", "confirm_bind": "BIND_CONFIRM", "unbind": "UNBIND",
+		"query_binding": "BIND_QUERY", "payout": "PAYOUT", "query_payout": "PAYOUT_QUERY", "balance": "BALANCE_QUERY",
+	},
+}
+
+// callbackAliases maps the contract's callback kinds to a simulated channel's own, where
+// they differ (the bank names notifications by txCode).
+var callbackAliases = map[string]map[string]string{
+	"bank": {"payment": "PAY_RESULT", "refund": "REFUND_RESULT", "payout": "PAYOUT_RESULT"},
 }
 
 // faultOp resolves a fault step's op: a contract alias becomes the channel's operation
 // name (for "pay", the one the order's pay step will call); anything else is passed on.
 func faultOp(sc *Scenario, st *Step) string {
 	op := st.Fault.Op
+	if op != "" && !callFaults[st.Fault.Kind] {
+		if v, ok := callbackAliases[st.Channel][op]; ok {
+			return v
+		}
+	}
 	if op == "" || !callFaults[st.Fault.Kind] {
 		return op
 	}
@@ -91,6 +108,8 @@ var channelOps = map[string][]string{
 		"alipay.trade.cancel", "alipay.trade.refund", "alipay.trade.fastpay.refund.query",
 		"alipay.data.dataservice.bill.downloadurl.query", "alipay.trade.page.pay", "alipay.trade.wap.pay",
 		"alipay.trade.app.pay", "alipay.trade.create", "alipay.open.app.alipaycert.download"},
+	"bank": {"BIND_APPLY", "BIND_SMS_RESEND", "BIND_CONFIRM", "UNBIND", "BIND_QUERY", "PAY", "PAY_QUERY", "REFUND",
+		"REFUND_QUERY", "PAYOUT", "PAYOUT_QUERY", "BALANCE_QUERY", "STMT_APPLY"},
 	// docs/SIMULATOR.md "UnionPay" operations
 	"unionpay": {"sms.open", "sms.consume", "token.open", "token.open.front", "token.open_query", "consume.open",
 		"token.apply", "token.update", "token.delete", "consume", "consume.front", "consume.app", "undo", "refund",
@@ -135,7 +154,8 @@ func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
 		sort.Strings(aliases)
 		return fmt.Sprintf("unknown %s operation %q; known: %s (or %s)", chName, op, strings.Join(aliases, ", "), strings.Join(known, ", "))
 	case kind == simulator.FaultDuplicateCallbacks || kind == simulator.FaultReorderCallbacks ||
-		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback:
+		kind == simulator.FaultMissingCallbacks || kind == simulator.FaultForgedCallback ||
+		kind == simulator.FaultTamperedCallback:
 		for _, k := range callbackOps {
 			if k == op {
 				return ""

@@ -25,6 +25,15 @@ type remoteSim struct {
 // maxControlAnswer bounds a control API answer (records of a long scenario included).
 const maxControlAnswer = 64 << 20
 
+// Control implements simDriver over /_sim/{channel}/{path}.
+func (r remoteSim) Control(ctx context.Context, method, chName, path string, q url.Values, in, out any) error {
+	p := "/_sim/" + url.PathEscape(chName) + "/" + path
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return r.do(ctx, method, p, in, out)
+}
+
 func (r remoteSim) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {

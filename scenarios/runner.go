@@ -216,8 +216,8 @@ func skipReason(sc *Scenario, opts *Options, served map[string]bool) string {
 
 func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
 	r := &run{sc: sc, opts: opts, res: Result{Scenario: sc}, chans: map[string]channel.Channel{},
-		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, merchants: map[string][]*merchantEntry{},
-		cancels: map[string]time.Time{}, binds: map[string]*bindState{}}
+		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, bindings: map[string]*bindState{}, payouts: map[string]time.Time{}, merchants: map[string][]*merchantEntry{},
+		cancels: map[string]time.Time{}}
 	if err := r.setup(ctx, rc); err != nil {
 		if !errors.Is(err, errStop) {
 			r.fail(sc.Pos, 0, "setup: "+err.Error())
@@ -269,16 +269,18 @@ type run struct {
 	local    *simulator.Server
 	teardown func()
 
-	merchants map[string][]*merchantEntry // by channel; [0] is the default
-	chans     map[string]channel.Channel  // by channel + "/" + merchant id
-	orders    map[string]*orderState      // by channel + "/" + order number
-	refunds   map[string]time.Time        // by channel + "/" + refund number: first attempt time
-	cancels   map[string]time.Time        // by channel + "/" + cancel number: first attempt time
-	binds     map[string]*bindState       // by channel + "/" + binding request number
-	stepStart []int                       // transcript index where each step began
-	lastSeq   int64                       // last simulator record copied to the transcript
-	stmt      []channel.StatementRecord   // the last downloaded statement
-	faults    []addedFault                // fault plans the steps installed
+	merchants  map[string][]*merchantEntry // by channel; [0] is the default
+	chans      map[string]channel.Channel  // by channel + "/" + merchant id
+	orders     map[string]*orderState      // by channel + "/" + order number
+	refunds    map[string]time.Time        // by channel + "/" + refund number: first attempt time
+	stepStart  []int                       // transcript index where each step began
+	lastSeq    int64                       // last simulator record copied to the transcript
+	stmt       []channel.StatementRecord   // the last downloaded statement
+	stmtTotals *channel.StatementTotals    // and its totals
+	bindings   map[string]*bindState       // by channel + "/" + binding number
+	payouts    map[string]time.Time        // by channel + "/" + payout number: first attempt time
+	cancels    map[string]time.Time        // by channel + "/" + cancel number: first attempt time
+	faults     []addedFault                // fault plans the steps installed
 	// shiftDays moves every scenario time and day later (remote mode, when the
 	// simulator's clock is already past the scenario's start).
 	shiftDays int

@@ -111,29 +111,34 @@ const (
 	ActSetTime           Action = "set_time"
 	ActWaitCallbacks     Action = "wait_callbacks"
 	ActDownloadStatement Action = "download_statement"
-
-	// Card binding, SMS and pre-authorisation (channel.Binder, channel.PaySMSSender,
-	// channel.Authorizer: UnionPay token and pre-auth).
-	ActBind          Action = "bind"
-	ActResendBindSMS Action = "resend_bind_sms"
-	ActConfirmBind   Action = "confirm_bind"
-	ActQueryBinding  Action = "query_binding"
-	ActUnbind        Action = "unbind"
-	ActPaySMS        Action = "pay_sms"
-	ActPreAuth       Action = "preauth"
-	ActPreAuthUndo   Action = "preauth_undo"
-	ActCapture       Action = "capture"
-	ActCaptureUndo   Action = "capture_undo"
-	ActQueryAuth     Action = "query_auth"
+	// Card binding, payouts and balance (channel.Binder, Payouter, BalanceQuerier: the
+	// bank), and the simulator's bank controls.
+	ActBind         Action = "bind"
+	ActResendSMS    Action = "resend_sms"
+	ActConfirmBind  Action = "confirm_bind"
+	ActUnbind       Action = "unbind"
+	ActQueryBinding Action = "query_binding"
+	ActPayout       Action = "payout"
+	ActQueryPayout  Action = "query_payout"
+	ActReturnPayout Action = "return_payout"
+	ActBalance      Action = "balance"
+	// A token payment's SMS and pre-authorisation (channel.PaySMSSender, channel.Authorizer:
+	// UnionPay).
+	ActPaySMS      Action = "pay_sms"
+	ActPreAuth     Action = "preauth"
+	ActPreAuthUndo Action = "preauth_undo"
+	ActCapture     Action = "capture"
+	ActCaptureUndo Action = "capture_undo"
+	ActQueryAuth   Action = "query_auth"
 )
 
 // Actions lists every step action in documentation order.
 func Actions() []Action {
 	return []Action{ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund,
 		ActPayerPay, ActPayerCancel, ActFault, ActClearFaults, ActAdvance, ActSetTime,
-		ActWaitCallbacks, ActDownloadStatement,
-		ActBind, ActResendBindSMS, ActConfirmBind, ActQueryBinding, ActUnbind, ActPaySMS,
-		ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth}
+		ActWaitCallbacks, ActDownloadStatement, ActBind, ActResendSMS, ActConfirmBind, ActUnbind,
+		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance,
+		ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the
@@ -162,18 +167,10 @@ type Step struct {
 	ExpiresIn time.Duration
 	// NoNotify leaves a payment's or refund's notify URL empty.
 	NoNotify bool
-	Card     string // payer_pay; bind: credit, debit or a test card number
+	Card     string // payer_pay
 
-	// Binding and pre-authorisation: Bind is the binding request number (bind,
-	// resend_bind_sms, confirm_bind, query_binding, unbind, and pay/pay_sms with a token),
-	// SMSNo a resend's own number, SMSCode the code the cardholder read, OpNo the new
-	// number of an unbind or a pre-authorisation operation (query_auth: the one queried),
-	// User the merchant's id for the cardholder.
-	Bind    string
-	SMSNo   string
-	SMSCode string
-	OpNo    string
-	User    string
+	// OpNo is the new number of a pre-authorisation operation (query_auth: the one queried).
+	OpNo string
 
 	Fault *simulator.FaultPlan // fault
 
@@ -187,6 +184,17 @@ type Step struct {
 	// download_statement
 	Day           clock.Date
 	StatementType channel.StatementType
+
+	// Bind is the binding number (bind, resend_sms, confirm_bind, unbind, query_binding;
+	// on pay: the binding whose token pays). User is the cardholder's id (bind).
+	Bind string
+	User string
+	// BankCard is the card of a bind or payout step (full elements; test data only).
+	BankCard *channel.Card
+	SMSNo    string // resend_sms: the resend's own number
+	SMSCode  string // confirm_bind: the code ("" = read it from the simulator); pay: the payment's SMS code
+	Payout   string // payout, query_payout, return_payout: the payout number
+	Purpose  string // payout
 
 	Expect *Expect
 }
@@ -208,6 +216,10 @@ type Expect struct {
 	Amount *money.Amount
 	// RefundedAmount: a payment result's RefundedAmount.
 	RefundedAmount *money.Amount
+	// Final: a payout result's PayoutResult.Final() (Succeeded is not final).
+	Final *bool
+	// Frozen: a balance step's frozen amount (its amount is the available balance).
+	Frozen *money.Amount
 
 	Callbacks  []CallbackExpect
 	Records    []RecordExpect
@@ -253,6 +265,15 @@ type StatementExpect struct {
 	Count    *int
 	Contains []StatementLine
 	Lacks    []StatementLine
+	// Totals checks the reader's StatementTotals (download_statement steps only).
+	Totals *TotalsExpect
+}
+
+// TotalsExpect checks a statement's totals; nil fields are not checked.
+type TotalsExpect struct {
+	Pos                                                          Pos
+	Count, PaymentCount, RefundCount, PayoutCount, ReturnCount   *int
+	PaymentAmount, RefundAmount, PayoutAmount, ReturnAmount, Fee *money.Amount
 }
 
 // StatementLine matches statement records: empty fields match anything.
@@ -260,6 +281,7 @@ type StatementLine struct {
 	Pos    Pos
 	Order  string
 	Refund string
+	Payout string // a payout's (or payout return's) payout number
 	Type   channel.RecordType
 	Amount *money.Amount
 	Status *channel.Status

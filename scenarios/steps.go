@@ -17,6 +17,8 @@ type outcome struct {
 	status   *channel.Status
 	amount   *money.Amount
 	refunded *money.Amount
+	final    *bool         // payouts: PayoutResult.Final
+	frozen   *money.Amount // balance
 	err      error
 	summary  string
 }
@@ -52,7 +54,8 @@ func (r *run) step(ctx context.Context, st *Step) error {
 }
 
 func hasResultCheck(e *Expect) bool {
-	return len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil
+	return len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil ||
+		e.Final != nil || e.Frozen != nil
 }
 
 func describeStep(st *Step) string {
@@ -66,6 +69,13 @@ func describeStep(st *Step) string {
 	add("merchant", st.Merchant)
 	add("order", st.Order)
 	add("refund", st.Refund)
+	add("bind", st.Bind)
+	add("user", st.User)
+	add("payout", st.Payout)
+	add("sms", st.SMSNo)
+	if st.BankCard != nil {
+		add("card", channel.MaskPAN(st.BankCard.Number))
+	}
 	if !st.Amount.IsZero() {
 		add("amount", st.Amount.String())
 	}
@@ -153,8 +163,13 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 			req.PayerID = "oScenarioPayer0000000000000"
 		}
 		if st.Bind != "" {
-			if b := r.binds[st.Channel+"/"+st.Bind]; b != nil {
-				req.Token, req.PayerID = b.token, b.user
+			b := r.bindings[st.Channel+"/"+st.Bind]
+			if b == nil || b.token == "" {
+				return outcome{}, fmt.Errorf("pay: binding %s has no token yet (bind and confirm_bind it first)", st.Bind)
+			}
+			req.Token = b.token
+			if req.PayerID == "" {
+				req.PayerID = b.user
 			}
 			req.SMSCode = st.SMSCode
 		}
@@ -226,6 +241,8 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		return refundOutcome(res, err), nil
 	case ActDownloadStatement:
 		return r.download(ctx, ch, r.day(st.Day), st.StatementType)
+	case ActBind, ActResendSMS, ActConfirmBind, ActUnbind, ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance:
+		return r.bankStep(ctx, st, m, ch)
 	}
 	return r.execCards(ctx, ch, m, st, now)
 }

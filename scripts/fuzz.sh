@@ -9,9 +9,16 @@
 # so a target that fails that way, and only that way, is run again, up to three
 # runs in all; any other failure, or a third bare one, fails the smoke. A failure
 # that writes an input under testdata/fuzz/<target> always fails at once.
+#
+# -fuzzminimizetime is $FUZZMINIMIZETIME (default 1s; Go's own default is 60s, so a
+# target that finds an interesting input could spend its whole budget minimising it
+# and report PASS after a handful of executions). Each target's execution count is
+# printed, and one under $FUZZMINEXECS (default 100) is flagged as a shallow run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-2s}
+FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-1s}
+FUZZMINEXECS=${FUZZMINEXECS:-100}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -27,7 +34,14 @@ bare_deadline() {
     ! grep -q -e 'Failing input written' -e '^panic:' -e '_test.go:[0-9]*:' "$1"
 }
 
-n=0 retried=0
+# execs LOG: the last execution count the fuzzer reported ("execs: N"), or 0.
+execs() {
+  local n
+  n=$(grep -o 'execs: [0-9]*' "$1" | tail -1 | awk '{print $2}' || true)
+  echo "${n:-0}"
+}
+
+n=0 retried=0 shallow=0
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   grep -lqs '^func Fuzz' "$dir"/*_test.go 2>/dev/null || continue
@@ -36,7 +50,13 @@ for pkg in $(go list ./...); do
       again=""; [ "$try" != 1 ] && again=", run $try"
       echo "fuzz: $pkg $target ($FUZZTIME$again)"
       before=$(corpus_count "$dir" "$target")
-      if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1; then
+      if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" "$pkg" >"$log" 2>&1; then
+        x=$(execs "$log")
+        echo "fuzz: $target: $x executions"
+        if [ "$x" -lt "$FUZZMINEXECS" ]; then
+          echo "fuzz: WARNING: $target made only $x executions in $FUZZTIME: a shallow run (slow target, or time spent minimising)"
+          shallow=$((shallow+1))
+        fi
         break
       fi
       after=$(corpus_count "$dir" "$target")
@@ -51,4 +71,4 @@ for pkg in $(go list ./...); do
     n=$((n+1))
   done
 done
-echo "fuzz: $n targets ran for $FUZZTIME each, no failures ($retried re-run after Go's fuzztime race)"
+echo "fuzz: $n targets ran for $FUZZTIME each, no failures ($retried re-run after Go's fuzztime race; $shallow shallow, under $FUZZMINEXECS executions)"

@@ -24,7 +24,14 @@ type Call struct {
 	outTradeNo string
 	faults     []FaultPlan // call faults that apply
 	stop       *FaultPlan  // the fault that stopped processing in Identify
+	tooLarge   bool
 }
+
+// BodyTooLarge reports whether the request body was over the route's size limit
+// (Route.MaxBody, else Config.MaxBody). The engine stopped reading at the limit and Body
+// is nil; the handler answers in the channel's own error format (the engine does not send
+// a plain-text 413).
+func (c *Call) BodyTooLarge() bool { return c.tooLarge }
 
 // Context returns the request's context (cancelled when the client goes away).
 func (c *Call) Context() context.Context { return c.Request.Context() }

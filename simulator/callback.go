@@ -1,10 +1,7 @@
 package simulator
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
 )
 
 // Callback is one asynchronous notification the channel sends to a merchant, delivered by
@@ -51,6 +49,48 @@ type Attempt struct {
 	Time      time.Time // simulator time of the attempt
 	Forged    bool      // sign with a wrong key: a forgery the merchant must reject
 	Duplicate bool      // an extra copy injected by a duplicate_callbacks plan
+	// Tamper is set on the extra attempt of a tampered_callback plan (TamperAmount or
+	// TamperOrder): sign it correctly, with the merchant's key, but change that field —
+	// to TamperedAmount / TamperedOrder of the genuine value. Attempt number 0.
+	Tamper string
+	// tamperAmount and tamperOrder are the plan's explicit targets (Amount, Code).
+	tamperAmount *money.Amount
+	tamperOrder  string
+}
+
+// TamperedAmount is what a tampered attempt carries instead of the genuine amount: the
+// plan's amount, or one minor unit more. Without Tamper == TamperAmount it is genuine.
+func (a Attempt) TamperedAmount(genuine money.Amount) money.Amount {
+	if a.Tamper != TamperAmount {
+		return genuine
+	}
+	if a.tamperAmount != nil {
+		return *a.tamperAmount
+	}
+	if more, err := genuine.Add(money.New(1, genuine.Currency())); err == nil {
+		return more
+	}
+	return money.New(genuine.Minor()-1, genuine.Currency()) // at the int64 limit: one less
+}
+
+// TamperedOrder is what a tampered attempt carries instead of the genuine order number:
+// the plan's code, or the number with its last character changed (same length, so it
+// still passes the channel's length rules). Without Tamper == TamperOrder it is genuine.
+func (a Attempt) TamperedOrder(genuine string) string {
+	if a.Tamper != TamperOrder {
+		return genuine
+	}
+	if a.tamperOrder != "" {
+		return a.tamperOrder
+	}
+	if genuine == "" {
+		return "X"
+	}
+	last := byte('X')
+	if genuine[len(genuine)-1] == 'X' {
+		last = 'Y'
+	}
+	return genuine[:len(genuine)-1] + string(last)
 }
 
 // Message is the HTTP request body of one callback attempt.
@@ -71,6 +111,7 @@ type delivery struct {
 	faults []FaultPlan
 	held   bool // waiting in the reorder queue
 	done   bool
+	due    time.Time // when the next attempt is due (wall mode: its lateness is measured)
 	target *url.URL  // parsed cb.URL
 	host   string    // target.Host, kept here so an attempt need not load target
 	pv, nx *delivery // pending list links (nil when not pending)
@@ -78,7 +119,9 @@ type delivery struct {
 	// per-attempt caches (a delivery's attempts never run concurrently)
 	lastBody []byte
 	lastText string
+	lastLen  int
 	lastResp string
+	lastRLen int
 	hdr      http.Header
 	hdrCT    string
 }
@@ -91,11 +134,26 @@ type notifier struct {
 	pending pendingList            // deliveries with a timer pending (intrusive list: no hashing per attempt)
 	retries retryQueue             // retries waiting for their due time
 	clk     clock.Clock            // the simulator clock
+	epoch   time.Time              // origin of the retry queue's int64 times (see rel)
 	held    map[string][]*delivery // reorder queue by channel+"\x00"+merchant
+	jobs    int                    // jobs handed to sendJob and not finished (being sent or queued)
+}
+
+func (n *notifier) jobStarted() {
+	n.mu.Lock()
+	n.jobs++
+	n.mu.Unlock()
+}
+
+func (n *notifier) jobDone() {
+	n.mu.Lock()
+	n.jobs--
+	n.mu.Unlock()
 }
 
 func (n *notifier) init(clk clock.Clock) {
 	n.clk = clk
+	n.epoch = clk.Now()
 	n.pending.init()
 	n.held = make(map[string][]*delivery)
 	n.retries.init()
@@ -157,6 +215,7 @@ func (d *delivery) schedule(after time.Duration, f func()) {
 		return
 	}
 	n.pending.add(d)
+	d.due = d.e.s.clk.Now().Add(after)
 	d.timer = d.e.s.clk.AfterFunc(after, f)
 	n.mu.Unlock()
 }
@@ -170,6 +229,7 @@ func (d *delivery) scheduleRetry(after time.Duration) {
 		return
 	}
 	n.pending.add(d)
+	d.due = d.e.s.clk.Now().Add(after)
 	n.pushRetry(d, after, d.e.s.clk)
 }
 
@@ -214,16 +274,26 @@ func (d *delivery) release() {
 	d.first()
 }
 
-// first makes the first genuine attempt, after any forged one, then releases callbacks held
-// for reordering behind it and schedules duplicates.
+// first makes the first genuine attempt, after any forged or tampered one, then releases
+// callbacks held for reordering behind it and schedules duplicates.
 func (d *delivery) first() {
 	if !d.live() {
 		return
 	}
 	s := d.e.s
+	var steps []*step
 	if p, ok := findKind(d.faults, FaultForgedCallback); ok {
-		d.attempt(Attempt{N: 0, Forged: true}, p)
+		steps = append(steps, &step{a: Attempt{N: 0, Forged: true}, p: p})
 	}
+	if p, ok := findKind(d.faults, FaultTamperedCallback); ok {
+		what := p.Tamper
+		if what == "" {
+			what = TamperAmount
+		}
+		steps = append(steps, &step{a: Attempt{N: 0, Tamper: what, tamperAmount: p.Amount, tamperOrder: p.Code}, p: p})
+	}
+	d.n++
+	steps = append(steps, &step{a: Attempt{N: d.n}})
 	// Callbacks held for reordering behind this one go out right after it (same instant,
 	// later in order).
 	if !d.held {
@@ -254,18 +324,17 @@ func (d *delivery) first() {
 			pp := p
 			dup.schedule(time.Duration(p.Spacing)*time.Duration(i), func() {
 				if dup.live() {
-					dup.attempt(Attempt{N: 1, Duplicate: true}, pp)
+					s.sendJob(&job{d: dup, steps: []*step{{a: Attempt{N: 1, Duplicate: true}, p: pp}}})
 				}
 			})
 		}
 	}
-	d.next()
+	s.sendJob(&job{d: d, steps: steps, after: (*delivery).afterGenuine})
 }
 
-// next makes the next genuine attempt and schedules a retry if it was not acknowledged.
-func (d *delivery) next() {
-	d.n++
-	acked := d.attempt(Attempt{N: d.n}, FaultPlan{})
+// afterGenuine follows a genuine attempt (the job's last step): done when acknowledged,
+// given up when the schedule is exhausted, else the retry after the next gap.
+func (d *delivery) afterGenuine(acked bool) {
 	if acked {
 		d.finish()
 		return
@@ -273,6 +342,8 @@ func (d *delivery) next() {
 	if d.n > len(d.cb.Schedule) {
 		d.e.s.record(Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
 			OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: d.n, Note: "callback " + d.id + ": schedule exhausted, giving up"})
+		d.e.s.log.Warn("callback never acknowledged: giving up", "channel", d.e.name, "kind", d.cb.Kind, "merchant", d.cb.Merchant,
+			"out_trade_no", d.cb.OutTradeNo, "url", d.cb.URL, "attempts", d.n)
 		d.finish()
 		return
 	}
@@ -281,164 +352,9 @@ func (d *delivery) next() {
 
 func (d *delivery) retry() {
 	if d.live() {
-		d.next()
+		d.n++
+		d.e.s.sendJob(&job{d: d, steps: []*step{{a: Attempt{N: d.n}}}, after: (*delivery).afterGenuine})
 	}
-}
-
-// attempt sends one message and records it. It returns whether the merchant acknowledged.
-func (d *delivery) attempt(a Attempt, p FaultPlan) bool {
-	s := d.e.s
-	a.Time = s.clk.Now()
-	rec := Record{Kind: RecordCallback, Channel: d.e.name, Op: d.cb.Kind, Merchant: d.cb.Merchant,
-		OutTradeNo: d.cb.OutTradeNo, URL: d.cb.URL, Attempt: a.N}
-	if p.Kind != "" {
-		rec.Faults = []string{faultTag(p)}
-	}
-	msg, err := d.cb.Build(a)
-	if err != nil {
-		rec.Error = "build: " + err.Error()
-		s.record(rec)
-		return false
-	}
-	method := d.cb.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	rec.Method = method
-	// Protocols that re-send one signed body (WeChat) get its text converted once.
-	if len(msg.Body) > 0 && len(msg.Body) == len(d.lastBody) && &msg.Body[0] == &d.lastBody[0] {
-		rec.Request = d.lastText
-	} else {
-		rec.Request = bodyText(msg.Body)
-		d.lastBody, d.lastText = msg.Body, rec.Request
-	}
-	_, network := s.cbTransport.(*http.Transport)
-	var (
-		ar  *attemptReq
-		req *http.Request
-		rb  *reqBody
-		hdr http.Header
-	)
-	if network {
-		// net/http may still be writing a body after RoundTrip returns: never share one.
-		req, rb, hdr = new(http.Request), new(reqBody), d.header(msg)
-	} else {
-		// In-process, requests come from a pool: RoundTrip's contract lets a caller reuse
-		// a request once the response body is closed, and a pooled one is still in the
-		// cache, unlike one kept per delivery (100k in flight). After a transport error it
-		// is dropped (the transport may still hold it).
-		ar = attemptPool.Get().(*attemptReq)
-		req, rb = &ar.req, &ar.rb
-		if msg.Header == nil {
-			clear(ar.hdr)
-			if msg.ContentType != "" {
-				ar.ct[0] = msg.ContentType
-				ar.hdr["Content-Type"] = ar.ct[:]
-			}
-			hdr = ar.hdr
-		} else {
-			hdr = d.header(msg)
-		}
-	}
-	rb.Reset(msg.Body)
-	*req = http.Request{Method: method, URL: d.target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: hdr, Body: rb, ContentLength: int64(len(msg.Body)), Host: d.host}
-	bp := ackPool.Get().(*[]byte)
-	defer ackPool.Put(bp)
-	status, body, err := s.deliver(req, d.cb.Timeout, (*bp)[:0])
-	*bp = body[:0]
-	if ar != nil && err == nil {
-		*req = http.Request{} // drop references to the delivery's URL and body
-		rb.Reset(nil)
-		attemptPool.Put(ar)
-	}
-	rec.Status = status
-	if string(body) == d.lastResp {
-		rec.Response = d.lastResp
-	} else {
-		rec.Response = bodyText(body)
-		d.lastResp = rec.Response
-	}
-	if err != nil {
-		rec.Error = err.Error()
-		s.record(rec)
-		return false
-	}
-	rec.Acked = d.cb.Acked(status, body)
-	s.record(rec)
-	return rec.Acked && !a.Forged && !a.Duplicate
-}
-
-// header returns the request header of an attempt carrying msg: Content-Type plus
-// msg.Header, kept per delivery while msg brings no headers of its own.
-func (d *delivery) header(msg Message) http.Header {
-	if msg.Header != nil || d.hdr == nil || d.hdrCT != msg.ContentType {
-		d.hdr = make(http.Header, len(msg.Header)+1)
-		for k, v := range msg.Header {
-			d.hdr[k] = v
-		}
-		if msg.ContentType != "" {
-			d.hdr["Content-Type"] = []string{msg.ContentType}
-		}
-		d.hdrCT = msg.ContentType
-	}
-	return d.hdr
-}
-
-// attemptReq is a reusable in-process callback request (see attemptPool).
-type attemptReq struct {
-	req http.Request
-	rb  reqBody
-	hdr http.Header
-	ct  [1]string
-}
-
-// attemptPool recycles in-process callback requests across deliveries.
-var attemptPool = sync.Pool{New: func() any { return &attemptReq{hdr: make(http.Header, 1)} }}
-
-// reqBody is a reusable callback request body.
-type reqBody struct{ bytes.Reader }
-
-// Close implements io.Closer; the bytes stay with the delivery.
-func (*reqBody) Close() error { return nil }
-
-// ackPool recycles the buffers acknowledgements are read into.
-var ackPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-// maxAckBody caps how much of a merchant's acknowledgement is read.
-const maxAckBody = 64 << 10
-
-// deliver sends one message with the callback transport. It does not follow redirects.
-// Over the network (an *http.Transport) the attempt is bounded by timeout (wall time); an
-// in-process transport answers synchronously and is not given a deadline.
-func (s *Server) deliver(req *http.Request, timeout time.Duration, buf []byte) (int, []byte, error) {
-	if _, network := s.cbTransport.(*http.Transport); network {
-		if timeout <= 0 {
-			timeout = s.cfg.CallbackTimeout
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		req = req.WithContext(ctx)
-	}
-	resp, err := s.cbTransport.RoundTrip(req)
-	if err != nil {
-		return 0, buf, fmt.Errorf("callback delivery: %w", err)
-	}
-	defer resp.Body.Close()
-	for len(buf) < maxAckBody {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := resp.Body.Read(buf[len(buf):min(cap(buf), maxAckBody)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return resp.StatusCode, buf, fmt.Errorf("callback answer: %w", err)
-		}
-	}
-	return resp.StatusCode, buf, nil
 }
 
 // pendingList is an intrusive doubly linked list of deliveries, guarded by notifier.mu.
@@ -490,12 +406,12 @@ func (n *notifier) reset() {
 	}
 }
 
-// Pending returns the number of callbacks waiting for an attempt (first, retry, duplicate
-// or held).
+// count returns the number of callbacks waiting for an attempt (first, retry, duplicate
+// or held) or with an attempt under way.
 func (n *notifier) count() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.pending.n
+	return n.pending.n + n.jobs
 }
 
 func faultTag(p FaultPlan) string { return string(p.Kind) + ":" + p.ID }

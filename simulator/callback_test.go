@@ -1,9 +1,12 @@
 package simulator_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,6 +127,24 @@ func TestCallbackFaults(t *testing.T) {
 		_ = s.Advance(time.Hour)
 		if len(sink.got()) != 2 {
 			t.Errorf("the forged attempt's ack stopped nothing, but retries followed: %d", len(sink.got()))
+		}
+	})
+	t.Run("tampered before the genuine one; its ack does not count", func(t *testing.T) {
+		sink := &merchantSink{}
+		s, _ := newSim(t, sink)
+		addFault(t, s, simulator.FaultPlan{Kind: simulator.FaultTamperedCallback, Tamper: simulator.TamperOrder})
+		createAndPay(t, s, "TA1")
+		got := sink.got()
+		if len(got) != 2 || !strings.Contains(got[0], `"TAX"`) || !strings.Contains(got[0], `"sign":"good"`) || !strings.Contains(got[1], `"TA1"`) {
+			t.Fatalf("deliveries %q", got)
+		}
+		recs := s.Records(simulator.RecordFilter{Kind: simulator.RecordCallback, OutTradeNo: "TA1"})
+		if len(recs) != 2 || recs[0].Attempt != 0 || !recs[0].Acked || !strings.HasPrefix(recs[0].Faults[0], "tampered_callback:") || !strings.Contains(recs[0].Note, "tampered order") {
+			t.Fatalf("records %+v", recs)
+		}
+		_ = s.Advance(time.Hour)
+		if len(sink.got()) != 2 || s.PendingCallbacks() != 0 {
+			t.Errorf("%d deliveries, %d pending; want the genuine ack to end it", len(sink.got()), s.PendingCallbacks())
 		}
 	})
 	t.Run("reordered behind the next callback", func(t *testing.T) {
@@ -266,5 +287,47 @@ func TestCallbacks_SameInstantRetriesKeepCreationOrder(t *testing.T) {
 	want := strings.Repeat("K1 K2 K3 ", 4)
 	if strings.Join(got, " ")+" " != want {
 		t.Fatalf("attempt order %v, want %s", got, want)
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCallbacks_DeliveryErrorsAndGivingUpAreLogged(t *testing.T) {
+	var logs syncBuffer
+	fp := newFake()
+	s, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{fp}, Seed: 1,
+		Logger:            slog.New(slog.NewTextHandler(&logs, nil)),
+		CallbackTransport: rtFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("connection refused") })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createAndPay(t, s, "L1")
+	if err := s.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{`msg="callback delivery failed"`, "out_trade_no=L1", "connection refused", `msg="callback never acknowledged: giving up"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "callback delivery failed"); n != len(fakeSchedule)+1 {
+		t.Errorf("%d delivery failures logged, want %d", n, len(fakeSchedule)+1)
 	}
 }

@@ -116,7 +116,7 @@ func (s *Server) ctlIndex(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"channels": s.Channels(),
 		"endpoints": []string{
-			"POST /_sim/reset", "GET /_sim/merchants", "POST /_sim/merchants",
+			"POST /_sim/reset {seed?, time?}", "GET /_sim/merchants", "POST /_sim/merchants",
 			"GET /_sim/faults", "POST /_sim/faults", "DELETE /_sim/faults/{id}",
 			"POST /_sim/payer/pay", "POST /_sim/payer/cancel",
 			"GET /_sim/clock", "POST /_sim/clock/advance", "POST /_sim/clock/set",
@@ -149,9 +149,41 @@ func (s *Server) ctlProtocol(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-func (s *Server) ctlReset(w http.ResponseWriter, _ *http.Request) {
-	s.Reset()
-	writeJSON(w, http.StatusOK, map[string]any{"reset": true, "now": s.clk.Now().In(clock.Beijing()).Format(time.RFC3339)})
+// DecodeReset parses an optional reset body {"seed": 7, "time": "2024-06-03T10:00:00+08:00"}
+// (empty = a plain reset).
+func DecodeReset(data []byte) (ResetOptions, error) {
+	var in struct {
+		Seed *uint64 `json:"seed"`
+		Time *string `json:"time"`
+	}
+	if err := decodeStrict(data, &in); err != nil {
+		return ResetOptions{}, err
+	}
+	o := ResetOptions{Seed: in.Seed}
+	if in.Time != nil {
+		t, err := time.Parse(time.RFC3339Nano, *in.Time)
+		if err != nil {
+			return ResetOptions{}, fieldErr("time", "want RFC 3339 like 2024-06-03T10:00:00+08:00")
+		}
+		o.Time = &t
+	}
+	return o, nil
+}
+
+func (s *Server) ctlReset(w http.ResponseWriter, r *http.Request) {
+	b, err := readBody(r)
+	var o ResetOptions
+	if err == nil {
+		o, err = DecodeReset(b)
+	}
+	if err == nil {
+		err = s.ResetWith(o)
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reset": true, "now": s.clk.Now().In(clock.Beijing()).Format(time.RFC3339), "seed": s.rand.Seed()})
 }
 
 // Merchants returns every channel's merchants, by channel name.
@@ -382,6 +414,10 @@ func (s *Server) ctlAdvance(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := s.checkAdvance(d); err != nil {
+		writeErr(w, err)
+		return
+	}
 	s.record(Record{Kind: RecordClock, Note: "advance " + d.String()})
 	if err := s.Advance(d); err != nil {
 		writeErr(w, err)
@@ -397,6 +433,10 @@ func (s *Server) ctlSet(w http.ResponseWriter, r *http.Request) {
 	}
 	if t.Before(s.clk.Now()) {
 		writeErr(w, fieldErr("time", "before the current time %s; the clock never moves backwards", s.clk.Now().In(clock.Beijing()).Format(time.RFC3339)))
+		return
+	}
+	if err := checkTime(t); err != nil {
+		writeErr(w, &FieldError{Field: "time", Reason: err.Error()})
 		return
 	}
 	s.record(Record{Kind: RecordClock, Note: "set " + t.In(clock.Beijing()).Format(time.RFC3339Nano)})
@@ -439,12 +479,29 @@ type Stats struct {
 	RecordsDropped   int64 `json:"records_dropped"`   // oldest records dropped past Config.MaxRecords
 	PendingCallbacks int   `json:"pending_callbacks"` // callbacks waiting for an attempt
 	Faults           int   `json:"faults"`            // active fault plans
+	// CallbacksSending and CallbacksQueued are the callback attempts on the wire and
+	// waiting for a free slot (Config.CallbackWorkers, CallbackHostLimit);
+	// CallbacksQueuedMax is the most ever waiting at once.
+	CallbacksSending   int `json:"callbacks_sending"`
+	CallbacksQueued    int `json:"callbacks_queued"`
+	CallbacksQueuedMax int `json:"callbacks_queued_max"`
+	// CallbackLatenessMax is, on the wall clock, the longest an attempt started after its
+	// due time, RetryLatenessMax the same over retries (0 on the virtual clock, where
+	// attempts start when due by definition).
+	CallbackLatenessMax Duration `json:"callback_lateness_max"`
+	RetryLatenessMax    Duration `json:"retry_lateness_max"`
 }
 
 // Stats returns a snapshot of the simulator's bookkeeping.
 func (s *Server) Stats() Stats {
 	held, dropped := s.rec.stats()
-	return Stats{Records: held, RecordsDropped: dropped, PendingCallbacks: s.notify.count(), Faults: len(s.faults.list())}
+	ds := s.disp.stats()
+	if s.virt != nil {
+		ds.maxLate, ds.maxRetryLate = 0, 0
+	}
+	return Stats{Records: held, RecordsDropped: dropped, PendingCallbacks: s.notify.count(), Faults: len(s.faults.list()),
+		CallbacksSending: ds.running, CallbacksQueued: ds.queued, CallbacksQueuedMax: ds.maxQueue,
+		CallbackLatenessMax: Duration(ds.maxLate), RetryLatenessMax: Duration(ds.maxRetryLate)}
 }
 
 func (s *Server) ctlStats(w http.ResponseWriter, _ *http.Request) {

@@ -17,6 +17,11 @@ type Engine struct {
 	s     *Server
 	name  string
 	proto Protocol
+
+	// ops are the op names of the routes registered with one; dynamicOps is set when a
+	// route leaves Op to Call.Identify (then only an Operations protocol names them all).
+	ops        map[string]bool
+	dynamicOps bool
 }
 
 // Channel returns the protocol's channel name.
@@ -59,7 +64,47 @@ func (e *Engine) Handle(r Route, h Handler) error {
 	if r.Method == "" {
 		r.Method = "POST"
 	}
-	return e.s.routes.add(&route{Route: r, h: h, e: e})
+	if err := e.s.routes.add(&route{Route: r, h: h, e: e}); err != nil {
+		return err
+	}
+	if r.Op == "" {
+		e.dynamicOps = true
+	} else {
+		if e.ops == nil {
+			e.ops = make(map[string]bool)
+		}
+		e.ops[r.Op] = true
+	}
+	return nil
+}
+
+// callOps returns the call op names the protocol is known to identify calls by, and
+// whether the list is complete (every route has its Op, or the protocol lists them).
+func (e *Engine) callOps() (map[string]bool, bool) {
+	ops := make(map[string]bool, len(e.ops))
+	for k := range e.ops {
+		ops[k] = true
+	}
+	o, ok := e.proto.(Operations)
+	if ok {
+		for _, k := range o.CallOps() {
+			ops[k] = true
+		}
+	}
+	return ops, ok || !e.dynamicOps
+}
+
+// callbackKinds returns the protocol's callback kinds, if it lists them.
+func (e *Engine) callbackKinds() (map[string]bool, bool) {
+	o, ok := e.proto.(Operations)
+	if !ok {
+		return nil, false
+	}
+	kinds := make(map[string]bool)
+	for _, k := range o.CallbackKinds() {
+		kinds[k] = true
+	}
+	return kinds, true
 }
 
 // AccountingDay returns the accounting day of t under the protocol's StatementSpec cutoff

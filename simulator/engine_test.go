@@ -245,9 +245,13 @@ func TestServer_UnknownPathAndMethod(t *testing.T) {
 		t.Errorf("wrong method: %d", st)
 	}
 	big := bytes.Repeat([]byte("x"), 2<<20)
-	st, _, err := post(t, s.Transport(), "/fake/pay", string(big))
-	if err != nil || st != 413 {
-		t.Errorf("big body: %d %v", st, err)
+	st, body, err := post(t, s.Transport(), "/fake/pay", string(big))
+	if err != nil || st != 200 || !strings.Contains(body, `"code":"TOO_LARGE"`) {
+		t.Errorf("big body: %d %q %v; want the protocol's own answer", st, body, err)
+	}
+	recs := s.Records(simulator.RecordFilter{Kind: simulator.RecordCall})
+	if last := recs[len(recs)-1]; !strings.Contains(last.Error, "over the 1048576-byte limit") || last.Request != "" {
+		t.Errorf("record %+v", last)
 	}
 }
 

@@ -18,10 +18,11 @@ import (
 // fakeProto is a minimal channel used to exercise the engine: JSON requests at /fake/pay
 // and /fake/query, payer actions, callbacks with a short schedule, statements.
 type fakeProto struct {
-	e      *simulator.Engine
-	mu     sync.Mutex
-	orders map[string]*fakeOrder
-	merch  map[string]string // id -> key
+	e        *simulator.Engine
+	schedule []time.Duration // nil = fakeSchedule
+	mu       sync.Mutex
+	orders   map[string]*fakeOrder
+	merch    map[string]string // id -> key
 }
 
 type fakeOrder struct {
@@ -33,6 +34,13 @@ type fakeOrder struct {
 var fakeSchedule = []time.Duration{15 * time.Second, 15 * time.Second, 30 * time.Second}
 
 func newFake() *fakeProto { return &fakeProto{} }
+
+func (p *fakeProto) sched() []time.Duration {
+	if p.schedule != nil {
+		return p.schedule
+	}
+	return fakeSchedule
+}
 
 func (p *fakeProto) Name() string { return "fake" }
 
@@ -101,6 +109,9 @@ func (p *fakeProto) pay(c *simulator.Call) *simulator.Reply {
 		OutTradeNo string `json:"out_trade_no"`
 		Amount     int64  `json:"amount"`
 		NotifyURL  string `json:"notify_url"`
+	}
+	if c.BodyTooLarge() {
+		return reply(map[string]string{"code": "TOO_LARGE"}, false)
 	}
 	if err := json.Unmarshal(c.Body, &in); err != nil || in.OutTradeNo == "" {
 		return reply(map[string]string{"code": "PARAM_ERROR"}, false)
@@ -177,14 +188,14 @@ func (p *fakeProto) Pay(_ context.Context, a simulator.PayerAction) (simulator.P
 
 func (p *fakeProto) callback(o fakeOrder, kind string) simulator.Callback {
 	return simulator.Callback{
-		Kind: kind, Merchant: o.merchant, OutTradeNo: o.outTradeNo, URL: o.notifyURL, Schedule: fakeSchedule,
+		Kind: kind, Merchant: o.merchant, OutTradeNo: o.outTradeNo, URL: o.notifyURL, Schedule: p.sched(),
 		Build: func(a simulator.Attempt) (simulator.Message, error) {
 			sig := "good"
 			if a.Forged {
 				sig = "forged"
 			}
 			b := fmt.Sprintf(`{"kind":%q,"out_trade_no":%q,"txn":%q,"time":%q,"sign":%q,"nonce":%q}`,
-				kind, o.outTradeNo, o.txnID, a.Time.Format(time.RFC3339), sig, p.e.Rand().Alnum(8))
+				kind, a.TamperedOrder(o.outTradeNo), o.txnID, a.Time.Format(time.RFC3339), sig, p.e.Rand().Alnum(8))
 			return simulator.Message{ContentType: "application/json", Body: []byte(b)}, nil
 		},
 		Acked: func(status int, body []byte) bool { return status == 200 && strings.TrimSpace(string(body)) == "OK" },

@@ -65,6 +65,14 @@ const (
 	// FaultForgedCallback sends, just before the genuine first attempt, one attempt with a
 	// bad signature (Attempt.Forged); its acknowledgement does not count.
 	FaultForgedCallback FaultKind = "forged_callback"
+	// FaultTamperedCallback sends, just before the genuine first attempt, one attempt that
+	// is correctly signed with the merchant's own key but whose content was changed: the
+	// amount (Tamper "amount", the default; to Amount, or one minor unit more) or the
+	// order number (Tamper "order"; to Code, or the number with its last character
+	// changed). A merchant that checks only the signature accepts it; one that also
+	// checks the amount and order against its own records rejects it. Its
+	// acknowledgement does not count. Protocols honour it through Attempt.Tamper.
+	FaultTamperedCallback FaultKind = "tampered_callback"
 
 	// FaultCompleteAfterMidnight moves a payer's completion to the next midnight, Beijing
 	// time, plus Delay (default 1s): the order stays unpaid until the clock passes that
@@ -98,6 +106,12 @@ const (
 	CodeDeclined          = "DECLINED"           // issuer or risk declined
 	CodeRateLimited       = "RATE_LIMITED"       // frequency limit
 	CodeInvalidRequest    = "INVALID_REQUEST"    // parameter error
+)
+
+// What a tampered_callback plan changes (FaultPlan.Tamper, Attempt.Tamper).
+const (
+	TamperAmount = "amount" // the amount (WeChat total_fee/cash_fee or refund_fee, Alipay total_amount...)
+	TamperOrder  = "order"  // the merchant's order number (out_trade_no)
 )
 
 // Fault stages for FaultDelay, FaultReset and FaultHTTP5xx.
@@ -148,6 +162,8 @@ type FaultPlan struct {
 	Spacing   Duration      `json:"spacing,omitempty"`
 	Amount    *money.Amount `json:"amount,omitempty"`
 	Until     *time.Time    `json:"until,omitempty"`
+	// Tamper says what a tampered_callback changes: "amount" (default) or "order".
+	Tamper string `json:"tamper,omitempty"`
 }
 
 // faultCategory groups kinds by the event they attach to.
@@ -165,7 +181,7 @@ var kindCategory = map[FaultKind]faultCategory{
 	FaultReset: catCall, FaultHTTP5xx: catCall, FaultMalformedBody: catCall,
 	FaultTruncatedBody: catCall, FaultBadSignature: catCall, FaultBusinessCode: catCall,
 	FaultDuplicateCallbacks: catCallback, FaultReorderCallbacks: catCallback,
-	FaultMissingCallbacks: catCallback, FaultForgedCallback: catCallback,
+	FaultMissingCallbacks: catCallback, FaultForgedCallback: catCallback, FaultTamperedCallback: catCallback,
 	FaultCompleteAfterMidnight:  catPayer,
 	FaultStatementMissingRecord: catStatement, FaultStatementExtraRecord: catStatement,
 	FaultStatementAmountChanged: catStatement, FaultStatementNotReady: catStatement,
@@ -177,7 +193,7 @@ func FaultKinds() []FaultKind {
 		FaultDelay, FaultTimeoutAfter, FaultTimeoutBefore, FaultReset, FaultHTTP5xx,
 		FaultMalformedBody, FaultTruncatedBody, FaultBadSignature, FaultBusinessCode,
 		FaultDuplicateCallbacks, FaultReorderCallbacks, FaultMissingCallbacks, FaultForgedCallback,
-		FaultCompleteAfterMidnight,
+		FaultTamperedCallback, FaultCompleteAfterMidnight,
 		FaultStatementMissingRecord, FaultStatementExtraRecord, FaultStatementAmountChanged,
 		FaultStatementNotReady,
 	}
@@ -238,6 +254,12 @@ func (p *FaultPlan) Validate() error {
 	if p.Amount != nil && !p.Amount.Currency().Valid() {
 		return fieldErr("amount", "currency must be a known ISO 4217 code")
 	}
+	if p.Tamper != "" && p.Kind != FaultTamperedCallback {
+		return fieldErr("tamper", "only for tampered_callback")
+	}
+	if p.Tamper != "" && p.Tamper != TamperAmount && p.Tamper != TamperOrder {
+		return fieldErr("tamper", "must be %q or %q", TamperAmount, TamperOrder)
+	}
 	switch p.Kind {
 	case FaultDelay:
 		if p.Delay == 0 {
@@ -246,6 +268,16 @@ func (p *FaultPlan) Validate() error {
 	case FaultBusinessCode:
 		if p.Code == "" {
 			return fieldErr("code", "required for kind business_code")
+		}
+	case FaultTamperedCallback:
+		if p.Amount != nil && p.Tamper == TamperOrder {
+			return fieldErr("amount", "only when tamper is %q", TamperAmount)
+		}
+		if p.Amount != nil && !p.Amount.IsPositive() {
+			return fieldErr("amount", "must be positive")
+		}
+		if p.Code != "" && p.Tamper != TamperOrder {
+			return fieldErr("code", "only when tamper is %q", TamperOrder)
 		}
 	case FaultStatementNotReady:
 		if p.Until == nil && p.Delay == 0 {
@@ -354,8 +386,9 @@ func jsonFieldError(err error) error {
 	return fieldErr("body", "invalid JSON: %v", err)
 }
 
-// Duration is a time.Duration written in JSON as a Go duration string ("90s", "1h30m").
-// A bare JSON number is read as nanoseconds.
+// Duration is a time.Duration written in JSON as a Go duration string ("90s", "1h30m"),
+// or whole days ("1d", "7d", up to 3660d) as scenario files write them. A bare JSON number
+// is read as nanoseconds.
 type Duration time.Duration
 
 // MarshalJSON writes the duration string.
@@ -374,9 +407,15 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		*d = Duration(n)
 		return nil
 	}
+	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" && days[0] != '-' && days[0] != '+' {
+		if n, err := strconv.Atoi(days); err == nil && n <= 3660 {
+			*d = Duration(time.Duration(n) * 24 * time.Hour)
+			return nil
+		}
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "duration " + strconv.Quote(s), Type: reflect.TypeFor[Duration]()}
+		return &json.UnmarshalTypeError{Value: "duration " + strconv.Quote(s) + " (want e.g. 90s, 1h30m, 2d)", Type: reflect.TypeFor[Duration]()}
 	}
 	*d = Duration(v)
 	return nil

@@ -46,7 +46,7 @@ func (s *Server) payer(ctx context.Context, a PayerAction, op string) (PayOutcom
 	}
 	now := s.clk.Now()
 	a.Time = now
-	rec := Record{Kind: RecordPayer, Channel: a.Channel, Op: op, Merchant: a.Merchant, OutTradeNo: a.OutTradeNo, Note: "card=" + maskCard(a.Card)}
+	rec := Record{Kind: RecordPayer, Channel: a.Channel, Op: op, Merchant: a.Merchant, OutTradeNo: a.OutTradeNo, Note: "card=" + MaskCard(a.Card)}
 	faults := s.faults.match(event{cat: catPayer, channel: a.Channel, op: op, merchant: a.Merchant, outTradeNo: a.OutTradeNo}, s.rand.Float64)
 	if f, ok := findKind(faults, FaultCompleteAfterMidnight); ok {
 		after := time.Duration(f.Delay)
@@ -91,17 +91,4 @@ func (s *Server) runPayer(ctx context.Context, p Payer, a PayerAction, op string
 		return p.Cancel(ctx, a)
 	}
 	return p.Pay(ctx, a)
-}
-
-// maskCard keeps the first 6 and last 4 digits of a card number longer than 10 characters;
-// shorter values (bank type codes) are returned as they are.
-func maskCard(c string) string {
-	if len(c) <= 10 {
-		return c
-	}
-	b := []byte(c)
-	for i := 6; i < len(b)-4; i++ {
-		b[i] = '*'
-	}
-	return string(b)
 }

@@ -44,6 +44,15 @@ type Protocol interface {
 	Merchants() []any
 }
 
+// Operations is the optional interface of a protocol that names every operation its calls
+// are identified by (Call.Identify) and every callback kind it sends, so a fault plan naming
+// any other op is refused instead of silently never matching. Ops of routes registered
+// with Route.Op are known without it.
+type Operations interface {
+	CallOps() []string       // e.g. "alipay.trade.pay"
+	CallbackKinds() []string // Callback.Kind values, e.g. "payment", "refund"
+}
+
 // Payer is the optional interface of a protocol whose orders wait for a payer: the control
 // API's POST /_sim/payer/pay and /_sim/payer/cancel call it.
 type Payer interface {
@@ -63,9 +72,11 @@ type PayerAction struct {
 	Channel    string `json:"channel"`
 	Merchant   string `json:"merchant,omitempty"` // optional: the merchant id, when order numbers are not unique across merchants
 	OutTradeNo string `json:"out_trade_no"`
-	// Card names what the payer pays with, in the channel's own terms: a WeChat bank_type
-	// ("CMB_DEBIT", default "OTHERS"), an Alipay fund channel, a UnionPay or bank card
-	// number. Empty = the protocol's default.
+	// Card names what the payer pays with: in the channel's own terms (a WeChat bank_type
+	// "CMB_DEBIT", default "OTHERS"; an Alipay fund channel, default "ALIPAYACCOUNT") or a
+	// card number, which a channel shows only as its bank and kind (WeChat bank_type
+	// "ICBC_DEBIT", Alipay "DEBIT_CARD") through the simulator's BIN table, never in full.
+	// Empty = the protocol's default. Records keep it masked (first 6 + last 4 digits).
 	Card string `json:"card,omitempty"`
 	// Options are protocol-specific extras (e.g. {"openid":"..."}); unknown keys are ignored.
 	Options map[string]string `json:"options,omitempty"`
@@ -139,9 +150,13 @@ type StatementRecord struct {
 	ChannelRefundID string       `json:"channel_refund_id,omitempty"`
 	Amount          money.Amount `json:"amount"`
 	Fee             money.Amount `json:"fee"`
-	Time            time.Time    `json:"time"`   // payment success / refund time on the channel
-	Status          string       `json:"status"` // the channel's own status word
-	SettleDate      clock.Date   `json:"settle_date"`
+	// FeeExact is the fee as the channel's own file states it, in major units, when that
+	// is finer than Fee's minor units (WeChat bills give five decimals: "0.00738" where
+	// Fee rounds to 1 fen); same sign as Fee. "" when Fee is exact.
+	FeeExact   string     `json:"fee_exact,omitempty"`
+	Time       time.Time  `json:"time"`   // payment success / refund time on the channel
+	Status     string     `json:"status"` // the channel's own status word
+	SettleDate clock.Date `json:"settle_date"`
 	// Fields are protocol-specific columns (appid, openid, bank_type...) that the renderer
 	// needs; the engine copies them into fabricated (extra) records unchanged.
 	Fields map[string]string `json:"fields,omitempty"`
@@ -169,7 +184,8 @@ type Route struct {
 	// ClientCert marks paths where the real channel demands a TLS client certificate
 	// (WeChat /secapi/..., wechat-v2.md §1). Enforced per Config.ClientCert when serving TLS.
 	ClientCert bool
-	// MaxBody caps the request body in bytes; 0 = Config.MaxBody. A larger body gets 413.
+	// MaxBody caps the request body in bytes; 0 = Config.MaxBody. Over it the handler is
+	// called with Call.BodyTooLarge set and no body, and answers in the channel's format.
 	MaxBody int64
 }
 

@@ -21,6 +21,20 @@ func newRand(seed uint64) *Rand {
 	return r
 }
 
+// Seed returns the seed the source was last (re)seeded with.
+func (r *Rand) Seed() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seed
+}
+
+// setSeed makes seed the source's seed from now on (the next reseed uses it).
+func (r *Rand) setSeed(seed uint64) {
+	r.mu.Lock()
+	r.seed = seed
+	r.mu.Unlock()
+}
+
 func (r *Rand) reseed() {
 	r.mu.Lock()
 	r.r = rand.New(rand.NewPCG(r.seed, r.seed^0x9e3779b97f4a7c15))

@@ -33,13 +33,19 @@ type Record struct {
 	Method     string    `json:"method,omitempty"`
 	URL        string    `json:"url,omitempty"` // path of a call; target of a callback
 	Request    string    `json:"request,omitempty"`
-	Status     int       `json:"status,omitempty"`
-	Response   string    `json:"response,omitempty"`
-	Attempt    int       `json:"attempt,omitempty"` // callbacks: 1-based attempt number
-	Acked      bool      `json:"acked,omitempty"`   // callbacks: the channel's ack rule held
-	Faults     []string  `json:"faults,omitempty"`  // fault plan kinds and ids that acted ("timeout_after:f2")
-	Error      string    `json:"error,omitempty"`
-	Note       string    `json:"note,omitempty"`
+	// RequestLen is the request body's full length in bytes when Request holds only its
+	// first Config.MaxRecordBody bytes (0 when Request is whole).
+	RequestLen int    `json:"request_len,omitempty"`
+	Status     int    `json:"status,omitempty"`
+	Response   string `json:"response,omitempty"`
+	// ResponseLen is the response body's (or the merchant's answer's) full length when
+	// Response holds only a prefix.
+	ResponseLen int      `json:"response_len,omitempty"`
+	Attempt     int      `json:"attempt,omitempty"` // callbacks: 1-based attempt number
+	Acked       bool     `json:"acked,omitempty"`   // callbacks: the channel's ack rule held
+	Faults      []string `json:"faults,omitempty"`  // fault plan kinds and ids that acted ("timeout_after:f2")
+	Error       string   `json:"error,omitempty"`
+	Note        string   `json:"note,omitempty"`
 }
 
 // RecordFilter selects records; empty fields match anything.
@@ -133,6 +139,24 @@ func (r *recorder) writeJSONL(w io.Writer, f RecordFilter) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// clipBody returns the first max bytes of b as recordable text (cut back to a whole UTF-8
+// character) and len(b), or all of b and 0 when it fits (max < 0: never cut). A record
+// holds at most max bytes per body however large the body was: the transcript's memory
+// is bounded by MaxRecords × the bodies' caps, not by what clients and merchants send.
+func clipBody(b []byte, max int) (string, int) {
+	if max < 0 || len(b) <= max {
+		return bodyText(b), 0
+	}
+	c := b[:max]
+	for i := 0; i < utf8.UTFMax && len(c) > 0 && !utf8.Valid(c); i++ {
+		c = c[:len(c)-1]
+	}
+	if !utf8.Valid(c) {
+		c = b[:max]
+	}
+	return bodyText(c), len(b)
 }
 
 // bodyText returns b as recordable text: itself if valid UTF-8, else a base64 marker.

@@ -23,7 +23,7 @@ type retryQueue struct {
 	queues []*retryFIFO // the same queues, in order of first use (deterministic scans)
 	seq    uint64
 	timer  clock.Timer
-	armed  int64 // due time (clock-relative ns, see retryQueue.now) the timer is armed for; MaxInt64 = none
+	armed  int64 // due time (ns since notifier.epoch, see notifier.rel) the timer is armed for; MaxInt64 = none
 }
 
 // retryFIFO is a ring buffer of retries (len(items) a power of two, or 0): it grows by
@@ -58,7 +58,7 @@ func (f *retryFIFO) pop() retryItem {
 }
 
 type retryItem struct {
-	due int64 // ns since the Unix epoch
+	due int64 // ns since notifier.epoch (see notifier.rel)
 	seq uint64
 	d   *delivery
 }
@@ -73,7 +73,7 @@ func (q *retryQueue) init() {
 // push queues d's next attempt after gap; n.mu must be held.
 func (n *notifier) pushRetry(d *delivery, gap time.Duration, clk clock.Clock) {
 	q := &n.retries
-	now := clk.Now().UnixNano()
+	now := n.rel(clk.Now())
 	f := q.byGap[gap]
 	if f == nil {
 		f = &retryFIFO{}
@@ -81,9 +81,9 @@ func (n *notifier) pushRetry(d *delivery, gap time.Duration, clk clock.Clock) {
 		q.queues = append(q.queues, f)
 	}
 	q.seq++
-	due := now + int64(gap)
+	due := addSat(now, gap)
 	f.push(retryItem{due: due, seq: q.seq, d: d})
-	if due < q.armed {
+	if due < q.armed || q.armed == math.MaxInt64 { // MaxInt64: none armed (or a saturated due time)
 		n.armRetries(due, now, clk)
 	}
 }
@@ -98,6 +98,19 @@ func (n *notifier) armRetries(due, now int64, clk clock.Clock) {
 		return
 	}
 	q.timer.Reset(after)
+}
+
+// rel returns t as nanoseconds since n.epoch. Not UnixNano, which is undefined past
+// 2262: a clock near its limit made every retry look due forever and spun a core. Sub
+// saturates, and the simulator's clock range keeps it far from saturation anyway.
+func (n *notifier) rel(t time.Time) int64 { return int64(t.Sub(n.epoch)) }
+
+// addSat returns now+d, saturating instead of wrapping.
+func addSat(now int64, d time.Duration) int64 {
+	if d > 0 && now > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // popDue removes and returns the earliest retry due at or before now; n.mu must be held.
@@ -126,15 +139,15 @@ func (q *retryQueue) popDue(now int64) (retryItem, bool) {
 	return best.pop(), true
 }
 
-// earliest returns the smallest due time queued, or MaxInt64.
-func (q *retryQueue) earliest() int64 {
-	min := int64(math.MaxInt64)
+// earliest returns the smallest due time queued; false when none is.
+func (q *retryQueue) earliest() (int64, bool) {
+	min, found := int64(math.MaxInt64), false
 	for _, f := range q.queues {
-		if f.n > 0 && f.front().due < min {
-			min = f.front().due
+		if f.n > 0 && f.front().due <= min {
+			min, found = f.front().due, true
 		}
 	}
-	return min
+	return min, found
 }
 
 // fireRetries runs every retry that is due, in due order (ties in scheduling order), then
@@ -143,11 +156,11 @@ func (n *notifier) fireRetries() {
 	for {
 		n.mu.Lock()
 		clk := n.clk
-		now := clk.Now().UnixNano()
+		now := n.rel(clk.Now())
 		it, ok := n.retries.popDue(now)
 		if !ok {
 			n.retries.armed = math.MaxInt64
-			if next := n.retries.earliest(); next != math.MaxInt64 {
+			if next, ok := n.retries.earliest(); ok {
 				n.armRetries(next, now, clk)
 			}
 			n.mu.Unlock()

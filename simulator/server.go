@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type Server struct {
 	byName      map[string]*Engine
 	control     http.Handler
 	cbTransport http.RoundTripper
+	cbNetwork   bool // cbTransport is an *http.Transport: attempts wait on the network
+	disp        dispatcher
+	batch       batch
 	clientCAs   *x509.CertPool // set by UseTLS; nil = only check presence
 }
 
@@ -56,6 +60,11 @@ func New(cfg Config) (*Server, error) {
 	default:
 		s.clk = c
 	}
+	if s.virt != nil {
+		if err := checkTime(s.virt.Now()); err != nil {
+			return nil, fmt.Errorf("simulator: Config.Start: %w", err)
+		}
+	}
 	switch cfg.ClientCert {
 	case ClientCertRequire, ClientCertRequest, ClientCertOff:
 	default:
@@ -72,8 +81,10 @@ func New(cfg Config) (*Server, error) {
 	s.notify.init(s.clk)
 	s.cbTransport = cfg.CallbackTransport
 	if s.cbTransport == nil {
-		s.cbTransport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}
+		s.cbTransport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.CallbackHostLimit, IdleConnTimeout: 90 * time.Second}
 	}
+	_, s.cbNetwork = s.cbTransport.(*http.Transport)
+	s.disp.init(cfg.CallbackWorkers, cfg.CallbackHostLimit, s.wall.Now)
 	for i, p := range cfg.Protocols {
 		if p == nil {
 			return nil, fmt.Errorf("simulator: Config.Protocols[%d] is nil", i)
@@ -128,10 +139,22 @@ func (s *Server) Advance(d time.Duration) error {
 	if s.virt == nil {
 		return ErrNotVirtual
 	}
+	if err := s.checkAdvance(d); err != nil {
+		return err
+	}
+	s.virt.Advance(d)
+	return nil
+}
+
+// checkAdvance refuses a negative d or one that would take the clock past MaxTime.
+func (s *Server) checkAdvance(d time.Duration) error {
 	if d < 0 {
 		return fieldErr("duration", "must not be negative")
 	}
-	s.virt.Advance(d)
+	if room := MaxTime.Sub(s.clk.Now()); d > room {
+		return fieldErr("duration", "would move the clock past %s, the latest time the simulator represents (room left: %s)",
+			MaxTime.Format(time.RFC3339), room)
+	}
 	return nil
 }
 
@@ -140,8 +163,45 @@ func (s *Server) SetTime(t time.Time) error {
 	if s.virt == nil {
 		return ErrNotVirtual
 	}
+	if err := checkTime(t); err != nil {
+		return &FieldError{Field: "time", Reason: err.Error()}
+	}
 	if err := s.virt.Set(t); err != nil {
 		return &FieldError{Field: "time", Reason: err.Error()}
+	}
+	return nil
+}
+
+// ResetOptions are the optional parts of a reset: a new seed (kept for later resets) and a
+// time to move the virtual clock to once everything is dropped (not before now: the
+// clock never goes backwards).
+type ResetOptions struct {
+	Seed *uint64
+	Time *time.Time
+}
+
+// ResetWith checks o, then resets as Reset does with o's seed, then moves the clock to
+// o.Time without anything left to fire. Bad options change nothing.
+func (s *Server) ResetWith(o ResetOptions) error {
+	if o.Time != nil {
+		switch {
+		case s.virt == nil:
+			return ErrNotVirtual
+		case o.Time.Before(s.clk.Now()):
+			return fieldErr("time", "before the current time %s; the clock never moves backwards", s.clk.Now().In(clock.Beijing()).Format(time.RFC3339))
+		}
+		if err := checkTime(*o.Time); err != nil {
+			return &FieldError{Field: "time", Reason: err.Error()}
+		}
+	}
+	if o.Seed != nil {
+		s.rand.setSeed(*o.Seed)
+	}
+	s.Reset()
+	if o.Time != nil {
+		if err := s.virt.Set(*o.Time); err != nil {
+			return &FieldError{Field: "time", Reason: err.Error()}
+		}
 	}
 	return nil
 }
@@ -158,8 +218,60 @@ func (s *Server) Reset() {
 	s.rec.reset()
 }
 
-// AddFault adds a fault plan and returns its id.
-func (s *Server) AddFault(p FaultPlan) (string, error) { return s.faults.add(p) }
+// AddFault adds a fault plan and returns its id. Besides FaultPlan.Validate, a call or
+// callback plan's op must be one the channel (or, without a channel, some channel) knows,
+// where the protocols say (Route.Op, Operations): a misspelt op would never match.
+func (s *Server) AddFault(p FaultPlan) (string, error) {
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	if err := s.checkFaultOp(p); err != nil {
+		return "", err
+	}
+	return s.faults.add(p)
+}
+
+// checkFaultOp refuses a call or callback plan whose op no matching channel knows.
+func (s *Server) checkFaultOp(p FaultPlan) error {
+	cat := kindCategory[p.Kind]
+	if p.Op == "" || (cat != catCall && cat != catCallback) {
+		return nil
+	}
+	engines := s.engines
+	if p.Channel != "" {
+		e, ok := s.byName[p.Channel]
+		if !ok {
+			return nil // the control API refuses unknown channels itself
+		}
+		engines = []*Engine{e}
+	}
+	known := map[string]bool{}
+	for _, e := range engines {
+		var ops map[string]bool
+		var complete bool
+		if cat == catCall {
+			ops, complete = e.callOps()
+		} else {
+			ops, complete = e.callbackKinds()
+		}
+		if !complete || ops[p.Op] {
+			return nil
+		}
+		for k := range ops {
+			known[k] = true
+		}
+	}
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	what := "operation"
+	if cat == catCallback {
+		what = "callback kind"
+	}
+	return fieldErr("op", "unknown %s %q; known: %s", what, p.Op, strings.Join(names, ", "))
+}
 
 // RemoveFault removes the plan with id; false if there is none.
 func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
@@ -213,20 +325,22 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 	if max <= 0 {
 		max = s.cfg.MaxBody
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, max), r.ContentLength, max)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		status := http.StatusBadRequest
-		if errors.As(err, &mbe) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		rec.Status, rec.Error, rec.Op = status, "reading request body: "+err.Error(), rt.Op
+	body, err := readAll(http.MaxBytesReader(w, r.Body, max), r.ContentLength)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		// The protocol answers in its own format; the connection is closed after the
+		// answer (MaxBytesReader), so the rest of the body is never read.
+		c.tooLarge, body = true, nil
+		rec.Error = fmt.Sprintf("request body over the %d-byte limit (Content-Length %d): not read", max, r.ContentLength)
+	case err != nil:
+		rec.Status, rec.Error, rec.Op = http.StatusBadRequest, "reading request body: "+err.Error(), rt.Op
 		s.record(rec)
-		http.Error(w, http.StatusText(status), status)
+		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 		return
 	}
 	c.Body = body
-	rec.Request = bodyText(body)
+	rec.Request, rec.RequestLen = clipBody(body, s.cfg.MaxRecordBody)
 
 	if rt.ClientCert && r.TLS != nil && s.cfg.ClientCert == ClientCertRequire && !s.clientCertOK(r) {
 		rec.Op, rec.Error = rt.Op, "no valid TLS client certificate: connection dropped"
@@ -258,7 +372,8 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 		}
 	}
 	if p, ok := findKind(c.faults, FaultTimeoutAfter); ok {
-		rec.Status, rec.Response = reply.status(), bodyText(reply.Body)
+		rec.Status = reply.status()
+		rec.Response, rec.ResponseLen = clipBody(reply.Body, s.cfg.MaxRecordBody)
 		rec.Note = "processed; response withheld (timeout after processing)"
 		s.record(rec)
 		s.abort(w, r, p.Hold, false)
@@ -288,27 +403,35 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
 		}
 		reply = &Reply{Status: reply.Status, ContentType: reply.ContentType, Header: reply.Header, Body: reply.Body[:n]}
 	}
-	rec.Status, rec.Response = reply.status(), bodyText(reply.Body)
+	rec.Status = reply.status()
+	rec.Response, rec.ResponseLen = clipBody(reply.Body, s.cfg.MaxRecordBody)
 	s.record(rec)
 	writeReply(w, reply)
 }
 
-// readAll reads a request body, sized from Content-Length when the client sent one.
-func readAll(r io.Reader, n, max int64) ([]byte, error) {
-	if n <= 0 || n > max {
-		return io.ReadAll(r)
+// readAll reads a request body incrementally: memory grows with the bytes that actually
+// arrived, never with what Content-Length claims (a slow client announcing 1 MiB must not
+// make the server hold 1 MiB while it trickles). The first buffer is at most 32 KiB.
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	const first = 32 << 10
+	c := int64(512)
+	if n > 0 {
+		c = min(n+1, first) // +1: the read that sees EOF needs no growth
 	}
-	b := make([]byte, n, n+1)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, err
+	b := make([]byte, 0, c)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		k, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
 	}
-	// Content-Length is trusted by net/http, but an in-process caller may lie: drain the rest.
-	var one [1]byte
-	if k, _ := r.Read(one[:]); k > 0 {
-		rest, err := io.ReadAll(r)
-		return append(append(b, one[0]), rest...), err
-	}
-	return b, nil
 }
 
 // runHandler calls the protocol's handler, turning a panic into a 500 reply.
@@ -338,7 +461,8 @@ func (s *Server) finishStopped(w http.ResponseWriter, r *http.Request, c *Call, 
 		s.abort(w, r, false, true)
 	case FaultHTTP5xx:
 		reply := http5xx(p)
-		rec.Status, rec.Response, rec.Note = reply.Status, string(reply.Body), "not processed"
+		rec.Status, rec.Note = reply.Status, "not processed"
+		rec.Response, rec.ResponseLen = clipBody(reply.Body, s.cfg.MaxRecordBody)
 		s.record(*rec)
 		writeReply(w, reply)
 	default: // a before-stage delay the client gave up on
@@ -391,7 +515,8 @@ func (s *Server) delay(ctx context.Context, p FaultPlan) bool {
 		}
 	}
 	if mode == DelayAdvance && s.virt != nil {
-		s.virt.Advance(d)
+		// Never past MaxTime: the rest of the delay is simply not simulated.
+		s.virt.Advance(min(d, max(0, MaxTime.Sub(s.virt.Now()))))
 		return true
 	}
 	t := s.clk.NewTimer(d)
@@ -438,7 +563,12 @@ func (s *Server) abort(w http.ResponseWriter, r *http.Request, hold, reset bool)
 }
 
 func setLinger0(c net.Conn) {
-	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
+	// Unwrap TLS and listener wrappers (a connection limit) down to the TCP connection.
+	for i := 0; i < 8; i++ {
+		nc, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
 		c = nc.NetConn()
 	}
 	if tc, ok := c.(*net.TCPConn); ok {

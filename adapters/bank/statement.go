@@ -78,6 +78,20 @@ const (
 // STMT_APPLY answer (§11.2: the file itself is unsigned) and decompresses them, refusing
 // more than maxStmtBytes.
 func openStatementFile(gz []byte, fileSM3 string) ([]byte, error) {
+	zr, err := statementStream(gz, fileSM3)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("bank statement: gzip: %v: %w", err, errStatement)
+	}
+	return raw, nil
+}
+
+// statementStream checks gz against fileSm3 and returns a stream of its uncompressed
+// content that fails after maxStmtBytes.
+func statementStream(gz []byte, fileSM3 string) (io.Reader, error) {
 	sum := sign.SM3(gz)
 	want, err := hex.DecodeString(fileSM3)
 	if err != nil || len(want) != len(sum) || !sign.Equal(sum[:], want) {
@@ -87,14 +101,29 @@ func openStatementFile(gz []byte, fileSM3 string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bank statement: not gzip: %w", errStatement)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, maxStmtBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("bank statement: gzip: %v: %w", err, errStatement)
+	return &limitedReader{r: zr, left: maxStmtBytes}, nil
+}
+
+// limitedReader fails (rather than ending quietly) when r has more than left bytes.
+type limitedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("bank statement: larger than %d bytes uncompressed: %w", maxStmtBytes, errStatement)
+		}
+		return l.r.Read(p[:0])
 	}
-	if len(raw) > maxStmtBytes {
-		return nil, fmt.Errorf("bank statement: larger than %d bytes uncompressed: %w", maxStmtBytes, errStatement)
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
 	}
-	return raw, nil
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 // parseStatement reads the §11.3 format: one H line first, D lines numbered from 1, one T
@@ -103,98 +132,157 @@ func openStatementFile(gz []byte, fileSM3 string) ([]byte, error) {
 // above the amount, net = amount − fee, settleDate = the file's date, masked card numbers
 // only. A full card number in the file is an error (naming the field, not the value).
 func parseStatement(r io.Reader) (*statement, error) {
+	sc := newStmtScanner(r)
+	st := &sc.st
+	for {
+		rec, err := sc.next()
+		if err == io.EOF {
+			return st, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		st.Records = append(st.Records, rec)
+	}
+}
+
+// stmtScanner reads a §11.3 statement line by line, checking as parseStatement says; the
+// header fields are in st once the H line is read, the totals once next returns io.EOF.
+type stmtScanner struct {
+	sc                *bufio.Scanner
+	st                statement // header and, at the end, Totals; Records unused
+	n                 int       // lines read
+	records           int
+	sawH, sawT        bool
+	sum               stmtTotals
+	pay, ref, po, ret int64
+	fee               int64
+	err               error // sticky
+}
+
+func newStmtScanner(r io.Reader) *stmtScanner {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1024), maxStmtLine)
-	st := &statement{}
-	var (
-		n                 int
-		sawH, sawT        bool
-		sum               stmtTotals
-		pay, ref, po, ret int64
-		fee               int64
-	)
-	sum.Records = 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if sawT {
-			return nil, lineErr(n, "", "content after the T line")
+	return &stmtScanner{sc: sc}
+}
+
+// header reads the H line, which must be the first.
+func (s *stmtScanner) header() error {
+	if s.err != nil || s.sawH {
+		return s.err
+	}
+	if _, _, err := s.step(); err != nil {
+		if err == io.EOF {
+			err = fmt.Errorf("bank statement: missing H or T line: %w", errStatement)
+		}
+		s.err = err
+	}
+	return s.err
+}
+
+// next returns the next D record; io.EOF after a T line that matches the records and
+// ends the file. Every other error wraps errStatement and names the line.
+func (s *stmtScanner) next() (stmtRecord, error) {
+	for s.err == nil {
+		rec, isD, err := s.step()
+		if err != nil {
+			s.err = err
+			break
+		}
+		if isD {
+			return rec, nil
+		}
+	}
+	return stmtRecord{}, s.err
+}
+
+// step reads lines until a D record (isD), the H line, or the end of the file.
+func (s *stmtScanner) step() (rec stmtRecord, isD bool, err error) {
+	for s.sc.Scan() {
+		s.n++
+		n := s.n
+		line := s.sc.Text()
+		if s.sawT {
+			return stmtRecord{}, false, lineErr(n, "", "content after the T line")
 		}
 		f := strings.Split(line, "|")
 		switch f[0] {
 		case "H":
-			if sawH || n != 1 {
-				return nil, lineErr(n, "", "H line not first or repeated")
+			if s.sawH || n != 1 {
+				return stmtRecord{}, false, lineErr(n, "", "H line not first or repeated")
 			}
 			if len(f) != 6 || f[1] != "BDC" || f[2] != "1.0" {
-				return nil, lineErr(n, "", "want H|BDC|1.0|merchantId|stmtDate|generatedTime")
+				return stmtRecord{}, false, lineErr(n, "", "want H|BDC|1.0|merchantId|stmtDate|generatedTime")
 			}
 			if f[3] == "" || len(f[3]) > 32 || !alnum(f[3], false) {
-				return nil, lineErr(n, "merchantId", "want 1 to 32 letters or digits")
+				return stmtRecord{}, false, lineErr(n, "merchantId", "want 1 to 32 letters or digits")
 			}
 			d, err := clock.ParseCompactDate(f[4])
 			if err != nil {
-				return nil, lineErr(n, "stmtDate", "want yyyyMMdd")
+				return stmtRecord{}, false, lineErr(n, "stmtDate", "want yyyyMMdd")
 			}
 			g, err := parseTime(f[5])
 			if err != nil {
-				return nil, lineErr(n, "generatedTime", "want yyyyMMddHHmmss")
+				return stmtRecord{}, false, lineErr(n, "generatedTime", "want yyyyMMddHHmmss")
 			}
-			st.MerchantID, st.Date, st.Generated, sawH = f[3], d, g, true
+			s.st.MerchantID, s.st.Date, s.st.Generated, s.sawH = f[3], d, g, true
+			return stmtRecord{}, false, nil
 		case "D":
-			if !sawH {
-				return nil, lineErr(n, "", "D line before the H line")
+			if !s.sawH {
+				return stmtRecord{}, false, lineErr(n, "", "D line before the H line")
 			}
-			rec, err := parseD(n, f, st.Date, len(st.Records)+1)
+			rec, err := parseD(n, f, s.st.Date, s.records+1)
 			if err != nil {
-				return nil, err
+				return stmtRecord{}, false, err
 			}
-			st.Records = append(st.Records, rec)
+			s.records++
 			a := rec.Amount.Minor()
 			switch rec.TxType {
 			case stmtPay:
-				sum.PayCount++
-				pay += a
+				s.sum.PayCount++
+				s.pay += a
 			case stmtRefund:
-				sum.RefundCount++
-				ref += a
+				s.sum.RefundCount++
+				s.ref += a
 			case stmtPayout:
-				sum.PayoutCount++
-				po += a
+				s.sum.PayoutCount++
+				s.po += a
 			case stmtReturn:
-				sum.ReturnCount++
-				ret += a
+				s.sum.ReturnCount++
+				s.ret += a
 			}
-			fee += rec.Fee.Minor()
-			if pay < 0 || ref < 0 || po < 0 || ret < 0 || fee < 0 {
-				return nil, lineErr(n, "amount", "totals overflow")
+			s.fee += rec.Fee.Minor()
+			if s.pay < 0 || s.ref < 0 || s.po < 0 || s.ret < 0 || s.fee < 0 {
+				return stmtRecord{}, false, lineErr(n, "amount", "totals overflow")
 			}
+			return rec, true, nil
 		case "T":
-			if !sawH {
-				return nil, lineErr(n, "", "T line before the H line")
+			if !s.sawH {
+				return stmtRecord{}, false, lineErr(n, "", "T line before the H line")
 			}
 			t, err := parseT(n, f)
 			if err != nil {
-				return nil, err
+				return stmtRecord{}, false, err
 			}
-			st.Totals, sawT = t, true
+			s.st.Totals, s.sawT = t, true
 		default:
-			return nil, lineErr(n, "", "want an H, D or T line")
+			return stmtRecord{}, false, lineErr(n, "", "want an H, D or T line")
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("bank statement line %d: %v: %w", n+1, err, errStatement)
+	if err := s.sc.Err(); err != nil {
+		return stmtRecord{}, false, fmt.Errorf("bank statement line %d: %v: %w", s.n+1, err, errStatement)
 	}
-	if !sawH || !sawT {
-		return nil, fmt.Errorf("bank statement: missing H or T line: %w", errStatement)
+	if !s.sawH || !s.sawT {
+		return stmtRecord{}, false, fmt.Errorf("bank statement: missing H or T line: %w", errStatement)
 	}
-	sum.Records = len(st.Records)
-	sum.PayAmount, sum.RefundAmount, sum.PayoutAmount, sum.ReturnAmount = money.Fen(pay), money.Fen(ref), money.Fen(po), money.Fen(ret)
-	sum.FeeTotal = money.Fen(fee)
-	if sum != st.Totals {
-		return nil, fmt.Errorf("bank statement: T line does not match the D lines: %w", errStatement)
+	sum := s.sum
+	sum.Records = s.records
+	sum.PayAmount, sum.RefundAmount, sum.PayoutAmount, sum.ReturnAmount = money.Fen(s.pay), money.Fen(s.ref), money.Fen(s.po), money.Fen(s.ret)
+	sum.FeeTotal = money.Fen(s.fee)
+	if sum != s.st.Totals {
+		return stmtRecord{}, false, fmt.Errorf("bank statement: T line does not match the D lines: %w", errStatement)
 	}
-	return st, nil
+	return stmtRecord{}, false, io.EOF
 }
 
 func lineErr(n int, field, why string) error {

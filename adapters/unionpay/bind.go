@@ -199,6 +199,7 @@ func (c *Client) ConfirmBind(ctx context.Context, req *channel.BindConfirmReques
 	}
 	b.UserID = req.UserID
 	c.remember("bindtime|"+req.BindNo, appAction{expires: req.BindTime})
+	c.remember("bindtoken|"+b.Token, appAction{tn: req.BindNo, expires: req.BindTime})
 	return b, nil
 }
 
@@ -254,22 +255,26 @@ func containsStar(s string) bool {
 	return false
 }
 
-// QueryBinding looks a binding up by BindNo: UnionPay's open query (78/02) needs the
-// open's orderId and txnTime, so only a BindNo this Client confirmed (whose BindTime it
-// remembers) can be queried this way; use QueryBindingAt otherwise. UnionPay has no query
+// QueryBinding looks a binding up by BindNo (or by Token): UnionPay's open query (78/02)
+// needs the open's orderId and txnTime, so only a binding this Client confirmed (whose
+// BindNo and BindTime it remembers) can be queried this way; use QueryBindingAt otherwise. UnionPay has no query
 // by token or by user: such a query is KindInvalidRequest.
 func (c *Client) QueryBinding(ctx context.Context, req *channel.BindingQuery) ([]channel.Binding, error) {
 	const op = "query binding"
-	if req == nil || req.BindNo == "" {
+	if req == nil || req.BindNo == "" && req.Token == "" {
 		return nil, invalid(op, "BindNo", "is empty: UnionPay finds a token only by the open's orderId and txnTime (QueryBindingAt)")
 	}
+	bindNo := req.BindNo
 	c.mu.Lock()
-	a, ok := c.actions["bindtime|"+req.BindNo]
+	if bindNo == "" { // a token this client opened: its open's number
+		bindNo = c.actions["bindtoken|"+req.Token].tn
+	}
+	a, ok := c.actions["bindtime|"+bindNo]
 	c.mu.Unlock()
 	if !ok {
-		return nil, invalid(op, "BindNo", "%s was not opened through this Client, and UnionPay needs its BindTime: use QueryBindingAt(ctx, BindNo, BindTime)", req.BindNo)
+		return nil, invalid(op, "BindNo", "%q (token %q) was not opened through this Client, and UnionPay needs the open's BindNo and BindTime: use QueryBindingAt(ctx, BindNo, BindTime)", req.BindNo, req.Token)
 	}
-	bs, err := c.QueryBindingAt(ctx, req.BindNo, a.expires)
+	bs, err := c.QueryBindingAt(ctx, bindNo, a.expires)
 	for i := range bs {
 		bs[i].UserID = req.UserID
 	}

@@ -127,7 +127,9 @@ func billFailure(cl call, data []byte) error {
 		return nil
 	case strings.EqualFold(msg, "Bill Creating"):
 		return &channel.Error{Channel: channelName, Op: cl.op, Kind: channel.KindUnavailable, Code: msg,
-			Message: "the bill is not generated yet (available after 10:00 the next day)", Retryable: true, Raw: rawCopy(data)}
+			// wechat-v2.md §9.2: generated from 09:00 Beijing time the next day (the
+			// simulator serves it from then); WeChat advises fetching after 10:00.
+			Message: "the bill is being generated (from 09:00 Beijing time the next day; WeChat advises fetching after 10:00)", Retryable: true, Raw: rawCopy(data)}
 	}
 	kind, retry := returnFailKind(msg)
 	if kind == channel.KindUnknown {

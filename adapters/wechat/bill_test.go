@@ -233,6 +233,11 @@ func TestDownloadStatement_Answers(t *testing.T) {
 			r, err := e.c.DownloadStatement(context.Background(), &channel.StatementRequest{Date: billDate, Type: channel.StatementAll})
 			if tc.code != "" {
 				wantErr(t, err, tc.kind, tc.code, tc.retry)
+				// The hint must agree with when the bill appears (09:00), issue 17.
+				var ce *channel.Error
+				if tc.code == "Bill Creating" && (!errors.As(err, &ce) || !strings.Contains(ce.Message, "from 09:00")) {
+					t.Errorf("Bill Creating message %q does not say the bill comes at 09:00", err)
+				}
 				return
 			}
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,13 +10,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/tongdao/tongdao/adapters/alipay"
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
+	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/notify"
 	"github.com/tongdao/tongdao/core/order"
+	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/simulator"
 	simalipay "github.com/tongdao/tongdao/simulator/alipay"
@@ -30,13 +37,45 @@ const demoSecret = "demo-merchant-secret-0123456789"
 // the signed merchant API. It prints what happened and returns a non-nil error when an
 // invariant breaks.
 type gatewayDay struct {
-	out  io.Writer
-	sim  *simulator.Server
-	db   *store.DB
-	gw   *gateway.Gateway
-	cl   *gateway.Client
-	fail int
+	out   io.Writer
+	sim   *simulator.Server
+	db    *store.DB
+	gw    *gateway.Gateway
+	cl    *gateway.Client
+	work  *coreWork
+	hooks *hookCounter
+	fail  int
 }
+
+// hookCounter is the demo merchant's webhook endpoint: it verifies each webhook's signature
+// and counts the events by id.
+type hookCounter struct {
+	mu       sync.Mutex
+	events   map[string]int
+	bad      int
+	lastType string
+}
+
+func (h *hookCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := notify.VerifyWebhook(demoHookSecret, r.Header, body, time.Now(), 100*365*24*time.Hour); err != nil {
+		h.bad++
+		http.Error(w, "bad signature", http.StatusBadRequest)
+		return
+	}
+	var env struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(body, &env)
+	h.events[env.ID]++
+	h.lastType = env.Type
+	w.WriteHeader(http.StatusNoContent)
+}
+
+const demoHookSecret = "demo-webhook-secret-0123456789"
 
 func runGatewayDay(ctx context.Context, out io.Writer) error {
 	dir, err := os.MkdirTemp("", "tongdao-demo-gw-")
@@ -76,7 +115,9 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d := &gatewayDay{out: out, sim: sim, db: db}
+	d := &gatewayDay{out: out, sim: sim, db: db, hooks: &hookCounter{events: map[string]int{}}}
+	hookSrv := httptest.NewServer(d.hooks)
+	defer hookSrv.Close()
 	gwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.gw.ServeHTTP(w, r) }))
 	defer gwSrv.Close()
 	d.gw, err = gateway.New(gateway.Config{
@@ -92,6 +133,13 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.cl = &gateway.Client{BaseURL: gwSrv.URL, MerchantID: "M1", Secret: demoSecret, HTTP: gwSrv.Client(), Clock: sim.Clock()}
+	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil,
+		map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006")},
+		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client())
+	if err != nil {
+		return err
+	}
+	defer d.work.close()
 	fmt.Fprintf(out, "tongdao demo: the payment gateway on %s, the simulator on %s, store %s\n", gwSrv.URL, simSrv.URL, "sqlite:"+dbPath)
 	fmt.Fprintf(out, "  simulator clock starts at %s (virtual)\n\n", sim.Clock().Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime))
 	d.day(ctx)
@@ -138,11 +186,11 @@ func (d *gatewayDay) state(ctx context.Context, orderNo string) *gateway.Payment
 	return p
 }
 
-func (d *gatewayDay) work(ctx context.Context, advance time.Duration) {
-	if err := d.sim.Advance(advance); err != nil {
+func (d *gatewayDay) advance(ctx context.Context, by time.Duration) {
+	if err := d.sim.Advance(by); err != nil {
 		d.check(false, "advance: %v", err)
 	}
-	if _, err := d.gw.WorkOnce(ctx); err != nil {
+	if err := d.work.once(ctx); err != nil {
 		d.check(false, "background work: %v", err)
 	}
 }
@@ -166,7 +214,7 @@ func (d *gatewayDay) day(ctx context.Context) {
 	u := d.pay(ctx, "DAY-003", 4500, channel.MethodQR)
 	d.check(u.State == order.Pending && u.Unresolved, "pending and unresolved — never failed, never paid again")
 	d.payerPays(ctx, "wechat", u)
-	d.work(ctx, 10*time.Second)
+	d.advance(ctx, 10*time.Second)
 	got = d.state(ctx, "DAY-003")
 	d.check(got.State == order.Succeeded && !got.Unresolved, "the query-back worker asked WeChat: succeeded")
 
@@ -177,7 +225,7 @@ func (d *gatewayDay) day(ctx context.Context) {
 	dup := d.pay(ctx, "DAY-004", 3000, channel.MethodQR)
 	before := d.gw.Stats().Notifications.Load()
 	d.payerPays(ctx, "wechat", dup)
-	d.work(ctx, time.Minute)
+	d.advance(ctx, time.Minute)
 	hist, _ := d.db.History(ctx, dup.ID)
 	succ := 0
 	for _, e := range hist {
@@ -194,7 +242,7 @@ func (d *gatewayDay) day(ctx context.Context) {
 	badBefore := d.gw.Stats().NotificationsBad.Load()
 	fg := d.pay(ctx, "DAY-005", 990, channel.MethodQR)
 	d.payerPays(ctx, "wechat", fg)
-	d.work(ctx, time.Minute)
+	d.advance(ctx, time.Minute)
 	d.check(d.gw.Stats().NotificationsBad.Load() > badBefore && d.state(ctx, "DAY-005").State == order.Succeeded,
 		"forged one refused, genuine one applied")
 
@@ -208,12 +256,12 @@ func (d *gatewayDay) day(ctx context.Context) {
 	var ge *gateway.Error
 	_, err = d.cl.CreateRefund(ctx, &gateway.CreateRefundRequest{OrderNo: "DAY-001", RefundNo: "DAY-001-R3", Amount: 8800}, "")
 	d.check(errors.As(err, &ge) && ge.Code == "refund_exceeds", "a refund beyond what is left is refused (%v)", err)
-	d.work(ctx, 2*time.Hour)
+	d.advance(ctx, 2*time.Hour)
 	got = d.state(ctx, "DAY-001")
 	d.check(got.State == order.PartiallyRefunded && got.RefundedAmount == 2880, "DAY-001 partially refunded: %d fen back", got.RefundedAmount)
 
 	d.step("DAY-002 was never paid: past its deadline the gateway closes it on Alipay, then in the store")
-	d.work(ctx, 3*time.Hour)
+	d.advance(ctx, 3*time.Hour)
 	got = d.state(ctx, "DAY-002")
 	d.check(got.State == order.Closed, "DAY-002 %s", got.State)
 }
@@ -230,6 +278,9 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := d.work.once(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(d.out, "\n  payments by state: %v\n", counts)
 	st := d.gw.Stats()
 	fmt.Fprintf(d.out, "  notifications applied %d, refused %d; unknown outcomes %d, resolved by query %d; expired %d\n",
@@ -240,6 +291,45 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 			fmt.Fprintf(d.out, "  outbox %-8s pending %d, done %d, dead %d\n", c, os.Pending, os.Done, os.Dead)
 		}
 	}
+	d.hooks.mu.Lock()
+	dups := 0
+	for _, n := range d.hooks.events {
+		if n > 1 {
+			dups++
+		}
+	}
+	fmt.Fprintf(d.out, "  webhooks received by the merchant: %d events, %d with a bad signature, %d delivered twice\n", len(d.hooks.events), d.hooks.bad, dups)
+	d.check(len(d.hooks.events) > 0 && d.hooks.bad == 0, "every webhook verified at the merchant")
+	d.hooks.mu.Unlock()
+
+	tb, err := d.work.ledger.TrialBalance(ctx, clock.Date{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out, "\n  trial balance (fen):")
+	for _, r := range tb.Rows {
+		fmt.Fprintf(d.out, "    %-6s %-28s debit %9d  credit %9d\n", r.Code, r.Name, r.Debit, r.Credit)
+	}
+	for cur, t := range tb.Totals {
+		fmt.Fprintf(d.out, "    total %s: debit %d, credit %d\n", cur, t[0], t[1])
+	}
+	d.check(tb.Balanced(), "debits equal credits")
+	rep, err := d.work.ledger.Verify(ctx, ledger.VerifyOptions{Vouchers: posting.Vouchers{Orders: d.db}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders): %d entries, %d lines\n", rep.Entries, rep.Lines)
+	for _, c := range rep.Checks {
+		status := "ok"
+		switch {
+		case c.Skipped:
+			status = "skipped: " + c.Note
+		case c.Failures > 0:
+			status = fmt.Sprintf("%d finding(s)", c.Failures)
+		}
+		fmt.Fprintf(d.out, "    %-44s %s\n", c.Title, status)
+	}
+	d.check(rep.OK(), "ledger verify is clean")
 	if d.fail > 0 {
 		return fmt.Errorf("%d check(s) of the gateway day failed", d.fail)
 	}

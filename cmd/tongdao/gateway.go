@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -40,8 +42,10 @@ func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return gatewayServe(ctx, args[1:], stdout, stderr)
 	case "load":
 		return gatewayLoad(ctx, args[1:], stdout, stderr)
+	case "route":
+		return gatewayRoute(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve or load)\n", args[0])
+	fmt.Fprintf(stderr, "tongdao gateway: unknown subcommand %q (want serve, load or route)\n", args[0])
 	return 2
 }
 
@@ -53,12 +57,16 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfgPath := fs.String("config", "gateway.yaml", "gateway config (merchants, channel accounts, routes; see `tongdao docs gateway`)")
 	interval := fs.Duration("work-interval", time.Second, "how often the background work runs (query-back, expiry)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr as JSON; never secrets or card data)")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to this file until shutdown (for performance work)")
+	natsURL := fs.String("nats", "", "also publish order events to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222); empty = off")
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao gateway serve [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--db DSN] [--config FILE]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Serves the merchant API and the channel callbacks, and runs the background work, until")
 		fmt.Fprintln(fs.Output(), "interrupted; then it stops taking requests, finishes those in flight and exits.")
+		fmt.Fprintln(fs.Output(), "Beside the API it posts every money movement to the ledger (same database) and")
+		fmt.Fprintln(fs.Output(), "delivers merchant webhooks, both from the order outbox.")
 		fmt.Fprintln(fs.Output(), "Several instances may share one PostgreSQL database (--db postgres://…).")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -72,6 +80,18 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
+	}
 	file, err := loadGatewayFile(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
@@ -83,19 +103,47 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	defer db.Close()
+	if *natsURL != "" {
+		// Every process writing to this database must queue events for the same consumers.
+		db.SetOutboxConsumers("ledger", "webhook", "nats")
+	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	cfg, err := file.build(db, clock.Real(), log, hc)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
 		return 2
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Channel metrics on every account; core/router and core/risk from the routing and risk
+	// sections when present, reloaded on SIGHUP (gatewayrouting.go).
+	rt, err := file.setupRouting(&cfg, reg, db, clock.Real(), log)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
+		return 2
+	}
+	defer rt.Close()
+	rt.reloadOnHUP(ctx, *cfgPath, log)
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 2
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	work, err := newCoreWork(db, gw, clock.Real(), log, file.feeRates(), file.webhooks(), nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
+		return 2
+	}
+	defer work.close()
+	if *natsURL != "" {
+		pub, closeNATS, err := newNATSPublisher(ctx, *natsURL, db, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: nats: %v\n", err)
+			return 1
+		}
+		defer closeNATS()
+		work.extra = append(work.extra, pub.Run)
+	}
 	if err := gw.RegisterMetrics(reg); err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: metrics: %v\n", err)
 		return 1
@@ -132,7 +180,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = gw.Work(workCtx, *interval)
+		work.run(workCtx, *interval, log)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

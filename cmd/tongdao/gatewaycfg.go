@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/shopspring/decimal"
 	"github.com/tongdao/tongdao/adapters/alipay"
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/adapters/wechat"
@@ -20,6 +21,9 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/notify"
+	"github.com/tongdao/tongdao/core/risk"
+	"github.com/tongdao/tongdao/core/router"
 )
 
 // gatewayFile is the gateway's YAML config (docs/GATEWAY.md): merchants with their keys,
@@ -31,6 +35,10 @@ type gatewayFile struct {
 	Routes    []gateway.Route   `yaml:"-"`
 	RawRoutes []routeFile       `yaml:"routes"`
 	Options   gatewayOptionFile `yaml:"options"`
+	// Routing and Risk replace the static routes and allow-all risk when present
+	// (docs/ROUTING.md); they are reloaded on SIGHUP (gatewayrouting.go).
+	Routing *router.File `yaml:"routing"`
+	Risk    *risk.File   `yaml:"risk"`
 
 	dir  string // the config file's folder: relative *_file paths are read from there
 	path string
@@ -142,6 +150,14 @@ func loadGatewayFile(path string) (*gatewayFile, error) {
 		}
 		if m.HMACSecret == "" && m.RSAPublicKey == "" && m.SM2PublicKey == "" {
 			at(m.line, "merchant %s: one of hmac_secret, rsa_public_key_file, sm2_public_key_file is required", m.ID)
+		}
+		if m.WebhookURL != "" {
+			if !strings.HasPrefix(m.WebhookURL, "http://") && !strings.HasPrefix(m.WebhookURL, "https://") {
+				at(m.line, "merchant %s: webhook_url %q must be an http(s) URL", m.ID, m.WebhookURL)
+			}
+			if len(m.WebhookSecret) < 16 {
+				at(m.line, "merchant %s: webhook_secret must be at least 16 characters when webhook_url is set", m.ID)
+			}
 		}
 	}
 	for _, a := range f.Accounts {
@@ -271,4 +287,25 @@ func (f *gatewayFile) build(st gateway.Store, clk clock.Clock, log *slog.Logger,
 		}
 	}
 	return cfg, nil
+}
+
+// feeRates returns each account's fee rate (accounts without fee_rate are left out).
+func (f *gatewayFile) feeRates() map[string]decimal.Decimal {
+	out := map[string]decimal.Decimal{}
+	for _, a := range f.Accounts {
+		if a.FeeRate != "" {
+			r, _ := money.ParseRate(a.FeeRate) // checked when the file was loaded
+			out[a.ID] = r
+		}
+	}
+	return out
+}
+
+// webhooks returns the merchants' webhook endpoints.
+func (f *gatewayFile) webhooks() notify.StaticDirectory {
+	out := notify.StaticDirectory{}
+	for _, m := range f.Merchants {
+		out[m.ID] = notify.Endpoint{URL: m.WebhookURL, Secret: m.WebhookSecret}
+	}
+	return out
 }

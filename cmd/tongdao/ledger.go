@@ -20,6 +20,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
 )
 
@@ -27,13 +28,19 @@ const ledgerUsage = `Usage: tongdao ledger COMMAND [flags]
 
 Commands:
   verify     --db DSN [--day YYYY-MM-DD] [--seals FILE] [--sm2-pub FILE] [--json]
+             [--vouchers orders]
              run every check; exit 1 if any fails
   close-day  --db DSN --day YYYY-MM-DD [--sm2-key FILE]
-             close a Beijing accounting day (日切) and seal the chain head, signed with SM2
+             close a Beijing accounting day (日切) and seal the chain head, the closing rows
+             and the change log, signed with SM2 if given a key
   balance    --db DSN ACCOUNT
              ACCOUNT is an id or CODE:OWNERKIND:OWNERID[:CURRENCY]
-  seals      --db DSN
-             print the sealed heads as JSON, to keep out of the database's reach
+  seals      --db DSN [--export FILE]
+             print the seals as JSON; with --export, append the new ones to FILE after
+             checking that the seals FILE holds are still in the database unchanged
+  accounts   list | set ACCOUNT [--age-limit D] [--flags LIST] | history [ACCOUNT]
+             list accounts, change their age limit or flags (recorded in the change log
+             that every day close seals), review the change log
   load       --db DSN [--entries N] [--callers 64] [--hot 0.2] [--rate R] [--accounts 1000]
              [--checkpoint N] [--cpuprofile FILE]
              post 3-line entries and report entries/s and latency percentiles
@@ -42,6 +49,13 @@ Commands:
 DSN is sqlite:PATH or postgres://…; the default is ` + store.DefaultDSN + `.
 Seals are unsigned unless close-day gets an SM2 private key (PEM, PKCS#8 or SEC1);
 verify --sm2-pub then checks every seal's signature.
+
+Without exported or signed seals a ledger cannot prove its past: whoever can write the
+database can rewrite history together with its seals. After every close-day, export the
+seals to a place the database's owner cannot edit, and verify against them:
+  tongdao ledger close-day --db DSN --day D --sm2-key KEY && tongdao ledger seals --db DSN --export /mnt/audit/seals.json
+  tongdao ledger verify --db DSN --seals /mnt/audit/seals.json --sm2-pub PUB
+The commands use the natural (calendar) Beijing accounting day.
 `
 
 // ledgerMain runs "tongdao ledger …". Exit codes: 0 ok, 1 a check failed or the command
@@ -56,6 +70,7 @@ func ledgerMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
 		"verify": ledgerVerify, "close-day": ledgerCloseDay, "balance": ledgerBalance, "seals": ledgerSeals, "load": ledgerLoad,
+		"accounts": ledgerAccounts,
 	}
 	fn, ok := cmds[args[0]]
 	if !ok {
@@ -105,7 +120,12 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sealsPath := fs.String("seals", "", "JSON file of exported seals (from `tongdao ledger seals`) that must still match")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pubPath := fs.String("sm2-pub", "", "SM2 public key (PEM) that must have signed every seal")
+	vouchers := fs.String("vouchers", "", `"orders": also compare every voucher with the payment or refund of the same --db (账证核对)`)
 	if _, err := parseInterleaved(fs, args); err != nil {
+		return 2
+	}
+	if *vouchers != "" && *vouchers != "orders" {
+		fmt.Fprintf(stderr, "tongdao ledger verify: --vouchers %q: the only source is \"orders\"\n", *vouchers)
 		return 2
 	}
 	var opt ledger.VerifyOptions
@@ -145,6 +165,9 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	defer db.Close()
+	if *vouchers == "orders" {
+		opt.Vouchers = posting.Vouchers{Orders: db}
+	}
 	began := time.Now()
 	rep, err := ledger.Verify(ctx, db, clock.Real(), opt)
 	if err != nil {
@@ -160,6 +183,9 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}{rep.OK(), rep})
 	} else {
 		printReport(stdout, rep, time.Since(began))
+		if *sealsPath == "" {
+			fmt.Fprintln(stderr, "hint: keep the seals out of the database's reach — `tongdao ledger seals --db DSN --export FILE` after every close-day — and verify with --seals FILE")
+		}
 	}
 	if !rep.OK() {
 		return 1
@@ -310,6 +336,7 @@ func findAccount(ctx context.Context, l *ledger.Ledger, s string) (ledger.Accoun
 
 func ledgerSeals(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, dsn := newFlags("seals", stderr)
+	export := fs.String("export", "", "append the seals FILE does not hold yet to FILE (JSON, as verify --seals reads it), after checking the ones it holds")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
@@ -317,6 +344,14 @@ func ledgerSeals(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		s, err := l.Seals(ctx)
 		if err != nil {
 			return err
+		}
+		if *export != "" {
+			added, total, err := exportSeals(*export, s)
+			if err != nil {
+				return fmt.Errorf("--export %s: %w", *export, err)
+			}
+			fmt.Fprintf(stdout, "exported %d new seal(s) to %s (%d in all)\n", added, *export, total)
+			return nil
 		}
 		if s == nil {
 			s = []ledger.Seal{}
@@ -412,6 +447,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return 1
 		}
 	}
+	cpu0 := selfCPU()
 	began := time.Now()
 	for c := 0; c < *callers; c++ {
 		wg.Add(1)
@@ -443,6 +479,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	wg.Wait()
 	took := time.Since(began)
+	cpu := selfCPU() - cpu0
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -457,9 +494,13 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return all[min(len(all)-1, int(p*float64(len(all))))]
 	}
-	fmt.Fprintf(stdout, "load %s: %d entries (%d failed) from %d callers, %.0f%% hot, in %.2fs = %.0f entries/s; latency p50 %v p99 %v max %v\n",
+	cpuPer := time.Duration(0)
+	if len(all) > 0 {
+		cpuPer = cpu / time.Duration(len(all))
+	}
+	fmt.Fprintf(stdout, "load %s: %d entries (%d failed) from %d callers, %.0f%% hot, in %.2fs = %.0f entries/s; latency p50 %v p99 %v max %v; process CPU %v/entry\n",
 		db.Dialect(), len(all), failed.Load(), *callers, *hot*100, took.Seconds(), float64(len(all))/took.Seconds(),
-		pct(0.50), pct(0.99), pct(1))
+		pct(0.50), pct(0.99), pct(1), cpuPer)
 	if failed.Load() > 0 {
 		return 1
 	}

@@ -97,7 +97,7 @@ func TestLedgerVerify_ReportsEachCheckAndFailsOnTampering(t *testing.T) {
 			Failures int    `json:"failures"`
 		} `json:"checks"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.OK || len(rep.Checks) != 6 || rep.Checks[0].Failures != 1 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.OK || len(rep.Checks) != 7 || rep.Checks[0].Failures != 1 {
 		t.Fatalf("json verify exit %d err %v: %s", code, err, out)
 	}
 }

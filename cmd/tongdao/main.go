@@ -45,6 +45,7 @@ func commands() []command {
 		{"ledger", "ledger tools: verify, close-day, balance, seals, load", ledgerMain},
 		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve|load)", gatewayMain},
 		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},
+		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
 	}
 }
 

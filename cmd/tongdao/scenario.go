@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/alipay"
+	"github.com/tongdao/tongdao/adapters/bank"
 	"github.com/tongdao/tongdao/adapters/unionpay"
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/scenarios"
 	"github.com/tongdao/tongdao/simulator"
+	simbank "github.com/tongdao/tongdao/simulator/bank"
 	"github.com/tongdao/tongdao/simulator/demo"
 )
 
@@ -31,6 +33,7 @@ func scenarioFactories() map[string]scenarios.ChannelFactory {
 	return map[string]scenarios.ChannelFactory{
 		"wechat":   wechatScenarioChannel,
 		"alipay":   alipayScenarioChannel,
+		"bank":     bankScenarioChannel,
 		"unionpay": unionpayScenarioChannel,
 	}
 }
@@ -71,6 +74,37 @@ func unionpayScenarioChannel(simURL string, m scenarios.MerchantConfig, hc *http
 		return nil, fmt.Errorf("unionpay adapter option sign_method %q: want 01 or 21", opt.SignMethod)
 	}
 	return unionpay.New(cfg)
+}
+
+// bankScenarioChannel builds adapters/bank for a simulator bank merchant ({"merchant_id",
+// "cert_serial", "public_key", ...}), verifying with the simulated bank's demo keys. The
+// adapter option merchant_private_key (PEM) signs for a merchant registered with its own
+// key; default the demo merchant's key.
+func bankScenarioChannel(simURL string, m scenarios.MerchantConfig, hc *http.Client) (channel.Channel, error) {
+	var doc struct {
+		MerchantID string `json:"merchant_id"`
+		CertSerial string `json:"cert_serial"`
+	}
+	if err := json.Unmarshal(m.Config, &doc); err != nil {
+		return nil, fmt.Errorf("bank merchant document: %w", err)
+	}
+	key := demo.MustFile(demo.BankMerchantPrivate)
+	if len(m.Adapter) > 0 {
+		var opt struct {
+			MerchantPrivateKey string `json:"merchant_private_key"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(m.Adapter))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opt); err != nil {
+			return nil, fmt.Errorf("bank adapter options (merchant_private_key): %w", err)
+		}
+		if opt.MerchantPrivateKey != "" {
+			key = []byte(opt.MerchantPrivateKey)
+		}
+	}
+	return bank.New(bank.Config{MerchantID: doc.MerchantID, CertSerial: doc.CertSerial, MerchantKey: key,
+		BankSignKey: demo.MustFile(demo.BankSignPublic), BankEncKey: demo.MustFile(demo.BankEncPublic),
+		BankCertSerial: simbank.BankCertSerial, BaseURL: simURL, HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL})
 }
 
 // alipayScenarioChannel builds adapters/alipay for a simulator Alipay app ({"app_id", ...}).

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -75,11 +76,13 @@ func simProtocols() ([]simulator.Protocol, error) {
 
 type serveFlags struct {
 	addr, clockMode, start, merchants, tlsDir, clientCert string
-	cpuProfile                                            string
+	cpuProfile, logLevel                                  string
 	seed                                                  uint64
 	tls                                                   bool
-	maxRecords                                            int
+	maxRecords, maxConns, maxRecordBody                   int
+	callbackWorkers, callbackHostLimit                    int
 	callbackTimeout                                       time.Duration
+	readTimeout, writeTimeout, idleTimeout                time.Duration
 }
 
 func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -95,7 +98,15 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.start, "start", "", "virtual clock start, RFC 3339 (default 2024-06-03T10:00:00+08:00)")
 	fs.StringVar(&f.merchants, "merchants", "", "JSON file: an array of merchant objects {\"channel\":...} added at start")
 	fs.IntVar(&f.maxRecords, "max-records", 20000, "transcript records kept in memory (oldest dropped first; -1 = unbounded)")
+	fs.IntVar(&f.maxRecordBody, "max-record-body", 4096, "bytes of each body a record keeps (longer: a prefix and the full length; -1 = whole)")
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Second, "default wait for a merchant's answer to a callback (wall time)")
+	fs.IntVar(&f.callbackWorkers, "callback-workers", 256, "callback attempts in flight at once")
+	fs.IntVar(&f.callbackHostLimit, "callback-host-limit", 32, "callback attempts in flight to one notify host:port (a dead endpoint holds at most this many)")
+	fs.DurationVar(&f.readTimeout, "read-timeout", 30*time.Second, "longest time to read one request, headers and body (a slow client is cut off)")
+	fs.DurationVar(&f.writeTimeout, "write-timeout", 3*time.Minute, "longest time from the end of a request's headers to the end of its answer (above the 2-minute hold of timeout faults)")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&f.maxConns, "max-conns", 1024, "most connections served at once; more wait to be accepted (0 = no limit)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log to stderr (callback delivery errors, recovered panics): debug, info, warn, error or off")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until shutdown (for performance work)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim serve [--addr HOST:PORT] [--seed N] [--tls] [--clock virtual|wall] [--merchants FILE] [flags]")
@@ -112,19 +123,55 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "tongdao sim serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if err := serve(ctx, f, stdout); err != nil {
+	if err := serve(ctx, f, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "tongdao sim serve: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, f serveFlags, stdout io.Writer) error {
+// simLogger is the simulator's logger: slog text to w at level ("off" discards).
+func simLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	switch level {
+	case "off":
+		return slog.New(slog.DiscardHandler), nil
+	case "debug":
+		l = slog.LevelDebug
+	case "info", "":
+		l = slog.LevelInfo
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn, error or off", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// httpServer is the listener side of `sim serve`: every timeout set, so a client that
+// trickles a request (headers or body) or sits idle cannot hold a connection for ever.
+func httpServer(h http.Handler, f serveFlags, log *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: min(10*time.Second, f.readTimeout), ReadTimeout: f.readTimeout,
+		WriteTimeout: f.writeTimeout, IdleTimeout: f.idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	protos, err := simProtocols()
 	if err != nil {
 		return err
 	}
-	cfg := simulator.Config{Protocols: protos, Seed: f.seed, MaxRecords: f.maxRecords,
+	log, err := simLogger(stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	if f.readTimeout <= 0 || f.writeTimeout <= 0 || f.idleTimeout <= 0 || f.maxConns < 0 || f.maxRecordBody == 0 ||
+		f.callbackWorkers <= 0 || f.callbackHostLimit <= 0 {
+		return errors.New("--read-timeout, --write-timeout, --idle-timeout, --callback-workers and --callback-host-limit must be positive, --max-conns not negative, --max-record-body not 0")
+	}
+	cfg := simulator.Config{Protocols: protos, Seed: f.seed, MaxRecords: f.maxRecords, MaxRecordBody: f.maxRecordBody, Logger: log,
+		CallbackWorkers: f.callbackWorkers, CallbackHostLimit: f.callbackHostLimit,
 		CallbackTimeout: f.callbackTimeout, ClientCert: simulator.ClientCertMode(f.clientCert)}
 	switch f.clockMode {
 	case "virtual":
@@ -160,7 +207,10 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if f.maxConns > 0 {
+		ln = limitListener(ln, f.maxConns)
+	}
+	hs := httpServer(s, f, log)
 	scheme := "http"
 	var tlsNote []string
 	if f.tls {

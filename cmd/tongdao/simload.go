@@ -43,12 +43,13 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	orders := fs.Int("orders", 0, "instead of loading a server: create this many orders in this process through the simulator's HTTP handler and report its memory")
 	maxRecords := fs.Int("max-records", 20000, "with --orders: transcript records kept (as sim serve --max-records)")
 	memProfile := fs.String("memprofile", "", "with --orders: write a Go heap profile to this file after the GC")
-	chName := fs.String("channel", "wechat", "wechat (unified orders, MD5) or unionpay (backTransReq encryption-certificate queries signed with the demo PKCS#12, signMethod 01; with --pid also the bare verify+sign CPU and the ratio)")
+	channelName := fs.String("channel", "wechat", "wechat: signed unified orders; bank: BIND_APPLY envelopes (SM2 signature, SM2-wrapped SM4 key, four encrypted fields), built before the clock starts, --requests of them (default 2000), then the simulator's CPU per request is compared with the bare SM2/SM4 CPU time the request needs, measured in this process; unionpay: backTransReq encryption-certificate queries signed with the demo PKCS#12 (signMethod 01), compared with the bare RSA verify+sign CPU measured in this process before and after the run")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
+		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--channel wechat|bank] [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
 		fmt.Fprintln(fs.Output(), "       tongdao sim load --orders N [--max-records N] [--memprofile FILE]")
 		fmt.Fprintln(fs.Output())
-		fmt.Fprintln(fs.Output(), "Sends signed WeChat unified-order requests (demo merchant 10000100) to a running simulator.")
+		fmt.Fprintln(fs.Output(), "Sends signed WeChat unified-order requests (demo merchant 10000100) to a running simulator;")
+		fmt.Fprintln(fs.Output(), "with --channel bank, BIND_APPLY requests of the bank's demo merchant M0000001.")
 		fmt.Fprintln(fs.Output(), "With --orders N it instead builds the simulator in this process (as sim serve does), creates N")
 		fmt.Fprintln(fs.Output(), "orders through its HTTP handler and reports heap in use and RSS after a GC.")
 		fmt.Fprintln(fs.Output())
@@ -64,36 +65,36 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tongdao sim load: --concurrency and --duration must be positive")
 		return 2
 	}
-	var tgt loadTarget
-	switch *chName {
+	job := wechatJob(*prefix)
+	switch *channelName {
 	case "wechat":
-		tgt = wechatTarget()
+	case "bank":
+		if *maxReq <= 0 {
+			*maxReq = 2000
+		}
+		var err error
+		if job, err = bankJob(ctx, *url, *prefix, int(*maxReq), stderr); err != nil {
+			fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+			return 1
+		}
 	case "unionpay":
 		var err error
-		if tgt, err = unionpayTarget(); err != nil {
+		if job, err = unionpayJob(); err != nil {
 			fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
 			return 1
 		}
 	default:
-		fmt.Fprintf(stderr, "tongdao sim load: --channel %q: want wechat or unionpay\n", *chName)
+		fmt.Fprintf(stderr, "tongdao sim load: --channel %q: want wechat, bank or unionpay\n", *channelName)
 		return 2
 	}
-	var bareBefore time.Duration
-	if tgt.bare != nil && *pid > 0 {
-		bareBefore = tgt.bare() // and again after: the lower of the two is the machine at its best
-	}
-	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *prefix, *maxReq, tgt)
+	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *maxReq, job)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
 		return 1
 	}
 	res.print(stdout, *dur, *workers)
-	if tgt.bare != nil && res.havePID && res.ok > 0 {
-		bareAfter := tgt.bare()
-		bare := min(bareBefore, bareAfter)
-		per := res.srvCPU / time.Duration(res.ok+res.bad)
-		fmt.Fprintf(stdout, "simulator CPU per request: %v; bare verify+sign CPU per request (this process, %s): %v before, %v after the run; ratio %.2f (to the lower)\n",
-			per, tgt.bareWhat, bareBefore, bareAfter, float64(per)/float64(bare))
+	if job.report != nil {
+		job.report(stdout, res)
 	}
 	if res.ok == 0 {
 		return 1
@@ -112,7 +113,27 @@ type loadResult struct {
 	havePID        bool
 }
 
-func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, prefix string, maxReq int64, tgt loadTarget) (*loadResult, error) {
+// loadJob is what the workers send: next fills the n-th body of worker w (false: nothing
+// left), ok judges an answer.
+type loadJob struct {
+	path, contentType string
+	next              func(w, n int, body *bytes.Buffer) bool
+	ok                func(status int, resp []byte) bool
+	report            func(w io.Writer, r *loadResult) // extra lines after the summary
+}
+
+func wechatJob(prefix string) loadJob {
+	return loadJob{path: "/pay/unifiedorder", contentType: "text/xml",
+		next: func(w, n int, body *bytes.Buffer) bool {
+			unifiedOrderXML(body, prefix+strconv.Itoa(w)+"x"+strconv.Itoa(n), n)
+			return true
+		},
+		ok: func(status int, resp []byte) bool {
+			return status == 200 && bytes.Contains(resp, []byte("<result_code><![CDATA[SUCCESS]]></result_code>"))
+		}}
+}
+
+func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid int, maxReq int64, job loadJob) (*loadResult, error) {
 	u, err := neturl.Parse(base)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("--url %q: want http://host:port (the load generator speaks plain HTTP/1.1)", base)
@@ -169,9 +190,11 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 					}
 				}
 				body.Reset()
-				tgt.body(&body, prefix+strconv.Itoa(w)+"x"+strconv.Itoa(n), n)
+				if !job.next(w, n, &body) {
+					break
+				}
 				t0 := time.Now()
-				status, resp, err := c.post(u.Host, tgt.path, tgt.contentType, body.Bytes())
+				status, resp, err := c.post(u.Host, job.path, job.contentType, body.Bytes())
 				if err != nil {
 					errs.Add(1)
 					note(err.Error())
@@ -180,7 +203,7 @@ func runLoad(ctx context.Context, base string, dur time.Duration, workers, pid i
 					continue
 				}
 				lats[w] = append(lats[w], time.Since(t0))
-				if status == 200 && bytes.Contains(resp, tgt.okMark) {
+				if job.ok(status, resp) {
 					ok.Add(1)
 				} else {
 					bad.Add(1)

@@ -16,37 +16,21 @@ import (
 	"github.com/tongdao/tongdao/simulator/unionpay"
 )
 
-// loadTarget is what `sim load` sends: the path, the body of request n, and the mark of
-// a successful answer; bare (when set) measures the bare cryptographic cost of one
-// request in this process, for the ratio against the simulator's CPU.
-type loadTarget struct {
-	path, contentType string
-	body              func(w *bytes.Buffer, orderNo string, n int)
-	okMark            []byte
-	bare              func() time.Duration
-	bareWhat          string
-}
-
-func wechatTarget() loadTarget {
-	return loadTarget{path: "/pay/unifiedorder", contentType: "text/xml", body: unifiedOrderXML,
-		okMark: []byte("<result_code><![CDATA[SUCCESS]]></result_code>")}
-}
-
-// unionpayTarget sends UnionPay's encryption-certificate query (txnType 95 on
+// unionpayJob sends UnionPay's encryption-certificate query (txnType 95 on
 // backTransReq): a request the simulator verifies (RSA, the demo merchant's certificate)
 // and answers with a signed ~3 KB answer carrying two certificates, and which changes no
 // state, so one request signed here is sent again and again (signing RSA-2048 per request
 // would make the load generator as busy as the server). The bare cost is what any server
 // must spend on it: verifying that request and signing that answer's string with
 // UnionPay's key.
-func unionpayTarget() (loadTarget, error) {
+func unionpayJob() (loadJob, error) {
 	p12, err := sign.ParsePKCS12(demo.MustFile(demo.UnionPayMerchantPFX), demo.UnionPayPFXPassword)
 	if err != nil {
-		return loadTarget{}, err
+		return loadJob{}, err
 	}
 	key, err := p12.RSAKey()
 	if err != nil {
-		return loadTarget{}, err
+		return loadJob{}, err
 	}
 	p := sign.Params{{Key: "version", Value: "5.1.0"}, {Key: "encoding", Value: "UTF-8"}, {Key: "signMethod", Value: "01"},
 		{Key: "certId", Value: sign.CertID(p12.Certificate)}, {Key: "txnType", Value: "95"}, {Key: "txnSubType", Value: "00"},
@@ -57,7 +41,7 @@ func unionpayTarget() (loadTarget, error) {
 	canonical := []byte(sign.Canonical(p, sign.UnionPayCanonical()))
 	sig, err := sign.UnionPaySignRSA(key, canonical)
 	if err != nil {
-		return loadTarget{}, err
+		return loadJob{}, err
 	}
 	form := url.Values{}
 	for _, kv := range p {
@@ -67,11 +51,11 @@ func unionpayTarget() (loadTarget, error) {
 	body := []byte(form.Encode())
 	answer, err := unionpayAnswerCanonical(body)
 	if err != nil {
-		return loadTarget{}, err
+		return loadJob{}, err
 	}
 	upKey, err := sign.ParseRSAPrivateKey(demo.MustFile(demo.UnionPaySignPrivate))
 	if err != nil {
-		return loadTarget{}, err
+		return loadJob{}, err
 	}
 	bare := func() time.Duration {
 		const n = 500
@@ -86,9 +70,22 @@ func unionpayTarget() (loadTarget, error) {
 		}
 		return (selfCPU() - t0) / n
 	}
-	return loadTarget{path: unionpay.PathBack, contentType: "application/x-www-form-urlencoded;charset=UTF-8",
-		body: func(w *bytes.Buffer, _ string, _ int) { w.Write(body) }, okMark: []byte("respCode=00"),
-		bare: bare, bareWhat: "RSA-2048 verify of the request + sign of the answer's string"}, nil
+	bareBefore := bare() // and again after the run: the lower of the two is the machine at its best
+	return loadJob{path: unionpay.PathBack, contentType: "application/x-www-form-urlencoded;charset=UTF-8",
+		next: func(_, _ int, w *bytes.Buffer) bool { w.Write(body); return true },
+		ok: func(status int, resp []byte) bool {
+			return status == http.StatusOK && bytes.Contains(resp, []byte("respCode=00"))
+		},
+		report: func(w io.Writer, r *loadResult) {
+			bareAfter := bare()
+			fmt.Fprintf(w, "bare CPU per request (this process: RSA-2048 verify of the request + sign of the answer's string): %v before, %v after the run\n", bareBefore, bareAfter)
+			if !r.havePID || r.ok == 0 || bareBefore <= 0 || bareAfter <= 0 {
+				fmt.Fprintln(w, "(give --pid to compare with the simulator's CPU per request)")
+				return
+			}
+			per := r.srvCPU / time.Duration(r.ok+r.bad)
+			fmt.Fprintf(w, "simulator CPU per request: %v; ratio to bare %.2f (to the lower; goal ≤ 1.25)\n", per, float64(per)/float64(min(bareBefore, bareAfter)))
+		}}, nil
 }
 
 // unionpayAnswerCanonical asks an in-process simulator for the answer to body and returns

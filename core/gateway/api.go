@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -295,6 +296,11 @@ type CreatePaymentRequest struct {
 	Token     string `json:"token,omitempty"`     // token payments
 	SMSCode   string `json:"sms_code,omitempty"`  // token payments confirmed by SMS
 	ReturnURL string `json:"return_url,omitempty"`
+	// DeviceID, CardBIN (first 6–8 digits) and CardFingerprint (the merchant's stable hash
+	// of the card number) are optional inputs to routing and risk rules.
+	DeviceID        string `json:"device_id,omitempty"`
+	CardBIN         string `json:"card_bin,omitempty"`
+	CardFingerprint string `json:"card_fingerprint,omitempty"`
 }
 
 var orderNoRule = channel.NumberRule{MaxLen: 64, Symbols: "_-"}
@@ -327,6 +333,12 @@ func (req *CreatePaymentRequest) validate() (money.Amount, *apiErr) {
 	}
 	if channel.Method(req.Method) == channel.MethodToken && req.Token == "" {
 		return money.Amount{}, badParam("token", "token is required for token payments")
+	}
+	if b := req.CardBIN; b != "" && (len(b) < 6 || len(b) > 8 || strings.Trim(b, "0123456789") != "") {
+		return money.Amount{}, badParam("card_bin", "card_bin must be the card's first 6–8 digits, got %d characters", len(b))
+	}
+	if len(req.CardFingerprint) > 128 || len(req.DeviceID) > 128 {
+		return money.Amount{}, badParam("card_fingerprint", "card_fingerprint and device_id are at most 128 characters")
 	}
 	return money.New(req.Amount, cur), nil
 }
@@ -403,4 +415,30 @@ func (g *Gateway) getRefund(ctx context.Context, m *Merchant, r *http.Request, _
 		return 0, nil, err
 	}
 	return http.StatusOK, refundJSON(ref, p.OrderNo), nil
+}
+
+// RedeliverJSON answers POST /v1/events/{event_id}/redeliver.
+type RedeliverJSON struct {
+	EventID string `json:"event_id"`
+	Type    string `json:"type"`
+	// Redelivered is true: the webhook is due again now, with the same event id.
+	Redelivered bool `json:"redelivered"`
+}
+
+func (g *Gateway) redeliverEvent(ctx context.Context, m *Merchant, r *http.Request, _ []byte) (int, any, error) {
+	id := mux.Vars(r)["event_id"]
+	ev, err := g.store.EventByID(ctx, id)
+	if errors.Is(err, order.ErrNotFound) || (err == nil && ev.MerchantID != m.ID) {
+		return 0, nil, &apiErr{http.StatusNotFound, APIError{Code: "not_found", Message: "no event with this id", Param: "event_id"}}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := g.store.Redeliver(ctx, "webhook", ev.Seq, g.clk.Now()); errors.Is(err, order.ErrNotFound) {
+		return 0, nil, &apiErr{http.StatusConflict, APIError{Code: "not_redeliverable",
+			Message: "the webhook of this event is still pending (it goes out by itself) or was never queued", Param: "event_id"}}
+	} else if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, RedeliverJSON{EventID: ev.ID, Type: ev.Type, Redelivered: true}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -25,6 +26,7 @@ type Client struct {
 	HTTP       *http.Client // default http.DefaultClient
 	Clock      clock.Clock  // timestamps; default clock.Real()
 
+	once   sync.Once
 	prefix string
 	seq    atomic.Int64
 }
@@ -40,11 +42,11 @@ func (e *Error) Error() string {
 }
 
 func (c *Client) nonce() string {
-	if c.prefix == "" {
+	c.once.Do(func() {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
 		c.prefix = hex.EncodeToString(b[:])
-	}
+	})
 	return fmt.Sprintf("%s-%d", c.prefix, c.seq.Add(1))
 }
 

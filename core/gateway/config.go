@@ -109,12 +109,21 @@ type RouteRequest struct {
 	Method     channel.Method
 	Amount     money.Amount
 	At         time.Time
+	// CardBIN is the first 6–8 digits of the payer's card for card payments ("" = no
+	// card), for rules over card type and issuer.
+	CardBIN string
+	PayerID string
 }
 
 // RouteDecision names the chosen account and why.
 type RouteDecision struct {
 	Account string
 	Reason  string
+	// Candidates, when set, are the accounts to try in order, Account first. The flow moves
+	// to the next only when an attempt surely did not reach its channel
+	// (channel.KindUnavailable, or refused by the Router's AttemptObserver before sending),
+	// never after an unknown outcome.
+	Candidates []string
 }
 
 // Router chooses a channel account for a payment.
@@ -142,6 +151,13 @@ type RiskRequest struct {
 	ClientIP   string
 	Account    string
 	At         time.Time
+	// CardBIN, CardFingerprint and DeviceID are the merchant's optional hints about the
+	// payer's card (never the full number) and device, for lists and velocity rules.
+	CardBIN         string
+	CardFingerprint string
+	DeviceID        string
+	// SMSVerified reports that the request carried the SMS code a challenge asks for.
+	SMSVerified bool
 }
 
 // RiskDecision is a verdict and the rule that fired.

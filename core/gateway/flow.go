@@ -37,7 +37,7 @@ func (g *Gateway) Pay(ctx context.Context, merchantID string, req *CreatePayment
 	now := g.clk.Now()
 
 	// 2. Route.
-	dec, err := g.cfg.Router.Route(ctx, RouteRequest{MerchantID: merchantID, Method: method, Amount: amount, At: now})
+	dec, err := g.cfg.Router.Route(ctx, RouteRequest{MerchantID: merchantID, Method: method, Amount: amount, At: now, CardBIN: req.CardBIN, PayerID: req.PayerID})
 	if err != nil {
 		return nil, nil, false, &apiErr{http.StatusUnprocessableEntity, APIError{Code: "no_route", Message: err.Error(), Param: "method"}}
 	}
@@ -52,7 +52,8 @@ func (g *Gateway) Pay(ctx context.Context, merchantID string, req *CreatePayment
 
 	// 3. Risk.
 	rd, err := g.cfg.Risk.Assess(ctx, RiskRequest{MerchantID: merchantID, OrderNo: req.OrderNo, Method: method, Amount: amount,
-		PayerID: req.PayerID, ClientIP: req.ClientIP, Account: acct.ID, At: now})
+		PayerID: req.PayerID, ClientIP: req.ClientIP, Account: acct.ID, At: now,
+		CardBIN: req.CardBIN, CardFingerprint: req.CardFingerprint, DeviceID: req.DeviceID, SMSVerified: req.SMSCode != ""})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("risk: %w", err)
 	}
@@ -90,14 +91,12 @@ func (g *Gateway) Pay(ctx context.Context, merchantID string, req *CreatePayment
 	g.stats.PaymentsCreated.Add(1)
 
 	// 5. Call the channel. The merchant hanging up must not cut the call short: its
-	// outcome would become unknown for nothing.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.CallTimeout)
-	defer cancel()
-	res, callErr := acct.Channel.Pay(cctx, &channel.PayRequest{
-		OrderNo: p.ChannelOrderNo, OrderTime: p.ChannelOrderTime, Amount: amount, Method: method, Subject: req.Subject,
-		NotifyURL: g.NotifyURL(acct), ReturnURL: req.ReturnURL, ClientIP: req.ClientIP, ExpiresAt: p.ExpiresAt,
-		PayerID: req.PayerID, AuthCode: req.AuthCode, Token: req.Token, SMSCode: req.SMSCode,
-	})
+	// outcome would become unknown for nothing. Failover to the next candidate happens only
+	// after an attempt that surely did not reach its channel (KindUnavailable, or refused
+	// by the Router before sending) while the payment is still Created.
+	var res *channel.PaymentResult
+	var callErr error
+	p, acct, res, callErr = g.attempt(ctx, p, acct, dec.Candidates, req)
 
 	// 6. Update the order from the answer (7. its event is written in the same transaction).
 	t := payTransition(res, callErr, g.clk.Now())

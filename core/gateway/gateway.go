@@ -39,6 +39,7 @@ type Stats struct {
 	QueriesResolved  atomic.Int64 // unknown outcomes resolved by the query-back worker
 	PaymentsExpired  atomic.Int64
 	LateSuccesses    atomic.Int64
+	Failovers        atomic.Int64 // payments moved to the next candidate after an attempt that surely did not reach its channel
 	RateLimited      atomic.Int64
 	AuthFailures     atomic.Int64
 }
@@ -66,6 +67,7 @@ func New(cfg Config) (*Gateway, error) {
 	route(http.MethodPost, "/v1/payments/{order_no}/close", g.authed(g.closePayment, true))
 	route(http.MethodPost, "/v1/refunds", g.authed(g.createRefund, true))
 	route(http.MethodGet, "/v1/refunds/{refund_no}", g.authed(g.getRefund, false))
+	route(http.MethodPost, "/v1/events/{event_id}/redeliver", g.authed(g.redeliverEvent, true))
 	route(http.MethodPost, "/notify/{channel}/{account}", http.HandlerFunc(g.notify))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint; see /v1/openapi.json", "")

@@ -33,7 +33,7 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	}
 	var documented []string
 	for path, ops := range doc.Paths {
-		concrete := strings.NewReplacer("{order_no}", "X1", "{refund_no}", "R1", "{channel}", "wechat", "{account}", "wx1").Replace(path)
+		concrete := strings.NewReplacer("{order_no}", "X1", "{refund_no}", "R1", "{channel}", "wechat", "{account}", "wx1", "{event_id}", "evt_x").Replace(path)
 		for _, m := range []string{"get", "post", "put", "delete", "patch"} {
 			_, doc := ops[m]
 			req, _ := http.NewRequest(strings.ToUpper(m), e.srv.URL+concrete, nil)
@@ -54,7 +54,7 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	}
 	sort.Strings(documented)
 	want := []string{"get /v1/openapi.json", "get /v1/payments/{order_no}", "get /v1/refunds/{refund_no}", "post /notify/{channel}/{account}",
-		"post /v1/payments", "post /v1/payments/{order_no}/close", "post /v1/refunds"}
+		"post /v1/events/{event_id}/redeliver", "post /v1/payments", "post /v1/payments/{order_no}/close", "post /v1/refunds"}
 	if strings.Join(documented, ",") != strings.Join(want, ",") {
 		t.Errorf("documented operations\n got %v\nwant %v", documented, want)
 	}

@@ -14,6 +14,8 @@ type Store interface {
 	order.Lookups
 	order.Outbox
 	order.Counter
+	// EventByID returns an order event by its id (evt_…); order.ErrNotFound when unknown.
+	EventByID(ctx context.Context, id string) (*order.Event, error)
 
 	// RememberNonce records merchant's nonce until expires and reports true, or reports
 	// false when the nonce is already recorded and not expired (a replay).

@@ -9,8 +9,9 @@ import (
 )
 
 // CloseDay closes accounting day (日切): for every account it stores the opening (the previous
-// close), the day's movements and the closing, and seals the chain head (signed if a Signer is
-// configured). Afterwards an entry for day or any earlier day is refused with ErrDayClosed.
+// close), the day's movements and the closing, and seals the chain head together with a digest
+// of those rows and the head of the change log (signed if a Signer is configured). Afterwards
+// an entry for day or any earlier day is refused with ErrDayClosed.
 //
 // Days close in order; closing D when the last closed day is earlier than D-1 folds the
 // skipped days into D's movements. Closing the day that is already the last closed returns its
@@ -54,7 +55,15 @@ func (l *Ledger) CloseDay(ctx context.Context, day clock.Date) (Seal, error) {
 		if len(hash) == 0 {
 			hash = zeroHash
 		}
-		seal = Seal{Day: day, HeadSeq: head.Seq, HeadHash: hash, ClosedAt: now}
+		cseq, chash, err := tx.ControlHead(ctx)
+		if err != nil {
+			return err
+		}
+		if len(chash) == 0 {
+			chash = zeroHash
+		}
+		seal = Seal{Day: day, PrevDay: head.LastClosed, HeadSeq: head.Seq, HeadHash: hash, ClosedAt: now,
+			Rows: RowsDigest(day, rows), ControlSeq: cseq, ControlHash: chash}
 		if l.cfg.Signer != nil {
 			seal.KeyID = l.cfg.Signer.KeyID()
 			if seal.Signature, err = l.cfg.Signer.Sign(SealMessage(seal)); err != nil {

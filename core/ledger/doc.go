@@ -14,11 +14,19 @@
 //   - The ledger is append-only. Corrections are Reverse entries that name the entry they undo.
 //   - Each entry hashes its content together with the previous entry's hash. CloseDay (日切)
 //     stores opening, movements and closing per account for a Beijing accounting day and seals
-//     the chain head, optionally signed (Signer) so an exported copy of the seals proves a later
-//     rewrite.
+//     the chain head with a digest of those rows, the head of the change log and the previous
+//     seal's day, optionally signed (Signer) so an exported copy of the seals proves a later
+//     rewrite. Without exported or signed seals a ledger cannot prove its past: whoever can
+//     write the database can rewrite history together with its seals.
+//   - Control data — the chart's types and normal sides, each account's attributes (flags,
+//     age limit, …) — changes only through the ledger (PutChart, CreateAccount, SetFlags,
+//     SetAgeLimit), and every change is a Change in the change log, a hash chain of its own
+//     that the seals cover (see control.go); Changes returns it for review.
 //   - Verify recomputes everything from the journal and reports, by check, the records that
 //     disagree: balances, vouchers (账证核对), balance of entries and books (借贷平衡), ageing of
-//     receivables (账龄), external positions (账实核对) and the hash chain.
+//     receivables (账龄), external positions (账实核对), the hash chain with the days and
+//     times along it and the seals, and the control data against its change log. A stored
+//     record that cannot be read is a finding too, and the scan goes on.
 //
 // Writes go through one writer goroutine per Ledger that batches queued requests into a single
 // store transaction (a bounded queue gives back-pressure); each caller still gets its own result.

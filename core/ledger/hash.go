@@ -3,6 +3,7 @@ package ledger
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"sort"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -116,23 +117,89 @@ type Verifier interface {
 
 // Seal is a sealed chain head: at the close of Day the journal ended at HeadSeq with hash
 // HeadHash. Exported seals kept elsewhere let Verify prove that the journal was not rewritten.
+//
+// A seal made since the ledger seals what the day close concluded (version 2) also covers
+// the digest of the day's closing rows (Rows, see RowsDigest), the head of the change log of
+// control data (ControlSeq, ControlHash; see Change) and the day of the previous seal
+// (PrevDay), so a closing row edited, a control change rewritten or a seal deleted in
+// between breaks a signed or exported seal. Seals made before (version 1, upgraded
+// databases) have none of these, and Verify says so.
 type Seal struct {
-	Day       clock.Date `json:"day"`
-	HeadSeq   int64      `json:"head_seq"`
-	HeadHash  []byte     `json:"head_hash"`
-	ClosedAt  time.Time  `json:"closed_at"`
-	KeyID     string     `json:"key_id,omitempty"`
-	Signature []byte     `json:"signature,omitempty"`
+	Day         clock.Date `json:"day"`
+	HeadSeq     int64      `json:"head_seq"`
+	HeadHash    []byte     `json:"head_hash"`
+	ClosedAt    time.Time  `json:"closed_at"`
+	PrevDay     clock.Date `json:"prev_day,omitempty"`
+	Rows        []byte     `json:"rows_digest,omitempty"`
+	ControlSeq  int64      `json:"control_seq,omitempty"`
+	ControlHash []byte     `json:"control_hash,omitempty"`
+	KeyID       string     `json:"key_id,omitempty"`
+	Signature   []byte     `json:"signature,omitempty"`
 }
 
-// SealMessage returns the bytes a Signer signs for s: a version tag, the day, the head
-// sequence and hash, and the close time.
+// Version is 2 for a seal that covers its day's closing rows and the control log, 1 for one
+// made before (it has no rows digest).
+func (s Seal) Version() int {
+	if len(s.Rows) == 0 {
+		return 1
+	}
+	return 2
+}
+
+// SealMessage returns the bytes a Signer signs for s. Version 2: a version tag, the day, the
+// previous seal's day, the head sequence and hash, the closing rows' digest, the control
+// log's head and the close time. Version 1 (seals made before rows were sealed): the tag,
+// the day, the head and the close time.
 func SealMessage(s Seal) []byte {
 	x := enc{}
-	x.str("tongdao-ledger-seal-v1")
+	if s.Version() == 1 {
+		x.str("tongdao-ledger-seal-v1")
+		x.date(s.Day)
+		x.i64(s.HeadSeq)
+		x.bytes(s.HeadHash)
+		x.i64(s.ClosedAt.UnixNano())
+		return x.b
+	}
+	x.str("tongdao-ledger-seal-v2")
 	x.date(s.Day)
+	x.date(s.PrevDay)
 	x.i64(s.HeadSeq)
 	x.bytes(s.HeadHash)
+	x.bytes(s.Rows)
+	x.i64(s.ControlSeq)
+	x.bytes(s.ControlHash)
 	x.i64(s.ClosedAt.UnixNano())
 	return x.b
+}
+
+// RowsDigest returns SHA-256 over the rows of day's close — every account's opening,
+// movement and closing counters, in account order — as CloseDay seals them in Seal.Rows.
+// Rows whose counters are all zero are left out, as CloseDay leaves them out.
+func RowsDigest(day clock.Date, rows []DayBalance) []byte {
+	sorted := append([]DayBalance(nil), rows...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Account < sorted[j].Account })
+	x := enc{b: make([]byte, 0, 64+len(rows)*40)}
+	x.str("tongdao-ledger-close-rows-v1")
+	x.date(day)
+	n := 0
+	for _, r := range sorted {
+		if r.Opening != (Counters{}) || r.Movement != (Counters{}) || r.Closing != (Counters{}) {
+			n++
+		}
+	}
+	x.i64(int64(n))
+	for _, r := range sorted {
+		if r.Opening == (Counters{}) && r.Movement == (Counters{}) && r.Closing == (Counters{}) {
+			continue
+		}
+		x.i64(int64(r.Account))
+		for _, c := range []Counters{r.Opening, r.Movement, r.Closing} {
+			x.i64(c.DebitPosted)
+			x.i64(c.CreditPosted)
+			x.i64(c.DebitPending)
+			x.i64(c.CreditPending)
+		}
+	}
+	s := sha256.Sum256(x.b)
+	return s[:]
 }

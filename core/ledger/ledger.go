@@ -182,7 +182,19 @@ func (l *Ledger) PutChart(ctx context.Context, c ChartAccount) error {
 				return fmt.Errorf("%w: chart %s is %s/%s but parent %s is %s/%s", ErrInvalidAccount, c.Code, c.Type, c.Normal, parent.Code, parent.Type, parent.Normal)
 			}
 		}
-		return tx.PutChart(ctx, c)
+		chart, err := tx.Chart(ctx)
+		if err != nil {
+			return err
+		}
+		for _, have := range chart {
+			if have == c {
+				return nil // unchanged: nothing to store or log
+			}
+		}
+		if err := tx.PutChart(ctx, c); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, l.cfg.Clock.Now(), &Change{Chart: &c, Memo: "chart"})
 	})
 }
 
@@ -230,23 +242,15 @@ func (l *Ledger) CreateAccount(ctx context.Context, s AccountSpec) (Account, err
 		}
 		a.ID = id
 		out = a
-		return nil
+		return logChange(ctx, tx, l.cfg.Clock.Now(), &Change{Account: &AccountAttrs{ID: id, AccountSpec: s}, Memo: "opened"})
 	})
 	return out, err
 }
 
-// SetFlags replaces an account's flags (freeze, close, allow negative).
+// SetFlags replaces an account's flags (freeze, close, allow negative). The change is
+// recorded in the change log; setting the flags it already has changes nothing.
 func (l *Ledger) SetFlags(ctx context.Context, id AccountID, f Flags) error {
-	return l.do(ctx, func(ctx context.Context, tx WriteTx) error {
-		m, err := tx.AccountsByID(ctx, []AccountID{id})
-		if err != nil {
-			return err
-		}
-		if _, ok := m[id]; !ok {
-			return fmt.Errorf("%w: %d", ErrUnknownAccount, id)
-		}
-		return tx.SetFlags(ctx, id, f)
-	})
+	return l.setAttrs(ctx, id, "flags", func(a *AccountSpec) { a.Flags = f })
 }
 
 // Account returns one account with its counters, or an error wrapping ErrUnknownAccount.

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -95,6 +96,11 @@ type ReadTx interface {
 	Seals(ctx context.Context) ([]Seal, error)
 	// DayBalances calls fn for every row of the close of day.
 	DayBalances(ctx context.Context, day clock.Date, fn func(DayBalance) error) error
+	// ControlHead returns the sequence and hash of the change log's last change (0 and
+	// nil for an empty log).
+	ControlHead(ctx context.Context) (int64, []byte, error)
+	// Changes calls fn for every change of the change log in Seq order.
+	Changes(ctx context.Context, fn func(*Change) error) error
 	// Movements sums the lines of entries whose day is in (after, through] per account.
 	Movements(ctx context.Context, after, through clock.Date) (map[AccountID]Counters, error)
 }
@@ -148,8 +154,39 @@ type WriteTx interface {
 	PutChart(ctx context.Context, c ChartAccount) error
 	// CreateAccount inserts a with zero counters and returns its new ID.
 	CreateAccount(ctx context.Context, a Account) (AccountID, error)
-	// SetFlags replaces the flags of account id.
-	SetFlags(ctx context.Context, id AccountID, f Flags) error
-	// PutDayClose stores the rows and the seal of a day close and moves Head.LastClosed.
+	// SetAttrs replaces the flags and the age limit of account id.
+	SetAttrs(ctx context.Context, id AccountID, f Flags, ageLimitSeconds int64) error
+	// AppendChange appends c, whose Seq, PrevHash and Hash the ledger has set, to the
+	// change log.
+	AppendChange(ctx context.Context, c *Change) error
+	// PutDayClose stores the rows and the seal of a day close (every field of Seal) and
+	// moves Head.LastClosed.
 	PutDayClose(ctx context.Context, s Seal, rows []DayBalance) error
+}
+
+// UnreadableError is a stored record a store cannot read back: a column edited into a value
+// of the wrong type or form directly in the database. Record names it as Verify's findings
+// do ("account 12", "seal 2026-11-20", "close 2026-11-20 account 3", "change 7").
+type UnreadableError struct {
+	Record string
+	Err    error
+}
+
+// Error implements error.
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("ledger: stored %s cannot be read: %v", e.Record, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *UnreadableError) Unwrap() error { return e.Err }
+
+// SkippingReadTx is optionally implemented by a ReadTx whose reads can skip the stored
+// records they cannot read. After SkipUnreadable(fn), the reads that call a function per
+// record or return a list (Accounts, Chart, Holds, Seals, DayBalances, AllVouchers,
+// VoucherProblems, Changes) hand each record they cannot read to fn and read on instead
+// of failing; the balance reads skip unreadable lines after the counter checkpoint (Verify
+// reports their entries). Verify uses it so that one garbled column does not hide every
+// other finding.
+type SkippingReadTx interface {
+	SkipUnreadable(fn func(*UnreadableError))
 }

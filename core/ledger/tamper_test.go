@@ -10,6 +10,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/store"
 )
 
 // tamperBooks writes a small history: 1 fund, 2 pay O1, 3 settle S1 (day 20, closed), 4 pay O2
@@ -189,6 +190,90 @@ func TestVerify_CatchesEachKindOfDirectDatabaseTampering(t *testing.T) {
 				f.exec(`DELETE FROM entries WHERE seq = 3`)
 				return ledger.VerifyOptions{}
 			}},
+		{"entry dated a closed day appended after its seal", ledger.CheckChain, func(f *fixture) string { return "entry 5" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				forgeClosedDay(t, f, false)
+				return ledger.VerifyOptions{}
+			}},
+		{"closing rows recomputed for an entry appended after the seal", ledger.CheckBalances, func(f *fixture) string { return "seal 2026-11-20" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				forgeClosedDay(t, f, false)
+				return ledger.VerifyOptions{}
+			}},
+		{"closing rows and the seal's digest recomputed", ledger.CheckChain, func(f *fixture) string { return "exported seal 2026-11-20" },
+			func(t *testing.T, f *fixture, seals []ledger.Seal) ledger.VerifyOptions {
+				forgeClosedDay(t, f, true)
+				return ledger.VerifyOptions{Seals: seals}
+			}},
+		{"last entry back-dated with its hash recomputed", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				rewriteLast(t, f, func(e *ledger.Entry) { e.PostedAt = start.Add(-time.Hour).UTC() })
+				return ledger.VerifyOptions{}
+			}},
+		{"last entry dated after the day it was posted", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				rewriteLast(t, f, func(e *ledger.Entry) { e.Day = e.Day.AddDays(1) })
+				return ledger.VerifyOptions{}
+			}},
+		{"last entry forward-dated past now", ledger.CheckChain, func(f *fixture) string { return "entry 4" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				rewriteLast(t, f, func(e *ledger.Entry) { e.PostedAt = e.PostedAt.Add(72 * time.Hour) })
+				return ledger.VerifyOptions{}
+			}},
+		{"age limit set to 0 in place", ledger.CheckControl, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE accounts SET age_limit_s = 0 WHERE id = ?`, int64(f.recvWx))
+				return ledger.VerifyOptions{}
+			}},
+		{"age limit set to 0 in place does not silence ageing", ledger.CheckAgeing, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE accounts SET age_limit_s = 0 WHERE id = ?`, int64(f.recvWx))
+				f.clk.Advance(3 * 24 * time.Hour)
+				return ledger.VerifyOptions{}
+			}},
+		{"account unfrozen in place", ledger.CheckControl, func(f *fixture) string { return fmt.Sprintf("account %d", f.wallet) },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				if err := f.l.SetFlags(f.ctx, f.wallet, ledger.Frozen); err != nil {
+					t.Fatal(err)
+				}
+				f.exec(`UPDATE accounts SET flags = 0 WHERE id = ?`, int64(f.wallet))
+				return ledger.VerifyOptions{}
+			}},
+		{"normal side of a chart code flipped in place", ledger.CheckControl, func(f *fixture) string { return "chart 2202.01" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE chart SET normal = 'D' WHERE code = '2202.01'`)
+				return ledger.VerifyOptions{}
+			}},
+		{"change log rewritten with recomputed hashes", ledger.CheckControl, func(f *fixture) string { return "seal 2026-11-20" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE accounts SET age_limit_s = 0 WHERE id = ?`, int64(f.recvWx))
+				rewriteChanges(t, f, func(c *ledger.Change) {
+					if c.Account != nil && c.Account.ID == f.recvWx {
+						c.Account.AgeLimitSeconds = 0
+					}
+				})
+				return ledger.VerifyOptions{}
+			}},
+		{"posted_at edited into garbage", ledger.CheckChain, func(f *fixture) string { return "entry 3" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				garble(t, f, "entries", "posted_at", "seq = 3")
+				return ledger.VerifyOptions{}
+			}},
+		{"seal stripped to version 1 to hide rewritten closing rows", ledger.CheckChain, func(f *fixture) string { return "seal 2026-11-20" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				f.exec(`UPDATE day_closes SET rows_digest = NULL, prev_day = '', control_seq = 0, control_hash = NULL`)
+				return ledger.VerifyOptions{}
+			}},
+		{"seal's close time edited into garbage", ledger.CheckChain, func(f *fixture) string { return "seal 2026-11-20" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				garble(t, f, "day_closes", "closed_at", "day = '2026-11-20'")
+				return ledger.VerifyOptions{}
+			}},
+		{"head edited into garbage", ledger.CheckChain, func(f *fixture) string { return "head" },
+			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
+				garble(t, f, "ledger_head", "gen", "id = 1")
+				return ledger.VerifyOptions{}
+			}},
 		{"receivable not cleared within its limit", ledger.CheckAgeing, func(f *fixture) string { return fmt.Sprintf("account %d", f.recvWx) },
 			func(t *testing.T, f *fixture, _ []ledger.Seal) ledger.VerifyOptions {
 				f.clk.Advance(3 * 24 * time.Hour)
@@ -268,4 +353,93 @@ func doubleAmounts(ls []ledger.Line) []ledger.Line {
 		ls[i].Amount = money.New(ls[i].Amount.Minor()*2, ls[i].Amount.Currency())
 	}
 	return ls
+}
+
+// forgeClosedDay appends an entry dated day 20 — hash chained and with its voucher — after
+// day 20's seal, and recomputes day 20's closing rows to include it; with digest it also
+// rewrites the seal's rows digest to match (an attacker who cannot sign leaves the
+// signature).
+func forgeClosedDay(t *testing.T, f *fixture, digest bool) {
+	t.Helper()
+	last, err := f.l.Entry(f.ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(time.Minute)
+	e := &ledger.Entry{Seq: 5, Key: "forged", Kind: ledger.KindPost, Day: day20, PostedAt: last.PostedAt.Add(time.Minute),
+		Voucher: ledger.Voucher{Kind: ledger.VoucherOrder, ID: "O9", Amount: money.Fen(7000)}, Fingerprint: make([]byte, 32), PrevHash: last.Hash,
+		Lines: []ledger.Line{{Account: f.recvWx, Side: ledger.Debit, Amount: money.Fen(7000)}, {Account: f.merchant, Side: ledger.Credit, Amount: money.Fen(7000)}}}
+	e.Hash = ledger.EntryHash(e)
+	lines := fmt.Sprintf(`[[%d,"D",0,7000,"CNY"],[%d,"C",0,7000,"CNY"]]`, f.recvWx, f.merchant)
+	f.exec(`INSERT INTO entries (seq, idem_key, kind, day, late_for, posted_at, ref, v_kind, v_id, v_amount, v_cur, memo, fp, prev_hash, hash, lines)
+		VALUES (5, 'forged', 'post', '2026-11-20', '', ?, 0, 'order', 'O9', 7000, 'CNY', '', ?, ?, ?, ?)`, e.PostedAt.UnixNano(), e.Fingerprint, e.PrevHash, e.Hash, lines)
+	f.exec(`INSERT INTO vouchers (kind, id, amount, currency) VALUES ('order', 'O9', 7000, 'CNY')`)
+	f.exec(`UPDATE ledger_head SET seq = 5, hash = ? WHERE id = 1`, e.Hash)
+	f.exec(`UPDATE day_balances SET m_dp = m_dp + 7000, c_dp = c_dp + 7000 WHERE day = '2026-11-20' AND account_id = ?`, int64(f.recvWx))
+	f.exec(`UPDATE day_balances SET m_cp = m_cp + 7000, c_cp = c_cp + 7000 WHERE day = '2026-11-20' AND account_id = ?`, int64(f.merchant))
+	if r := f.verify(ledger.VerifyOptions{}); !r.Check(ledger.CheckBalances).Passed() && !digest {
+		// The journal and the rows agree: only the order of days and the digest can tell.
+		for _, fd := range r.Check(ledger.CheckBalances).Findings {
+			if fd.Record != "seal 2026-11-20" {
+				t.Fatalf("forgery is not consistent: %+v", fd)
+			}
+		}
+	}
+	if digest {
+		rows, err := f.l.DayClose(f.ctx, day20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.exec(`UPDATE day_closes SET rows_digest = ? WHERE day = '2026-11-20'`, ledger.RowsDigest(day20, rows))
+	}
+}
+
+// rewriteLast edits the journal's last entry (4) and recomputes its hash and the head's, as
+// an attacker who knows the (public) hash function would.
+func rewriteLast(t *testing.T, f *fixture, edit func(e *ledger.Entry)) {
+	t.Helper()
+	e, err := f.l.Entry(f.ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(e)
+	e.Hash = ledger.EntryHash(e)
+	f.exec(`UPDATE entries SET posted_at = ?, day = ?, hash = ? WHERE seq = 4`, e.PostedAt.UnixNano(), e.Day.String(), e.Hash)
+	f.exec(`UPDATE ledger_head SET hash = ? WHERE id = 1`, e.Hash)
+}
+
+// rewriteChanges edits the change log with edit and recomputes its chain.
+func rewriteChanges(t *testing.T, f *fixture, edit func(c *ledger.Change)) {
+	t.Helper()
+	cs, err := f.l.Changes(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		edit(c)
+	}
+	ledger.ChainChanges(0, nil, cs)
+	for _, c := range cs {
+		body := ""
+		if c.Account != nil {
+			a := c.Account
+			body = fmt.Sprintf(`{"id":%d,"code":%q,"owner_kind":%q,"owner_id":%q,"currency":%q,"name":%q,"flags":%d,"age_limit_s":%d}`,
+				a.ID, a.Code, a.OwnerKind, a.OwnerID, a.Currency, a.Name, a.Flags, a.AgeLimitSeconds)
+			f.exec(`UPDATE control_log SET body = ? WHERE seq = ?`, body, c.Seq)
+		}
+		f.exec(`UPDATE control_log SET prev_hash = ?, hash = ? WHERE seq = ?`, c.PrevHash, c.Hash, c.Seq)
+	}
+}
+
+// garble makes column col of table unreadable where cond holds, as an edit outside the
+// ledger can: text in an INTEGER column on SQLite; on PostgreSQL, whose types refuse that,
+// NOT NULL dropped and NULL written.
+func garble(t *testing.T, f *fixture, table, col, cond string) {
+	t.Helper()
+	if f.db.Dialect() == store.Postgres {
+		f.exec(`ALTER TABLE ` + table + ` ALTER COLUMN ` + col + ` DROP NOT NULL`)
+		f.exec(`UPDATE ` + table + ` SET ` + col + ` = NULL WHERE ` + cond)
+		return
+	}
+	f.exec(`UPDATE ` + table + ` SET ` + col + ` = 'garbage' WHERE ` + cond)
 }

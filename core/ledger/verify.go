@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -19,8 +20,12 @@ const (
 	CheckDoubleEntry = "double-entry" // (3) 借贷平衡: every entry and the books balance
 	CheckAgeing      = "ageing"       // (4) 账龄: receivables awaiting clearing within their limit
 	CheckExternal    = "external"     // (5) 账实核对: positions match external statements
-	CheckChain       = "chain"        // (6) hash chain and sealed heads
+	CheckChain       = "chain"        // (6) hash chain, time along it, and sealed heads
+	CheckControl     = "control"      // (7) chart and account attributes match their change log
 )
+
+// checkNames lists the checks in report order.
+var checkNames = []string{CheckBalances, CheckVouchers, CheckDoubleEntry, CheckAgeing, CheckExternal, CheckChain, CheckControl}
 
 var checkTitles = map[string]string{
 	CheckBalances:    "balance equals opening plus movements",
@@ -28,7 +33,8 @@ var checkTitles = map[string]string{
 	CheckDoubleEntry: "every entry balances and the books balance (借贷平衡)",
 	CheckAgeing:      "receivables awaiting clearing within their age limit (账龄)",
 	CheckExternal:    "internal positions match external statements (账实核对)",
-	CheckChain:       "hash chain and sealed heads",
+	CheckChain:       "hash chain, days and time along it, and sealed heads",
+	CheckControl:     "chart and account attributes match their sealed change log",
 }
 
 // Position is an external party's figure for one account: a channel's or bank's statement
@@ -68,6 +74,10 @@ type VerifyOptions struct {
 	Vouchers VoucherSource
 	// MaxFindings caps the findings kept per check (the total is still counted). Default 100.
 	MaxFindings int
+	// Cutoff is the ledger's accounting-day cut-off (Config.Cutoff), against which each
+	// entry's day is checked with the time it was posted. Ledger.Verify sets it from its
+	// Config; the zero value is clock.NaturalDay.
+	Cutoff time.Duration
 }
 
 // Finding is one offending record.
@@ -144,6 +154,7 @@ func (rp *reporter) add(check, record, format string, args ...any) {
 // Verify recomputes the ledger from its journal in one read snapshot and reports every
 // disagreement by check. It never writes. The error is for failures to read, not findings.
 func (l *Ledger) Verify(ctx context.Context, opt VerifyOptions) (*Report, error) {
+	opt.Cutoff = l.cfg.Cutoff
 	return Verify(ctx, l.cfg.Store, l.cfg.Clock, opt)
 }
 
@@ -155,21 +166,28 @@ func Verify(ctx context.Context, st Store, clk clock.Clock, opt VerifyOptions) (
 	}
 	rp := &reporter{max: opt.MaxFindings, checks: map[string]*CheckResult{}}
 	rep := &Report{}
-	for _, n := range []string{CheckBalances, CheckVouchers, CheckDoubleEntry, CheckAgeing, CheckExternal, CheckChain} {
+	for _, n := range checkNames {
 		rp.checks[n] = &CheckResult{Name: n, Title: checkTitles[n]}
 	}
-	asOf := clk.Now()
+	if opt.Cutoff <= -24*time.Hour || opt.Cutoff >= 24*time.Hour {
+		return nil, fmt.Errorf("ledger: VerifyOptions.Cutoff %v out of (-24h, 24h)", opt.Cutoff)
+	}
+	now := clk.Now()
+	asOf := now
 	if opt.Day != (clock.Date{}) {
 		asOf = opt.Day.AddDays(1).Start(clock.Beijing())
 	}
 	err := st.Read(ctx, func(tx ReadTx) error {
-		v := &verifier{tx: tx, rp: rp, rep: rep, opt: opt, asOf: asOf}
+		v := &verifier{tx: tx, rp: rp, rep: rep, opt: opt, asOf: asOf, now: now}
+		if sk, ok := tx.(SkippingReadTx); ok {
+			sk.SkipUnreadable(v.unreadableRecord)
+		}
 		return v.run(ctx)
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range []string{CheckBalances, CheckVouchers, CheckDoubleEntry, CheckAgeing, CheckExternal, CheckChain} {
+	for _, n := range checkNames {
 		rep.Checks = append(rep.Checks, *rp.checks[n])
 	}
 	return rep, nil
@@ -184,21 +202,62 @@ type acct struct {
 }
 
 type verifier struct {
-	tx    ReadTx
-	rp    *reporter
-	rep   *Report
-	opt   VerifyOptions
-	asOf  time.Time
-	accts map[AccountID]*acct
-	seals []Seal
-	days  []clock.Date              // sealed days, ascending
-	delta []map[AccountID]*Counters // per period: len(days)+1 (last = open period)
-	want  map[int64][]byte          // seq -> hash, for seqs that seals name
-	holds map[int64]*HoldState      // as the journal says
+	tx   ReadTx
+	rp   *reporter
+	rep  *Report
+	opt  VerifyOptions
+	asOf time.Time
+	now  time.Time
+	// headBad: the stored head could not be read (reported); nothing is compared with it.
+	headBad bool
+	accts   map[AccountID]*acct
+	seals   []Seal
+	days    []clock.Date              // sealed days, ascending
+	delta   []map[AccountID]*Counters // per period: len(days)+1 (last = open period)
+	want    map[int64][]byte          // seq -> hash, for seqs that seals name
+	holds   map[int64]*HoldState      // as the journal says
+	// Along the chain (owned by the goroutine that checks entries): the PostedAt of the
+	// last readable entry, and how many of bySeq precede the current entry with the latest
+	// sealed day among them.
+	prevAt   time.Time
+	prevSeq  int64
+	sealed   int
+	lastSeal clock.Date
+	// bySeq: the seals of the database and the exported ones, by head sequence, for the
+	// rule that an entry after a seal is dated after the sealed day.
+	bySeq []Seal
+	// The change log replayed (see control.go): chart and account attributes as logged,
+	// and the hash at each change a seal names.
+	chart  map[string]ChartAccount
+	attrs  map[AccountID]AccountSpec
+	cwant  map[int64][]byte
+	clast  int64
+	digest map[clock.Date][]byte // rows digest of each sealed day's stored close
+}
+
+// unreadableRecord reports a stored record the store skipped because it cannot read it,
+// under the check that uses the record.
+func (v *verifier) unreadableRecord(u *UnreadableError) {
+	check := CheckBalances
+	switch strings.SplitN(u.Record, " ", 2)[0] {
+	case "entry", "seal", "head":
+		check = CheckChain
+	case "change", "chart":
+		check = CheckControl
+	case "voucher":
+		check = CheckVouchers
+	}
+	v.rp.add(check, u.Record, "stored record cannot be read (%v): it was changed outside the ledger", u.Err)
 }
 
 func (v *verifier) run(ctx context.Context) error {
 	head, err := v.tx.Head(ctx)
+	var ue *UnreadableError
+	if errors.As(err, &ue) {
+		// The head row was garbled: report it, and compare nothing with it.
+		v.unreadableRecord(ue)
+		v.headBad, err = true, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -214,6 +273,12 @@ func (v *verifier) run(ctx context.Context) error {
 	for _, s := range v.opt.Seals {
 		v.want[s.HeadSeq] = nil
 	}
+	v.want[0] = zeroHash // a day closed before the first entry seals the empty chain
+	v.bySeq = append(append([]Seal(nil), v.seals...), v.opt.Seals...)
+	sort.SliceStable(v.bySeq, func(i, j int) bool { return v.bySeq[i].HeadSeq < v.bySeq[j].HeadSeq })
+	if err := v.replayControl(ctx); err != nil {
+		return err
+	}
 	v.delta = make([]map[AccountID]*Counters, len(v.days)+1)
 	for i := range v.delta {
 		v.delta[i] = map[AccountID]*Counters{}
@@ -227,6 +292,9 @@ func (v *verifier) run(ctx context.Context) error {
 		return err
 	}
 	v.rep.Accounts = int64(len(v.accts))
+	if err := v.checkControl(ctx); err != nil {
+		return err
+	}
 	// Reading the journal (driver work) and checking it (hashing, sums) overlap: the store
 	// streams chunks to a goroutine that owns the verifier's state until the stream ends.
 	// An entry the store cannot read back (edited into unparseable text) is reported, and
@@ -276,13 +344,16 @@ func (v *verifier) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if head.Seq != last || (last > 0 && !bytes.Equal(head.Hash, lastHash)) {
+	if v.headBad {
+		v.rep.Head = last
+	} else if head.Seq != last || (last > 0 && !bytes.Equal(head.Hash, lastHash)) {
 		v.rp.add(CheckChain, "head", "stored head is entry %d, journal ends at entry %d (hash %x)", head.Seq, last, short(lastHash))
 	}
 	v.checkSeals(head)
 	if err := v.checkBalances(ctx); err != nil {
 		return err
 	}
+	v.checkSealedRows()
 	if err := v.checkHolds(ctx); err != nil {
 		return err
 	}
@@ -307,6 +378,9 @@ func (v *verifier) unreadable(u *UnreadableEntryError, last int64, lastHash []by
 	v.rep.Entries++
 	rec := fmt.Sprintf("entry %d", u.Seq)
 	v.chainLink(rec, u.Seq, u.PrevHash, last, lastHash)
+	if _, ok := v.want[u.Seq]; ok {
+		v.want[u.Seq] = append([]byte{}, u.Hash...) // a seal still compares its stored hash
+	}
 	v.rp.add(CheckChain, rec, "stored record cannot be read (%v): it was changed outside the ledger", u.Err)
 }
 
@@ -333,6 +407,7 @@ func (v *verifier) entry(e *Entry, last int64, lastHash []byte) {
 	if _, ok := v.want[e.Seq]; ok {
 		v.want[e.Seq] = append([]byte(nil), e.Hash...)
 	}
+	v.entryTime(e, rec)
 	// (3) balance of the entry, (2) voucher amount
 	if err := checkBalanced("", e.Kind, e.Voucher, e.Lines); err != nil {
 		if re, ok := err.(*RequestError); ok && re.Err == ErrVoucherMismatch {
@@ -372,4 +447,40 @@ func (v *verifier) entry(e *Entry, last int64, lastHash []byte) {
 			a.aged += amt
 		}
 	}
+}
+
+// MaxClockSkew is how far in the future (by the verifier's clock) an entry may be stamped
+// before Verify reports it: the writer and the verifier may run on different machines, and
+// the writer never stamps an entry before the last one even if its clock steps back.
+const MaxClockSkew = 5 * time.Minute
+
+// entryTime checks an entry's day and time against the chain: its day is after every day
+// sealed before it (a closed day cannot gain entries), not after the accounting day it was
+// posted on, and after the day it is late for; its time is not before the previous entry's
+// nor after now (give or take MaxClockSkew).
+func (v *verifier) entryTime(e *Entry, rec string) {
+	for v.sealed < len(v.bySeq) && v.bySeq[v.sealed].HeadSeq < e.Seq {
+		if d := v.bySeq[v.sealed].Day; d.After(v.lastSeal) {
+			v.lastSeal = d
+		}
+		v.sealed++
+	}
+	if v.lastSeal != (clock.Date{}) && !e.Day.After(v.lastSeal) {
+		v.rp.add(CheckChain, rec, "dated %s, but it follows the seal of %s in the chain: an entry was added to a closed day", e.Day, v.lastSeal)
+	}
+	if e.LateFor != (clock.Date{}) && !e.LateFor.Before(e.Day) {
+		v.rp.add(CheckChain, rec, "late for %s, which is not before its day %s", e.LateFor, e.Day)
+	}
+	at := e.PostedAt.In(clock.Beijing())
+	if d := clock.AccountingDay(e.PostedAt, v.opt.Cutoff); d.Before(e.Day) {
+		v.rp.add(CheckChain, rec, "dated %s but posted at %s, on accounting day %s: no entry is dated after the day it is posted", e.Day, at.Format(time.RFC3339), d)
+	}
+	if e.PostedAt.After(v.now.Add(MaxClockSkew)) {
+		v.rp.add(CheckChain, rec, "posted at %s, which is in the future", at.Format(time.RFC3339))
+	}
+	if v.prevSeq > 0 && e.PostedAt.Before(v.prevAt) {
+		v.rp.add(CheckChain, rec, "posted at %s, before entry %d (%s): time went backwards along the chain",
+			at.Format(time.RFC3339Nano), v.prevSeq, v.prevAt.In(clock.Beijing()).Format(time.RFC3339Nano))
+	}
+	v.prevAt, v.prevSeq = e.PostedAt, e.Seq
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -59,13 +60,34 @@ func (v *verifier) checkSeals(head Head) {
 	for i := range v.seals {
 		s := v.seals[i]
 		rec := "seal " + s.Day.String()
-		if s.HeadSeq > head.Seq {
+		if !v.headBad && s.HeadSeq > head.Seq {
 			v.rp.add(CheckChain, rec, "seals entry %d beyond the journal's end %d", s.HeadSeq, head.Seq)
-		} else if h := v.want[s.HeadSeq]; !bytes.Equal(h, s.HeadHash) {
+		} else if h := v.want[s.HeadSeq]; h == nil {
+			v.rp.add(CheckChain, rec, "the journal has no entry %d, which this seal's head names (sealed hash %x): it was deleted", s.HeadSeq, short(s.HeadHash))
+		} else if !bytes.Equal(h, s.HeadHash) {
 			v.rp.add(CheckChain, rec, "sealed hash %x of entry %d differs from the journal's %x: history before the seal was rewritten", short(s.HeadHash), s.HeadSeq, short(h))
 		}
 		if prev != nil && s.HeadSeq < prev.HeadSeq {
 			v.rp.add(CheckChain, rec, "head %d is before the previous seal's %d", s.HeadSeq, prev.HeadSeq)
+		}
+		if d := clock.AccountingDay(s.ClosedAt, v.opt.Cutoff); !d.After(s.Day) {
+			v.rp.add(CheckChain, rec, "closed at %s, before the day was over", s.ClosedAt.In(clock.Beijing()).Format(time.RFC3339))
+		}
+		if s.Version() >= 2 {
+			var want clock.Date
+			if prev != nil {
+				want = prev.Day
+			}
+			if s.PrevDay != want {
+				v.rp.add(CheckChain, rec, "sealed after the seal of %s, but the previous seal in the database is of %s: a seal was deleted or added", dayOrNone(s.PrevDay), dayOrNone(want))
+			}
+			if s.ControlSeq > v.clast {
+				v.rp.add(CheckControl, rec, "seals change %d beyond the change log's end %d: changes were deleted", s.ControlSeq, v.clast)
+			} else if h := v.cwant[s.ControlSeq]; !bytes.Equal(h, s.ControlHash) {
+				v.rp.add(CheckControl, rec, "sealed change log hash %x at change %d differs from the log's %x: control data was rewritten", short(s.ControlHash), s.ControlSeq, short(h))
+			}
+		} else if prev != nil && prev.Version() >= 2 {
+			v.rp.add(CheckChain, rec, "has no rows digest although the seal of %s before it has: the seal was stripped", prev.Day)
 		}
 		if v.opt.Verifier != nil {
 			if len(s.Signature) == 0 {
@@ -76,7 +98,7 @@ func (v *verifier) checkSeals(head Head) {
 		}
 		prev = &v.seals[i]
 	}
-	if n := len(v.seals); (n == 0 && head.LastClosed != (clock.Date{})) || (n > 0 && head.LastClosed != v.seals[n-1].Day) {
+	if n := len(v.seals); !v.headBad && ((n == 0 && head.LastClosed != (clock.Date{})) || (n > 0 && head.LastClosed != v.seals[n-1].Day)) {
 		v.rp.add(CheckChain, "head", "last closed day %s has no matching seal", head.LastClosed)
 	}
 	for _, ext := range v.opt.Seals {
@@ -92,9 +114,65 @@ func (v *verifier) checkSeals(head Head) {
 			v.rp.add(CheckChain, rec, "the database has no seal for this day")
 		case found.HeadSeq != ext.HeadSeq || !bytes.Equal(found.HeadHash, ext.HeadHash):
 			v.rp.add(CheckChain, rec, "database seal (%d, %x) differs from the exported (%d, %x)", found.HeadSeq, short(found.HeadHash), ext.HeadSeq, short(ext.HeadHash))
+		case !bytes.Equal(SealMessage(*found), SealMessage(ext)):
+			v.rp.add(CheckChain, rec, "database seal differs from the exported in what it seals (closing rows %x vs %x, change log %d %x vs %d %x, previous day %s vs %s)",
+				short(found.Rows), short(ext.Rows), found.ControlSeq, short(found.ControlHash), ext.ControlSeq, short(ext.ControlHash), dayOrNone(found.PrevDay), dayOrNone(ext.PrevDay))
 		}
-		if h := v.want[ext.HeadSeq]; !bytes.Equal(h, ext.HeadHash) {
+		if h := v.want[ext.HeadSeq]; h == nil && ext.HeadSeq > 0 {
+			v.rp.add(CheckChain, rec, "the journal has no entry %d, which the exported seal's head names (hash %x): it was deleted", ext.HeadSeq, short(ext.HeadHash))
+		} else if !bytes.Equal(h, ext.HeadHash) {
 			v.rp.add(CheckChain, rec, "journal hash %x at entry %d differs from the exported %x", short(h), ext.HeadSeq, short(ext.HeadHash))
+		}
+		if ext.Version() >= 2 {
+			if ext.ControlSeq > v.clast {
+				v.rp.add(CheckControl, rec, "seals change %d beyond the change log's end %d: changes were deleted", ext.ControlSeq, v.clast)
+			} else if h := v.cwant[ext.ControlSeq]; !bytes.Equal(h, ext.ControlHash) {
+				v.rp.add(CheckControl, rec, "exported change log hash %x at change %d differs from the log's %x: control data was rewritten", short(ext.ControlHash), ext.ControlSeq, short(h))
+			}
+		}
+	}
+	v.sealNote()
+}
+
+// sealNote says in the chain check's note what the seals can and cannot prove.
+func (v *verifier) sealNote() {
+	var notes []string
+	legacy := 0
+	for _, s := range v.seals {
+		if s.Version() < 2 {
+			legacy++
+		}
+	}
+	if legacy > 0 {
+		notes = append(notes, fmt.Sprintf("%d seal(s) predate sealed closing rows and change log (version 1): their closing rows are checked against the journal only", legacy))
+	}
+	switch {
+	case len(v.opt.Seals) == 0 && v.opt.Verifier == nil:
+		notes = append(notes, "no exported seals and no signature key given: this ledger cannot prove its past — whoever can write the database can rewrite history together with its seals; export the seals after every day close to a place the database's owner cannot edit, and pass them to verify")
+	case len(v.opt.Seals) == 0:
+		notes = append(notes, "no exported seals given: signatures prove each seal, but deleting the newest seals (with the head's last closed day) goes unnoticed; export the seals after every day close and pass them to verify")
+	}
+	v.rp.checks[CheckChain].Note = strings.Join(notes, "; ")
+}
+
+func dayOrNone(d clock.Date) string {
+	if d == (clock.Date{}) {
+		return "none"
+	}
+	return d.String()
+}
+
+// checkSealedRows compares each version-2 seal's (and exported seal's) rows digest with the
+// digest of the stored close of its day, which checkBalances computed.
+func (v *verifier) checkSealedRows() {
+	for _, s := range v.seals {
+		if d, ok := v.digest[s.Day]; ok && s.Version() >= 2 && !bytes.Equal(d, s.Rows) {
+			v.rp.add(CheckBalances, "seal "+s.Day.String(), "sealed closing rows digest %x differs from the stored close's %x: the day's closing rows were rewritten", short(s.Rows), short(d))
+		}
+	}
+	for _, s := range v.opt.Seals {
+		if d, ok := v.digest[s.Day]; ok && s.Version() >= 2 && !bytes.Equal(d, s.Rows) {
+			v.rp.add(CheckBalances, "exported seal "+s.Day.String(), "exported closing rows digest %x differs from the stored close's %x: the day's closing rows were rewritten", short(s.Rows), short(d))
 		}
 	}
 }
@@ -103,6 +181,7 @@ func (v *verifier) checkSeals(head Head) {
 // the journal.
 func (v *verifier) checkBalances(ctx context.Context) error {
 	cum := map[AccountID]Counters{}
+	v.digest = map[clock.Date][]byte{}
 	for p, day := range v.days {
 		prev := map[AccountID]Counters{}
 		for id, c := range cum {
@@ -112,9 +191,11 @@ func (v *verifier) checkBalances(ctx context.Context) error {
 			cum[id] = cum[id].plus(*d)
 		}
 		seen := map[AccountID]bool{}
+		var rows []DayBalance
 		if err := v.tx.DayBalances(ctx, day, func(b DayBalance) error {
 			rec := fmt.Sprintf("close %s account %d", day, b.Account)
 			seen[b.Account] = true
+			rows = append(rows, b)
 			var mv Counters
 			if d := v.delta[p][b.Account]; d != nil {
 				mv = *d
@@ -135,6 +216,7 @@ func (v *verifier) checkBalances(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+		v.digest[day] = RowsDigest(day, rows)
 		for id, c := range cum {
 			if !seen[id] && (c != Counters{} || v.delta[p][id] != nil) {
 				v.rp.add(CheckBalances, fmt.Sprintf("close %s account %d", day, id), "row missing; the journal gives closing %v", c)

@@ -79,6 +79,12 @@ type writer struct {
 	// while nothing else can have written since (see HeadAppender).
 	head   Head
 	headOK bool
+	// lastAt is the PostedAt of entry atSeq, the journal's last as this writer knows it
+	// (valid while atOK): no entry is stamped earlier, so time never goes backwards along
+	// the chain even if the clock does.
+	lastAt time.Time
+	atSeq  int64
+	atOK   bool
 	// The committer (see pipeline.go), when the store pipelines one-shot appends.
 	pipe    bool
 	toC     chan *job
@@ -268,7 +274,7 @@ func (w *writer) oneShot(ctx context.Context, reqs []*request) bool {
 // reset forgets everything the writer knows about the store: after a failed write (a failed
 // commit may still have happened, a lost connection).
 func (w *writer) reset() {
-	w.cache, w.cacheGen, w.dirtyOK, w.headOK = nil, -1, false, false
+	w.cache, w.cacheGen, w.dirtyOK, w.headOK, w.atOK = nil, -1, false, false, false
 }
 
 // staged records the state a committed batch left the store in: the accounts it touched,
@@ -278,6 +284,9 @@ func (w *writer) staged(st *state) {
 		w.cache[id] = a
 	}
 	end := st.end()
+	if n := len(st.batch.Entries); n > 0 {
+		w.lastAt, w.atSeq, w.atOK = st.batch.Entries[n-1].PostedAt, end.Seq, true
+	}
 	w.cacheGen = end.Gen
 	w.lastSeq = end.Seq
 	w.head, w.headOK = end, true
@@ -360,6 +369,18 @@ func (w *writer) apply(ctx context.Context, tx WriteTx, reqs []*request) ([]resu
 	if err != nil {
 		return nil, nil, err
 	}
+	if head.Seq > 0 && (!w.atOK || w.atSeq != head.Seq) {
+		e, err := tx.Entry(ctx, head.Seq)
+		var ue *UnreadableEntryError
+		switch {
+		case err == nil:
+			w.lastAt, w.atSeq, w.atOK = e.PostedAt, head.Seq, true
+		case errors.As(err, &ue) || errors.Is(err, ErrNotFound):
+			// Edited behind the ledger's back: Verify reports it; stamp by the clock.
+		default:
+			return nil, nil, err
+		}
+	}
 	s := w.begin(head, false)
 	if err := w.load(ctx, tx, s, reqs); err != nil {
 		return nil, nil, err
@@ -389,6 +410,9 @@ func (w *writer) begin(head Head, assumed bool) *state {
 		w.dirty, w.dirtyFrom, w.lastSeq, w.dirtyOK = map[AccountID]Counters{}, head.Seq, head.Seq, true
 	}
 	now := w.l.cfg.Clock.Now().UTC()
+	if w.atOK && w.atSeq == head.Seq && now.Before(w.lastAt) {
+		now = w.lastAt // the clock went back: keep the chain's time monotonic
+	}
 	return &state{
 		base: head, head: head, now: now, today: clock.AccountingDay(now, w.l.cfg.Cutoff),
 		accounts: map[AccountID]*Account{}, touched: map[AccountID]bool{},

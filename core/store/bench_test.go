@@ -155,15 +155,32 @@ func bulkAccounts(b testing.TB, l *ledger.Ledger, db *store.DB, n int) []ledger.
 			b.Fatal(err)
 		}
 	}
-	// The ids are 1..n only on a fresh store; read them back to be sure.
+	// The ids are 1..n only on a fresh store; read them back to be sure, and record them in
+	// the change log as CreateAccount would (else Verify reports them as opened behind the
+	// ledger's back).
 	var ids []ledger.AccountID
-	if err := db.Read(ctx, func(tx ledger.ReadTx) error {
-		return tx.Accounts(ctx, func(a ledger.Account) error {
+	if err := db.Write(ctx, func(tx ledger.WriteTx) error {
+		var cs []*ledger.Change
+		if err := tx.Accounts(ctx, func(a ledger.Account) error {
 			if a.Code == "9000" {
 				ids = append(ids, a.ID)
+				cs = append(cs, &ledger.Change{At: start, Account: &ledger.AccountAttrs{ID: a.ID, AccountSpec: a.AccountSpec}, Memo: "opened"})
 			}
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		seq, hash, err := tx.ControlHead(ctx)
+		if err != nil {
+			return err
+		}
+		ledger.ChainChanges(seq, hash, cs)
+		for _, c := range cs {
+			if err := tx.AppendChange(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		b.Fatal(err)
 	}

@@ -24,6 +24,14 @@ func scanEntry(s interface{ Scan(...any) error }, intern map[string]string) (*le
 	var at, vamt int64
 	var lines sql.RawBytes
 	if err := s.Scan(&e.Seq, &e.Key, &e.Kind, &day, &late, &at, &e.Ref, &e.Voucher.Kind, &e.Voucher.ID, &vamt, &vcur, &e.Memo, &e.Fingerprint, &e.PrevHash, &e.Hash, &lines); err != nil {
+		// A column edited into a value of the wrong type: name the entry by its raw values.
+		if rows, ok := s.(*sql.Rows); ok {
+			if vals, rerr := rawRow(rows); rerr == nil && len(vals) == 16 {
+				if seq, ok := vals[0].(int64); ok {
+					return nil, &ledger.UnreadableEntryError{Seq: seq, PrevHash: rawBytes(vals[13]), Hash: rawBytes(vals[14]), Err: err}
+				}
+			}
+		}
 		return nil, fmt.Errorf("store: scan entry: %w", err)
 	}
 	unreadable := func(what string, err error) error {

@@ -24,6 +24,8 @@ type ltx struct {
 	// balSeq is ledger_head.bal_seq as read by Head (haveBal) in this transaction.
 	balSeq  int64
 	haveBal bool
+	// skip, when set (SkipUnreadable), takes the records reads cannot read (unreadable.go).
+	skip func(*ledger.UnreadableError)
 }
 
 func (t *ltx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -83,14 +85,31 @@ func (t *ltx) Head(ctx context.Context) (ledger.Head, error) {
 	}
 	var h ledger.Head
 	var lc string
-	if err := t.tx.QueryRowContext(ctx, q).Scan(&h.Seq, &h.Hash, &lc, &h.Gen, &t.balSeq); err != nil {
+	rows, err := t.tx.QueryContext(ctx, q)
+	if err != nil {
+		return h, fmt.Errorf("store: read head: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return h, fmt.Errorf("store: read head: %w", err)
+		}
+		return h, fmt.Errorf("store: read head: %w", sql.ErrNoRows)
+	}
+	err = rows.Scan(&h.Seq, &h.Hash, &lc, &h.Gen, &t.balSeq)
+	if err == nil {
+		h.LastClosed, err = parseDay(lc)
+	}
+	if err != nil {
+		if t.skip != nil {
+			// Verify: a garbled head row is a finding, not the end of the report.
+			return ledger.Head{}, &ledger.UnreadableError{Record: "head", Err: err}
+		}
 		return h, fmt.Errorf("store: read head: %w", err)
 	}
 	t.haveBal = true
 	h.Checkpoint = t.balSeq
-	var err error
-	h.LastClosed, err = parseDay(lc)
-	return h, err
+	return h, nil
 }
 
 func (t *ltx) Chart(ctx context.Context) ([]ledger.ChartAccount, error) {
@@ -103,7 +122,10 @@ func (t *ltx) Chart(ctx context.Context) ([]ledger.ChartAccount, error) {
 	for rows.Next() {
 		var c ledger.ChartAccount
 		if err := rows.Scan(&c.Code, &c.Parent, &c.Name, &c.Type, &c.Normal); err != nil {
-			return nil, fmt.Errorf("store: scan chart: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return "chart " + rawText(v[0]) }); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		out = append(out, c)
 	}
@@ -177,6 +199,9 @@ func (t *ltx) tail(ctx context.Context, want map[ledger.AccountID]bool) (map[led
 			return nil, fmt.Errorf("store: scan tail: %w", err)
 		}
 		if buf, err = parseLines(text, buf[:0], intern); err != nil {
+			if t.skip != nil {
+				continue // Verify reads every entry and reports this one
+			}
 			return nil, fmt.Errorf("store: lines of entry %d: %w", seq, err)
 		}
 		for _, ln := range buf {
@@ -298,8 +323,14 @@ func (t *ltx) Accounts(ctx context.Context, fn func(ledger.Account) error) error
 	}
 	defer rows.Close()
 	for rows.Next() {
-		a, err := scanAccountWithTail(rows, tail)
+		a, err := scanAccount(rows)
 		if err != nil {
+			if err := t.unreadable(rows, err, func(v []any) string { return "account " + rawText(v[0]) }); err != nil {
+				return err
+			}
+			continue
+		}
+		if a, err = withTail(a, tail); err != nil {
 			return err
 		}
 		if err := fn(a); err != nil {
@@ -367,7 +398,10 @@ func (t *ltx) AllVouchers(ctx context.Context, fn func(ledger.Voucher) error) er
 		var amt int64
 		var cur string
 		if err := rows.Scan(&v.Kind, &v.ID, &amt, &cur); err != nil {
-			return fmt.Errorf("store: scan voucher: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return "voucher " + rawText(v[0]) + " " + rawText(v[1]) }); err != nil {
+				return err
+			}
+			continue
 		}
 		v.Amount = money.New(amt, money.Currency(cur))
 		if err := fn(v); err != nil {
@@ -378,26 +412,56 @@ func (t *ltx) AllVouchers(ctx context.Context, fn func(ledger.Voucher) error) er
 }
 
 func (t *ltx) VoucherProblems(ctx context.Context, limit int) ([]ledger.VoucherProblem, error) {
-	rows, err := t.query(ctx, `SELECT e.seq, e.v_kind, e.v_id, e.v_amount, e.v_cur, v.amount, v.currency
+	// IS DISTINCT FROM: a voucher amount edited to NULL is a problem too, not a match.
+	rows, err := t.query(ctx, `SELECT e.seq, e.v_kind, e.v_id, e.v_amount, e.v_cur, v.kind IS NOT NULL, v.amount, v.currency
 		FROM entries e LEFT JOIN vouchers v ON v.kind = e.v_kind AND v.id = e.v_id
-		WHERE v.kind IS NULL OR v.amount <> e.v_amount OR v.currency <> e.v_cur
+		WHERE v.kind IS NULL OR v.amount IS DISTINCT FROM e.v_amount OR v.currency IS DISTINCT FROM e.v_cur
 		ORDER BY e.seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []ledger.VoucherProblem
+	told := map[string]bool{}
+	// badVoucher reports the voucher row of entry vals as unreadable, once.
+	badVoucher := func(kind, id string, cause error) error {
+		rec := "voucher " + kind + " " + id
+		if t.skip == nil {
+			return &ledger.UnreadableError{Record: rec, Err: cause}
+		}
+		if !told[rec] {
+			told[rec] = true
+			t.skip(&ledger.UnreadableError{Record: rec, Err: cause})
+		}
+		return nil
+	}
 	for rows.Next() {
 		var p ledger.VoucherProblem
 		var amt int64
 		var cur string
+		var exists bool
 		var samt sql.NullInt64
 		var scur sql.NullString
-		if err := rows.Scan(&p.Seq, &p.Voucher.Kind, &p.Voucher.ID, &amt, &cur, &samt, &scur); err != nil {
-			return nil, fmt.Errorf("store: scan voucher problem: %w", err)
+		if err := rows.Scan(&p.Seq, &p.Voucher.Kind, &p.Voucher.ID, &amt, &cur, &exists, &samt, &scur); err != nil {
+			vals, rerr := rawRow(rows)
+			if rerr != nil || t.skip == nil || len(vals) != 8 {
+				return nil, fmt.Errorf("store: scan voucher problem: %w", err)
+			}
+			if _, ok := vals[6].(int64); vals[6] != nil && !ok {
+				if err := badVoucher(rawText(vals[1]), rawText(vals[2]), err); err != nil {
+					return nil, err
+				}
+			}
+			continue // otherwise an unreadable entry: Verify reports it from the journal scan
+		}
+		if exists && (!samt.Valid || !scur.Valid) {
+			if err := badVoucher(string(p.Voucher.Kind), p.Voucher.ID, errors.New("amount or currency is NULL")); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		p.Voucher.Amount = money.New(amt, money.Currency(cur))
-		if samt.Valid {
+		if exists {
 			a := money.New(samt.Int64, money.Currency(scur.String))
 			p.Stored = &a
 		}
@@ -433,7 +497,10 @@ func (t *ltx) Holds(ctx context.Context, fn func(ledger.HoldState) error) error 
 		var amt, rem int64
 		var cur string
 		if err := rows.Scan(&h.Seq, &h.Debit, &h.Credit, &amt, &cur, &rem); err != nil {
-			return fmt.Errorf("store: scan hold: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return "hold " + rawText(v[0]) }); err != nil {
+				return err
+			}
+			continue
 		}
 		h.Amount, h.Remaining = money.New(amt, money.Currency(cur)), money.New(rem, money.Currency(cur))
 		if err := fn(h); err != nil {
@@ -444,7 +511,7 @@ func (t *ltx) Holds(ctx context.Context, fn func(ledger.HoldState) error) error 
 }
 
 func (t *ltx) Seals(ctx context.Context) ([]ledger.Seal, error) {
-	rows, err := t.query(ctx, `SELECT day, head_seq, head_hash, closed_at, key_id, signature FROM day_closes ORDER BY day`)
+	rows, err := t.query(ctx, `SELECT day, head_seq, head_hash, closed_at, key_id, signature, prev_day, rows_digest, control_seq, control_hash FROM day_closes ORDER BY day`)
 	if err != nil {
 		return nil, err
 	}
@@ -452,13 +519,19 @@ func (t *ltx) Seals(ctx context.Context) ([]ledger.Seal, error) {
 	var out []ledger.Seal
 	for rows.Next() {
 		var s ledger.Seal
-		var day string
+		var day, prev string
 		var at int64
-		if err := rows.Scan(&day, &s.HeadSeq, &s.HeadHash, &at, &s.KeyID, &s.Signature); err != nil {
-			return nil, fmt.Errorf("store: scan seal: %w", err)
+		err := rows.Scan(&day, &s.HeadSeq, &s.HeadHash, &at, &s.KeyID, &s.Signature, &prev, &s.Rows, &s.ControlSeq, &s.ControlHash)
+		if err == nil {
+			if s.Day, err = parseDay(day); err == nil {
+				s.PrevDay, err = parseDay(prev)
+			}
 		}
-		if s.Day, err = parseDay(day); err != nil {
-			return nil, err
+		if err != nil {
+			if err := t.unreadable(rows, err, func(v []any) string { return "seal " + rawText(v[0]) }); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		s.ClosedAt = time.Unix(0, at).UTC()
 		out = append(out, s)
@@ -480,7 +553,10 @@ func (t *ltx) DayBalances(ctx context.Context, day clock.Date, fn func(ledger.Da
 		if err := rows.Scan(&b.Account, &o.DebitPosted, &o.CreditPosted, &o.DebitPending, &o.CreditPending,
 			&m.DebitPosted, &m.CreditPosted, &m.DebitPending, &m.CreditPending,
 			&c.DebitPosted, &c.CreditPosted, &c.DebitPending, &c.CreditPending); err != nil {
-			return fmt.Errorf("store: scan day balance: %w", err)
+			if err := t.unreadable(rows, err, func(v []any) string { return fmt.Sprintf("close %s account %s", day, rawText(v[0])) }); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := fn(b); err != nil {
 			return err

@@ -435,13 +435,6 @@ func (t *ltx) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Accou
 	return ledger.AccountID(id), nil
 }
 
-func (t *ltx) SetFlags(ctx context.Context, id ledger.AccountID, f ledger.Flags) error {
-	if err := t.bumpGen(ctx); err != nil {
-		return err
-	}
-	return t.exec(ctx, `UPDATE accounts SET flags = ? WHERE id = ?`, int64(f), int64(id))
-}
-
 func (t *ltx) PutDayClose(ctx context.Context, s ledger.Seal, rows []ledger.DayBalance) error {
 	if !t.write {
 		return errReadOnly
@@ -456,8 +449,9 @@ func (t *ltx) PutDayClose(ctx context.Context, s ledger.Seal, rows []ledger.DayB
 	}); err != nil {
 		return err
 	}
-	if err := t.exec(ctx, `INSERT INTO day_closes (day, head_seq, head_hash, closed_at, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)`,
-		day, s.HeadSeq, s.HeadHash, s.ClosedAt.UnixNano(), s.KeyID, s.Signature); err != nil {
+	if err := t.exec(ctx, `INSERT INTO day_closes (day, head_seq, head_hash, closed_at, key_id, signature, prev_day, rows_digest, control_seq, control_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		day, s.HeadSeq, s.HeadHash, s.ClosedAt.UnixNano(), s.KeyID, s.Signature, dayText(s.PrevDay), s.Rows, s.ControlSeq, s.ControlHash); err != nil {
 		return err
 	}
 	return t.exec(ctx, `UPDATE ledger_head SET last_closed = ?, gen = gen + 1 WHERE id = 1`, day)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,12 @@ import (
 
 //go:embed migrations
 var migrations embed.FS
+
+// goSteps are the parts of migrations that SQL cannot do, run after the version's SQL in
+// its transaction: 0003 hashes the existing chart and accounts into the change log.
+var goSteps = map[int]func(ctx context.Context, d *DB, tx *sql.Tx) error{
+	3: adoptControl,
+}
 
 // migrate applies, in order and each in its own transaction, the embedded migrations of the
 // dialect that schema_migrations does not list yet. On PostgreSQL an advisory lock keeps two
@@ -61,6 +68,12 @@ func (d *DB) migrate(ctx context.Context, upTo int) error {
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("store: apply migration %s: %w", base, err)
+		}
+		if step := goSteps[v]; step != nil {
+			if err := step(ctx, d, tx); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("store: apply migration %s: %w", base, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), v, base); err != nil {
 			_ = tx.Rollback()

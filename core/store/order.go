@@ -214,6 +214,9 @@ func (d *DB) insertEvent(ctx context.Context, tx *otx, e *order.Event) error {
 		return fmt.Errorf("store: insert event: %w", err)
 	}
 	for _, c := range d.outboxConsumers() {
+		if !d.outboxWants(c, e.Type) {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO order_outbox (event_seq, consumer, payment_id, next_at, event_at) VALUES (?,?,?,?,?)`),
 			e.Seq, c, e.PaymentID, micros(e.At), micros(e.At)); err != nil {
 			return fmt.Errorf("store: queue event for %s: %w", c, err)
@@ -461,6 +464,14 @@ func (d *DB) TransitionRefund(ctx context.Context, id string, version int64, t o
 		if err != nil {
 			return err
 		}
+		// Lock the payment before any event is written: on PostgreSQL an event's sequence
+		// number is drawn at insert, so two refunds of one payment must not interleave, or
+		// their events could become visible out of order (and per-payment delivery order
+		// with them).
+		p, err := d.paymentWhere(ctx, tx, `id = ?`+d.forUpdate(), cur.PaymentID)
+		if err != nil {
+			return err
+		}
 		done, err := d.refApplied(ctx, tx, id, t.Ref)
 		if err != nil {
 			return err
@@ -502,11 +513,7 @@ func (d *DB) TransitionRefund(ctx context.Context, id string, version int64, t o
 			return nil
 		}
 		// The refund moved money back: the payment's refunded amount and state follow, in
-		// this same transaction.
-		p, err := d.paymentWhere(ctx, tx, `id = ?`+d.forUpdate(), n.PaymentID)
-		if err != nil {
-			return err
-		}
+		// this same transaction (p is locked above).
 		refunded, err := p.RefundedAmount.Add(n.Amount)
 		if err != nil {
 			return fmt.Errorf("store: refunded amount of %s: %w", p.ID, err)

@@ -29,6 +29,11 @@
 // process that uses the ledger with an older build first: 0002_lines_in_entries rewrites every
 // entry row (on PostgreSQL holding an exclusive lock on entries until it commits) and replaces
 // the lines table by a view, which an older writer cannot insert into.
+// 0003_sealed_closes_and_control_log adds the fields of version-2 seals to day_closes (seals
+// stored before stay version 1 and still verify) and the control_log table, and records the
+// chart and accounts found at the upgrade as the log's first changes (memo "adopted at
+// upgrade"): stop older builds first, or a chart code or account they add is reported by
+// verify as changed behind the ledger's back.
 package store
 
 import (
@@ -73,8 +78,9 @@ type DB struct {
 	checkpointEvery int64
 	mu              sync.Mutex
 	stmts           map[string]*sql.Stmt
-	texts           map[string]string // generated INSERT texts by table/rows
-	consumers       []string          // outbox consumers of order events (nil = DefaultOutboxConsumers)
+	texts           map[string]string          // generated INSERT texts by table/rows
+	consumers       []string                   // outbox consumers of order events (nil = DefaultOutboxConsumers)
+	outboxTypes     map[string]map[string]bool // consumer -> event types queued for it (absent = all)
 	// group commits this process's order-side write transactions on SQLite (group.go).
 	group committer
 }

@@ -1,6 +1,7 @@
 package alipay_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +169,35 @@ func TestRefund_Rules(t *testing.T) {
 		if err := e.verifyNotify(n); err != nil {
 			t.Errorf("notification %s: %v", n.Get("notify_id"), err)
 		}
+	}
+}
+
+func TestNotifyURL_NotHTTPIsRefusedWithTheChannelsCode(t *testing.T) {
+	for _, u := range []string{"file:///etc/passwd", "gopher://m.test/x", "ftp://m.test/n", "http:///nohost", "http://user:pw@m.test/n", "/relative"} {
+		t.Run(u, func(t *testing.T) {
+			e := newEnv(t, alipay.Config{})
+			r := e.call("alipay.trade.pay", bc("NU1"), map[string]string{"notify_url": u})
+			want(t, r, "code", "40002", "sub_code", "isv.invalid-parameter", "sub_msg", "参数无效: notify_url")
+			// Nothing happened: no trade.
+			want(t, e.call("alipay.trade.query", `{"out_trade_no":"NU1"}`, nil), "sub_code", "ACQ.TRADE_NOT_EXIST")
+		})
+	}
+	e := newEnv(t, alipay.Config{})
+	if _, err := e.a.AddMerchant([]byte(`{"channel":"alipay","app_id":"2021000000000009","pid":"2088102000000009","app_public_key":"x","notify_url":"file:///etc/passwd"}`)); err == nil || !strings.Contains(err.Error(), "notify_url") {
+		t.Errorf("merchant with a file: notify_url: %v", err)
+	}
+}
+
+func TestBodyOverTheEngineLimit_AnsweredInAlipaysFormat(t *testing.T) {
+	e := newEnv(t, alipay.Config{})
+	big := "biz_content=" + strings.Repeat("x", 2<<20)
+	res, err := e.sim.Client().Post(e.sim.URL+"/gateway.do?method=alipay.trade.query", "application/x-www-form-urlencoded", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"alipay_trade_query_response":{"code":"40002"`) || !strings.Contains(string(b), "isv.invalid-parameter") {
+		t.Fatalf("got %d %s; want Alipay's 40002 answer", res.StatusCode, b)
 	}
 }

@@ -255,3 +255,43 @@ func TestPayer_CompleteAfterMidnightAndQRExpiry(t *testing.T) {
 	}
 	want(t, e.call("alipay.trade.query", `{"out_trade_no":"EX2"}`, nil), "trade_status", "TRADE_CLOSED")
 }
+
+func TestFaults_TamperedCallbackIsCorrectlySignedWithOtherContent(t *testing.T) {
+	tests := []struct {
+		name, tamper           string
+		wantTotal, wantOrderNo string
+	}{
+		{"amount (default)", "", "1.01", "T1"},
+		{"order number", simulator.TamperOrder, "1.00", "TX"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, alipay.Config{})
+			e.fault(simulator.FaultPlan{Kind: simulator.FaultTamperedCallback, Op: alipay.KindPayment, Tamper: tt.tamper})
+			e.call("alipay.trade.pay", bc("T1"), map[string]string{"notify_url": "http://m.test/n"})
+			e.sim.Advance(0)
+			ns := e.sink.all()
+			if len(ns) != 2 {
+				t.Fatalf("%d deliveries, want tampered + genuine", len(ns))
+			}
+			for i, n := range ns {
+				if err := e.verifyNotify(n); err != nil {
+					t.Errorf("delivery %d does not verify: %v", i, err)
+				}
+			}
+			tm, g := ns[0], ns[1]
+			if tm.Get("total_amount") != tt.wantTotal || tm.Get("buyer_pay_amount") != tt.wantTotal || tm.Get("out_trade_no") != tt.wantOrderNo {
+				t.Errorf("tampered: total %q, buyer_pay %q, out_trade_no %q", tm.Get("total_amount"), tm.Get("buyer_pay_amount"), tm.Get("out_trade_no"))
+			}
+			if tt.tamper == "" && tm.Get("fund_bill_list") == g.Get("fund_bill_list") {
+				t.Errorf("fund_bill_list unchanged: %s", tm.Get("fund_bill_list"))
+			}
+			if g.Get("total_amount") != "1.00" || g.Get("out_trade_no") != "T1" {
+				t.Errorf("genuine: total %q, out_trade_no %q", g.Get("total_amount"), g.Get("out_trade_no"))
+			}
+			if tm.Get("notify_id") != g.Get("notify_id") {
+				t.Error("the tampered copy has another notify_id")
+			}
+		})
+	}
+}

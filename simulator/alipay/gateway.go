@@ -61,6 +61,15 @@ func (s *Server) serveGateway(c *simulator.Call) *simulator.Reply {
 	if c.Identify(method, r.get("app_id"), s.orderOf(r)) {
 		return nil
 	}
+	if c.BodyTooLarge() {
+		// [inferred] The gateway's answer to a body over its limit: an unsigned invalid-
+		// parameter error, in the method's node when the query string names one.
+		node := "error_response"
+		if method != "" {
+			node = nodeName(method)
+		}
+		return s.reply(c, answer{node: node, err: &apiErr{code: codeInvalid, sub: "isv.invalid-parameter", text: "参数无效: 请求体过大", unsigned: true}})
+	}
 	if method == "" {
 		return s.reply(c, answer{node: "error_response", err: &apiErr{code: codeMissing, sub: "isv.missing-method", text: "缺少方法名参数", unsigned: true}})
 	}

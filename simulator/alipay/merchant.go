@@ -65,6 +65,8 @@ func (m *Merchant) prepare() error {
 		return fmt.Errorf("alipay merchant: field pid %q: want 16 digits starting 2088", m.PID)
 	case m.AppPublicKey == "" && m.AppCert == "":
 		return errors.New("alipay merchant: field app_public_key: required (or app_cert)")
+	case m.NotifyURL != "" && !validNotifyURL(m.NotifyURL):
+		return fmt.Errorf("alipay merchant: field notify_url %q: want an absolute http(s) URL", m.NotifyURL)
 	}
 	if m.AppPublicKey != "" {
 		pub, err := sign.ParseRSAPublicKey([]byte(m.AppPublicKey))

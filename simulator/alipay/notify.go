@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/simulator"
 )
 
@@ -120,7 +121,7 @@ func (n notice) build(a simulator.Attempt) []byte {
 	p := make(sign.Params, 0, len(n.params)+3)
 	for _, kv := range n.params {
 		if kv.Value != "" {
-			p = append(p, kv)
+			p = append(p, n.tamper(a, kv))
 		}
 	}
 	p = append(p, sign.Param{Key: "notify_time", Value: wireTime(a.Time)}, sign.Param{Key: "sign_type", Value: "RSA2"})
@@ -136,6 +137,34 @@ func (n notice) build(a simulator.Attempt) []byte {
 	}
 	v.Set("sign", sig)
 	return []byte(v.Encode())
+}
+
+// tamper returns kv as a tampered_callback attempt carries it: the order number, or every
+// amount that states what was paid (or refunded), changed; other fields as they are.
+func (n notice) tamper(a simulator.Attempt, kv sign.Param) sign.Param {
+	switch {
+	case a.Tamper == simulator.TamperOrder && kv.Key == "out_trade_no":
+		kv.Value = a.TamperedOrder(kv.Value)
+	case a.Tamper == simulator.TamperAmount:
+		switch kv.Key {
+		case "total_amount", "receipt_amount", "invoice_amount", "buyer_pay_amount", "refund_fee":
+			if v, err := money.Parse(kv.Value, money.CNY); err == nil {
+				kv.Value = yuan(a.TamperedAmount(v))
+			}
+		case "fund_bill_list":
+			var fb []fundBillNotify
+			if json.Unmarshal([]byte(kv.Value), &fb) == nil {
+				for i := range fb {
+					if v, err := money.Parse(fb[i].Amount, money.CNY); err == nil {
+						fb[i].Amount = yuan(a.TamperedAmount(v))
+					}
+				}
+				b, _ := json.Marshal(fb)
+				kv.Value = string(b)
+			}
+		}
+	}
+	return kv
 }
 
 // Acked is Alipay's acknowledgement rule (§10.1): HTTP 200 and the body "success"

@@ -28,13 +28,34 @@ func (s *Server) findPayerTrade(a simulator.PayerAction) (*trade, error) {
 	return nil, fmt.Errorf("alipay: order %q exists for several apps, name one: %w", a.OutTradeNo, simulator.ErrConflict)
 }
 
-// Pay makes the payer pay at a.Time with fund channel a.Card (default ALIPAYACCOUNT):
+// fundChannel is the fund channel of a payer's card: a fund channel code as given, a card
+// number as DEBIT_CARD/CREDIT_CARD by the simulator's BIN table (Alipay never shows the
+// number), ALIPAYACCOUNT when empty; false for anything else.
+func fundChannel(card string) (string, bool) {
+	switch {
+	case card == "":
+		return defaultFund, true
+	case simulator.IsCardNumber(card):
+		return simulator.LookupCard(card).AlipayFundChannel(), true
+	case simulator.IsCode(card):
+		return card, true
+	}
+	return "", false
+}
+
+// Pay makes the payer pay at a.Time with fund channel a.Card (default ALIPAYACCOUNT; a
+// card number is shown as its kind, see fundChannel):
 // a precreated QR code is scanned and paid, a cashier order paid, a barcode trade
 // waiting after 10003 confirmed on the phone. The trade becomes TRADE_SUCCESS and its
 // notification is sent. With Options["scan_only"] = "true" the payer only scans (or
 // opens the cashier): the trade appears as WAIT_BUYER_PAY (§9.2) and stays unpaid.
 // Paying a paid or closed trade is ErrConflict.
 func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.PayerResult, error) {
+	fund, ok := fundChannel(a.Card)
+	if !ok {
+		return simulator.PayerResult{}, &simulator.FieldError{Field: "card",
+			Reason: fmt.Sprintf("%q: want an Alipay fund channel such as ALIPAYACCOUNT or PCREDIT, or a card number", simulator.MaskCard(a.Card))}
+	}
 	s.mu.Lock()
 	t, err := s.waitingTrade(a, "paid")
 	if err != nil {
@@ -46,7 +67,7 @@ func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.Pa
 		s.makeVisible(t, a.Time)
 		s.armExpiry(t, a.Time)
 	} else {
-		out = s.markPaid(t, a.Time, a.Card)
+		out = s.markPaid(t, a.Time, fund)
 	}
 	res := payerResult(t)
 	s.mu.Unlock()

@@ -87,3 +87,16 @@ func (s *Server) Merchants() []any {
 	}
 	return out
 }
+
+// CallOps implements simulator.Operations: the gateway methods (§9) and the cashier's
+// own operations, the op names of call fault plans.
+func (s *Server) CallOps() []string {
+	ops := []string{"alipay.trade.create", "bill.download", "cashier", "cashier.pay", "cashier.cancel"}
+	for m := range apiHandlers {
+		ops = append(ops, m)
+	}
+	return append(ops, methodPagePay, methodWapPay, methodAppPay)
+}
+
+// CallbackKinds implements simulator.Operations.
+func (s *Server) CallbackKinds() []string { return []string{KindPayment, KindRefund, KindClose} }

@@ -177,5 +177,20 @@ func (s *Server) check(r *request, now time.Time) (checked, *apiErr) {
 	if r.bizErr {
 		return ck, invalid("isv.invalid-parameter", "参数无效: biz_content")
 	}
+	// The gateway only ever notifies http(s) URLs; a file: or gopher: URL must not be
+	// accepted and then silently dropped. [inferred] sub-code, as for version.
+	if u := r.get("notify_url"); u != "" && !validNotifyURL(u) {
+		return ck, invalid("isv.invalid-parameter", "参数无效: notify_url")
+	}
 	return ck, nil
+}
+
+// validNotifyURL reports whether u is an absolute http(s) URL with a host and no user
+// information: the only notification targets the simulator (like the channel) sends to.
+func validNotifyURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || p.User != nil {
+		return false
+	}
+	return p.Scheme == "http" || p.Scheme == "https"
 }

@@ -119,6 +119,10 @@ var (
 // serveGateway is the handler of POST /bdc/gateway (§3, §4): decode, identify for fault
 // plans, then process and answer with a signed envelope.
 func (s *Server) serveGateway(c *simulator.Call) *simulator.Reply {
+	if c.BodyTooLarge() {
+		// The bank answers an oversized request at the HTTP level (§3): 413, nothing read.
+		return plain(http.StatusRequestEntityTooLarge, "body exceeds 1 MiB")
+	}
 	if mt, _, err := mime.ParseMediaType(c.Request.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return plain(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 	}

@@ -2,7 +2,11 @@ package bank
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
+	"strconv"
+
+	"github.com/tongdao/tongdao/core/money"
 
 	"github.com/tongdao/tongdao/simulator"
 )
@@ -50,12 +54,18 @@ func (s *Server) flush(ns []notice) {
 }
 
 // buildNotice envelopes one attempt (§10): reqSerial = the stable notifyId, respTime =
-// the attempt's time, signed by the bank — or by a wrong key when forged.
+// the attempt's time, signed by the bank — or by a wrong key when forged. A tampered attempt
+// (tampered_callback) is signed correctly over data whose amount or business number was
+// changed.
 func (s *Server) buildNotice(n notice, a simulator.Attempt) []byte {
+	data := n.data
+	if a.Tamper != "" {
+		data = tamperData(n.data, a)
+	}
 	f := map[string]string{
 		"version": "1.0", "merchantId": n.merchant, "txCode": n.kind, "reqSerial": n.notifyID,
 		"respTime": a.Time.In(beijing()).Format(n.prof.timeFmt), "respCode": codeOK, "respMsg": "success",
-		"signType": "SM2", "certSerial": BankCertSerial, "data": string(n.data),
+		"signType": "SM2", "certSerial": BankCertSerial, "data": string(data),
 	}
 	key := s.signKey
 	if a.Forged {
@@ -63,4 +73,29 @@ func (s *Server) buildNotice(n notice, a simulator.Attempt) []byte {
 	}
 	f["sign"] = s.signFields(f, n.prof, false, key)
 	return encodeJSON(f)
+}
+
+// tamperData changes a notification's data as a tampered attempt asks: the amount (fen
+// string) or the business number (orderNo, refundNo or payoutNo, whichever the event has).
+func tamperData(data []byte, a simulator.Attempt) []byte {
+	var d map[string]any
+	if err := json.Unmarshal(data, &d); err != nil {
+		return data
+	}
+	switch a.Tamper {
+	case simulator.TamperAmount:
+		if v, ok := d["amount"].(string); ok {
+			if minor, err := strconv.ParseInt(v, 10, 64); err == nil {
+				d["amount"] = fen(a.TamperedAmount(money.Fen(minor)).Minor())
+			}
+		}
+	case simulator.TamperOrder:
+		for _, k := range []string{"refundNo", "payoutNo", "orderNo"} {
+			if v, ok := d[k].(string); ok {
+				d[k] = a.TamperedOrder(v)
+				break
+			}
+		}
+	}
+	return encodeJSON(d)
 }

@@ -237,3 +237,40 @@ func TestFaults_CallFaultsOnAConsume(t *testing.T) {
 		})
 	}
 }
+
+// TestFaults_TamperedCallbackVerifiesWithChangedAmount: a tampered_callback attempt is
+// signed correctly over txnAmt one fen higher (or another orderId), before the genuine one.
+func TestFaults_TamperedCallbackVerifiesWithChangedAmount(t *testing.T) {
+	for _, tamper := range []string{simulator.TamperAmount, simulator.TamperOrder} {
+		t.Run(tamper, func(t *testing.T) {
+			e := newEnv(t, unionpay.Config{}, "01")
+			token := e.openToken(t, trID)
+			e.fault(simulator.FaultPlan{Kind: simulator.FaultTamperedCallback, Op: unionpay.KindPayment, First: 1, Tamper: tamper})
+			_, orderID, _ := e.consume(t, trID, token, "100")
+			e.deliver(time.Minute)
+			ns := e.sink.all()
+			if len(ns) != 2 {
+				t.Fatalf("%d deliveries, want tampered + genuine", len(ns))
+			}
+			for _, n := range ns {
+				if err := e.verifyNotify(n); err != nil {
+					t.Errorf("attempt does not verify: %v", err)
+				}
+			}
+			tam, gen := ns[0], ns[1]
+			if gen.Get("txnAmt") != "100" || gen.Get("orderId") != orderID {
+				t.Errorf("genuine attempt changed: %v", gen)
+			}
+			switch tamper {
+			case simulator.TamperAmount:
+				if tam.Get("txnAmt") != "101" || tam.Get("orderId") != orderID {
+					t.Errorf("tampered amount attempt: txnAmt %q orderId %q", tam.Get("txnAmt"), tam.Get("orderId"))
+				}
+			case simulator.TamperOrder:
+				if tam.Get("orderId") == orderID || len(tam.Get("orderId")) != len(orderID) || tam.Get("txnAmt") != "100" {
+					t.Errorf("tampered order attempt: orderId %q (genuine %q)", tam.Get("orderId"), orderID)
+				}
+			}
+		})
+	}
+}

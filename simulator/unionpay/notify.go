@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tongdao/tongdao/core/money"
+
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/simulator"
 )
@@ -55,13 +57,23 @@ func (s *Server) notices(t *txn) []notice {
 }
 
 // build makes one attempt's form body (URL-encoded, unionpay.md §8), signed as the
-// merchant's request was. A forged attempt's signature covers other bytes.
+// merchant's request was. A forged attempt's signature covers other bytes; a tampered one
+// (tampered_callback) is signed correctly over a changed txnAmt or orderId.
 func (s *Server) build(n notice, a simulator.Attempt) []byte {
 	p := make(sign.Params, 0, len(n.params)+2)
 	for _, kv := range n.params {
-		if kv.Value != "" {
-			p = append(p, kv)
+		if kv.Value == "" {
+			continue
 		}
+		switch {
+		case a.Tamper == simulator.TamperAmount && kv.Key == "txnAmt":
+			if minor, err := strconv.ParseInt(kv.Value, 10, 64); err == nil {
+				kv.Value = strconv.FormatInt(a.TamperedAmount(money.Fen(minor)).Minor(), 10)
+			}
+		case a.Tamper == simulator.TamperOrder && kv.Key == "orderId":
+			kv.Value = a.TamperedOrder(kv.Value)
+		}
+		p = append(p, kv)
 	}
 	p = s.sign(p, n.method, n.m, a.Forged)
 	v := make(url.Values, len(p))

@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -351,7 +352,8 @@ func TestMerchants_AddFromJSONAndAppIDMismatch(t *testing.T) {
 		t.Fatalf("AddMerchant: %q %v", id, err)
 	}
 	for _, bad := range []string{`{"mch_id":"1","appids":["wx1"],"key":"short"}`, `{"mch_id":"1","appids":[],"key":"` + strings.Repeat("k", 32) + `"}`,
-		`{"mch_id":"1","appids":["wx1"],"key":"` + strings.Repeat("k", 32) + `","fee_rate":"0.6"}`, `{"mch_id":"1","unknown":1}`, `[`} {
+		`{"mch_id":"1","appids":["wx1"],"key":"` + strings.Repeat("k", 32) + `","fee_rate":"0.6"}`, `{"mch_id":"1","unknown":1}`, `[`,
+		`{"mch_id":"1","appids":["wx1"],"key":"` + strings.Repeat("k", 32) + `","refund_notify_url":"file:///etc/passwd"}`} {
 		if _, err := e.w.AddMerchant([]byte(bad)); err == nil {
 			t.Errorf("AddMerchant(%s) accepted", bad)
 		}
@@ -440,4 +442,25 @@ func TestNewSandbox_KeyPathPrefixAndNegativeTestHeader(t *testing.T) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	wantFields(t, mustVerify(t, b, key, sign.WeChatMD5), map[string]string{"result_code": "FAIL", "err_code": "SYSTEMERROR"})
+}
+
+func TestUnifiedOrder_NotifyURLMustBeHTTP(t *testing.T) {
+	for _, u := range []string{"file:///etc/passwd", "gopher://m.test/x", "http://user:pw@m.test/n", "/notify"} {
+		t.Run(u, func(t *testing.T) {
+			e := newEnv(t, Config{})
+			p := nativeOrder("NU-1", "1")
+			p.Set("notify_url", u)
+			wantFields(t, e.call("/pay/unifiedorder", p), map[string]string{"return_code": "FAIL", "return_msg": "notify_url参数格式错误"})
+			wantFields(t, e.call("/pay/orderquery", params("out_trade_no", "NU-1")), map[string]string{"err_code": "ORDERNOTEXIST"})
+		})
+	}
+}
+
+func TestBodyOverTheEngineLimit_AnsweredInWeChatsFormat(t *testing.T) {
+	e := newEnv(t, Config{})
+	st, ct, body := e.raw(http.MethodPost, "/pay/unifiedorder", bytes.Repeat([]byte("<xml>"), 1<<19)) // 2.5 MiB
+	_, m := parseResp(t, body)
+	if st != 200 || !strings.Contains(ct, "xml") || m["return_code"] != "FAIL" || m["return_msg"] == "" {
+		t.Fatalf("got %d %s %q; want WeChat's FAIL answer", st, ct, body)
+	}
 }

@@ -104,7 +104,7 @@ func (s *Server) billRecords(realm string, q simulator.StatementQuery) ([]simula
 			fee, _ := feeFen(amt, m.feePPM)
 			return simulator.StatementRecord{
 				Merchant: o.mchID, Kind: kind, OutTradeNo: o.outTradeNo, ChannelTxnID: o.txnID(),
-				Amount: amt, Fee: fee, Time: at, Status: status, SettleDate: day,
+				Amount: amt, Fee: fee, FeeExact: formatUnits5(feeUnits(amt.Minor(), m.feePPM)), Time: at, Status: status, SettleDate: day,
 				Fields: map[string]string{
 					fAppID: o.appID, fDeviceInfo: o.deviceInfo(), fOpenID: o.openID(),
 					fTradeType: o.tradeType, fBankType: o.bankType(), fBody: o.body, fAttach: o.attach(),

@@ -3,7 +3,9 @@ package wechat
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +205,26 @@ func TestBill_CompleteAfterMidnightFaultLandsInNextDay(t *testing.T) {
 	_, body, fail := e.bill("20240604", "ALL", "")
 	if fail != nil || !strings.Contains(string(body), "`2024-06-04 00:00:01,") {
 		t.Fatalf("06-04 bill: %v\n%s", fail, body)
+	}
+}
+
+// The JSON statement said fee 1 fen where the raw bill says 0.00738 (issue 17): the
+// normalised record now carries the exact fee as well.
+func TestStatement_JSONShowsTheBillsExactFee(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.call("/pay/unifiedorder", nativeOrder("FE-1", "123")) // 1.23 yuan at 0.6 % = 0.00738
+	e.pay("FE-1")
+	e.setTime(beijing(2024, 6, 4, 10, 0, 0))
+	st, _, body := e.raw(http.MethodGet, "/_sim/statements/wechat/2024-06-03?merchant="+DemoMchID, nil)
+	var v simulator.StatementView
+	if err := json.Unmarshal(body, &v); err != nil || st != 200 {
+		t.Fatalf("%d %s %v", st, body, err)
+	}
+	if len(v.Records) != 1 || v.Records[0].Fee.Minor() != 1 || v.Records[0].FeeExact != "0.00738" {
+		t.Fatalf("records %+v, want fee 1 fen and fee_exact 0.00738", v.Records)
+	}
+	_, _, raw := e.raw(http.MethodGet, "/_sim/statements/wechat/2024-06-03?format=raw&merchant="+DemoMchID, nil)
+	if !strings.Contains(string(raw), "`0.00738") {
+		t.Errorf("raw bill does not show 0.00738:\n%s", raw)
 	}
 }

@@ -66,6 +66,9 @@ func (m *Merchant) validate() error {
 	if len(m.Key) != 32 {
 		return fmt.Errorf("wechat merchant %s: field key: must be 32 chars, got %d", m.MchID, len(m.Key))
 	}
+	if m.RefundNotifyURL != "" && !validNotifyURL(m.RefundNotifyURL) {
+		return fmt.Errorf("wechat merchant %s: field refund_notify_url %q: want an absolute http(s) URL without a query", m.MchID, m.RefundNotifyURL)
+	}
 	rate := m.FeeRate
 	if rate == "" {
 		rate = DefaultFeeRate

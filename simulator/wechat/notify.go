@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/simulator"
 )
 
 // Notification kinds, for fault matching and records.
@@ -47,8 +48,21 @@ func (s *Server) paymentNotification(o *order) outbound {
 	p.Set("sign", good)
 	body := encodeXML(p)
 	p.Set("sign", bad)
+	forged := encodeXML(p)
+	total, orderNo, signType := o.totalFee, o.outTradeNo, o.signType
+	tampered := func(a simulator.Attempt) []byte {
+		t := append(sign.Params(nil), p...)
+		amt := strconv.FormatInt(a.TamperedAmount(total).Minor(), 10)
+		t.Set("total_fee", amt)
+		t.Set("cash_fee", amt)
+		t.Set("out_trade_no", a.TamperedOrder(orderNo))
+		t.Set("sign", "")
+		sig, _ := sign.WeChatSign(t, key, signType)
+		t.Set("sign", sig)
+		return encodeXML(t)
+	}
 	return outbound{kind: KindPayment, mchID: o.mchID, orderNo: o.outTradeNo, url: o.notifyURL,
-		body: body, forged: encodeXML(p), schedule: s.schedule}
+		body: body, forged: forged, tampered: tampered, schedule: s.schedule}
 }
 
 // refundNotification builds the refund result notification (§10): unsigned outer XML
@@ -75,6 +89,7 @@ func (s *Server) refundNotification(r *refund, url string) outbound {
 	}
 	plain := encodeRoot(inner)
 	key := s.orderKey(o)
+	refundFee, orderNo := r.fee, o.outTradeNo
 	build := func(k string) []byte {
 		return encodeXML(sign.Params{
 			{Key: "return_code", Value: "SUCCESS"},
@@ -84,8 +99,22 @@ func (s *Server) refundNotification(r *refund, url string) outbound {
 			{Key: "req_info", Value: reqInfo(plain, k)},
 		})
 	}
+	tampered := func(a simulator.Attempt) []byte {
+		t := append(sign.Params(nil), inner...)
+		amt := strconv.FormatInt(a.TamperedAmount(refundFee).Minor(), 10)
+		t.Set("refund_fee", amt)
+		t.Set("settlement_refund_fee", amt)
+		t.Set("out_trade_no", a.TamperedOrder(orderNo))
+		return encodeXML(sign.Params{
+			{Key: "return_code", Value: "SUCCESS"},
+			{Key: "appid", Value: o.appID},
+			{Key: "mch_id", Value: o.mchID},
+			{Key: "nonce_str", Value: s.ids.nonce()},
+			{Key: "req_info", Value: reqInfo(encodeRoot(t), key)},
+		})
+	}
 	return outbound{kind: KindRefund, mchID: o.mchID, orderNo: o.outTradeNo, url: url,
-		body: build(key), forged: build(forgedKey(key)), schedule: s.schedule}
+		body: build(key), forged: build(forgedKey(key)), tampered: tampered, schedule: s.schedule}
 }
 
 // reqInfo encrypts a refund notification plaintext as WeChat does (§10, via

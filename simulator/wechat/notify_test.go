@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/simulator"
 )
 
@@ -138,3 +139,57 @@ func TestNotify_DuplicateCallbacksFaultDeliversCopies(t *testing.T) {
 		}
 	}
 }
+
+func TestNotify_TamperedAttemptVerifiesButCarriesOtherContent(t *testing.T) {
+	tests := []struct {
+		name                 string
+		plan                 simulator.FaultPlan
+		wantFee, wantOrderNo string
+	}{
+		{"amount by default: one fen more", simulator.FaultPlan{}, "101", "N-T1"},
+		{"amount given", simulator.FaultPlan{Tamper: simulator.TamperAmount, Amount: ptrFen(1)}, "1", "N-T1"},
+		{"order number", simulator.FaultPlan{Tamper: simulator.TamperOrder}, "100", "N-TX"},
+		{"order number given", simulator.FaultPlan{Tamper: simulator.TamperOrder, Code: "OTHER-1"}, "100", "OTHER-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Config{})
+			plan := tt.plan
+			plan.Kind, plan.Channel = simulator.FaultTamperedCallback, Name
+			if _, err := e.ts.AddFault(plan); err != nil {
+				t.Fatal(err)
+			}
+			e.call("/pay/unifiedorder", nativeOrder("N-T1", "100"))
+			e.pay("N-T1")
+			got := e.sink.all()
+			if len(got) != 2 {
+				t.Fatalf("%d attempts, want tampered + genuine", len(got))
+			}
+			for i, want := range []map[string]string{
+				{"total_fee": tt.wantFee, "cash_fee": tt.wantFee, "out_trade_no": tt.wantOrderNo},
+				{"total_fee": "100", "cash_fee": "100", "out_trade_no": "N-T1"},
+			} {
+				p, m := parseResp(t, got[i].body)
+				if err := sign.WeChatVerify(p, DemoKey, sign.WeChatMD5, m["sign"]); err != nil {
+					t.Errorf("attempt %d does not verify: %v", i, err)
+				}
+				for k, v := range want {
+					if m[k] != v {
+						t.Errorf("attempt %d: %s = %q, want %q", i, k, m[k], v)
+					}
+				}
+			}
+			// The tampered attempt's acknowledgement does not end the delivery: the genuine
+			// one still went out, and nothing is pending.
+			if n := e.ts.PendingCallbacks(); n != 0 {
+				t.Errorf("%d callbacks pending", n)
+			}
+			recs := e.ts.Records(simulator.RecordFilter{Kind: simulator.RecordCallback})
+			if len(recs) != 2 || recs[0].Attempt != 0 || len(recs[0].Faults) != 1 || recs[1].Attempt != 1 {
+				t.Errorf("records %+v", recs)
+			}
+		})
+	}
+}
+
+func ptrFen(n int64) *money.Amount { a := money.Fen(n); return &a }

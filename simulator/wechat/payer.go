@@ -33,12 +33,33 @@ func (s *Server) findPayerOrder(a simulator.PayerAction) (*order, error) {
 	return nil, fmt.Errorf("wechat: order %q exists for several merchants, name one: %w", a.OutTradeNo, simulator.ErrConflict)
 }
 
-// Pay makes the payer pay the order at a.Time with bank_type a.Card (default OTHERS):
+// payerBankType is the bank_type of a payer's card: a.Card as given when it is a bank
+// type code ("CMB_DEBIT"), the bank of a card number through the simulator's BIN table
+// (WeChat never shows the number itself), or OTHERS when empty. Anything else is a
+// *simulator.FieldError naming "card".
+func payerBankType(card string) (string, error) {
+	switch {
+	case card == "":
+		return "OTHERS", nil
+	case simulator.IsCardNumber(card):
+		return simulator.LookupCard(card).WeChatBankType(), nil
+	case simulator.IsCode(card):
+		return card, nil
+	}
+	return "", &simulator.FieldError{Field: "card", Reason: fmt.Sprintf("%q: want a WeChat bank_type such as CMB_DEBIT or OTHERS, or a card number", simulator.MaskCard(card))}
+}
+
+// Pay makes the payer pay the order at a.Time with bank_type a.Card (default OTHERS;
+// a card number is shown as its bank's bank_type, see payerBankType):
 // NOTPAY orders (not expired by then) and barcode orders waiting in USERPAYING become
 // SUCCESS with a transaction_id; a non-barcode order's payment notification is sent
 // (§8). Options["openid"] sets the payer's openid for non-JSAPI orders. Paying a paid
 // order is ErrConflict, so a duplicate action never pays twice.
 func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.PayerResult, error) {
+	bankType, err := payerBankType(a.Card)
+	if err != nil {
+		return simulator.PayerResult{}, err
+	}
 	s.mu.Lock()
 	o, err := s.findPayerOrder(a)
 	if err != nil {
@@ -54,7 +75,7 @@ func (s *Server) Pay(ctx context.Context, a simulator.PayerAction) (simulator.Pa
 	if o.openID() == "" && a.Options["openid"] != "" {
 		o.mut().openID = a.Options["openid"]
 	}
-	out := s.markPaid(o, a.Time, a.Card)
+	out := s.markPaid(o, a.Time, bankType)
 	res := payerResult(o)
 	send := s.send
 	s.mu.Unlock()

@@ -57,14 +57,17 @@ func (s *Server) serveCall(c *simulator.Call) *simulator.Reply {
 
 // notify hands one notification to the engine's notifier with WeChat's ack rule (§8).
 func (s *Server) notify(e *simulator.Engine, o outbound) {
-	body, forged := o.body, o.forged
+	body, forged, tampered := o.body, o.forged, o.tampered
 	_, err := e.Notify(simulator.Callback{
 		Kind: o.kind, Merchant: o.mchID, OutTradeNo: o.orderNo, URL: o.url,
 		Schedule: o.schedule,
 		Build: func(a simulator.Attempt) (simulator.Message, error) {
 			b := body
-			if a.Forged {
+			switch {
+			case a.Forged:
 				b = forged
+			case a.Tamper != "" && tampered != nil:
+				b = tampered(a)
 			}
 			return simulator.Message{ContentType: contentTypeXML, Body: b}, nil
 		},
@@ -91,6 +94,8 @@ func (ec engineCall) businessFault() (businessFault, bool) {
 }
 
 func (ec engineCall) corruptSignature() bool { return ec.c.CorruptSignature() }
+
+func (ec engineCall) bodyTooLarge() bool { return ec.c.BodyTooLarge() }
 
 func (ec engineCall) negativeTest() string {
 	if !strings.HasPrefix(ec.c.Request.URL.Path, newSandboxPrefix) {
@@ -147,3 +152,10 @@ func (s *Server) Merchants() []any {
 	}
 	return out
 }
+
+// CallOps implements simulator.Operations: every route carries its op (§6, §9), so there
+// is nothing to add.
+func (s *Server) CallOps() []string { return nil }
+
+// CallbackKinds implements simulator.Operations.
+func (s *Server) CallbackKinds() []string { return []string{KindPayment, KindRefund} }

@@ -62,12 +62,15 @@ type Config struct {
 
 // outbound is one notification the server asks the engine to deliver.
 type outbound struct {
-	kind     string // "payment" or "refund"
-	mchID    string
-	orderNo  string
-	url      string
-	body     []byte
-	forged   []byte // what a forged attempt carries (wrong key)
+	kind    string // "payment" or "refund"
+	mchID   string
+	orderNo string
+	url     string
+	body    []byte
+	forged  []byte // what a forged attempt carries (wrong key)
+	// tampered builds what a tampered_callback attempt carries: signed (or encrypted)
+	// with the right key, the amount or order number changed as the attempt says.
+	tampered func(a simulator.Attempt) []byte
 	schedule []time.Duration
 }
 
@@ -83,6 +86,8 @@ type call interface {
 	corruptSignature() bool
 	// negativeTest is the new sandbox's Wechatpay-Negative-Test header, or "".
 	negativeTest() string
+	// bodyTooLarge reports whether the engine refused to read a body over its limit.
+	bodyTooLarge() bool
 }
 
 // businessFault is a business_code fault plan as the server sees it.
@@ -98,6 +103,7 @@ func (noFaults) identify(string, string, string) bool { return false }
 func (noFaults) businessFault() (businessFault, bool) { return businessFault{}, false }
 func (noFaults) corruptSignature() bool               { return false }
 func (noFaults) negativeTest() string                 { return "" }
+func (noFaults) bodyTooLarge() bool                   { return false }
 
 // Server is the WeChat Pay v2 server side. It is safe for concurrent use; all state is
 // behind one mutex and notifications are handed to the engine after it is released.
@@ -304,7 +310,7 @@ func (s *Server) handle(ctx context.Context, c call, method, path string, body [
 	var params sign.Params
 	var decErr error
 	switch {
-	case len(body) > s.cfg.MaxBody:
+	case len(body) > s.cfg.MaxBody || c.bodyTooLarge():
 		decErr = errTooLarge
 	default:
 		params, decErr = decodeXML(body)
