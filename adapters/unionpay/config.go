@@ -36,10 +36,10 @@ const DefaultPayTimeout = 15 * time.Minute
 
 // Sign methods for Config.SignMethod.
 const (
-	SignRSA       = methodRSA    // "01": the merchant's PKCS#12 signing certificate
-	SignSM2       = methodSM2    // "21": SM2 with SM3 (国密)
-	SignSHA256Key = methodSHA256 // "11": secure key, SHA-256
-	SignSM3Key    = methodSM3    // "12": secure key, SM3
+	SignRSA       = "01" // the merchant's PKCS#12 signing certificate (RSA-2048, SHA-256)
+	SignSM2       = "21" // SM2 with SM3 (国密)
+	SignSHA256Key = "11" // secure key, SHA-256
+	SignSM3Key    = "12" // secure key, SM3
 )
 
 // Config configures a Client. MerID, the signing material of SignMethod and the

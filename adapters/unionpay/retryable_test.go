@@ -163,3 +163,9 @@ func TestMaskedAccNo(t *testing.T) {
 		}
 	}
 }
+
+func TestSignMethodConstants(t *testing.T) {
+	if SignRSA != methodRSA || SignSM2 != methodSM2 || SignSHA256Key != methodSHA256 || SignSM3Key != methodSM3 {
+		t.Error("exported sign methods differ from the wire layer's")
+	}
+}
