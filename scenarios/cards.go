@@ -126,4 +126,3 @@ func (r *run) execCards(ctx context.Context, ch channel.Channel, m *merchantEntr
 	}
 	return outcome{status: &s, amount: &a, summary: sum}, nil
 }
-
