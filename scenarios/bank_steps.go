@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/tongdao/tongdao/core/channel"
 )
@@ -13,6 +14,10 @@ import (
 // already bound), its token.
 type bindState struct {
 	user, token string
+	// time and card of the bind step: channels that find a binding by number and time and
+	// take the card's elements again on resend and confirm (UnionPay) need them.
+	time time.Time
+	card channel.Card
 }
 
 // bankStep runs the binding, payout and balance steps through channel.Binder,
@@ -97,10 +102,10 @@ func (r *run) bindingStep(ctx context.Context, st *Step, bd channel.Binder, key 
 	switch st.Action {
 	case ActBind:
 		if b == nil {
-			b = &bindState{user: st.User}
+			b = &bindState{user: st.User, time: r.now(ctx), card: *st.BankCard}
 			r.bindings[key] = b
 		}
-		ch, err := bd.SendBindSMS(ctx, &channel.BindRequest{BindNo: st.Bind, BindTime: r.now(ctx), UserID: st.User, Card: *st.BankCard})
+		ch, err := bd.SendBindSMS(ctx, &channel.BindRequest{BindNo: st.Bind, BindTime: b.time, UserID: st.User, Card: *st.BankCard})
 		if err != nil {
 			return errOut(err)
 		}
@@ -112,7 +117,7 @@ func (r *run) bindingStep(ctx context.Context, st *Step, bd channel.Binder, key 
 		}
 		return outcome{status: &s, summary: fmt.Sprintf("%s (%s)", s, sum)}, nil
 	case ActResendSMS:
-		ch, err := bd.ResendBindSMS(ctx, &channel.ResendSMSRequest{SMSNo: st.SMSNo, SMSTime: r.now(ctx), BindNo: st.Bind, UserID: b.user})
+		ch, err := bd.ResendBindSMS(ctx, &channel.ResendSMSRequest{SMSNo: st.SMSNo, SMSTime: r.now(ctx), BindNo: st.Bind, BindTime: b.time, UserID: b.user, Card: b.card})
 		if err != nil {
 			return errOut(err)
 		}
@@ -129,7 +134,7 @@ func (r *run) bindingStep(ctx context.Context, st *Step, bd channel.Binder, key 
 			}
 			code = v.Code
 		}
-		res, err := bd.ConfirmBind(ctx, &channel.BindConfirmRequest{BindNo: st.Bind, UserID: b.user, SMSCode: code})
+		res, err := bd.ConfirmBind(ctx, &channel.BindConfirmRequest{BindNo: st.Bind, BindTime: b.time, UserID: b.user, SMSCode: code, Card: b.card})
 		if err != nil {
 			return errOut(err)
 		}

@@ -37,6 +37,12 @@ func (d *delivery) orderNo() string {
 		return d.Note.Refund.OrderNo
 	case d.Note.Payout != nil:
 		return d.Note.Payout.PayoutNo
+	case d.Note.Cancel != nil:
+		return d.Note.Cancel.OrderNo
+	case d.Note.Auth != nil:
+		return d.Note.Auth.OpNo
+	case d.Note.Binding != nil:
+		return d.Note.Binding.BindNo
 	}
 	return ""
 }
@@ -52,6 +58,12 @@ func (d *delivery) status() (channel.Status, bool) {
 		return d.Note.Refund.Status, true
 	case d.Note.Payout != nil:
 		return d.Note.Payout.Status, true
+	case d.Note.Cancel != nil:
+		return d.Note.Cancel.Status, true
+	case d.Note.Auth != nil:
+		return d.Note.Auth.Status, true
+	case d.Note.Binding != nil:
+		return d.Note.Binding.Status, true
 	}
 	return 0, false
 }

@@ -400,6 +400,10 @@ func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 		}
 		st.NoNotify = m.boolVal("no_notify")
 		st.ExpiresIn = m.duration("expires_in")
+		st.SMSCode = m.str("sms_code")
+		if st.Method == channel.MethodToken && st.Bind == "" {
+			d.errorf(m.n, m.field("bind"), "required for method token: the bind step whose token pays")
+		}
 	case ActQuery, ActClose, ActCancel, ActPayerCancel:
 		st.Order = m.required("order")
 	case ActPayerPay:
@@ -464,6 +468,8 @@ func (c *stepCtx) args(st *Step, m *mapNode, path string) {
 	case ActQueryPayout, ActReturnPayout:
 		st.Payout = m.required("payout")
 	case ActBalance:
+	default:
+		c.cardArgs(st, m)
 	}
 }
 
@@ -493,10 +499,10 @@ func (c *stepCtx) card(m *mapNode, binding bool) *channel.Card {
 func (c *stepCtx) notifyType(m *mapNode) channel.NotificationType {
 	t := m.str("type")
 	switch channel.NotificationType(t) {
-	case "", channel.NotifyPayment, channel.NotifyRefund, channel.NotifyCancel, channel.NotifyBinding, channel.NotifyPayout:
+	case "", channel.NotifyPayment, channel.NotifyRefund, channel.NotifyCancel, channel.NotifyBinding, channel.NotifyPayout, channel.NotifyAuth:
 		return channel.NotificationType(t)
 	}
-	c.d.errorf(m.get("type"), m.field("type"), "unknown notification type %q; known: payment, refund, cancel, binding, payout", t)
+	c.d.errorf(m.get("type"), m.field("type"), "unknown notification type %q; known: payment, refund, cancel, binding, payout, auth", t)
 	return ""
 }
 
@@ -510,6 +516,8 @@ func (c *stepCtx) checkExpect(st *Step, n *yaml.Node, path string) {
 	switch st.Action {
 	case ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund, ActPayerPay, ActPayerCancel, ActDownloadStatement, ActWaitCallbacks,
 		ActBind, ActResendSMS, ActConfirmBind, ActUnbind, ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance:
+		hasResult = true
+	case ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth:
 		hasResult = true
 	}
 	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil || e.Final != nil || e.Frozen != nil) {

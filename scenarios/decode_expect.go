@@ -281,10 +281,11 @@ func (c *stepCtx) statementLine(n *yaml.Node, path string) *StatementLine {
 	l := &StatementLine{Pos: c.d.pos(m.n), Order: m.str("order"), Refund: m.str("refund"), Payout: m.str("payout")}
 	if t := m.str("type"); t != "" {
 		switch channel.RecordType(t) {
-		case channel.RecordPayment, channel.RecordRefund, channel.RecordReversal, channel.RecordPayout, channel.RecordPayoutReturn, channel.RecordOther:
+		case channel.RecordPayment, channel.RecordRefund, channel.RecordReversal, channel.RecordPayout, channel.RecordPayoutReturn, channel.RecordOther,
+			channel.RecordPreAuth, channel.RecordCapture, channel.RecordDispute:
 			l.Type = channel.RecordType(t)
 		default:
-			c.d.errorf(m.get("type"), m.field("type"), "unknown record type %q; known: payment, refund, reversal, payout, payout_return, other", t)
+			c.d.errorf(m.get("type"), m.field("type"), "unknown record type %q; known: payment, refund, reversal, payout, payout_return, preauth, capture, dispute, other", t)
 		}
 	}
 	l.Amount = m.amount("amount")

@@ -39,6 +39,15 @@ var opAliases = map[string]map[string]string{
 		"close": "alipay.trade.close", "cancel": "alipay.trade.cancel", "refund": "alipay.trade.refund",
 		"query_refund": "alipay.trade.fastpay.refund.query", "statement": "alipay.data.dataservice.bill.downloadurl.query",
 	},
+	// unionpay.md §4 (the simulator's names, docs/SIMULATOR.md): "pay" follows the pay
+	// step's method (token consume on backTransReq, app on appTransReq, web/h5 front).
+	"unionpay": {
+		"pay": "consume", "pay_token": "consume", "pay_app": "consume.app", "pay_web": "consume.front", "pay_h5": "consume.front",
+		"query": "query", "cancel": "undo", "refund": "refund", "query_refund": "query", "statement": "file",
+		"bind": "sms.open", "resend_sms": "sms.open", "confirm_bind": "token.open", "query_binding": "token.open_query", "unbind": "token.delete",
+		"pay_sms": "sms.consume", "preauth": "preauth.app", "preauth_undo": "preauth.undo", "capture": "preauth.complete",
+		"capture_undo": "preauth.complete_undo", "query_auth": "query",
+	},
 	// The bank direct-connect's txCodes (docs/SIMULATOR.md "Bank direct-connect").
 	"bank": {
 		"pay": "PAY", "query": "PAY_QUERY", "refund": "REFUND", "query_refund": "REFUND_QUERY", "statement": "STMT_APPLY",
@@ -72,8 +81,11 @@ func faultOp(sc *Scenario, st *Step) string {
 	if op == "pay" && st.Order != "" {
 		for i := range sc.Steps {
 			p := &sc.Steps[i]
-			if p.Action == ActPay && p.Order == st.Order && p.Channel == st.Channel && p.Method == channel.MethodBarcode {
-				op = "pay_barcode"
+			if p.Action != ActPay || p.Order != st.Order || p.Channel != st.Channel {
+				continue
+			}
+			if _, ok := table["pay_"+string(p.Method)]; ok { // pay_barcode, UnionPay's pay_app …
+				op = "pay_" + string(p.Method)
 				break
 			}
 		}
@@ -98,10 +110,21 @@ var channelOps = map[string][]string{
 		"alipay.trade.app.pay", "alipay.trade.create", "alipay.open.app.alipaycert.download"},
 	"bank": {"BIND_APPLY", "BIND_SMS_RESEND", "BIND_CONFIRM", "UNBIND", "BIND_QUERY", "PAY", "PAY_QUERY", "REFUND",
 		"REFUND_QUERY", "PAYOUT", "PAYOUT_QUERY", "BALANCE_QUERY", "STMT_APPLY"},
+	// docs/SIMULATOR.md "UnionPay" operations
+	"unionpay": {"sms.open", "sms.consume", "token.open", "token.open.front", "token.open_query", "consume.open",
+		"token.apply", "token.update", "token.delete", "consume", "consume.front", "consume.app", "undo", "refund",
+		"preauth.front", "preauth.app", "preauth.undo", "preauth.complete", "preauth.complete_undo", "query",
+		"cert.update", "file"},
+}
+
+// methodAlias reports the internal "pay_<method>" aliases faultOp picks by the pay
+// step's method; a scenario writes "pay".
+func methodAlias(op string) bool {
+	return strings.HasPrefix(op, "pay_") && channel.Method(op[len("pay_"):]).Valid()
 }
 
 // callbackOps are the callback kinds callback faults match on.
-var callbackOps = []string{"payment", "refund", "cancel", "binding", "payout"}
+var callbackOps = []string{"payment", "refund", "cancel", "binding", "payout", "reversal", "preauth", "token"}
 
 // checkFaultOp reports a fault's op that can never match on chName, or "".
 func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
@@ -114,7 +137,7 @@ func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
 		if known == nil {
 			return ""
 		}
-		if _, alias := opAliases[chName][op]; alias && op != "pay_barcode" {
+		if _, alias := opAliases[chName][op]; alias && !methodAlias(op) {
 			return ""
 		}
 		for _, k := range known {
@@ -124,7 +147,7 @@ func checkFaultOp(chName string, kind simulator.FaultKind, op string) string {
 		}
 		aliases := make([]string, 0, len(opAliases[chName]))
 		for a := range opAliases[chName] {
-			if a != "pay_barcode" {
+			if !methodAlias(a) {
 				aliases = append(aliases, a)
 			}
 		}

@@ -216,7 +216,8 @@ func skipReason(sc *Scenario, opts *Options, served map[string]bool) string {
 
 func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollector) Result {
 	r := &run{sc: sc, opts: opts, res: Result{Scenario: sc}, chans: map[string]channel.Channel{},
-		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, bindings: map[string]*bindState{}, payouts: map[string]time.Time{}, merchants: map[string][]*merchantEntry{}}
+		orders: map[string]*orderState{}, refunds: map[string]time.Time{}, bindings: map[string]*bindState{}, payouts: map[string]time.Time{}, merchants: map[string][]*merchantEntry{},
+		cancels: map[string]time.Time{}}
 	if err := r.setup(ctx, rc); err != nil {
 		if !errors.Is(err, errStop) {
 			r.fail(sc.Pos, 0, "setup: "+err.Error())
@@ -278,6 +279,7 @@ type run struct {
 	stmtTotals *channel.StatementTotals    // and its totals
 	bindings   map[string]*bindState       // by channel + "/" + binding number
 	payouts    map[string]time.Time        // by channel + "/" + payout number: first attempt time
+	cancels    map[string]time.Time        // by channel + "/" + cancel number: first attempt time
 	faults     []addedFault                // fault plans the steps installed
 	// shiftDays moves every scenario time and day later (remote mode, when the
 	// simulator's clock is already past the scenario's start).

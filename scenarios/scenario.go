@@ -122,6 +122,14 @@ const (
 	ActQueryPayout  Action = "query_payout"
 	ActReturnPayout Action = "return_payout"
 	ActBalance      Action = "balance"
+	// A token payment's SMS and pre-authorisation (channel.PaySMSSender, channel.Authorizer:
+	// UnionPay).
+	ActPaySMS      Action = "pay_sms"
+	ActPreAuth     Action = "preauth"
+	ActPreAuthUndo Action = "preauth_undo"
+	ActCapture     Action = "capture"
+	ActCaptureUndo Action = "capture_undo"
+	ActQueryAuth   Action = "query_auth"
 )
 
 // Actions lists every step action in documentation order.
@@ -129,7 +137,8 @@ func Actions() []Action {
 	return []Action{ActPay, ActQuery, ActClose, ActCancel, ActRefund, ActQueryRefund,
 		ActPayerPay, ActPayerCancel, ActFault, ActClearFaults, ActAdvance, ActSetTime,
 		ActWaitCallbacks, ActDownloadStatement, ActBind, ActResendSMS, ActConfirmBind, ActUnbind,
-		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance}
+		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance,
+		ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the
@@ -160,6 +169,9 @@ type Step struct {
 	NoNotify bool
 	Card     string // payer_pay
 
+	// OpNo is the new number of a pre-authorisation operation (query_auth: the one queried).
+	OpNo string
+
 	Fault *simulator.FaultPlan // fault
 
 	Duration time.Duration // advance; wait_callbacks' within
@@ -180,7 +192,7 @@ type Step struct {
 	// BankCard is the card of a bind or payout step (full elements; test data only).
 	BankCard *channel.Card
 	SMSNo    string // resend_sms: the resend's own number
-	SMSCode  string // confirm_bind: the code; "" = read it from the simulator
+	SMSCode  string // confirm_bind: the code ("" = read it from the simulator); pay: the payment's SMS code
 	Payout   string // payout, query_payout, return_payout: the payout number
 	Purpose  string // payout
 

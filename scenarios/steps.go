@@ -82,6 +82,9 @@ func describeStep(st *Step) string {
 	if st.Action == ActPay {
 		add("method", string(st.Method))
 	}
+	add("bind", st.Bind)
+	add("sms", st.SMSNo)
+	add("op_no", st.OpNo)
 	if st.Fault != nil {
 		add("kind", string(st.Fault.Kind))
 		add("op", st.Fault.Op)
@@ -168,6 +171,7 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 			if req.PayerID == "" {
 				req.PayerID = b.user
 			}
+			req.SMSCode = st.SMSCode
 		}
 		res, err := ch.Pay(ctx, req)
 		return r.payment(o, res, err), nil
@@ -191,7 +195,13 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		if !ok {
 			return outcome{err: channel.Unsupported(ch.Name(), "cancel", ""), summary: "not supported"}, nil
 		}
-		req := &channel.CancelRequest{OrderNo: st.Order, OrderTime: orderTime(o), CancelNo: "C" + st.Order, CancelTime: now, NotifyURL: r.notifyURL(m)}
+		ckey := st.Channel + "/C" + st.Order
+		ct, seen := r.cancels[ckey]
+		if !seen { // a repeated cancel is the same undo: same number, same time
+			ct = now
+			r.cancels[ckey] = ct
+		}
+		req := &channel.CancelRequest{OrderNo: st.Order, OrderTime: orderTime(o), CancelNo: "C" + st.Order, CancelTime: ct, NotifyURL: r.notifyURL(m)}
 		if o != nil {
 			req.Amount = o.amount
 			req.ChannelTxnID = txnFor(st.Channel, o)
@@ -234,7 +244,7 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 	case ActBind, ActResendSMS, ActConfirmBind, ActUnbind, ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance:
 		return r.bankStep(ctx, st, m, ch)
 	}
-	return outcome{}, fmt.Errorf("unknown action %q", st.Action)
+	return r.execCards(ctx, ch, m, st, now)
 }
 
 // needsTxnID lists the channels whose refunds and cancellations must name the original

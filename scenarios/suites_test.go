@@ -9,7 +9,7 @@ import (
 // TestBundledSuitesParse keeps every bundled suite valid, including those of channels whose
 // simulator protocol or adapter is not wired into the tests yet.
 func TestBundledSuitesParse(t *testing.T) {
-	for _, dir := range []string{"wechat", "alipay", "bank"} {
+	for _, dir := range []string{"wechat", "alipay", "bank", "unionpay"} {
 		list, err := scenarios.LoadPaths([]string{dir}, scenarios.ParseOptions{Channels: []string{dir}})
 		if err != nil {
 			t.Fatalf("%s: %v", dir, err)

@@ -1,9 +1,26 @@
-// Package unionpay will be the UnionPay online payment (全渠道 / ACP 5.1.0) client:
-// the token product (bizType 000902), gateway and app consume (000201), query, undo,
-// refund, pre-authorisation and the reconciliation file.
+// Package unionpay is the UnionPay online payment (全渠道 / ACP 5.1.0) adapter: the token
+// product (bizType 000902), gateway and app consume (000201), query, consume undo, refund,
+// pre-authorisation and the reconciliation file, behind the channel contract.
 //
-// This first part is the wire layer only, unexported, on which the channel.Channel
-// methods will sit:
+// [Client] implements channel.Channel, channel.Canceller, channel.Binder,
+// channel.PaySMSSender and channel.Authorizer. Build one with [New]; every request that
+// creates or names a transaction needs its time (Info().OrderTimeRequired: UnionPay finds
+// a transaction by orderId and txnTime), and every result echoes the time used.
+//
+//   - Pay: MethodToken (consume with a token from ConfirmBind and the SMS code of
+//     SendPaySMS; accepted = Processing), MethodWeb/MethodH5 (an auto-submitting form to
+//     frontTransReq in PayAction.HTML), MethodApp (the tn for UnionPay's app SDK in
+//     PayAction.TN).
+//   - Cancel (consume undo) only on the payment's own clearing day: after 23:00 Beijing
+//     time it is refused before sending with an error wrapping [ErrUndoAfterCutoff]; refund
+//     instead.
+//   - Refund, Cancel and the pre-authorisation operations have numbers of their own; sending
+//     one again returns its state (UnionPay refuses a reused orderId, so nothing happens
+//     twice).
+//   - ParseNotification verifies before it reads; respCode 42 sets Notification.Alert.
+//   - DownloadStatement reads the ZM records and ZME disputes of a clearing day.
+//
+// Underneath is the wire layer, unexported:
 //
 //   - form.go: request encoding (form posts, values encoded once, upper-case escapes) and
 //     the SDK's `k=v&k=v` answer parser with `{...}`/`[...]` nesting;

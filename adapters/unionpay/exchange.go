@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,7 +44,8 @@ type wireConfig struct {
 	clock   clock.Clock
 	creds   *credentials
 	trust   *trust
-	enc     *encCert // nil: the merchant sends card data in clear (no encryption permission)
+	enc     *encCert     // nil: the merchant sends card data in clear (no encryption permission)
+	log     *slog.Logger // nil: no logging; one debug record per call, no field values but codes
 }
 
 // wire sends requests and reads verified answers. Safe for concurrent use.
@@ -130,7 +132,13 @@ func (w *wire) call(ctx context.Context, path, op string, class opClass, fields 
 		return nil, &wireError{op: op, rule: codeRule{outcome: outFailed, kind: channel.KindInvalidRequest}, err: err}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+	start := w.cfg.clock.Now()
 	res, err := w.cfg.client.Do(req)
+	if w.cfg.log != nil {
+		defer func() {
+			w.cfg.log.Debug("unionpay call", "op", op, "txnType", fields.Value("txnType"), "duration", w.cfg.clock.Since(start))
+		}()
+	}
 	if err != nil {
 		// Timeout, refused, reset: the request may have reached UnionPay.
 		return nil, &wireError{op: op, rule: transportRule(), err: err}
@@ -149,7 +157,7 @@ func (w *wire) call(ctx context.Context, path, op string, class opClass, fields 
 	case int64(len(body)) > limit:
 		return nil, &wireError{op: op, rule: transportRule(), err: fmt.Errorf("answer larger than %d bytes", limit)}
 	}
-	v, err := w.cfg.trust.decodeAnswer(body, w.cfg.clock.Now())
+	v, err := w.cfg.trust.decodeOwnedAnswer(body, w.cfg.clock.Now())
 	if err != nil {
 		// An answer that does not verify is no answer: its respCode cannot be believed.
 		return nil, &wireError{op: op, rule: transportRule(), err: err}

@@ -1,12 +1,17 @@
 package unionpay
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
 )
 
 // FuzzParseLine: the SDK-rule answer parser never panics; whatever it accepts has
@@ -92,6 +97,51 @@ func FuzzAppendUnescaped(f *testing.F) {
 		}
 		if ok && string(got) != want {
 			t.Fatalf("%q: %q, net/url %q", s, got, want)
+		}
+	})
+}
+
+// FuzzZMELine: a ZME line never panics; a record it reads has a masked card.
+func FuzzZMELine(f *testing.F) {
+	f.Add("S56 48020000    00010000    123456 0310100000 622155******0000    000000001200 5999 07" + strings.Repeat(" ", 200) + "260310100000123456789 LATE00000001")
+	f.Add("")
+	f.Add("S56 x")
+	day, _ := clock.ParseDate("2026-03-10")
+	f.Fuzz(func(t *testing.T, line string) {
+		s := &statementReader{day: day}
+		var rec channel.StatementRecord
+		if err := s.fromZME(line, 1, &rec); err == nil && rec.CardMasked != "" && len(rec.CardMasked) >= 11 && !strings.Contains(rec.CardMasked, "*") {
+			t.Errorf("unmasked card %q", rec.CardMasked)
+		}
+	})
+}
+
+// FuzzParseNotification: any body gives a notification or a Signature/InvalidRequest
+// error, never a panic.
+func FuzzParseNotification(f *testing.F) {
+	c := newTestClient(f, "01", "http://gateway.test", http.DefaultClient, clock.NewVirtual(time.Date(2026, 3, 10, 10, 0, 0, 0, clock.Beijing())), io.Discard)
+	f.Add([]byte("respCode=00&signMethod=01&signature=AAAA"))
+	f.Add([]byte("txnType=01&respCode=42"))
+	f.Add([]byte("a=%zz&&=x"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		n, err := c.ParseNotification(context.Background(), nil, body)
+		if err == nil && n == nil {
+			t.Fatal("nil notification without an error")
+		}
+		if err != nil && !errors.Is(err, channel.ErrSignature) && !errors.Is(err, channel.ErrInvalidRequest) {
+			t.Errorf("error kind %v: %v", channel.KindOf(err), err)
+		}
+	})
+}
+
+// FuzzParseRD: the RD summary parser never panics and states no negative count.
+func FuzzParseRD(f *testing.F) {
+	f.Add([]byte("\xd6\xd0\xb9\xfa\r\n\xcf\xfb\xb7\xd1        1      12.00     0.07\r\n"))
+	f.Add([]byte("消费 3 104.11 0.46\n退货 1 25.00 -0.15\n"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if r := parseRD(b); r != nil && (r.count < 0 || r.payments < 0 || r.refunds < 0) {
+			t.Errorf("negative count: %+v", r)
 		}
 	})
 }

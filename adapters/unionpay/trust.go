@@ -1,6 +1,7 @@
 package unionpay
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -9,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tongdao/tongdao/adapters/sign"
 )
@@ -53,7 +56,10 @@ type trust struct {
 	mu       sync.RWMutex
 	byPEM    map[string]*signerCert
 	byCertID map[string]*signerCert
-	order    []string // PEMs in insertion order, for eviction
+	order    []string                // PEMs in insertion order, for eviction
+	lastPEM  atomic.Pointer[formPEM] // the last form-encoded signPubKeyCert (notify.go)
+	// lastSigner short-cuts signer for the certificate of the last message.
+	lastSigner atomic.Pointer[lastSigner]
 }
 
 func newTrust(cfg trustConfig) (*trust, error) {
@@ -108,8 +114,13 @@ func (t *trust) verify(p sign.Params, now time.Time) (*verified, error) {
 	default:
 		return nil, fmt.Errorf("%w: signMethod %q", errSignature, method)
 	}
-	var buf [4096]byte
-	if t.check(method, sc, sign.AppendCanonical(buf[:0], p, sign.UnionPayCanonical()), sig) ||
+	// The signed string is built in a pooled buffer: a stack array would escape through
+	// the verifiers and cost a zeroed 4 KB allocation per message.
+	bp := canonicalPool.Get().(*[]byte)
+	defer canonicalPool.Put(bp)
+	buf := sign.AppendCanonical((*bp)[:0], p, sign.UnionPayCanonical())
+	*bp = buf
+	if t.check(method, sc, buf, sig) ||
 		// A signer that kept blank fields as "k=" (§5.1: the verifier signs over what was
 		// received) is accepted too.
 		hasBlank(p) && t.check(method, sc, sign.AppendCanonical(buf[:0], p, sign.CanonicalOptions{Exclude: []string{"signature"}, KeepEmpty: true}), sig) {
@@ -127,7 +138,7 @@ func (t *trust) check(method string, sc *signerCert, canonical []byte, sig strin
 		var raw [512]byte
 		var src [684]byte // base64 of 512 bytes, on the stack
 		if len(sig) <= len(src) {
-			if n, err := base64.StdEncoding.Decode(raw[:], append(src[:0], sig...)); err == nil {
+			if n, err := base64.StdEncoding.Decode(raw[:], append(src[:0], sig...)); err == nil && n == sc.rsa.Size() {
 				// §5.2: SHA256withRSA over the 64 ASCII bytes of lower-hex SHA-256(canonical).
 				var d [64]byte
 				h := sha256.Sum256(canonical)
@@ -142,6 +153,10 @@ func (t *trust) check(method string, sc *signerCert, canonical []byte, sig strin
 	return sign.UnionPaySecureKeyVerify(method, canonical, t.cfg.secureKey, sig) == nil
 }
 
+// canonicalPool holds the buffers signed strings are built in (answers and notifications
+// are 2–4 KB).
+var canonicalPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 func hasBlank(p sign.Params) bool {
 	for _, kv := range p {
 		if kv.Value == "" {
@@ -154,6 +169,29 @@ func hasBlank(p sign.Params) bool {
 // signer returns the validated certificate of signPubKeyCert, or of certId when the
 // message carries no certificate.
 func (t *trust) signer(method, pemText, certID string, now time.Time) (*signerCert, error) {
+	// The certificate of the last message is almost always this one's: compare the text
+	// (the same string for notifications, see lastPEM) before hashing it for the map.
+	if last := t.lastSigner.Load(); last != nil && pemText != "" && last.pem == pemText && last.method == method {
+		if now.Before(last.sc.notBefore) || now.After(last.sc.notAfter) {
+			return nil, fmt.Errorf("%w: UnionPay signing certificate %s is outside its validity", errSignature, last.sc.certID)
+		}
+		return last.sc, nil
+	}
+	sc, err := t.lookupSigner(method, pemText, certID, now)
+	if err == nil && pemText != "" {
+		t.lastSigner.Store(&lastSigner{pem: pemText, method: method, sc: sc})
+	}
+	return sc, err
+}
+
+// lastSigner is the certificate text of the last verified message and its validated
+// certificate.
+type lastSigner struct {
+	pem, method string
+	sc          *signerCert
+}
+
+func (t *trust) lookupSigner(method, pemText, certID string, now time.Time) (*signerCert, error) {
 	t.mu.RLock()
 	sc := t.byPEM[pemText]
 	if pemText == "" && certID != "" {
@@ -223,7 +261,16 @@ func (t *trust) validate(method, pemText string, now time.Time) (*signerCert, er
 
 // decodeAnswer parses and verifies a synchronous answer body (unionpay.md §2, §5).
 func (t *trust) decodeAnswer(body []byte, now time.Time) (*verified, error) {
-	p, err := parseLine(string(body))
+	return t.decodeOwnedAnswer(bytes.Clone(body), now)
+}
+
+// decodeOwnedAnswer is decodeAnswer for a body the caller hands over and never modifies
+// again (call's freshly read body): the fields share its memory instead of a copy.
+func (t *trust) decodeOwnedAnswer(body []byte, now time.Time) (*verified, error) {
+	if len(body) == 0 {
+		return nil, fmt.Errorf("empty answer: %w", errFormat)
+	}
+	p, err := parseLine(unsafe.String(unsafe.SliceData(body), len(body)))
 	if err != nil {
 		return nil, err
 	}

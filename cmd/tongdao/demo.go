@@ -20,7 +20,7 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stdout, "Usage: tongdao demo")
 			fmt.Fprintln(stdout)
 			fmt.Fprintln(stdout, "Starts the channel simulator in process and runs the bundled scenario suites")
-			fmt.Fprintln(stdout, "(scenarios/wechat, scenarios/alipay, scenarios/bank) against tongdao's own adapters, printing")
+			fmt.Fprintln(stdout, "(scenarios/wechat, scenarios/alipay, scenarios/bank, scenarios/unionpay) against tongdao's own adapters, printing")
 			fmt.Fprintln(stdout, "one line per scenario and a summary. Then it starts the payment gateway on an embedded")
 			fmt.Fprintln(stdout, "SQLite file beside the simulator and drives a day through the signed merchant API:")
 			fmt.Fprintln(stdout, "payments on WeChat and Alipay, a lost answer resolved by query, duplicate and forged")

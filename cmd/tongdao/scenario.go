@@ -18,6 +18,7 @@ import (
 
 	"github.com/tongdao/tongdao/adapters/alipay"
 	"github.com/tongdao/tongdao/adapters/bank"
+	"github.com/tongdao/tongdao/adapters/unionpay"
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/scenarios"
@@ -30,10 +31,49 @@ import (
 // Scenarios of a channel the simulator does not serve (yet) are skipped by the runner.
 func scenarioFactories() map[string]scenarios.ChannelFactory {
 	return map[string]scenarios.ChannelFactory{
-		"wechat": wechatScenarioChannel,
-		"alipay": alipayScenarioChannel,
-		"bank":   bankScenarioChannel,
+		"wechat":   wechatScenarioChannel,
+		"alipay":   alipayScenarioChannel,
+		"bank":     bankScenarioChannel,
+		"unionpay": unionpayScenarioChannel,
 	}
+}
+
+// unionpayScenarioChannel builds adapters/unionpay for a simulator UnionPay merchant
+// ({"mer_id", ...}) with the demo certificates of simulator/demo: the merchant's PKCS#12
+// (signMethod 01) and UnionPay's root, middle and encryption certificates. Adapter option
+// sign_method "21" signs with the demo SM2 key instead.
+func unionpayScenarioChannel(simURL string, m scenarios.MerchantConfig, hc *http.Client) (channel.Channel, error) {
+	var doc struct {
+		MerID string `json:"mer_id"`
+	}
+	if err := json.Unmarshal(m.Config, &doc); err != nil {
+		return nil, fmt.Errorf("unionpay merchant document: %w", err)
+	}
+	var opt struct {
+		SignMethod string `json:"sign_method"`
+	}
+	if len(m.Adapter) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(m.Adapter))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opt); err != nil {
+			return nil, fmt.Errorf("unionpay adapter options (sign_method): %w", err)
+		}
+	}
+	cfg := unionpay.Config{MerID: doc.MerID, BaseURL: simURL, HTTPClient: hc, Clock: m.Clock, NotifyURL: m.NotifyURL,
+		RootCert: demo.MustFile(demo.UnionPayRootCert), MiddleCert: demo.MustFile(demo.UnionPayMiddleCert),
+		SM2RootCert: demo.MustFile(demo.UnionPaySM2RootCert), SM2MiddleCert: demo.MustFile(demo.UnionPaySM2MiddleCert)}
+	switch opt.SignMethod {
+	case "", unionpay.SignRSA:
+		cfg.SignCertPFX, cfg.SignCertPassword = demo.MustFile(demo.UnionPayMerchantPFX), demo.UnionPayPFXPassword
+		cfg.EncryptCert = demo.MustFile(demo.UnionPayEncCert)
+	case unionpay.SignSM2:
+		cfg.SignMethod = unionpay.SignSM2
+		cfg.SM2Key, cfg.SM2Cert = demo.MustFile(demo.UnionPaySM2MerchantPrivate), demo.MustFile(demo.UnionPaySM2MerchantCert)
+		cfg.EncryptCert = demo.MustFile(demo.UnionPaySM2EncCert)
+	default:
+		return nil, fmt.Errorf("unionpay adapter option sign_method %q: want 01 or 21", opt.SignMethod)
+	}
+	return unionpay.New(cfg)
 }
 
 // bankScenarioChannel builds adapters/bank for a simulator bank merchant ({"merchant_id",

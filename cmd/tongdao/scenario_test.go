@@ -132,7 +132,7 @@ func TestScenarioRun_BundledSuitesPassOrSkip(t *testing.T) {
 	if code != 0 || !strings.Contains(out, " passed, 0 failed\n") {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr.String())
 	}
-	if strings.Contains(out, "SKIP wechat") {
-		t.Errorf("a WeChat suite was skipped:\n%s", out)
+	if strings.Contains(out, "SKIP wechat") || strings.Contains(out, "SKIP unionpay") {
+		t.Errorf("a WeChat or UnionPay suite was skipped:\n%s", out)
 	}
 }

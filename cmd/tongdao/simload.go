@@ -43,7 +43,7 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	orders := fs.Int("orders", 0, "instead of loading a server: create this many orders in this process through the simulator's HTTP handler and report its memory")
 	maxRecords := fs.Int("max-records", 20000, "with --orders: transcript records kept (as sim serve --max-records)")
 	memProfile := fs.String("memprofile", "", "with --orders: write a Go heap profile to this file after the GC")
-	channelName := fs.String("channel", "wechat", "wechat: signed unified orders; bank: BIND_APPLY envelopes (SM2 signature, SM2-wrapped SM4 key, four encrypted fields), built before the clock starts, --requests of them (default 2000), then the simulator's CPU per request is compared with the bare SM2/SM4 CPU time the request needs, measured in this process")
+	channelName := fs.String("channel", "wechat", "wechat: signed unified orders; bank: BIND_APPLY envelopes (SM2 signature, SM2-wrapped SM4 key, four encrypted fields), built before the clock starts, --requests of them (default 2000), then the simulator's CPU per request is compared with the bare SM2/SM4 CPU time the request needs, measured in this process; unionpay: backTransReq encryption-certificate queries signed with the demo PKCS#12 (signMethod 01), compared with the bare RSA verify+sign CPU measured in this process before and after the run")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim load [--channel wechat|bank] [--url URL] [--duration 10s] [--concurrency 64] [--pid PID]")
 		fmt.Fprintln(fs.Output(), "       tongdao sim load --orders N [--max-records N] [--memprofile FILE]")
@@ -77,8 +77,14 @@ func simLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
 			return 1
 		}
+	case "unionpay":
+		var err error
+		if job, err = unionpayJob(); err != nil {
+			fmt.Fprintf(stderr, "tongdao sim load: %v\n", err)
+			return 1
+		}
 	default:
-		fmt.Fprintf(stderr, "tongdao sim load: --channel %q: want wechat or bank\n", *channelName)
+		fmt.Fprintf(stderr, "tongdao sim load: --channel %q: want wechat, bank or unionpay\n", *channelName)
 		return 2
 	}
 	res, err := runLoad(ctx, *url, *dur, *workers, *pid, *maxReq, job)

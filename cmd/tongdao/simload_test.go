@@ -38,3 +38,24 @@ func TestSimLoad_BankSendsVerifiableEnvelopes(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSimLoad_UnionPay: the UnionPay load mode's requests are accepted by the simulator
+// (every answer respCode 00) and the bare comparison is printed.
+func TestSimLoad_UnionPay(t *testing.T) {
+	protos, err := simProtocols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simulator.Start(t, simulator.Config{Protocols: protos})
+	var out, errOut bytes.Buffer
+	code := simLoad(context.Background(), []string{"--channel", "unionpay", "--url", sim.URL, "--requests", "20", "--concurrency", "2",
+		"--pid", itoa(os.Getpid())}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"(20 ok, 0 bad answers, 0 transport errors)", "bare CPU per request", "ratio to bare"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

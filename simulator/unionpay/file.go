@@ -96,9 +96,15 @@ func zmLine(r simulator.StatementRecord) []byte {
 	l.num(66, 12, abs(amt))
 	l.put(79, 4, "5999")
 	l.put(84, 2, f[fChannelType])
-	l.put(87, 21, f[fQueryID])
+	queryID, orderID := f[fQueryID], f[fOrderID]
+	if f[fOrigOrder] == "" && r.OutTradeNo != "" {
+		// A record without an original is named by the record itself (a statement fault's
+		// extra record copies another record's fields under its own number).
+		queryID, orderID = r.ChannelTxnID, r.OutTradeNo
+	}
+	l.put(87, 21, queryID)
 	l.put(109, 2, "00")
-	l.put(112, 32, f[fOrderID])
+	l.put(112, 32, orderID)
 	l.put(145, 2, f[fPayCardType])
 	l.put(148, 6, f[fOrigTrace])
 	l.put(155, 10, f[fOrigTime])
