@@ -79,7 +79,7 @@ func TestGateway_EveryCallFaultOnPay(t *testing.T) {
 
 // TestGateway_CallbackStorm delivers many payments' notifications with duplicates,
 // reordering, forgeries and correctly signed ones with a changed amount mixed in
-// (TONGDAO_E2E_PAYMENTS payments, default 200; 2,500 make over 10,000 callbacks): every
+// (TONGDAO_E2E_PAYMENTS payments, default 200; 2,800 make over 10,000 callbacks): every
 // payment succeeds exactly once, none is lost, and every forged or tampered callback is
 // refused.
 func TestGateway_CallbackStorm(t *testing.T) {
