@@ -15,7 +15,9 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/tongdao/tongdao/adapters/alipay"
+	"github.com/tongdao/tongdao/adapters/bank"
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/adapters/unionpay"
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
@@ -75,7 +77,26 @@ type accountFile struct {
 	AppPrivateKeyFile   string `yaml:"app_private_key_file"`
 	AlipayPublicKeyFile string `yaml:"alipay_public_key_file"`
 	SellerID            string `yaml:"seller_id"`
-	line                int
+	// UnionPay (ACP 5.1.0): merchant number, sign method 01 (PKCS#12) or 21 (SM2), UnionPay's
+	// root, middle and encryption certificates.
+	MerID            string `yaml:"mer_id"`
+	SignMethod       string `yaml:"sign_method"`
+	SignCertPFXFile  string `yaml:"sign_cert_pfx_file"`
+	SignCertPassword string `yaml:"sign_cert_password"`
+	SM2KeyFile       string `yaml:"sm2_key_file"`
+	SM2CertFile      string `yaml:"sm2_cert_file"`
+	RootCertFile     string `yaml:"root_cert_file"`
+	MiddleCertFile   string `yaml:"middle_cert_file"`
+	EncryptCertFile  string `yaml:"encrypt_cert_file"`
+	TestIdentities   bool   `yaml:"test_identities"`
+	// Bank direct-connect: merchant number, the merchant's SM2 key and its registered serial,
+	// the bank's signing and encryption keys.
+	MerchantID      string `yaml:"merchant_id"`
+	CertSerial      string `yaml:"cert_serial"`
+	MerchantKeyFile string `yaml:"merchant_key_file"`
+	BankSignKeyFile string `yaml:"bank_sign_key_file"`
+	BankEncKeyFile  string `yaml:"bank_enc_key_file"`
+	line            int
 }
 
 type routeFile struct {
@@ -170,8 +191,16 @@ func loadGatewayFile(path string) (*gatewayFile, error) {
 			if a.AppID == "" || a.AppPrivateKeyFile == "" || a.AlipayPublicKeyFile == "" {
 				at(a.line, "account %s: alipay needs app_id, app_private_key_file and alipay_public_key_file", a.ID)
 			}
+		case "unionpay":
+			if a.MerID == "" || a.RootCertFile == "" || (a.SignCertPFXFile == "" && a.SM2KeyFile == "") {
+				at(a.line, "account %s: unionpay needs mer_id, root_cert_file and sign_cert_pfx_file (sign_method 01) or sm2_key_file and sm2_cert_file (21)", a.ID)
+			}
+		case "bank":
+			if a.MerchantID == "" || a.CertSerial == "" || a.MerchantKeyFile == "" || a.BankSignKeyFile == "" || a.BankEncKeyFile == "" {
+				at(a.line, "account %s: bank needs merchant_id, cert_serial, merchant_key_file, bank_sign_key_file and bank_enc_key_file", a.ID)
+			}
 		default:
-			at(a.line, "account %s: channel %q is not one of wechat, alipay", a.ID, a.Channel)
+			at(a.line, "account %s: channel %q is not one of wechat, alipay, unionpay, bank", a.ID, a.Channel)
 		}
 		if a.FeeRate != "" {
 			if _, err := money.ParseRate(a.FeeRate); err != nil {
@@ -284,6 +313,68 @@ func (f *gatewayFile) build(st gateway.Store, clk clock.Clock, log *slog.Logger,
 				return cfg, fmt.Errorf("%s: %w", where, err)
 			}
 			cfg.Accounts = append(cfg.Accounts, gateway.Account{ID: a.ID, Channel: ch, ChannelMerchantID: a.SellerID, AppID: a.AppID})
+		case "unionpay":
+			uc := unionpay.Config{MerID: a.MerID, SignMethod: a.SignMethod, SignCertPassword: a.SignCertPassword,
+				TestIdentities: a.TestIdentities, BaseURL: a.BaseURL, HTTPClient: hc, Clock: clk, Logger: log}
+			files := []struct {
+				name string
+				dst  *[]byte
+				set  bool
+			}{
+				{"sign_cert_pfx_file", &uc.SignCertPFX, a.SignCertPFXFile != ""}, {"sm2_key_file", &uc.SM2Key, a.SM2KeyFile != ""},
+				{"sm2_cert_file", &uc.SM2Cert, a.SM2CertFile != ""}, {"encrypt_cert_file", &uc.EncryptCert, a.EncryptCertFile != ""},
+			}
+			paths := map[string]string{"sign_cert_pfx_file": a.SignCertPFXFile, "sm2_key_file": a.SM2KeyFile, "sm2_cert_file": a.SM2CertFile, "encrypt_cert_file": a.EncryptCertFile}
+			for _, fl := range files {
+				if !fl.set {
+					continue
+				}
+				b, err := f.read(paths[fl.name])
+				if err != nil {
+					return cfg, fmt.Errorf("%s: %s: %w", where, fl.name, err)
+				}
+				*fl.dst = b
+			}
+			// The root and middle certificates serve the sign method in use.
+			root, err := f.read(a.RootCertFile)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: root_cert_file: %w", where, err)
+			}
+			var middle []byte
+			if a.MiddleCertFile != "" {
+				if middle, err = f.read(a.MiddleCertFile); err != nil {
+					return cfg, fmt.Errorf("%s: middle_cert_file: %w", where, err)
+				}
+			}
+			if a.SignMethod == unionpay.SignSM2 {
+				uc.SM2RootCert, uc.SM2MiddleCert = root, middle
+			} else {
+				uc.RootCert, uc.MiddleCert = root, middle
+			}
+			ch, err := unionpay.New(uc)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", where, err)
+			}
+			cfg.Accounts = append(cfg.Accounts, gateway.Account{ID: a.ID, Channel: ch, ChannelMerchantID: a.MerID})
+		case "bank":
+			key, err := f.read(a.MerchantKeyFile)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: merchant_key_file: %w", where, err)
+			}
+			signKey, err := f.read(a.BankSignKeyFile)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: bank_sign_key_file: %w", where, err)
+			}
+			encKey, err := f.read(a.BankEncKeyFile)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: bank_enc_key_file: %w", where, err)
+			}
+			ch, err := bank.New(bank.Config{MerchantID: a.MerchantID, CertSerial: a.CertSerial, MerchantKey: key, BankSignKey: signKey,
+				BankEncKey: encKey, BaseURL: a.BaseURL, HTTPClient: hc, Clock: clk, Logger: log})
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", where, err)
+			}
+			cfg.Accounts = append(cfg.Accounts, gateway.Account{ID: a.ID, Channel: ch, ChannelMerchantID: a.MerchantID})
 		}
 	}
 	return cfg, nil
