@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,6 +62,5 @@ func TestCore_InvariantsOverLoopback(t *testing.T) {
 			Ledger:  work.ledger,
 			Outbox:  db,
 		})
-		_ = context.Background()
 	})
 }

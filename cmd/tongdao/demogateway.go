@@ -50,6 +50,7 @@ type gatewayDay struct {
 // hookCounter is the demo merchant's webhook endpoint: it verifies each webhook's signature
 // and counts the events by id.
 type hookCounter struct {
+	clk      clock.Clock // the simulator's: the notifier signs with the same virtual time
 	mu       sync.Mutex
 	events   map[string]int
 	bad      int
@@ -60,7 +61,7 @@ func (h *hookCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := notify.VerifyWebhook(demoHookSecret, r.Header, body, time.Now(), 100*365*24*time.Hour); err != nil {
+	if err := notify.VerifyWebhook(demoHookSecret, r.Header, body, h.clk.Now(), notify.DefaultTolerance); err != nil {
 		h.bad++
 		http.Error(w, "bad signature", http.StatusBadRequest)
 		return
@@ -115,7 +116,7 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d := &gatewayDay{out: out, sim: sim, db: db, hooks: &hookCounter{events: map[string]int{}}}
+	d := &gatewayDay{out: out, sim: sim, db: db, hooks: &hookCounter{clk: sim.Clock(), events: map[string]int{}}}
 	hookSrv := httptest.NewServer(d.hooks)
 	defer hookSrv.Close()
 	gwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.gw.ServeHTTP(w, r) }))

@@ -291,9 +291,13 @@ func (d *DB) CreatePayment(ctx context.Context, p *order.Payment) (*order.Event,
 	return ev, nil
 }
 
-func (d *DB) paymentWhere(ctx context.Context, q interface {
+// rowQuerier is what the single-row look-ups read through: the read pool or a write
+// transaction.
+type rowQuerier interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, where string, args ...any) (*order.Payment, error) {
+}
+
+func (d *DB) paymentWhere(ctx context.Context, q rowQuerier, where string, args ...any) (*order.Payment, error) {
 	return scanPayment(q.QueryRowContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE `+where), args...))
 }
 
@@ -423,9 +427,7 @@ func (d *DB) CreateRefund(ctx context.Context, r *order.Refund) (*order.Event, e
 	return ev, nil
 }
 
-func (d *DB) refundWhere(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, where string, args ...any) (*order.Refund, error) {
+func (d *DB) refundWhere(ctx context.Context, q rowQuerier, where string, args ...any) (*order.Refund, error) {
 	return scanRefund(q.QueryRowContext(ctx, d.q(`SELECT `+refundCols+` FROM refunds WHERE `+where), args...))
 }
 
@@ -639,10 +641,15 @@ func (d *DB) RefundByChannelNo(ctx context.Context, channelRefundNo string) (*or
 
 // ExpiredPayments implements order.Lookups.
 func (d *DB) ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*order.Payment, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE state IN (?, ?) AND expires_at > 0 AND expires_at <= ?
-		ORDER BY expires_at, id LIMIT ?`), string(order.Created), string(order.Pending), micros(now), limit)
+	return d.paymentsWhere(ctx, "expired payments", `state IN (?, ?) AND expires_at > 0 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
+		string(order.Created), string(order.Pending), micros(now), limit)
+}
+
+// paymentsWhere reads the payments a condition (with its ORDER BY and LIMIT) selects.
+func (d *DB) paymentsWhere(ctx context.Context, what, where string, args ...any) ([]*order.Payment, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE `+where), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: expired payments: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*order.Payment
@@ -679,19 +686,6 @@ func (d *DB) CountPayments(ctx context.Context) (map[order.State]int64, error) {
 
 // StaleCreated implements order.Lookups.
 func (d *DB) StaleCreated(ctx context.Context, before time.Time, limit int) ([]*order.Payment, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE state = ? AND created_at < ?
-		ORDER BY created_at, id LIMIT ?`), string(order.Created), micros(before), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: stale payments: %w", err)
-	}
-	defer rows.Close()
-	var out []*order.Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return d.paymentsWhere(ctx, "stale payments", `state = ? AND created_at < ? ORDER BY created_at, id LIMIT ?`,
+		string(order.Created), micros(before), limit)
 }
