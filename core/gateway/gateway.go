@@ -25,6 +25,7 @@ type Gateway struct {
 	accounts  map[string]*Account
 	limits    limiter
 	handler   http.Handler
+	router    *mux.Router
 	stats     Stats
 	metrics   *metrics // nil until RegisterMetrics
 }
@@ -76,6 +77,7 @@ func New(cfg Config) (*Gateway, error) {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", "")
 	})
 	g.handler = r
+	g.router = r
 	return g, nil
 }
 
