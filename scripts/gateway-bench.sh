@@ -22,7 +22,7 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 "$BIN" sim serve --addr 127.0.0.1:18080 --clock wall --log-level error >/dev/null 2>&1 &
 SIM=$!
 sleep 1
-"$BIN" gateway serve --config "$CFG" --db "$DSN" --addr 127.0.0.1:18090 --metrics-addr 127.0.0.1:19090 --log-level error >/dev/null 2>&1 &
+"$BIN" gateway serve ${GWFLAGS:-} --config "$CFG" --db "$DSN" --addr 127.0.0.1:18090 --metrics-addr 127.0.0.1:19090 --log-level error >/dev/null 2>&1 &
 GW=$!
 trap 'kill $GW $SIM 2>/dev/null || true' EXIT
 sleep 2

@@ -107,7 +107,11 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		// Every process writing to this database must queue events for the same consumers.
 		db.SetOutboxConsumers("ledger", "webhook", "nats")
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
+	// Keep as many idle connections per channel host as requests in flight: with the default
+	// two, a busy gateway dialled a new connection for most channel calls (7% of its CPU).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 1024, 256
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	cfg, err := file.build(db, clock.Real(), log, hc)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)

@@ -303,17 +303,17 @@ func (d *DB) paymentWhere(ctx context.Context, q rowQuerier, where string, args 
 
 // Payment implements order.Store.
 func (d *DB) Payment(ctx context.Context, id string) (*order.Payment, error) {
-	return d.paymentWhere(ctx, d.r, `id = ?`, id)
+	return d.paymentWhere(ctx, d.reads(), `id = ?`, id)
 }
 
 // PaymentByOrderNo implements order.Store.
 func (d *DB) PaymentByOrderNo(ctx context.Context, merchantID, orderNo string) (*order.Payment, error) {
-	return d.paymentWhere(ctx, d.r, `merchant_id = ? AND order_no = ?`, merchantID, orderNo)
+	return d.paymentWhere(ctx, d.reads(), `merchant_id = ? AND order_no = ?`, merchantID, orderNo)
 }
 
 // PaymentByChannelOrderNo implements order.Store.
 func (d *DB) PaymentByChannelOrderNo(ctx context.Context, account, channelOrderNo string) (*order.Payment, error) {
-	return d.paymentWhere(ctx, d.r, `account = ? AND channel_order_no = ?`, account, channelOrderNo)
+	return d.paymentWhere(ctx, d.reads(), `account = ? AND channel_order_no = ?`, account, channelOrderNo)
 }
 
 // paymentEventType names the event of a payment entering state s.
@@ -433,17 +433,17 @@ func (d *DB) refundWhere(ctx context.Context, q rowQuerier, where string, args .
 
 // Refund implements order.Store.
 func (d *DB) Refund(ctx context.Context, id string) (*order.Refund, error) {
-	return d.refundWhere(ctx, d.r, `id = ?`, id)
+	return d.refundWhere(ctx, d.reads(), `id = ?`, id)
 }
 
 // RefundByNo implements order.Store.
 func (d *DB) RefundByNo(ctx context.Context, merchantID, refundNo string) (*order.Refund, error) {
-	return d.refundWhere(ctx, d.r, `merchant_id = ? AND refund_no = ?`, merchantID, refundNo)
+	return d.refundWhere(ctx, d.reads(), `merchant_id = ? AND refund_no = ?`, merchantID, refundNo)
 }
 
 // Refunds implements order.Store.
 func (d *DB) Refunds(ctx context.Context, paymentID string) ([]*order.Refund, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+refundCols+` FROM refunds WHERE payment_id = ? ORDER BY created_at, id`), paymentID)
+	rows, err := d.reads().QueryContext(ctx, d.q(`SELECT `+refundCols+` FROM refunds WHERE payment_id = ? ORDER BY created_at, id`), paymentID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list refunds: %w", err)
 	}
@@ -567,7 +567,7 @@ func (d *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]*order.
 }
 
 func (d *DB) events(ctx context.Context, q string, args ...any) ([]*order.Event, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(q), args...)
+	rows, err := d.reads().QueryContext(ctx, d.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read events: %w", err)
 	}
@@ -636,7 +636,7 @@ var _ order.Lookups = (*DB)(nil)
 
 // RefundByChannelNo implements order.Lookups.
 func (d *DB) RefundByChannelNo(ctx context.Context, channelRefundNo string) (*order.Refund, error) {
-	return d.refundWhere(ctx, d.r, `channel_refund_no = ?`, channelRefundNo)
+	return d.refundWhere(ctx, d.reads(), `channel_refund_no = ?`, channelRefundNo)
 }
 
 // ExpiredPayments implements order.Lookups.
@@ -647,7 +647,7 @@ func (d *DB) ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]*
 
 // paymentsWhere reads the payments a condition (with its ORDER BY and LIMIT) selects.
 func (d *DB) paymentsWhere(ctx context.Context, what, where string, args ...any) ([]*order.Payment, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE `+where), args...)
+	rows, err := d.reads().QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}

@@ -25,7 +25,7 @@ func (d *DB) OrderAmounts(ctx context.Context, kind string, ids []string) (map[s
 		for k, id := range part {
 			args[k] = id
 		}
-		rows, err := d.r.QueryContext(ctx, d.q(`SELECT id, amount, currency FROM `+table+` WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
+		rows, err := d.reads().QueryContext(ctx, d.q(`SELECT id, amount, currency FROM `+table+` WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: order amounts: %w", err)
 		}
@@ -62,7 +62,7 @@ func (d *DB) PaymentsByID(ctx context.Context, ids []string) (map[string]*order.
 		for k, id := range part {
 			args[k] = id
 		}
-		rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
+		rows, err := d.reads().QueryContext(ctx, d.q(`SELECT `+paymentCols+` FROM payments WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: read payments: %w", err)
 		}

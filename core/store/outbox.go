@@ -196,7 +196,7 @@ func (d *DB) Redeliver(ctx context.Context, consumer string, seq int64, now time
 // OutboxStats implements order.Outbox.
 func (d *DB) OutboxStats(ctx context.Context, consumer string) (order.OutboxStats, error) {
 	var s order.OutboxStats
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT state, COUNT(*), MIN(event_at) FROM order_outbox WHERE consumer = ? GROUP BY state`), consumer)
+	rows, err := d.reads().QueryContext(ctx, d.q(`SELECT state, COUNT(*), MIN(event_at) FROM order_outbox WHERE consumer = ? GROUP BY state`), consumer)
 	if err != nil {
 		return s, fmt.Errorf("store: outbox stats: %w", err)
 	}

@@ -74,7 +74,7 @@ func scanOutboxEntry(s scanner, consumer string) (OutboxEntry, error) {
 // OutboxEntry returns the delivery of event seq to consumer; order.ErrNotFound when there is
 // none.
 func (d *DB) OutboxEntry(ctx context.Context, consumer string, seq int64) (OutboxEntry, error) {
-	row := d.r.QueryRowContext(ctx, d.q(`SELECT `+outboxEntryCols+` FROM order_outbox o JOIN order_events e ON e.seq = o.event_seq
+	row := d.reads().QueryRowContext(ctx, d.q(`SELECT `+outboxEntryCols+` FROM order_outbox o JOIN order_events e ON e.seq = o.event_seq
 		WHERE o.consumer = ? AND o.event_seq = ?`), consumer, seq)
 	en, err := scanOutboxEntry(row, consumer)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -111,7 +111,7 @@ func (d *DB) OutboxEntries(ctx context.Context, f OutboxFilter) ([]OutboxEntry, 
 		limit = 100
 	}
 	args = append(args, limit)
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+outboxEntryCols+` FROM order_outbox o JOIN order_events e ON e.seq = o.event_seq
+	rows, err := d.reads().QueryContext(ctx, d.q(`SELECT `+outboxEntryCols+` FROM order_outbox o JOIN order_events e ON e.seq = o.event_seq
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY o.event_seq DESC LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list outbox: %w", err)

@@ -37,7 +37,7 @@ func (d *DB) Cases(ctx context.Context, q risk.CaseQuery) ([]risk.Case, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT id, at, merchant_id, order_no, method, amount, currency, payer, card_fingerprint,
+	rows, err := d.reads().QueryContext(ctx, d.q(`SELECT id, at, merchant_id, order_no, method, amount, currency, payer, card_fingerprint,
 		device_id, client_ip, verdict, rule, hits FROM risk_cases
 		WHERE (? = '' OR merchant_id = ?) AND (? = '' OR order_no = ?) AND (? = '' OR verdict = ?)
 		ORDER BY seq DESC LIMIT ?`), q.MerchantID, q.MerchantID, q.OrderNo, q.OrderNo, string(q.Verdict), string(q.Verdict), limit)

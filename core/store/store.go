@@ -78,6 +78,7 @@ type DB struct {
 	checkpointEvery int64
 	mu              sync.Mutex
 	stmts           map[string]*sql.Stmt
+	rstmts          map[string]*sql.Stmt // the read pool's prepared statements (reader.go)
 	texts           map[string]string          // generated INSERT texts by table/rows
 	consumers       []string                   // outbox consumers of order events (nil = DefaultOutboxConsumers)
 	outboxTypes     map[string]map[string]bool // consumer -> event types queued for it (absent = all)
@@ -206,8 +207,11 @@ func openSQLite(path, sync string) (*DB, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
+	// As many idle connections as open ones: a connection closed for want of an idle slot
+	// and opened again re-reads the schema, and its prepared statements are lost.
 	r.SetMaxOpenConns(4)
-	return &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}, texts: map[string]string{}}, nil
+	r.SetMaxIdleConns(4)
+	return &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, texts: map[string]string{}}, nil
 }
 
 // pgDSN adds plan_cache_mode=force_custom_plan unless the DSN sets it: pgx prepares and
@@ -251,6 +255,10 @@ func (d *DB) Close() error {
 		_ = s.Close()
 	}
 	d.stmts = nil
+	for _, s := range d.rstmts {
+		_ = s.Close()
+	}
+	d.rstmts = nil
 	d.mu.Unlock()
 	err := d.w.Close()
 	if d.r != d.w {
