@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/order"
 )
 
 // Gateway is the merchant-facing payment API and the payment flow behind it. It is safe
@@ -101,11 +100,5 @@ func (g *Gateway) NotifyURL(a *Account) string {
 	return fmt.Sprintf("%s/notify/%s/%s", g.cfg.PublicURL, a.Channel.Name(), a.ID)
 }
 
-// newID returns prefix + 24 random hex digits.
-func newID(prefix string) string {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("gateway: crypto/rand: %v", err))
-	}
-	return prefix + hex.EncodeToString(b[:])
-}
+// newID returns prefix + 24 hex digits, later ids sorting later (order.NewID).
+func newID(prefix string) string { return order.NewID(prefix) }

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -56,14 +54,8 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// newEventID returns "evt_" and 24 random hex digits.
-func newEventID() string {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("store: crypto/rand: %v", err)) // never happens on supported systems
-	}
-	return "evt_" + hex.EncodeToString(b[:])
-}
+// newEventID returns "evt_" and 24 hex digits, later ids sorting later (order.NewID).
+func newEventID() string { return order.NewID("evt_") }
 
 // isUnique reports a unique-constraint violation on either database.
 func isUnique(err error) bool {
