@@ -244,6 +244,14 @@ func (l *Ledger) CreateAccount(ctx context.Context, s AccountSpec) (Account, err
 		out = a
 		return logChange(ctx, tx, l.cfg.Clock.Now(), &Change{Account: &AccountAttrs{ID: id, AccountSpec: s}, Memo: "opened"})
 	})
+	if err != nil && !errors.Is(err, ErrInvalidAccount) {
+		// Another process may have opened the same account between the look-up and the
+		// insert (PostgreSQL runs the two transactions side by side; the store's unique key
+		// refused the second insert): then it exists now, and opening it is idempotent.
+		if a, ferr := l.FindAccount(ctx, s.Code, s.OwnerKind, s.OwnerID, s.Currency); ferr == nil && a.AccountSpec == s {
+			return a, nil
+		}
+	}
 	return out, err
 }
 

@@ -116,3 +116,46 @@ func TestTwoWriters_OnOneStoreStayConsistent(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateAccount_TwoProcessesRace has two ledgers on two connections to one database
+// (two processes) open the same accounts at once: each call returns the one account, none
+// fails for the other's insert.
+func TestCreateAccount_TwoProcessesRace(t *testing.T) {
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		ls := []*ledger.Ledger{openLedger(t, storetest.Open(t, dsn), clock.NewVirtual(start)), nil}
+		ls[1] = openLedger(t, storetest.Open(t, dsn), clock.NewVirtual(start))
+		if err := ls[0].PutChart(ctx, ledger.ChartAccount{Code: "2202", Name: "merchant payables", Type: ledger.Liability}); err != nil {
+			t.Fatal(err)
+		}
+		const owners, callers = 20, 8
+		ids := make([][owners]ledger.AccountID, callers)
+		var wg sync.WaitGroup
+		errs := make(chan error, callers*owners)
+		for c := 0; c < callers; c++ {
+			wg.Add(1)
+			go func(c int) {
+				defer wg.Done()
+				for o := 0; o < owners; o++ {
+					a, err := ls[c%2].CreateAccount(ctx, ledger.AccountSpec{Code: "2202", OwnerKind: ledger.OwnerMerchant,
+						OwnerID: fmt.Sprintf("m%d", o), Currency: money.CNY, Name: fmt.Sprintf("m%d", o)})
+					if err != nil {
+						errs <- fmt.Errorf("caller %d, owner m%d: %w", c, o, err)
+						continue
+					}
+					ids[c][o] = a.ID
+				}
+			}(c)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		for c := 1; c < callers; c++ {
+			if ids[c] != ids[0] {
+				t.Fatalf("caller %d got account ids %v, caller 0 %v", c, ids[c], ids[0])
+			}
+		}
+	})
+}
