@@ -84,6 +84,9 @@ var payoutEdges = []edge{
 	{PayoutProcessing, PayoutReturned, []Cause{CauseQuery, CauseNotification, CauseOperator}},
 	// The receiving bank bounced it (退票).
 	{Succeeded, PayoutReturned, []Cause{CauseQuery, CauseNotification, CauseOperator}},
+	// A late success is a success (the channel's word after we recorded a failure), with an
+	// alert: the money moved.
+	{Failed, Succeeded, []Cause{CauseQuery, CauseNotification, CauseOperator}},
 }
 
 // PayoutTransitions returns the payout table: from -> to -> causes.
@@ -136,6 +139,9 @@ func ApplyPayout(p *Payout, t PayoutTransition) (*Payout, error) {
 	}
 	if t.FailCode != "" || t.FailMsg != "" {
 		n.FailCode, n.FailMsg = t.FailCode, t.FailMsg
+	}
+	if t.To == Succeeded && p.State == Failed && t.Alert == "" {
+		t.Alert = "late success: the payout was paid after it was recorded failed"
 	}
 	if t.Alert != "" {
 		n.Alert = t.Alert
