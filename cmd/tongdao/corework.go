@@ -73,7 +73,7 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 // payout event except the ones the merchant caused itself with an API call (created, pending).
 var webhookTypes = []string{"payment.succeeded", "payment.failed", "payment.closed", "payment.partially_refunded",
 	"payment.refunded", "refund.pending", "refund.succeeded", "refund.failed",
-	"payout.processing", "payout.succeeded", "payout.failed", "payout.returned"}
+	"payout.succeeded", "payout.failed", "payout.returned"}
 
 // once runs one round of everything: query-back and expiry, then postings and webhooks
 // until nothing due is left (tests and the demo, on a virtual clock).

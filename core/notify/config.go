@@ -76,7 +76,7 @@ type Config struct {
 	Consumer string
 	// Types are the event types sent; others are completed without sending. nil sends every
 	// payment.*, refund.* and payout.* event except payment.created, payment.pending,
-	// refund.created and payout.created (the merchant caused those itself with an API call and
+	// refund.created, payout.created and payout.processing (the merchant caused those itself with an API call and
 	// has the answer already). "*"
 	// in the list sends every type.
 	Types []string
@@ -187,7 +187,7 @@ func (c *Config) sends(t string) bool {
 		if !strings.HasPrefix(t, "payment.") && !strings.HasPrefix(t, "refund.") && !strings.HasPrefix(t, "payout.") {
 			return false
 		}
-		return t != "payment.created" && t != "payment.pending" && t != "refund.created" && t != "payout.created"
+		return t != "payment.created" && t != "payment.pending" && t != "refund.created" && t != "payout.created" && t != "payout.processing"
 	}
 	for _, x := range c.Types {
 		if x == "*" || x == t {
