@@ -119,6 +119,15 @@ func TestPayouts_SucceedDuplicateNotificationsThenReturnedNextDay(t *testing.T) 
 		if succeeded != 1 {
 			t.Errorf("payout.succeeded events = %d after duplicate notifications, want 1", succeeded)
 		}
+		acked := 0
+		for _, r := range e.sim.Records(simulator.RecordFilter{Channel: simbank.Name, Kind: simulator.RecordCallback}) {
+			if r.Op == "PAYOUT_RESULT" && r.Acked {
+				acked++
+			}
+		}
+		if acked < 3 {
+			t.Errorf("the bank's success notification was acknowledged %d times; the fault plan sends it 3 times", acked)
+		}
 		if n := e.payoutEntries(p.ID); n[ledger.KindPost] != 1 || n[ledger.KindReverse] != 0 {
 			t.Errorf("entries after success: %v; want one post", n)
 		}
