@@ -2,15 +2,20 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/notify"
 	"github.com/tongdao/tongdao/core/order"
 	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store/storetest"
@@ -246,5 +251,61 @@ func TestPayouts_DeclinedPostsNothing(t *testing.T) {
 	e.work(2, time.Minute)
 	if n := e.payoutEntries(p.ID); len(n) != 0 {
 		t.Errorf("a failed payout posted %v", n)
+	}
+}
+
+// TestPayouts_WebhooksForSuccessAndReturn: the merchant's webhook receives payout.succeeded
+// and then payout.returned, in order, with the card masked.
+func TestPayouts_WebhooksForSuccessAndReturn(t *testing.T) {
+	e := newBankEnv(t, storetest.SQLiteDSN(t))
+	var mu sync.Mutex
+	var got []notify.Envelope
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var env notify.Envelope
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &env); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		if strings.Contains(string(b), payCard.Number) {
+			t.Errorf("webhook carries the card number: %s", b)
+		}
+		mu.Lock()
+		got = append(got, env)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	n, err := notify.New(notify.Config{Outbox: e.db, Orders: e.db, Clock: e.sim.Clock(),
+		Directory: notify.StaticDirectory{"M1": {URL: hook.URL, Secret: "hook-secret-0123456789"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func() {
+		for i := 0; i < 6; i++ {
+			if _, err := n.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, p, raw := e.payout("M1", secretM1, "PW1", 4321)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, raw)
+	}
+	e.work(3, 5*time.Second)
+	deliver()
+	e.returnPayout(p.ChannelPayoutNo)
+	e.work(1, time.Minute)
+	deliver()
+	mu.Lock()
+	defer mu.Unlock()
+	var types []string
+	for _, env := range got {
+		types = append(types, env.Type)
+	}
+	if strings.Join(types, ",") != "payout.succeeded,payout.returned" {
+		t.Fatalf("webhooks %v; want payout.succeeded then payout.returned", types)
+	}
+	data, _ := json.Marshal(got[1].Data)
+	if !strings.Contains(string(data), `"object":"payout"`) || !strings.Contains(string(data), `"card_masked":"621626*********0026"`) {
+		t.Errorf("payout.returned data: %s", data)
 	}
 }
