@@ -568,3 +568,18 @@ func (g *Gateway) queryBinding(ctx context.Context, t order.QueryTask) (bool, er
 	g.stats.QueriesResolved.Add(1)
 	return true, nil
 }
+
+// payerFor is the payer id sent to the channel with a payment: for a token payment with a
+// token bound through /v1/bindings by this merchant on this account, the binding's channel
+// user (the channel knows the agreement under it, not under the merchant's user id); the
+// merchant's payer_id otherwise (a token obtained outside the gateway).
+func (g *Gateway) payerFor(ctx context.Context, p *order.Payment, acct *Account, req *CreatePaymentRequest) string {
+	if p.Method != channel.MethodToken || g.bindings == nil || req.Token == "" {
+		return req.PayerID
+	}
+	b, err := g.bindings.BindingByToken(ctx, p.MerchantID, acct.ID, req.Token)
+	if err != nil || b.State != order.Bound {
+		return req.PayerID
+	}
+	return b.ChannelUserID
+}

@@ -126,6 +126,20 @@ func TestBindings_SMSConfirmResendUnbind(t *testing.T) {
 			t.Fatalf("second confirm: %d %s", code, raw)
 		}
 
+		// The token pays for M1 (the gateway sends the binding's channel user); M2 holding
+		// M1's token cannot pay with it.
+		var pay gateway.PaymentJSON
+		code, _, raw = e.call("M1", secretM1, http.MethodPost, "/v1/payments", gateway.CreatePaymentRequest{OrderNo: "TK1", Amount: 6600,
+			Method: "token", Token: cb.Token, PayerID: "alice", Subject: "token", ClientIP: "127.0.0.1"}, "", &pay)
+		if code != http.StatusCreated || (pay.State != order.Succeeded && pay.State != order.Pending) {
+			t.Fatalf("token payment: %d %s", code, raw)
+		}
+		code, _, raw = e.call("M2", secretM2, http.MethodPost, "/v1/payments", gateway.CreatePaymentRequest{OrderNo: "TK2", Amount: 6600,
+			Method: "token", Token: cb.Token, PayerID: "alice", Subject: "token", ClientIP: "127.0.0.1"}, "", &pay)
+		if code == http.StatusCreated && pay.State == order.Succeeded {
+			t.Fatalf("M2 paid with M1's token: %s", raw)
+		}
+
 		var ub gateway.BindingJSON
 		if code, _, raw := e.call("M1", secretM1, http.MethodPost, "/v1/bindings/B1/unbind", nil, "", &ub); code != http.StatusOK || ub.State != order.Unbound || ub.Token != "" {
 			t.Fatalf("unbind: %d %s", code, raw)

@@ -168,6 +168,9 @@ type BindingStore interface {
 	Binding(ctx context.Context, id string) (*Binding, error)
 	// BindingByNo finds merchantID's binding bindNo; ErrNotFound for another merchant's.
 	BindingByNo(ctx context.Context, merchantID, bindNo string) (*Binding, error)
+	// BindingByToken finds merchantID's binding of token on account (the most recently
+	// bound when several); ErrNotFound when the merchant has none.
+	BindingByToken(ctx context.Context, merchantID, account, token string) (*Binding, error)
 	// TransitionBinding applies t at version (compare-and-set) and keeps the query-back
 	// queue in step (queued, due at queryAt, while Unresolved). ErrConflict when the version
 	// moved; the *TransitionError of ApplyBinding when t is not allowed.

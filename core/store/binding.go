@@ -84,6 +84,14 @@ func (d *DB) BindingByNo(ctx context.Context, merchantID, bindNo string) (*order
 	return d.bindingWhere(ctx, d.r, `merchant_id = ? AND bind_no = ?`, merchantID, bindNo)
 }
 
+// BindingByToken implements order.BindingStore.
+func (d *DB) BindingByToken(ctx context.Context, merchantID, account, token string) (*order.Binding, error) {
+	if token == "" {
+		return nil, order.ErrNotFound
+	}
+	return d.bindingWhere(ctx, d.r, `account = ? AND token = ? AND merchant_id = ? ORDER BY bound_at DESC, id LIMIT 1`, account, token, merchantID)
+}
+
 // TransitionBinding implements order.BindingStore.
 func (d *DB) TransitionBinding(ctx context.Context, id string, version int64, t order.BindingTransition, queryAt time.Time) (*order.Binding, error) {
 	var out *order.Binding
