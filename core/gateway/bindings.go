@@ -154,7 +154,7 @@ func channelFail(err error, what string) *apiErr {
 	code, msg := "", ""
 	var ce *channel.Error
 	if errors.As(err, &ce) {
-		code, msg = ce.Code, ce.Message
+		code, msg = ce.Code, redact(ce.Message)
 	}
 	switch channel.KindOf(err) {
 	case channel.KindUnknown, channel.KindUnavailable, channel.KindRateLimited:
@@ -278,8 +278,12 @@ func errMsg(ce *channel.Error, err error) string {
 	if ce == nil || ce.Message == "" {
 		return channel.KindOf(err).String()
 	}
-	return ce.Message
+	return redact(ce.Message)
 }
+
+// redact masks anything that looks like a card number in a channel's text before it is
+// stored or answered: a last line of defence, the adapters keep card data out of it.
+func redact(s string) string { return string(channel.RedactPANs([]byte(s))) }
 
 func cardType(code string) string {
 	switch code {
@@ -582,4 +586,33 @@ func (g *Gateway) payerFor(ctx context.Context, p *order.Payment, acct *Account,
 		return req.PayerID
 	}
 	return b.ChannelUserID
+}
+
+// bindingAbandonAfter is how long a binding may wait for its SMS code (from its last change:
+// the send, a resend, a wrong code) before the gateway fails it and erases its sealed card
+// elements. Channels void an application much sooner (the bank after 10 minutes).
+const bindingAbandonAfter = 30 * time.Minute
+
+// expireBindings fails bindings abandoned while waiting for their SMS code, so sealed card
+// data does not stay at rest longer than the binding can use it. It returns how many.
+func (g *Gateway) expireBindings(ctx context.Context, now time.Time) (int, error) {
+	if g.bindings == nil {
+		return 0, nil
+	}
+	bs, err := g.bindings.AbandonedBindings(ctx, now.Add(-bindingAbandonAfter), 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range bs {
+		nb, err := g.transitionBinding(ctx, b, order.BindingTransition{To: order.Failed, Cause: order.CauseExpiry, At: now,
+			FailCode: "expired", FailMsg: "the SMS code was not confirmed in time; start a new binding"})
+		if err != nil {
+			return n, err
+		}
+		if nb.State == order.Failed {
+			n++
+		}
+	}
+	return n, nil
 }

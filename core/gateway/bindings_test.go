@@ -250,3 +250,25 @@ func TestBindings_BadInputChangesNothing(t *testing.T) {
 		t.Errorf("a refused request stored a binding: %v", err)
 	}
 }
+
+// TestBindings_AbandonedFailsAndErasesSealedCard: a binding whose SMS code is never
+// confirmed is failed by the background work after half an hour, and its sealed card
+// elements are erased.
+func TestBindings_AbandonedFailsAndErasesSealedCard(t *testing.T) {
+	e := newBankEnv(t, storetest.SQLiteDSN(t))
+	if code, _, raw := e.bind("M1", secretM1, "AB1", "erin"); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, raw)
+	}
+	e.work(1, 10*time.Minute)
+	if st := e.storedBinding("M1", "AB1"); st.State != order.BindSMSSent || st.Pending.IsZero() {
+		t.Fatalf("after 10 minutes: %s, pending kept %v", st.State, !st.Pending.IsZero())
+	}
+	e.work(1, 25*time.Minute)
+	st := e.storedBinding("M1", "AB1")
+	if st.State != order.Failed || st.FailCode != "expired" || !st.Pending.IsZero() {
+		t.Fatalf("after 35 minutes: %s %s, pending kept %v", st.State, st.FailCode, !st.Pending.IsZero())
+	}
+	if code, _, raw := e.call("M1", secretM1, http.MethodPost, "/v1/bindings/AB1/confirm", gateway.ConfirmBindingRequest{SMSCode: "111111"}, "", nil); code != http.StatusConflict {
+		t.Errorf("confirm of an abandoned binding: %d %s", code, raw)
+	}
+}

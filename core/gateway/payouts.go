@@ -259,7 +259,7 @@ func payoutCallTransition(res *channel.PayoutResult, err error, at time.Time) or
 		t := order.PayoutTransition{To: order.Failed, Cause: order.CauseChannel, At: at, FailMsg: channel.KindOf(err).String()}
 		var ce *channel.Error
 		if errors.As(err, &ce) {
-			t.FailCode, t.FailMsg = ce.Code, ce.Message
+			t.FailCode, t.FailMsg = ce.Code, redact(ce.Message)
 		}
 		return t
 	}
@@ -268,7 +268,7 @@ func payoutCallTransition(res *channel.PayoutResult, err error, at time.Time) or
 
 // payoutResultTransition maps a payout result (from Payout, QueryPayout or a notification).
 func payoutResultTransition(res *channel.PayoutResult, cause order.Cause, at time.Time) order.PayoutTransition {
-	t := order.PayoutTransition{Cause: cause, At: at, ChannelTxnID: res.ChannelTxnID, FailCode: res.FailCode, FailMsg: res.FailMessage}
+	t := order.PayoutTransition{Cause: cause, At: at, ChannelTxnID: res.ChannelTxnID, FailCode: res.FailCode, FailMsg: redact(res.FailMessage)}
 	switch res.Status {
 	case channel.StatusSucceeded:
 		t.To, t.CompletedAt = order.Succeeded, res.CompletedAt

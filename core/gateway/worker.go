@@ -69,6 +69,10 @@ func (g *Gateway) WorkOnce(ctx context.Context) (WorkReport, error) {
 			rep.Resolved++
 		}
 	}
+	if _, err := g.expireBindings(ctx, now); err != nil {
+		rep.Errors++
+		g.log.Warn("failing abandoned bindings failed; will retry", "err", err)
+	}
 	expired, err := g.store.ExpiredPayments(ctx, now, 100)
 	if err != nil {
 		return rep, err

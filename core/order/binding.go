@@ -99,10 +99,10 @@ type BindingTransition struct {
 var bindingEdges = []edge{
 	{Created, BindSMSSent, []Cause{CauseChannel}},
 	{Created, Bound, []Cause{CauseChannel}}, // the card was bound already: the existing binding
-	{Created, Failed, []Cause{CauseChannel}},
+	{Created, Failed, []Cause{CauseChannel, CauseExpiry}}, // refused; or never sent and abandoned
 	{BindSMSSent, BindSMSSent, []Cause{CauseChannel, CauseQuery}}, // a resend; a confirm whose outcome is unknown
 	{BindSMSSent, Bound, []Cause{CauseChannel, CauseQuery, CauseNotification}},
-	{BindSMSSent, Failed, []Cause{CauseChannel, CauseQuery}},
+	{BindSMSSent, Failed, []Cause{CauseChannel, CauseQuery, CauseExpiry}}, // refused; or the code was never confirmed
 	{Bound, Bound, []Cause{CauseChannel, CauseQuery}}, // an unbind whose outcome is unknown
 	{Bound, Unbound, []Cause{CauseChannel, CauseQuery, CauseNotification}},
 }
@@ -171,6 +171,10 @@ type BindingStore interface {
 	// BindingByToken finds merchantID's binding of token on account (the most recently
 	// bound when several); ErrNotFound when the merchant has none.
 	BindingByToken(ctx context.Context, merchantID, account, token string) (*Binding, error)
+	// AbandonedBindings returns up to limit bindings still created or waiting for their SMS
+	// code (and not being queried) that last changed before before, oldest first: their
+	// application has expired on the channel, and their sealed elements should go.
+	AbandonedBindings(ctx context.Context, before time.Time, limit int) ([]*Binding, error)
 	// TransitionBinding applies t at version (compare-and-set) and keeps the query-back
 	// queue in step (queued, due at queryAt, while Unresolved). ErrConflict when the version
 	// moved; the *TransitionError of ApplyBinding when t is not allowed.

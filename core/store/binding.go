@@ -92,6 +92,25 @@ func (d *DB) BindingByToken(ctx context.Context, merchantID, account, token stri
 	return d.bindingWhere(ctx, d.r, `account = ? AND token = ? AND merchant_id = ? ORDER BY bound_at DESC, id LIMIT 1`, account, token, merchantID)
 }
 
+// AbandonedBindings implements order.BindingStore.
+func (d *DB) AbandonedBindings(ctx context.Context, before time.Time, limit int) ([]*order.Binding, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+bindingCols+` FROM bindings WHERE state IN (?, ?) AND unresolved = 0 AND updated_at < ?
+		ORDER BY updated_at, id LIMIT ?`), string(order.Created), string(order.BindSMSSent), micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: abandoned bindings: %w", err)
+	}
+	defer rows.Close()
+	var out []*order.Binding
+	for rows.Next() {
+		b, err := scanBinding(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
 // TransitionBinding implements order.BindingStore.
 func (d *DB) TransitionBinding(ctx context.Context, id string, version int64, t order.BindingTransition, queryAt time.Time) (*order.Binding, error) {
 	var out *order.Binding
