@@ -98,12 +98,12 @@ type BindingTransition struct {
 
 var bindingEdges = []edge{
 	{Created, BindSMSSent, []Cause{CauseChannel}},
-	{Created, Bound, []Cause{CauseChannel}}, // the card was bound already: the existing binding
-	{Created, Failed, []Cause{CauseChannel, CauseExpiry}}, // refused; or never sent and abandoned
+	{Created, Bound, []Cause{CauseChannel}},                       // the card was bound already: the existing binding
+	{Created, Failed, []Cause{CauseChannel, CauseExpiry}},         // refused; or never sent and abandoned
 	{BindSMSSent, BindSMSSent, []Cause{CauseChannel, CauseQuery}}, // a resend; a confirm whose outcome is unknown
 	{BindSMSSent, Bound, []Cause{CauseChannel, CauseQuery, CauseNotification}},
 	{BindSMSSent, Failed, []Cause{CauseChannel, CauseQuery, CauseExpiry}}, // refused; or the code was never confirmed
-	{Bound, Bound, []Cause{CauseChannel, CauseQuery}}, // an unbind whose outcome is unknown
+	{Bound, Bound, []Cause{CauseChannel, CauseQuery}},                     // an unbind whose outcome is unknown
 	{Bound, Unbound, []Cause{CauseChannel, CauseQuery, CauseNotification}},
 }
 
