@@ -42,12 +42,20 @@ type CoreHarness struct {
 	// Outbox, when set, adds the webhook invariant: every webhook delivery ends delivered or
 	// dead-lettered.
 	Outbox order.Outbox
+	// PayoutCard, when its Number is set, adds the payout invariants against the channel
+	// account PayoutAccount (empty: the core's only payout account) of channel
+	// PayoutChannel: every succeeded payout is posted exactly once and, where the simulator
+	// can return payouts (PayoutReturner), a returned payout is reversed exactly once.
+	PayoutCard    gateway.PayoutCardJSON
+	PayoutAccount string
+	PayoutChannel string
 }
 
 // TestCore runs the payment core's invariants against h as subtests of t: an unknown
 // outcome is never marked failed, every succeeded payment is posted exactly once, refunds
-// never exceed payments, the trial balance is zero, and every webhook is delivered or
-// dead-lettered. It creates its own orders (numbers unique per run) and may be run against
+// never exceed payments, every succeeded payout is posted exactly once and a returned one
+// reversed exactly once (with CoreHarness.PayoutCard), the trial balance is zero, and every
+// webhook is delivered or dead-lettered. It creates its own orders (numbers unique per run) and may be run against
 // a core that already holds others.
 func TestCore(t *testing.T, h CoreHarness) {
 	t.Helper()
@@ -67,6 +75,7 @@ func RunCore(t T, h *CoreHarness) {
 	t.Run("UnknownOutcomeIsNeverFailed", c.unknownNeverFailed)
 	t.Run("SucceededPostedExactlyOnce", c.postedOnce)
 	t.Run("RefundsNeverExceedPayments", c.refundsBounded)
+	t.Run("PayoutsPostedOnceReturnsReversedOnce", c.payoutsPostedOnce)
 	t.Run("TrialBalanceIsZero", c.trialBalance)
 	t.Run("WebhooksDeliveredOrDeadLettered", c.webhooksSettled)
 }
@@ -274,6 +283,116 @@ func (c *core) refundsBounded(t T) {
 		after := c.payable(t, ctx)
 		if d := before.Minor() - after.Minor(); d != got.RefundedAmount {
 			t.Errorf("the merchant's payable shrank by %d for %d refunded", d, got.RefundedAmount)
+		}
+	}
+}
+
+// payoutEvents counts a payout's events of type typ.
+func (c *core) payoutEvents(t T, ctx context.Context, id, typ string) int {
+	t.Helper()
+	h, err := c.h.Orders.History(ctx, id)
+	if err != nil {
+		t.Fatalf("history of %s: %v", id, err)
+	}
+	n := 0
+	for _, e := range h {
+		if e.OrderKind == "payout" && e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// payoutsPostedOnce pays out to the harness's card and lets the channel finish: each
+// succeeded payout has one success event and moves the merchant's payable down by exactly its
+// amount once; a returned payout moves it back exactly once (a reversal) and the ledger still
+// verifies.
+func (c *core) payoutsPostedOnce(t T) {
+	if c.h.PayoutCard.Number == "" {
+		t.Skipf("no CoreHarness.PayoutCard")
+	}
+	ctx := c.ctx(t)
+	if c.h.Ledger != nil {
+		c.settle(t, ctx, 1, time.Second)
+	}
+	var before money.Amount
+	if c.h.Ledger != nil {
+		before = c.payable(t, ctx)
+	}
+	var nos []string
+	var total int64
+	for i := 0; i < 3; i++ {
+		no := c.no("O")
+		minor := int64(2000 + 7*i)
+		p, err := c.h.Client.CreatePayout(ctx, &gateway.CreatePayoutRequest{PayoutNo: no, Account: c.h.PayoutAccount, Amount: minor,
+			Card: c.h.PayoutCard, Purpose: "core conformance"}, "")
+		if err != nil {
+			t.Fatalf("payout %s: %v", no, err)
+		}
+		if p.State == order.Failed {
+			t.Fatalf("payout %s failed at once (%s %s); the simulator should pay it", no, p.FailCode, p.FailMessage)
+		}
+		if again, err := c.h.Client.CreatePayout(ctx, &gateway.CreatePayoutRequest{PayoutNo: no, Account: c.h.PayoutAccount, Amount: minor,
+			Card: c.h.PayoutCard, Purpose: "core conformance"}, ""); err != nil || again.ID != p.ID {
+			t.Errorf("repeating payout %s gave %v, %v; want the same payout", no, again, err)
+		}
+		nos = append(nos, no)
+		total += minor
+	}
+	c.settle(t, ctx, 4, time.Minute)
+	ids := map[string]*gateway.PayoutJSON{}
+	for _, no := range nos {
+		p, err := c.h.Client.GetPayout(ctx, no)
+		if err != nil {
+			t.Fatalf("get payout %s: %v", no, err)
+		}
+		if p.State != order.Succeeded {
+			t.Fatalf("payout %s is %s (unresolved %v) after the channel finished it; want succeeded", no, p.State, p.Unresolved)
+		}
+		if n := c.payoutEvents(t, ctx, p.ID, "payout.succeeded"); n != 1 {
+			t.Errorf("payout %s has %d success events; want exactly 1", no, n)
+		}
+		ids[no] = p
+	}
+	if c.h.Ledger != nil {
+		if d := before.Minor() - c.payable(t, ctx).Minor(); d != total {
+			t.Errorf("the merchant's payable fell by %d fen for %d fen paid out", d, total)
+		}
+	}
+	ret, ok := c.h.Sim.(PayoutReturner)
+	if !ok {
+		return
+	}
+	first := ids[nos[0]]
+	if err := ret.ReturnPayout(ctx, c.h.PayoutChannel, first.ChannelPayoutNo); err != nil {
+		t.Fatalf("simulator: return payout %s: %v", first.ChannelPayoutNo, err)
+	}
+	c.settle(t, ctx, 3, time.Hour)
+	p, err := c.h.Client.GetPayout(ctx, nos[0])
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	if p.State != order.PayoutReturned {
+		t.Fatalf("payout %s is %s after the bank returned it; want returned", nos[0], p.State)
+	}
+	if n := c.payoutEvents(t, ctx, p.ID, "payout.returned"); n != 1 {
+		t.Errorf("payout %s has %d return events; want exactly 1", nos[0], n)
+	}
+	if c.h.Ledger == nil {
+		return
+	}
+	if d := before.Minor() - c.payable(t, ctx).Minor(); d != total-first.Amount {
+		t.Errorf("after the return the payable is %d fen below where it started; want %d (the return reversed once)", d, total-first.Amount)
+	}
+	rep, err := c.h.Ledger.Verify(ctx, ledger.VerifyOptions{Vouchers: posting.Vouchers{Orders: c.h.Orders}})
+	if err != nil {
+		t.Fatalf("ledger verify: %v", err)
+	}
+	if !rep.OK() {
+		for _, ch := range rep.Checks {
+			if ch.Failures > 0 {
+				t.Errorf("ledger verify: %s: %d finding(s), first %+v", ch.Title, ch.Failures, ch.Findings[0])
+			}
 		}
 	}
 }

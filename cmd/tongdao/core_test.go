@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/tongdao/tongdao/adapters/bank"
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/conformance"
 	"github.com/tongdao/tongdao/core/channel"
@@ -15,6 +16,8 @@ import (
 	"github.com/tongdao/tongdao/core/notify"
 	"github.com/tongdao/tongdao/core/store/storetest"
 	"github.com/tongdao/tongdao/simulator"
+	simbank "github.com/tongdao/tongdao/simulator/bank"
+	simdemo "github.com/tongdao/tongdao/simulator/demo"
 	simwechat "github.com/tongdao/tongdao/simulator/wechat"
 )
 
@@ -27,7 +30,18 @@ func TestCore_InvariantsOverLoopback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sim := simulator.Start(t, simulator.Config{Protocols: []simulator.Protocol{proto}, Seed: 11})
+		bankProto, err := simbank.New(simbank.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := simulator.Start(t, simulator.Config{Protocols: []simulator.Protocol{proto, bankProto}, Seed: 11})
+		bk, err := bank.New(bank.Config{MerchantID: simbank.DemoMerchantID, CertSerial: simbank.DemoCertSerial,
+			MerchantKey: simdemo.MustFile(simdemo.BankMerchantPrivate), BankSignKey: simdemo.MustFile(simdemo.BankSignPublic),
+			BankEncKey: simdemo.MustFile(simdemo.BankEncPublic), BankCertSerial: simbank.BankCertSerial,
+			BaseURL: sim.URL, HTTPClient: sim.Client(), Clock: sim.Clock()})
+		if err != nil {
+			t.Fatal(err)
+		}
 		db := storetest.Open(t, dsn)
 		demo := simwechat.DemoMerchant()
 		wx, err := wechat.New(wechat.Config{AppID: demo.AppIDs[0], MchID: demo.MchID, Key: demo.Key, BaseURL: sim.URL,
@@ -42,12 +56,12 @@ func TestCore_InvariantsOverLoopback(t *testing.T) {
 		t.Cleanup(hooks.Close)
 		gw, err = gateway.New(gateway.Config{Store: db, Clock: sim.Clock(), PublicURL: gwSrv.URL,
 			Merchants: []gateway.Merchant{{ID: "M1", HMACSecret: demoSecret, RatePerSecond: 1e6, Burst: 1e6}},
-			Accounts:  []gateway.Account{{ID: "wx1", Channel: wx, ChannelMerchantID: demo.MchID, AppID: demo.AppIDs[0]}},
+			Accounts:  []gateway.Account{{ID: "wx1", Channel: wx, ChannelMerchantID: demo.MchID, AppID: demo.AppIDs[0]}, {ID: "bank1", Channel: bk}},
 			Routes:    []gateway.Route{{Merchant: "*", Method: channel.MethodQR, Account: "wx1"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		work, err := newCoreWork(db, gw, sim.Clock(), nil, map[string]decimal.Decimal{"wx1": decimal.RequireFromString("0.006")},
+		work, err := newCoreWork(db, gw, sim.Clock(), nil, map[string]decimal.Decimal{"wx1": decimal.RequireFromString("0.006"), "bank1": decimal.Zero},
 			notify.StaticDirectory{"M1": {URL: hooks.URL, Secret: demoHookSecret}}, hooks.Client())
 		if err != nil {
 			t.Fatal(err)
@@ -61,6 +75,10 @@ func TestCore_InvariantsOverLoopback(t *testing.T) {
 			Channel: "wechat",
 			Ledger:  work.ledger,
 			Outbox:  db,
+			// The bank pays out (and its simulator can return a payout, 退票).
+			PayoutCard:    gateway.PayoutCardJSON{Number: "6216261000000000026", HolderName: "张三"},
+			PayoutAccount: "bank1",
+			PayoutChannel: simbank.Name,
 		})
 	})
 }

@@ -69,10 +69,11 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 	return &coreWork{store: db, gw: gw, ledger: l, poster: p, notifier: n}, nil
 }
 
-// webhookTypes are the events merchants receive webhooks for: every payment and refund
-// event except the ones the merchant caused itself with an API call (created, pending).
+// webhookTypes are the events merchants receive webhooks for: every payment, refund and
+// payout event except the ones the merchant caused itself with an API call (created, pending).
 var webhookTypes = []string{"payment.succeeded", "payment.failed", "payment.closed", "payment.partially_refunded",
-	"payment.refunded", "refund.pending", "refund.succeeded", "refund.failed"}
+	"payment.refunded", "refund.pending", "refund.succeeded", "refund.failed",
+	"payout.succeeded", "payout.failed", "payout.returned"}
 
 // once runs one round of everything: query-back and expiry, then postings and webhooks
 // until nothing due is left (tests and the demo, on a virtual clock).

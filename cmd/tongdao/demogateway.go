@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/tongdao/tongdao/adapters/alipay"
+	"github.com/tongdao/tongdao/adapters/bank"
 	"github.com/tongdao/tongdao/adapters/wechat"
+	"github.com/tongdao/tongdao/core/card"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
@@ -26,6 +29,7 @@ import (
 	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/simulator"
 	simalipay "github.com/tongdao/tongdao/simulator/alipay"
+	simbank "github.com/tongdao/tongdao/simulator/bank"
 	"github.com/tongdao/tongdao/simulator/demo"
 	simwechat "github.com/tongdao/tongdao/simulator/wechat"
 )
@@ -43,6 +47,7 @@ type gatewayDay struct {
 	gw    *gateway.Gateway
 	cl    *gateway.Client
 	work  *coreWork
+	bank  *simbank.Server
 	hooks *hookCounter
 	fail  int
 }
@@ -92,7 +97,11 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sim, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{wxp, alp}, Seed: 2026})
+	bkp, err := simbank.New(simbank.Config{})
+	if err != nil {
+		return err
+	}
+	sim, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{wxp, alp, bkp}, Seed: 2026})
 	if err != nil {
 		return err
 	}
@@ -116,26 +125,42 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d := &gatewayDay{out: out, sim: sim, db: db, hooks: &hookCounter{clk: sim.Clock(), events: map[string]int{}}}
+	bk, err := bank.New(bank.Config{MerchantID: simbank.DemoMerchantID, CertSerial: simbank.DemoCertSerial,
+		MerchantKey: demo.MustFile(demo.BankMerchantPrivate), BankSignKey: demo.MustFile(demo.BankSignPublic),
+		BankEncKey: demo.MustFile(demo.BankEncPublic), BankCertSerial: simbank.BankCertSerial,
+		BaseURL: simSrv.URL, HTTPClient: simSrv.Client(), Clock: sim.Clock()})
+	if err != nil {
+		return err
+	}
+	// Demo card keys: a real deployment reads its own from configuration (options.card_keys).
+	kr, err := card.NewKeyring(card.KeyringConfig{Keys: map[string][]byte{"demo1": []byte("demo-sm4-key-016")}, Active: "demo1",
+		FingerprintKey: []byte("demo-fingerprint-key-0123456789ab")})
+	if err != nil {
+		return err
+	}
+	d := &gatewayDay{out: out, sim: sim, db: db, bank: bkp, hooks: &hookCounter{clk: sim.Clock(), events: map[string]int{}}}
 	hookSrv := httptest.NewServer(d.hooks)
 	defer hookSrv.Close()
 	gwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.gw.ServeHTTP(w, r) }))
 	defer gwSrv.Close()
 	d.gw, err = gateway.New(gateway.Config{
-		Store: db, Clock: sim.Clock(), PublicURL: gwSrv.URL,
+		Store: db, Clock: sim.Clock(), PublicURL: gwSrv.URL, Keyring: kr,
 		Merchants: []gateway.Merchant{{ID: "M1", Name: "Demo shop", HMACSecret: demoSecret}},
 		Accounts: []gateway.Account{
 			{ID: "wx-demo", Channel: wx, ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
 			{ID: "ali-demo", Channel: ali, AppID: simalipay.DemoMerchant().AppID},
+			{ID: "bank-demo", Channel: bk},
 		},
-		Routes: []gateway.Route{{Merchant: "*", Method: channel.MethodQR, Account: "wx-demo"}, {Merchant: "*", Method: channel.MethodApp, Account: "ali-demo"}},
+		Routes: []gateway.Route{{Merchant: "*", Method: channel.MethodQR, Account: "wx-demo"}, {Merchant: "*", Method: channel.MethodApp, Account: "ali-demo"},
+			{Merchant: "*", Method: channel.MethodToken, Account: "bank-demo"}},
 	})
 	if err != nil {
 		return err
 	}
 	d.cl = &gateway.Client{BaseURL: gwSrv.URL, MerchantID: "M1", Secret: demoSecret, HTTP: gwSrv.Client(), Clock: sim.Clock()}
 	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil,
-		map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006")},
+		map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006"),
+			"bank-demo": decimal.RequireFromString("0.003")},
 		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client())
 	if err != nil {
 		return err
@@ -265,6 +290,77 @@ func (d *gatewayDay) day(ctx context.Context) {
 	d.advance(ctx, 3*time.Hour)
 	got = d.state(ctx, "DAY-002")
 	d.check(got.State == order.Closed, "DAY-002 %s", got.State)
+
+	d.bankDay(ctx)
+}
+
+// bankDay binds a card with the bank, pays with its token, and pays a card out; the payout
+// is returned by the receiving bank the next day.
+func (d *gatewayDay) bankDay(ctx context.Context) {
+	d.step("a cardholder binds a bank card: the bank checks the elements and sends an SMS code")
+	b, err := d.cl.CreateBinding(ctx, &gateway.CreateBindingRequest{BindNo: "BIND-001", UserID: "alice", Account: "bank-demo",
+		Card: gateway.BindCardJSON{Number: "6216261000000000018", HolderName: "全渠道", IDNumber: "341126197709218366", Mobile: "13552535506"}}, "bind-BIND-001")
+	if err != nil {
+		d.check(false, "bind: %v", err)
+		return
+	}
+	d.check(b.State == order.BindSMSSent, "BIND-001 %s, card %s, code sent to %s", b.State, b.CardMasked, b.MobileMasked)
+	stored, err := d.db.BindingByNo(ctx, "M1", "BIND-001")
+	if err != nil {
+		d.check(false, "binding: %v", err)
+		return
+	}
+	v, err := d.bank.Control(ctx, http.MethodGet, "sms", url.Values{"bind_no": {stored.ChannelBindNo}}, nil)
+	if err != nil {
+		d.check(false, "the simulator's SMS: %v", err)
+		return
+	}
+	b, err = d.cl.ConfirmBinding(ctx, "BIND-001", &gateway.ConfirmBindingRequest{SMSCode: v.(simbank.SMS).Code})
+	if err != nil {
+		d.check(false, "confirm: %v", err)
+		return
+	}
+	d.check(b.State == order.Bound && b.Token != "", "BIND-001 %s with a token; the gateway keeps no card number", b.State)
+	p, err := d.cl.CreatePayment(ctx, &gateway.CreatePaymentRequest{OrderNo: "DAY-TOKEN", Amount: 6600, Method: string(channel.MethodToken),
+		Token: b.Token, Subject: "demo token payment", ClientIP: "127.0.0.1", PayerID: "alice"}, "create-DAY-TOKEN")
+	if err != nil {
+		d.check(false, "token payment: %v", err)
+	} else {
+		d.advance(ctx, 10*time.Second)
+		got := d.state(ctx, p.OrderNo)
+		d.check(got.State == order.Succeeded, "DAY-TOKEN (66.00 with the token) %s", got.State)
+	}
+
+	d.step("a payout of 50.00 to a supplier's card: the bank accepts it, then pays it")
+	po, err := d.cl.CreatePayout(ctx, &gateway.CreatePayoutRequest{PayoutNo: "PAYOUT-001", Account: "bank-demo", Amount: 5000,
+		Card: gateway.PayoutCardJSON{Number: "6216261000000000026", HolderName: "张三"}, Purpose: "supplier"}, "payout-PAYOUT-001")
+	if err != nil {
+		d.check(false, "payout: %v", err)
+		return
+	}
+	d.check(po.State == order.PayoutProcessing, "PAYOUT-001 %s, to card %s", po.State, po.CardMasked)
+	d.advance(ctx, 10*time.Second)
+	got, err := d.cl.GetPayout(ctx, "PAYOUT-001")
+	if err != nil {
+		d.check(false, "payout: %v", err)
+		return
+	}
+	d.check(got.State == order.Succeeded, "PAYOUT-001 %s (posted: Dr 2202 merchant payable, Cr 1002 bank deposit)", got.State)
+
+	d.step("the next morning the receiving bank returns PAYOUT-001 (退票): a new reversing entry, never an edit")
+	d.advance(ctx, 20*time.Hour)
+	body, _ := json.Marshal(map[string]string{"payout_no": got.ChannelPayoutNo})
+	if _, err := d.bank.Control(ctx, http.MethodPost, "payouts/return", nil, body); err != nil {
+		d.check(false, "the simulator's return: %v", err)
+		return
+	}
+	d.advance(ctx, time.Minute)
+	got, err = d.cl.GetPayout(ctx, "PAYOUT-001")
+	if err != nil {
+		d.check(false, "payout: %v", err)
+		return
+	}
+	d.check(got.State == order.PayoutReturned, "PAYOUT-001 %s", got.State)
 }
 
 func refundState(r *gateway.RefundJSON, err error) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/tongdao/tongdao/adapters/sign"
 	"github.com/tongdao/tongdao/adapters/unionpay"
 	"github.com/tongdao/tongdao/adapters/wechat"
+	"github.com/tongdao/tongdao/core/card"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
@@ -110,6 +112,38 @@ type gatewayOptionFile struct {
 	DefaultExpiry string `yaml:"default_expiry"` // Go duration, e.g. 2h
 	CallTimeout   string `yaml:"call_timeout"`
 	MaxBodyBytes  int64  `yaml:"max_body_bytes"`
+	// CardKeys seal the card elements a binding keeps while it waits for its SMS code;
+	// without them /v1/bindings answers 501.
+	CardKeys *cardKeysFile `yaml:"card_keys"`
+}
+
+// cardKeysFile is the card keyring: SM4 keys (32 hex digits each) by id, the active id,
+// and the HMAC key of card fingerprints (at least 32 hex digits).
+type cardKeysFile struct {
+	Active         string            `yaml:"active"`
+	Keys           map[string]string `yaml:"keys"`
+	FingerprintKey string            `yaml:"fingerprint_key"`
+}
+
+func (k *cardKeysFile) keyring() (*card.Keyring, error) {
+	cfg := card.KeyringConfig{Active: k.Active, Keys: map[string][]byte{}}
+	for id, h := range k.Keys {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, fmt.Errorf("options.card_keys.keys.%s is not hex", id)
+		}
+		cfg.Keys[id] = b
+	}
+	fp, err := hex.DecodeString(k.FingerprintKey)
+	if err != nil {
+		return nil, errors.New("options.card_keys.fingerprint_key is not hex")
+	}
+	cfg.FingerprintKey = fp
+	kr, err := card.NewKeyring(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("options.card_keys: %w", err)
+	}
+	return kr, nil
 }
 
 // loadGatewayFile reads and checks path strictly: unknown keys, missing fields and bad
@@ -229,6 +263,11 @@ func loadGatewayFile(path string) (*gatewayFile, error) {
 			}
 		}
 	}
+	if f.Options.CardKeys != nil {
+		if _, err := f.Options.CardKeys.keyring(); err != nil {
+			at(1, "%v", err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.New(strings.Join(errs, "\n"))
 	}
@@ -252,6 +291,13 @@ func (f *gatewayFile) build(st gateway.Store, clk clock.Clock, log *slog.Logger,
 		cfg.CallTimeout, _ = time.ParseDuration(f.Options.CallTimeout)
 	}
 	cfg.MaxBodyBytes = f.Options.MaxBodyBytes
+	if f.Options.CardKeys != nil {
+		kr, err := f.Options.CardKeys.keyring()
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", f.path, err)
+		}
+		cfg.Keyring = kr
+	}
 	for _, m := range f.Merchants {
 		gm := gateway.Merchant{ID: m.ID, Name: m.Name, HMACSecret: m.HMACSecret, RatePerSecond: m.RatePerSecond, Burst: m.Burst}
 		if m.RSAPublicKey != "" {

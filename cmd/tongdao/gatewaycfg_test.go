@@ -33,8 +33,31 @@ func TestGatewayConfig_ExampleBuildsEveryChannel(t *testing.T) {
 			t.Errorf("account %s is %q, want %s", id, names[id], want)
 		}
 	}
+	if cfg.Keyring == nil {
+		t.Error("the example's card_keys did not give the gateway a keyring: bindings would answer 501")
+	}
 	if _, err := gateway.New(cfg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGatewayConfig_BadCardKeysRefused: card keys that are not hex or of the wrong size
+// are refused naming options.card_keys, never printing a key.
+func TestGatewayConfig_BadCardKeysRefused(t *testing.T) {
+	for _, keys := range []string{
+		`{active: k1, keys: {k1: "zz"}, fingerprint_key: "00112233445566778899aabbccddeeff"}`,
+		`{active: k1, keys: {k1: "0011"}, fingerprint_key: "00112233445566778899aabbccddeeff"}`,
+		`{active: k2, keys: {k1: "00112233445566778899aabbccddeeff"}, fingerprint_key: "ffeeddccbbaa99887766554433221100"}`,
+	} {
+		p := filepath.Join(t.TempDir(), "gw.yaml")
+		body := "public_url: http://x\nmerchants:\n  - {id: M1, hmac_secret: 0123456789abcdef0}\noptions:\n  card_keys: " + keys + "\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadGatewayFile(p)
+		if err == nil || !strings.Contains(err.Error(), "options.card_keys") || strings.Contains(err.Error(), "00112233") {
+			t.Errorf("%s: %v", keys, err)
+		}
 	}
 }
 

@@ -97,7 +97,7 @@ func (g *Gateway) tryAccount(ctx context.Context, p *order.Payment, acct *Accoun
 	res, err := acct.Channel.Pay(cctx, &channel.PayRequest{
 		OrderNo: p.ChannelOrderNo, OrderTime: p.ChannelOrderTime, Amount: p.Amount, Method: p.Method, Subject: req.Subject,
 		NotifyURL: g.NotifyURL(acct), ReturnURL: req.ReturnURL, ClientIP: req.ClientIP, ExpiresAt: p.ExpiresAt,
-		PayerID: req.PayerID, AuthCode: req.AuthCode, Token: req.Token, SMSCode: req.SMSCode,
+		PayerID: g.payerFor(ctx, p, acct, req), AuthCode: req.AuthCode, Token: req.Token, SMSCode: req.SMSCode,
 	})
 	if obs != nil {
 		obs.EndAttempt(Attempt{PaymentID: p.ID, Account: acct.ID, Amount: p.Amount, At: start, Latency: g.clk.Now().Sub(start), Err: err})

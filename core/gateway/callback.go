@@ -101,9 +101,12 @@ func (g *Gateway) applyNotification(ctx context.Context, acct *Account, n *chann
 		t.Ref = n.DedupKey()
 		_, err = g.transitionRefund(ctx, r, t)
 		return err
+	case n.Payout != nil:
+		return g.applyPayoutNotification(ctx, acct, n)
 	}
-	// Other notification types (bindings, payouts, pre-authorisations) are not part of the
-	// payment flow yet: acknowledge, and log so nothing goes unseen.
+	// Other notification types (bindings completed on the channel's own page,
+	// pre-authorisations) are not part of the flow yet: acknowledge, and log so nothing goes
+	// unseen.
 	g.log.Info("channel notification of a type the gateway does not handle; acknowledged", "account", acct.ID, "type", n.Type)
 	return nil
 }

@@ -150,3 +150,48 @@ func (c *Client) GetRefund(ctx context.Context, refundNo string) (*RefundJSON, e
 	}
 	return &r, nil
 }
+
+// CreatePayout is POST /v1/payouts.
+func (c *Client) CreatePayout(ctx context.Context, req *CreatePayoutRequest, idemKey string) (*PayoutJSON, error) {
+	var p PayoutJSON
+	if _, err := c.Do(ctx, http.MethodPost, "/v1/payouts", req, idemKey, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// GetPayout is GET /v1/payouts/{payout_no}.
+func (c *Client) GetPayout(ctx context.Context, payoutNo string) (*PayoutJSON, error) {
+	var p PayoutJSON
+	if _, err := c.Do(ctx, http.MethodGet, "/v1/payouts/"+payoutNo, nil, "", &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// CreateBinding is POST /v1/bindings.
+func (c *Client) CreateBinding(ctx context.Context, req *CreateBindingRequest, idemKey string) (*BindingJSON, error) {
+	var b BindingJSON
+	if _, err := c.Do(ctx, http.MethodPost, "/v1/bindings", req, idemKey, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// ConfirmBinding is POST /v1/bindings/{bind_no}/confirm.
+func (c *Client) ConfirmBinding(ctx context.Context, bindNo string, req *ConfirmBindingRequest) (*BindingJSON, error) {
+	var b BindingJSON
+	if _, err := c.Do(ctx, http.MethodPost, "/v1/bindings/"+bindNo+"/confirm", req, "", &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// GetBinding is GET /v1/bindings/{bind_no}.
+func (c *Client) GetBinding(ctx context.Context, bindNo string) (*BindingJSON, error) {
+	var b BindingJSON
+	if _, err := c.Do(ctx, http.MethodGet, "/v1/bindings/"+bindNo, nil, "", &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/tjfoc/gmsm/sm2"
 	gmx509 "github.com/tjfoc/gmsm/x509"
 
+	"github.com/tongdao/tongdao/core/card"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/money"
@@ -59,6 +60,12 @@ type Config struct {
 	// CallTimeout bounds one call to a channel; default 30 seconds. A call that times out
 	// has an unknown outcome and is queried.
 	CallTimeout time.Duration
+	// Keyring seals the card elements a binding keeps while it waits for its SMS code
+	// (SM4-GCM, core/card). Without it the binding routes answer 501.
+	Keyring *card.Keyring
+	// PayoutReturnWindow is how long after a payout succeeded the gateway keeps querying
+	// whether the receiving bank returned it; default 5 days.
+	PayoutReturnWindow time.Duration
 }
 
 // Merchant is a merchant of the API and its credentials. At least one key must be set.
@@ -225,6 +232,9 @@ func (c *Config) validate() error {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 30 * time.Second
+	}
+	if c.PayoutReturnWindow <= 0 {
+		c.PayoutReturnWindow = DefaultPayoutReturnWindow
 	}
 	if c.Risk == nil {
 		c.Risk = AllowAll{}

@@ -26,7 +26,9 @@ type Gateway struct {
 	handler   http.Handler
 	router    *mux.Router
 	stats     Stats
-	metrics   *metrics // nil until RegisterMetrics
+	metrics   *metrics           // nil until RegisterMetrics
+	payouts   PayoutStore        // nil when the store keeps no payouts
+	bindings  order.BindingStore // nil when the store keeps no bindings
 }
 
 // Stats are counters of what the gateway did since it started (for metrics).
@@ -51,6 +53,8 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, clk: cfg.Clock, log: cfg.Logger, store: cfg.Store,
 		merchants: map[string]*Merchant{}, accounts: map[string]*Account{}}
+	g.payouts, _ = cfg.Store.(PayoutStore)
+	g.bindings, _ = cfg.Store.(order.BindingStore)
 	for i := range g.cfg.Merchants {
 		g.merchants[g.cfg.Merchants[i].ID] = &g.cfg.Merchants[i]
 	}
@@ -68,6 +72,13 @@ func New(cfg Config) (*Gateway, error) {
 	route(http.MethodPost, "/v1/refunds", g.authed(g.createRefund, true))
 	route(http.MethodGet, "/v1/refunds/{refund_no}", g.authed(g.getRefund, false))
 	route(http.MethodPost, "/v1/events/{event_id}/redeliver", g.authed(g.redeliverEvent, true))
+	route(http.MethodPost, "/v1/bindings", g.authed(g.createBinding, true))
+	route(http.MethodGet, "/v1/bindings/{bind_no}", g.authed(g.getBinding, false))
+	route(http.MethodPost, "/v1/bindings/{bind_no}/confirm", g.authed(g.confirmBinding, true))
+	route(http.MethodPost, "/v1/bindings/{bind_no}/resend", g.authed(g.resendBinding, true))
+	route(http.MethodPost, "/v1/bindings/{bind_no}/unbind", g.authed(g.unbindBinding, true))
+	route(http.MethodPost, "/v1/payouts", g.authed(g.createPayout, true))
+	route(http.MethodGet, "/v1/payouts/{payout_no}", g.authed(g.getPayout, false))
 	route(http.MethodPost, "/notify/{channel}/{account}", http.HandlerFunc(g.notify))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint; see /v1/openapi.json", "")

@@ -33,7 +33,8 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	}
 	var documented []string
 	for path, ops := range doc.Paths {
-		concrete := strings.NewReplacer("{order_no}", "X1", "{refund_no}", "R1", "{channel}", "wechat", "{account}", "wx1", "{event_id}", "evt_x").Replace(path)
+		concrete := strings.NewReplacer("{order_no}", "X1", "{refund_no}", "R1", "{channel}", "wechat", "{account}", "wx1", "{event_id}", "evt_x",
+			"{bind_no}", "B1", "{payout_no}", "P1").Replace(path)
 		for _, m := range []string{"get", "post", "put", "delete", "patch"} {
 			_, doc := ops[m]
 			req, _ := http.NewRequest(strings.ToUpper(m), e.srv.URL+concrete, nil)
@@ -53,8 +54,10 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 		}
 	}
 	sort.Strings(documented)
-	want := []string{"get /v1/openapi.json", "get /v1/payments/{order_no}", "get /v1/refunds/{refund_no}", "post /notify/{channel}/{account}",
-		"post /v1/events/{event_id}/redeliver", "post /v1/payments", "post /v1/payments/{order_no}/close", "post /v1/refunds"}
+	want := []string{"get /v1/bindings/{bind_no}", "get /v1/openapi.json", "get /v1/payments/{order_no}", "get /v1/payouts/{payout_no}",
+		"get /v1/refunds/{refund_no}", "post /notify/{channel}/{account}", "post /v1/bindings", "post /v1/bindings/{bind_no}/confirm",
+		"post /v1/bindings/{bind_no}/resend", "post /v1/bindings/{bind_no}/unbind", "post /v1/events/{event_id}/redeliver", "post /v1/payments",
+		"post /v1/payments/{order_no}/close", "post /v1/payouts", "post /v1/refunds"}
 	if strings.Join(documented, ",") != strings.Join(want, ",") {
 		t.Errorf("documented operations\n got %v\nwant %v", documented, want)
 	}

@@ -69,6 +69,10 @@ func (g *Gateway) WorkOnce(ctx context.Context) (WorkReport, error) {
 			rep.Resolved++
 		}
 	}
+	if _, err := g.expireBindings(ctx, now); err != nil {
+		rep.Errors++
+		g.log.Warn("failing abandoned bindings failed; will retry", "err", err)
+	}
 	expired, err := g.store.ExpiredPayments(ctx, now, 100)
 	if err != nil {
 		return rep, err
@@ -96,6 +100,11 @@ func (g *Gateway) reschedule(ctx context.Context, t order.QueryTask, now time.Ti
 	if acct := g.accountOf(ctx, t); acct != nil {
 		wait = acct.info.QueryBackoff.Next(t.Attempts)
 	}
+	if t.OrderKind == "payout" && g.payouts != nil {
+		if p, err := g.payouts.Payout(ctx, t.OrderID); err == nil && p.State == order.Succeeded {
+			wait = payoutWatchEvery // watching for a return, not resolving an unknown
+		}
+	}
 	if err := g.store.RescheduleQuery(ctx, t, now.Add(wait)); err != nil {
 		g.log.Error("rescheduling a query-back task failed; its lease expiry retries it", "order", t.OrderID, "err", err)
 	}
@@ -103,6 +112,26 @@ func (g *Gateway) reschedule(ctx context.Context, t order.QueryTask, now time.Ti
 
 func (g *Gateway) accountOf(ctx context.Context, t order.QueryTask) *Account {
 	id := t.OrderID
+	switch t.OrderKind {
+	case "payout":
+		if g.payouts == nil {
+			return nil
+		}
+		p, err := g.payouts.Payout(ctx, id)
+		if err != nil {
+			return nil
+		}
+		return g.accounts[p.Account]
+	case "binding":
+		if g.bindings == nil {
+			return nil
+		}
+		b, err := g.bindings.Binding(ctx, id)
+		if err != nil {
+			return nil
+		}
+		return g.accounts[b.Account]
+	}
 	if t.OrderKind == "refund" {
 		r, err := g.store.Refund(ctx, t.OrderID)
 		if err != nil {
@@ -172,6 +201,10 @@ func (g *Gateway) queryTask(ctx context.Context, t order.QueryTask) (bool, error
 			return false, err
 		}
 		return !nr.Unresolved, nil
+	case "payout":
+		return g.queryPayout(ctx, t)
+	case "binding":
+		return g.queryBinding(ctx, t)
 	}
 	return false, fmt.Errorf("query-back task of unknown kind %q", t.OrderKind)
 }

@@ -75,8 +75,9 @@ type Config struct {
 	// Consumer is the outbox consumer claimed; default "webhook".
 	Consumer string
 	// Types are the event types sent; others are completed without sending. nil sends every
-	// payment.* and refund.* event except payment.created, payment.pending and refund.created
-	// (the merchant caused those itself with an API call and has the answer already). "*"
+	// payment.*, refund.* and payout.* event except payment.created, payment.pending,
+	// refund.created, payout.created and payout.processing (the merchant caused those itself with an API call and
+	// has the answer already). "*"
 	// in the list sends every type.
 	Types []string
 	// Timeout bounds one try, from connecting to reading the answer; default 10 s. Measured
@@ -121,8 +122,8 @@ func (c *Config) validate() error {
 		c.Consumer = Consumer
 	}
 	for _, t := range c.Types {
-		if t != "*" && !strings.HasPrefix(t, "payment.") && !strings.HasPrefix(t, "refund.") {
-			errs = append(errs, fmt.Errorf("config.Types: %q is not \"*\" or a payment.* or refund.* event type", t))
+		if t != "*" && !strings.HasPrefix(t, "payment.") && !strings.HasPrefix(t, "refund.") && !strings.HasPrefix(t, "payout.") {
+			errs = append(errs, fmt.Errorf("config.Types: %q is not \"*\" or a payment.*, refund.* or payout.* event type", t))
 		}
 	}
 	if c.Timeout < 0 {
@@ -183,10 +184,10 @@ func (c *Config) validate() error {
 // sends reports whether events of type t go out under c.Types.
 func (c *Config) sends(t string) bool {
 	if c.Types == nil {
-		if !strings.HasPrefix(t, "payment.") && !strings.HasPrefix(t, "refund.") {
+		if !strings.HasPrefix(t, "payment.") && !strings.HasPrefix(t, "refund.") && !strings.HasPrefix(t, "payout.") {
 			return false
 		}
-		return t != "payment.created" && t != "payment.pending" && t != "refund.created"
+		return t != "payment.created" && t != "payment.pending" && t != "refund.created" && t != "payout.created" && t != "payout.processing"
 	}
 	for _, x := range c.Types {
 		if x == "*" || x == t {

@@ -21,7 +21,7 @@ type Orders interface {
 //
 //	{"id":"evt_…","type":"payment.succeeded","created":"2026-12-06T10:00:00+08:00","data":{…}}
 //
-// Data is a PaymentData or a RefundData (data.object says which).
+// Data is a PaymentData, a RefundData or a PayoutData (data.object says which).
 type Envelope struct {
 	ID      string `json:"id"`      // the event id: the same on every retry and redelivery
 	Type    string `json:"type"`    // "payment.succeeded", "refund.succeeded", …
@@ -111,8 +111,57 @@ func Build(ctx context.Context, orders Orders, ev *order.Event) (*Envelope, *ord
 		}
 		env.Data = refundData(r, p)
 		return env, p, nil
+	case "payout":
+		pr, ok := orders.(PayoutOrders)
+		if !ok {
+			return nil, nil, fmt.Errorf("notify: event %s: payout %s, but Orders cannot read payouts", ev.ID, ev.OrderID)
+		}
+		po, err := pr.Payout(ctx, ev.OrderID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("notify: event %s: payout %s: %w", ev.ID, ev.OrderID, err)
+		}
+		env.Data = payoutData(po)
+		// A payout has no payment: it goes to the merchant's webhook URL.
+		return env, &order.Payment{ID: po.ID, MerchantID: po.MerchantID}, nil
 	}
 	return nil, nil, fmt.Errorf("notify: event %s: unknown order kind %q", ev.ID, ev.OrderKind)
+}
+
+// PayoutOrders is implemented by Orders that can read payouts (core/store's *DB); without
+// it, payout.* webhooks fail (and are retried, then dead-lettered).
+type PayoutOrders interface {
+	Payout(ctx context.Context, id string) (*order.Payout, error)
+}
+
+// PayoutData is data of a payout.* event. The card shows masked only.
+type PayoutData struct {
+	Object       string `json:"object"` // "payout"
+	ID           string `json:"id"`
+	MerchantID   string `json:"merchant_id"`
+	PayoutNo     string `json:"payout_no"`
+	Amount       int64  `json:"amount"`
+	AmountYuan   string `json:"amount_yuan"`
+	Currency     string `json:"currency"`
+	State        string `json:"state"` // processing, succeeded, failed, returned
+	Channel      string `json:"channel"`
+	CardMasked   string `json:"card_masked"`
+	ChannelTxnID string `json:"channel_txn_id,omitempty"`
+	FailCode     string `json:"fail_code,omitempty"`
+	FailMessage  string `json:"fail_message,omitempty"`
+	ReturnNo     string `json:"return_no,omitempty"`
+	CompletedAt  string `json:"completed_at,omitempty"`
+	ReturnedAt   string `json:"returned_at,omitempty"`
+	CreatedAt    string `json:"created_at"`
+	UpdatedAt    string `json:"updated_at"`
+	Version      int64  `json:"version"`
+}
+
+func payoutData(p *order.Payout) PayoutData {
+	return PayoutData{Object: "payout", ID: p.ID, MerchantID: p.MerchantID, PayoutNo: p.PayoutNo, Amount: p.Amount.Minor(),
+		AmountYuan: yuan(p.Amount), Currency: string(p.Amount.Currency()), State: string(p.State), Channel: p.Channel,
+		CardMasked: p.CardMasked, ChannelTxnID: p.ChannelTxnID, FailCode: p.FailCode, FailMessage: p.FailMsg, ReturnNo: p.ReturnNo,
+		CompletedAt: beijingTime(p.CompletedAt), ReturnedAt: beijingTime(p.ReturnedAt), CreatedAt: beijingTime(p.CreatedAt),
+		UpdatedAt: beijingTime(p.UpdatedAt), Version: p.Version}
 }
 
 // Marshal returns the JSON body of ev (see Envelope).

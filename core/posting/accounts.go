@@ -24,6 +24,7 @@ var Chart = []ledger.ChartAccount{
 	{Code: CodeReceivable, Name: "应收待清算 receivables from channels awaiting clearing", Type: ledger.Asset, Normal: ledger.Debit},
 	{Code: CodePayable, Name: "应付商户款 merchant payables", Type: ledger.Liability, Normal: ledger.Credit},
 	{Code: CodeFees, Name: "渠道手续费 channel fees", Type: ledger.Expense, Normal: ledger.Debit},
+	{Code: CodeBankDeposit, Name: "银行存款 deposits at paying banks and channels", Type: ledger.Asset, Normal: ledger.Debit},
 }
 
 // ReceivableSpec, FeesSpec and PayableSpec are the accounts the Poster opens: one

@@ -283,6 +283,10 @@ func (p *Poster) post1(ctx context.Context, ev *order.Event, pay *order.Payment)
 		return true, p.postPayment(ctx, ev, pay)
 	case ev.Type == "refund.succeeded" && ev.OrderKind == "refund":
 		return true, p.postRefund(ctx, ev)
+	case ev.Type == "payout.succeeded" && ev.OrderKind == "payout":
+		return true, p.postPayout(ctx, ev)
+	case ev.Type == "payout.returned" && ev.OrderKind == "payout":
+		return p.reversePayout(ctx, ev)
 	}
 	return false, nil
 }
@@ -305,4 +309,4 @@ func (p *Poster) post(ctx context.Context, ev *order.Event, pst ledger.Posting) 
 // EventTypes are the only event types the Poster posts; every other event's delivery is
 // completed without a posting. A store that can filter its outbox by type
 // (core/store's DB.SetOutboxTypes) need not queue the others for the ledger at all.
-var EventTypes = []string{"payment.succeeded", "refund.succeeded"}
+var EventTypes = []string{"payment.succeeded", "refund.succeeded", "payout.succeeded", "payout.returned"}

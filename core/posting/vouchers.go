@@ -30,7 +30,7 @@ type Vouchers struct {
 var _ ledger.VoucherSource = Vouchers{}
 
 // AmountLookup is optionally implemented by an order.Store that can read many orders' amounts
-// in one query (core/store's *store.DB does): kind is "payment" or "refund"; ids that do not
+// in one query (core/store's *store.DB does): kind is "payment", "refund" or "payout"; ids that do not
 // exist are left out. Vouchers then reads a batch of references with two queries instead of
 // one per reference.
 type AmountLookup interface {
@@ -48,7 +48,7 @@ func (v Vouchers) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[l
 		for _, k := range []struct {
 			voucher ledger.VoucherKind
 			order   string
-		}{{ledger.VoucherOrder, "payment"}, {ledger.VoucherRefund, "refund"}} {
+		}{{ledger.VoucherOrder, "payment"}, {ledger.VoucherRefund, "refund"}, {VoucherPayout, "payout"}} {
 			var ids []string
 			for _, r := range refs {
 				if r.Kind == k.voucher {
@@ -81,6 +81,15 @@ func (v Vouchers) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[l
 			var r *order.Refund
 			if r, err = v.Orders.Refund(ctx, ref.ID); err == nil {
 				amt = r.Amount
+			}
+		case VoucherPayout:
+			pr, ok := v.Orders.(PayoutReader)
+			if !ok {
+				continue
+			}
+			var po *order.Payout
+			if po, err = pr.Payout(ctx, ref.ID); err == nil {
+				amt = po.Amount
 			}
 		default:
 			continue

@@ -14,9 +14,9 @@ import (
 // that a voucher check over a whole ledger needs (posting.Vouchers uses it when the store has
 // it).
 func (d *DB) OrderAmounts(ctx context.Context, kind string, ids []string) (map[string]money.Amount, error) {
-	table := map[string]string{"payment": "payments", "refund": "refunds"}[kind]
+	table := map[string]string{"payment": "payments", "refund": "refunds", "payout": "payouts"}[kind]
 	if table == "" {
-		return nil, fmt.Errorf("store: order amounts: kind %q is not payment or refund", kind)
+		return nil, fmt.Errorf("store: order amounts: kind %q is not payment, refund or payout", kind)
 	}
 	out := make(map[string]money.Amount, len(ids))
 	for i := 0; i < len(ids); i += 500 {

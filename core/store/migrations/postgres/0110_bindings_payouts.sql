@@ -1,0 +1,70 @@
+-- Payment core, part 1: card bindings and payouts (core/order binding.go, payout.go).
+-- Times are Unix microseconds, UTC; 0 = not set. Card numbers are never stored in clear:
+-- card_masked is first 6 + last 4, pending_* hold sealed values (SM4-GCM, core/card) only
+-- while a binding waits for its SMS code, and are emptied when it leaves that state.
+CREATE TABLE bindings (
+    id                 TEXT PRIMARY KEY,
+    merchant_id        TEXT NOT NULL,
+    bind_no            TEXT NOT NULL,
+    user_id            TEXT NOT NULL,
+    channel_user_id    TEXT NOT NULL,
+    channel            TEXT NOT NULL,
+    account            TEXT NOT NULL,
+    channel_bind_no    TEXT NOT NULL,
+    channel_bind_time  BIGINT NOT NULL,
+    token              TEXT NOT NULL DEFAULT '',
+    card_masked        TEXT NOT NULL,
+    card_type          TEXT NOT NULL DEFAULT '',
+    bank_code          TEXT NOT NULL DEFAULT '',
+    mobile_masked      TEXT NOT NULL DEFAULT '',
+    pan_fingerprint    TEXT NOT NULL DEFAULT '',
+    state              TEXT NOT NULL,
+    unresolved         SMALLINT NOT NULL DEFAULT 0,
+    fail_code          TEXT NOT NULL DEFAULT '',
+    fail_msg           TEXT NOT NULL DEFAULT '',
+    sms_expires_at     BIGINT NOT NULL DEFAULT 0,
+    sms_sends          INTEGER NOT NULL DEFAULT 0,
+    bound_at           BIGINT NOT NULL DEFAULT 0,
+    token_expires      BIGINT NOT NULL DEFAULT 0,
+    pending_pan        TEXT NOT NULL DEFAULT '',
+    pending_phone      TEXT NOT NULL DEFAULT '',
+    pending_id_no      TEXT NOT NULL DEFAULT '',
+    pending_holder     TEXT NOT NULL DEFAULT '',
+    pending_id_type    TEXT NOT NULL DEFAULT '',
+    created_at         BIGINT NOT NULL,
+    updated_at         BIGINT NOT NULL,
+    version            BIGINT NOT NULL,
+    UNIQUE (merchant_id, bind_no),
+    UNIQUE (account, channel_bind_no)
+);
+CREATE INDEX bindings_token ON bindings (account, token);
+
+CREATE TABLE payouts (
+    id                  TEXT PRIMARY KEY,
+    merchant_id         TEXT NOT NULL,
+    payout_no           TEXT NOT NULL,
+    channel             TEXT NOT NULL,
+    account             TEXT NOT NULL,
+    channel_payout_no   TEXT NOT NULL,
+    channel_payout_time BIGINT NOT NULL,
+    channel_txn_id      TEXT NOT NULL DEFAULT '',
+    amount              BIGINT NOT NULL CHECK (amount > 0),
+    currency            TEXT NOT NULL,
+    card_masked         TEXT NOT NULL,
+    holder_name         TEXT NOT NULL,
+    purpose             TEXT NOT NULL,
+    state               TEXT NOT NULL,
+    unresolved          SMALLINT NOT NULL DEFAULT 0,
+    fail_code           TEXT NOT NULL DEFAULT '',
+    fail_msg            TEXT NOT NULL DEFAULT '',
+    return_no           TEXT NOT NULL DEFAULT '',
+    alert               TEXT NOT NULL DEFAULT '',
+    completed_at        BIGINT NOT NULL DEFAULT 0,
+    returned_at         BIGINT NOT NULL DEFAULT 0,
+    created_at          BIGINT NOT NULL,
+    updated_at          BIGINT NOT NULL,
+    version             BIGINT NOT NULL,
+    UNIQUE (merchant_id, payout_no),
+    UNIQUE (account, channel_payout_no)
+);
+CREATE INDEX payouts_merchant_created ON payouts (merchant_id, created_at);
