@@ -158,6 +158,12 @@ func (r *run) checkShared(ctx context.Context, e *Expect, st *Step, step int) er
 			return errStop
 		}
 	}
+	for i := range e.Webhooks {
+		if err := r.checkWebhooks(&e.Webhooks[i]); err != nil {
+			r.fail(e.Webhooks[i].Pos, step, err.Error())
+			return errStop
+		}
+	}
 	for i := range e.Statements {
 		se := &e.Statements[i]
 		recs := r.stmt
@@ -257,7 +263,11 @@ func (r *run) checkRecords(ctx context.Context, re *RecordExpect) error {
 	if err != nil {
 		return fmt.Errorf("reading the simulator's records: %w", err)
 	}
+	if recs, err = r.windowed(ctx, re, recs); err != nil {
+		return err
+	}
 	n := 0
+	var matched []simulator.Record
 	for _, rec := range recs {
 		if re.Op != "" && rec.Op != re.Op {
 			continue
@@ -266,8 +276,14 @@ func (r *run) checkRecords(ctx context.Context, re *RecordExpect) error {
 			continue
 		}
 		n++
+		matched = append(matched, rec)
 	}
-	what := describeRecordExpect(re)
+	what := describeRecordExpect(re) + describeWindow(re)
+	if re.Distinct != "" {
+		var vals []string
+		n, vals = countDistinct(matched, re.Distinct)
+		what = fmt.Sprintf("distinct %s values (%s) in simulator records %s", re.Distinct, orNone(vals), what)
+	}
 	switch {
 	case re.Count != nil && n != *re.Count:
 		return fmt.Errorf("expected %d simulator records %s, got %d", *re.Count, what, n)
