@@ -79,7 +79,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		want string // the whole error text
 	}{
 		{"unknown top-level key", "name: x\nchanel: toy\nsteps:\n  - advance: 1s\n",
-			`f.yaml:2:1: chanel: unknown field "chanel" (did you mean "channel"?); known fields: channel, description, expect, merchants, name, seed, start, steps, tags`},
+			`f.yaml:2:1: chanel: unknown field "chanel" (did you mean "channel"?); known fields: channel, description, expect, merchants, name, seed, start, steps, tags, target`},
 		{"missing name", "steps:\n  - advance: 1s\n", `f.yaml:1:1: name: required`},
 		{"missing steps", "name: x\n", `f.yaml:1:1: steps: required: a list of steps`},
 		{"empty steps", "name: x\nsteps: []\n", `f.yaml:2:8: steps: at least one step`},
