@@ -280,9 +280,11 @@ func (r *run) checkRecords(ctx context.Context, re *RecordExpect) error {
 	}
 	what := describeRecordExpect(re) + describeWindow(re)
 	if re.Distinct != "" {
-		var vals []string
-		n, vals = countDistinct(matched, re.Distinct)
-		what = fmt.Sprintf("distinct %s values (%s) in simulator records %s", re.Distinct, orNone(vals), what)
+		d, vals := countDistinct(matched, re.Distinct)
+		if err := checkCount(fmt.Sprintf("distinct %s value(s) in the simulator records %s", re.Distinct, what), d, re.Count, re.Min, re.Max); err != nil {
+			return fmt.Errorf("%v: %s", err, orNone(vals))
+		}
+		return nil
 	}
 	switch {
 	case re.Count != nil && n != *re.Count:
