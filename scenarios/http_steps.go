@@ -669,7 +669,10 @@ func (r *run) waitAcks(ctx context.Context, st *Step) (outcome, error) {
 		}
 		n := 0
 		for i := range recs {
-			if recs[i].Acked && (st.NotifyOf == "" || recs[i].Op == string(st.NotifyOf)) {
+			// A forged or tampered attempt's acknowledgement is the merchant's mistake, not
+			// an acknowledgement of the notification.
+			if recs[i].Acked && (st.NotifyOf == "" || recs[i].Op == string(st.NotifyOf)) &&
+				!hasFault(recs[i].Faults, string(simulator.FaultForgedCallback)) && !hasFault(recs[i].Faults, string(simulator.FaultTamperedCallback)) {
 				n++
 			}
 		}

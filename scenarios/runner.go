@@ -72,12 +72,13 @@ type Options struct {
 	// simulator's); nil = clock.Real().
 	WallClock clock.Clock
 	// Gateway builds the in-process gateway of `target: gateway` scenarios (target.go);
-	// TargetURL is instead the base URL of the system under test (a running gateway or any
-	// merchant service: required for `target: http`), TargetSign signs requests to a
-	// running gateway as its merchant.
-	Gateway    GatewayStarter
-	TargetURL  string
-	TargetSign func(req *http.Request, body []byte) error
+	// GatewayURL names a running gateway instead, and GatewaySign signs requests to it as
+	// its merchant. TargetURL is the base URL of the merchant service `target: http`
+	// scenarios test (which talks to the simulator at SimURL).
+	Gateway     GatewayStarter
+	GatewayURL  string
+	GatewaySign func(req *http.Request, body []byte) error
+	TargetURL   string
 }
 
 // inProcessSimURL is the base URL adapters see in process; the transport ignores the host.
@@ -204,6 +205,9 @@ func servedChannels(ctx context.Context, opts *Options) (map[string]bool, error)
 // skipReason says why a scenario cannot run here: a channel without an adapter factory or
 // not served by the simulator ("" = it can run).
 func skipReason(sc *Scenario, opts *Options, served map[string]bool) string {
+	if reason := targetSkipReason(sc, opts); reason != "" {
+		return reason
+	}
 	var noAdapter, noSim []string
 	for _, ch := range sc.Channels() {
 		if _, ok := opts.Factories[ch]; !ok && sc.Target != TargetHTTP {

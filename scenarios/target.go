@@ -123,6 +123,25 @@ type targetRun struct {
 	hooksSeen int
 }
 
+// targetSkipReason says why a scenario's target cannot be reached with these options ("" =
+// it can): a run of a whole folder skips, rather than fails, what it was given no URL for.
+func targetSkipReason(sc *Scenario, opts *Options) string {
+	switch sc.Target {
+	case TargetHTTP:
+		if opts.TargetURL == "" || opts.SimURL == "" {
+			return "target http needs the service's URL (--target-url) and the simulator it talks to (--sim)"
+		}
+	case TargetGateway:
+		if opts.GatewayURL == "" && opts.Gateway == nil {
+			return "target gateway: this build wires no in-process gateway; give a running gateway's URL (--gateway-url)"
+		}
+		if opts.GatewayURL == "" && opts.SimURL != "" {
+			return "target gateway: the in-process gateway runs with the in-process simulator only; against --sim give a running gateway's URL (--gateway-url)"
+		}
+	}
+	return ""
+}
+
 // callbackRouter delivers in-process callbacks: to the in-process gateway for its host,
 // else to the runner's notify endpoint.
 type callbackRouter struct{ r *run }
@@ -165,9 +184,9 @@ func (r *run) setupTarget(ctx context.Context) error {
 		return nil
 	}
 	// Gateway.
-	if r.opts.TargetURL != "" {
-		t.base = strings.TrimRight(r.opts.TargetURL, "/")
-		t.sign = r.opts.TargetSign
+	if r.opts.GatewayURL != "" {
+		t.base = strings.TrimRight(r.opts.GatewayURL, "/")
+		t.sign = r.opts.GatewaySign
 		r.logf("target gateway %s", t.base)
 		return nil
 	}
