@@ -39,7 +39,7 @@ func main() {
 	var cfg Config
 	var bugs string
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8088", "listen address")
-	flag.StringVar(&cfg.WeChatURL, "wechat-url", "http://127.0.0.1:8090", "WeChat Pay's base URL (the simulator's, e.g. from `tongdao sim serve`)")
+	flag.StringVar(&cfg.WeChatURL, "wechat-url", "http://127.0.0.1:8080", "WeChat Pay's base URL (the simulator's, e.g. from `tongdao sim serve`)")
 	flag.StringVar(&cfg.PublicURL, "public-url", "", "this service's base URL as WeChat reaches it (default http://ADDR)")
 	flag.StringVar(&cfg.MchID, "mch-id", "10000100", "WeChat merchant id (default: the simulator's demo merchant)")
 	flag.StringVar(&cfg.AppID, "appid", "wxd930ea5d5a258f4f", "WeChat appid")
