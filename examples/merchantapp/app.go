@@ -28,6 +28,9 @@ type Config struct {
 	Bugs      Bugs
 	// HTTPClient reaches WeChat; nil = a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Log receives what the shop notes (refused notifications, channel errors); nil =
+	// log.Default().
+	Log *log.Logger
 }
 
 // Order is one shop order.
@@ -54,6 +57,9 @@ type App struct {
 
 // New builds the service.
 func New(cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = log.Default()
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
@@ -132,7 +138,7 @@ func (a *App) createOrder(w http.ResponseWriter, r *http.Request) {
 		// The order may exist at WeChat: ask, never guess.
 		status = a.settle(ctx, out)
 	case err != nil:
-		log.Printf("merchantapp: order %s: %v", req.OrderID, err)
+		a.cfg.Log.Printf("merchantapp: order %s: %v", req.OrderID, err)
 		status = "failed"
 	}
 	a.mu.Lock()
@@ -207,7 +213,7 @@ func (a *App) notify(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := a.wx.ParseNotification(r.Context(), r.Header, body)
 	if err != nil || n.Payment == nil {
-		log.Printf("merchantapp: notification refused: %v", err)
+		a.cfg.Log.Printf("merchantapp: notification refused: %v", err)
 		w.Header().Set("Content-Type", "text/xml")
 		_, _ = io.WriteString(w, wechat.NackBody)
 		return
@@ -226,7 +232,7 @@ func (a *App) notify(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	if !ok {
-		log.Printf("merchantapp: notification for %s does not match the order: refused", p.OrderNo)
+		a.cfg.Log.Printf("merchantapp: notification for %s does not match the order: refused", p.OrderNo)
 		w.Header().Set("Content-Type", n.Nack.ContentType)
 		_, _ = w.Write(n.Nack.Body)
 		return

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -28,7 +30,7 @@ func runSuites(t *testing.T, bugs Bugs) []scenarios.Result {
 	t.Cleanup(simSrv.Close)
 	appSrv := httptest.NewUnstartedServer(nil)
 	app, err := New(Config{WeChatURL: simSrv.URL, PublicURL: "http://" + appSrv.Listener.Addr().String(),
-		MchID: simwechat.DemoMchID, AppID: simwechat.DemoAppID, Key: simwechat.DemoKey, Bugs: bugs})
+		MchID: simwechat.DemoMchID, AppID: simwechat.DemoAppID, Key: simwechat.DemoKey, Bugs: bugs, Log: log.New(io.Discard, "", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +107,48 @@ func TestParseBugs(t *testing.T) {
 		if (err != nil) != tc.err || (!tc.err && got != tc.want) {
 			t.Errorf("ParseBugs(%q) = %+v, %v; want %+v, error %t", tc.in, got, err, tc.want, tc.err)
 		}
+	}
+}
+
+// BenchmarkHTTPSuites runs the `target: http` suites against the service over loopback
+// HTTP (simulator and service each on an httptest server), bugs off.
+func BenchmarkHTTPSuites(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		wx, err := simwechat.New(simwechat.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sim, err := simulator.New(simulator.Config{Protocols: []simulator.Protocol{wx}, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		simSrv := httptest.NewServer(sim)
+		appSrv := httptest.NewUnstartedServer(nil)
+		app, err := New(Config{WeChatURL: simSrv.URL, PublicURL: "http://" + appSrv.Listener.Addr().String(),
+			MchID: simwechat.DemoMchID, AppID: simwechat.DemoAppID, Key: simwechat.DemoKey, Log: log.New(io.Discard, "", 0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		appSrv.Config.Handler = app
+		appSrv.Start()
+		list, err := scenarios.LoadPaths([]string{"../../scenarios/http"}, scenarios.ParseOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := scenarios.Run(context.Background(), list, scenarios.Options{SimURL: simSrv.URL, TargetURL: appSrv.URL})
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if !r.Passed {
+				b.Fatalf("%s failed: %s", r.Scenario.Name, scenarios.FormatFailure(r))
+			}
+		}
+		appSrv.Close()
+		simSrv.Close()
+		b.StartTimer()
 	}
 }
