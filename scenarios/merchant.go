@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -270,10 +271,10 @@ func (w *WebhookExpect) describe() string {
 }
 
 func (r *run) checkWebhooks(we *WebhookExpect) error {
-	var hooks []hookDelivery
-	if r.tgt != nil && r.tgt.hooks != nil {
-		hooks = r.tgt.hooks.all()
+	if r.tgt == nil || r.tgt.gw == nil {
+		return errors.New("webhooks are observed with the in-process gateway only (`target: gateway` without --gateway-url): a running gateway sends its webhooks to the URL its own config names")
 	}
+	hooks := r.tgt.hooks.all()
 	n := 0
 	seen := map[string]bool{}
 	for i := range hooks {
