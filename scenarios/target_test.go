@@ -3,6 +3,8 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -226,4 +228,62 @@ func FuzzRequestField(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body, field string) {
 		_, _ = requestField(body, field)
 	})
+}
+
+func TestMisbehaviour_AnswersAsToldForTheNextRequests(t *testing.T) {
+	tests := []struct {
+		plan         Misbehaviour
+		before       bool // answered before processing
+		after        bool // answered instead of the acknowledgement
+		aborts       bool // closes the connection
+		status       int
+		body         string
+		stillActing2 bool // acts on a second request
+	}{
+		{plan: Misbehaviour{Respond: RespondStatus, First: 1}, before: true, status: 500, body: "internal error"},
+		{plan: Misbehaviour{Respond: RespondStatus, Status: 503, Body: "busy", First: 2}, before: true, status: 503, body: "busy", stillActing2: true},
+		{plan: Misbehaviour{Respond: RespondWrongAck}, after: true, status: 200, body: "received", stillActing2: true},
+		{plan: Misbehaviour{Respond: RespondDown, First: 1}, aborts: true},
+		{plan: Misbehaviour{Respond: RespondSlow, First: 1}, after: true, aborts: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.plan.Respond, func(t *testing.T) {
+			var m misbehaviour
+			m.set(&tc.plan)
+			p := m.take()
+			w := httptest.NewRecorder()
+			aborted := false
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						if v != http.ErrAbortHandler {
+							panic(v)
+						}
+						aborted = true
+					}
+				}()
+				if p.before(w) != tc.before {
+					t.Errorf("before: want %t", tc.before)
+				}
+				if !tc.before && p.after(w) != tc.after {
+					t.Errorf("after: want %t", tc.after)
+				}
+			}()
+			if aborted != tc.aborts {
+				t.Errorf("aborted %t, want %t", aborted, tc.aborts)
+			}
+			if !tc.aborts && (w.Code != tc.status || w.Body.String() != tc.body) {
+				t.Errorf("answer %d %q, want %d %q", w.Code, w.Body.String(), tc.status, tc.body)
+			}
+			if got := m.take().Respond != ""; got != tc.stillActing2 {
+				t.Errorf("acts on the second request: %t, want %t", got, tc.stillActing2)
+			}
+		})
+	}
+	var m misbehaviour
+	m.set(&Misbehaviour{Respond: RespondDown})
+	m.set(&Misbehaviour{Respond: RespondOK})
+	if p := m.take(); p.Respond != "" {
+		t.Errorf("respond ok must clear the plan, got %q", p.Respond)
+	}
 }
