@@ -74,6 +74,9 @@ func (d *delivery) status() (channel.Status, bool) {
 type collector struct {
 	clk clock.Clock
 
+	// mis makes the endpoint misbehave on command (a misbehave step).
+	mis misbehaviour
+
 	mu         sync.Mutex
 	chans      map[string]channel.Channel // channel + "/" + merchant key
 	deliveries []delivery
@@ -116,6 +119,10 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such merchant", http.StatusNotFound)
 		return
 	}
+	mis := c.mis.take()
+	if mis.before(w) {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, "read error", rejectStatus)
@@ -131,6 +138,9 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Unlock()
 	if perr != nil || n == nil {
 		http.Error(w, "rejected", rejectStatus)
+		return
+	}
+	if mis.after(w) {
 		return
 	}
 	resp := n.Ack

@@ -76,6 +76,7 @@ func (d *decoder) scenario(doc *yaml.Node, opts ParseOptions) *Scenario {
 	s := &Scenario{Pos: d.pos(m.n), Seed: 1}
 	s.Name = m.required("name")
 	s.Description = m.str("description")
+	s.Target = d.target(m)
 	if n := m.get("tags"); n != nil {
 		items, _ := d.seq(n, "tags")
 		for i, it := range items {
@@ -299,6 +300,8 @@ func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 		st.Duration = d.durationNode(argNode, apath)
 	case ActSetTime:
 		st.Time, _ = d.timeNode(argNode, apath)
+	case ActHTTP, ActWaitAcks, ActMisbehave:
+		c.targetArgs(st, argNode, apath)
 	case ActClearFaults:
 		if a := d.deref(argNode, apath); a != nil && !isNull(a) && (a.Kind != yaml.MappingNode || len(a.Content) != 0) {
 			if a.Kind != yaml.ScalarNode || a.Value != "true" {
@@ -519,6 +522,9 @@ func (c *stepCtx) checkExpect(st *Step, n *yaml.Node, path string) {
 		hasResult = true
 	case ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth:
 		hasResult = true
+	}
+	if e.HTTP != nil && st.Action != ActHTTP {
+		c.d.errorf(n, join(path, "http"), "only an http step has an HTTP answer to check")
 	}
 	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil || e.Final != nil || e.Frozen != nil) {
 		c.d.errorf(n, path, "a %s step has no result to check; use callbacks, records or statement here", st.Action)

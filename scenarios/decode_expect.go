@@ -144,6 +144,7 @@ func (c *stepCtx) expect(n *yaml.Node, path, defChannel string, top bool) *Expec
 			}
 		}
 	}
+	c.targetExpect(e, m)
 	if sn := m.get("statement"); sn != nil {
 		for i, it := range d.oneOrMany(sn, m.field("statement")) {
 			if se := c.statementExpect(it, fmt.Sprintf("%s[%d]", m.field("statement"), i), defChannel, top); se != nil {
@@ -213,6 +214,7 @@ func (c *stepCtx) recordExpect(n *yaml.Node, path, defChannel string) *RecordExp
 		one := 1
 		re.Min = &one
 	}
+	c.recordWindow(re, m, defChannel)
 	m.finish()
 	return re
 }

@@ -79,7 +79,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		want string // the whole error text
 	}{
 		{"unknown top-level key", "name: x\nchanel: toy\nsteps:\n  - advance: 1s\n",
-			`f.yaml:2:1: chanel: unknown field "chanel" (did you mean "channel"?); known fields: channel, description, expect, merchants, name, seed, start, steps, tags`},
+			`f.yaml:2:1: chanel: unknown field "chanel" (did you mean "channel"?); known fields: channel, description, expect, merchants, name, seed, start, steps, tags, target`},
 		{"missing name", "steps:\n  - advance: 1s\n", `f.yaml:1:1: name: required`},
 		{"missing steps", "name: x\n", `f.yaml:1:1: steps: required: a list of steps`},
 		{"empty steps", "name: x\nsteps: []\n", `f.yaml:2:8: steps: at least one step`},
@@ -93,7 +93,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		{"two actions", head + "  - advance: 1s\n    set_time: \"2026-11-21 00:00:00\"\n",
 			`f.yaml:4:5: steps[0]: a step has exactly one action; found "advance" and "set_time"`},
 		{"no action", head + "  - expect: {status: SUCCEEDED}\n",
-			`f.yaml:4:5: steps[0]: a step needs one action: pay, query, close, cancel, refund, query_refund, payer_pay, payer_cancel, fault, clear_faults, advance, set_time, wait_callbacks, download_statement, bind, resend_sms, confirm_bind, unbind, query_binding, payout, query_payout, return_payout, balance, pay_sms, preauth, preauth_undo, capture, capture_undo, query_auth`},
+			`f.yaml:4:5: steps[0]: a step needs one action: pay, query, close, cancel, refund, query_refund, payer_pay, payer_cancel, fault, clear_faults, advance, set_time, wait_callbacks, download_statement, bind, resend_sms, confirm_bind, unbind, query_binding, payout, query_payout, return_payout, balance, pay_sms, preauth, preauth_undo, capture, capture_undo, query_auth, http, wait_acks, misbehave`},
 		{"bad duration", head + "  - advance: 90 seconds\n",
 			`f.yaml:4:14: steps[0].advance: bad duration "90 seconds" (want e.g. 90s, 5m, 1h30m, 2d)`},
 		{"bad status", head + "  - query: {order: A}\n    expect: {status: PAID}\n",

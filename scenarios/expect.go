@@ -158,6 +158,12 @@ func (r *run) checkShared(ctx context.Context, e *Expect, st *Step, step int) er
 			return errStop
 		}
 	}
+	for i := range e.Webhooks {
+		if err := r.checkWebhooks(&e.Webhooks[i]); err != nil {
+			r.fail(e.Webhooks[i].Pos, step, err.Error())
+			return errStop
+		}
+	}
 	for i := range e.Statements {
 		se := &e.Statements[i]
 		recs := r.stmt
@@ -257,7 +263,11 @@ func (r *run) checkRecords(ctx context.Context, re *RecordExpect) error {
 	if err != nil {
 		return fmt.Errorf("reading the simulator's records: %w", err)
 	}
+	if recs, err = r.windowed(ctx, re, recs); err != nil {
+		return err
+	}
 	n := 0
+	var matched []simulator.Record
 	for _, rec := range recs {
 		if re.Op != "" && rec.Op != re.Op {
 			continue
@@ -266,8 +276,16 @@ func (r *run) checkRecords(ctx context.Context, re *RecordExpect) error {
 			continue
 		}
 		n++
+		matched = append(matched, rec)
 	}
-	what := describeRecordExpect(re)
+	what := describeRecordExpect(re) + describeWindow(re)
+	if re.Distinct != "" {
+		d, vals := countDistinct(matched, re.Distinct)
+		if err := checkCount(fmt.Sprintf("distinct %s value(s) in the simulator records %s", re.Distinct, what), d, re.Count, re.Min, re.Max); err != nil {
+			return fmt.Errorf("%v: %s", err, orNone(vals))
+		}
+		return nil
+	}
 	switch {
 	case re.Count != nil && n != *re.Count:
 		return fmt.Errorf("expected %d simulator records %s, got %d", *re.Count, what, n)

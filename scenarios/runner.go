@@ -71,6 +71,14 @@ type Options struct {
 	// WallClock measures Result.Elapsed (never the scenario's time, which is the
 	// simulator's); nil = clock.Real().
 	WallClock clock.Clock
+	// Gateway builds the in-process gateway of `target: gateway` scenarios (target.go);
+	// GatewayURL names a running gateway instead, and GatewaySign signs requests to it as
+	// its merchant. TargetURL is the base URL of the merchant service `target: http`
+	// scenarios test (which talks to the simulator at SimURL).
+	Gateway     GatewayStarter
+	GatewayURL  string
+	GatewaySign func(req *http.Request, body []byte) error
+	TargetURL   string
 }
 
 // inProcessSimURL is the base URL adapters see in process; the transport ignores the host.
@@ -197,9 +205,12 @@ func servedChannels(ctx context.Context, opts *Options) (map[string]bool, error)
 // skipReason says why a scenario cannot run here: a channel without an adapter factory or
 // not served by the simulator ("" = it can run).
 func skipReason(sc *Scenario, opts *Options, served map[string]bool) string {
+	if reason := targetSkipReason(sc, opts); reason != "" {
+		return reason
+	}
 	var noAdapter, noSim []string
 	for _, ch := range sc.Channels() {
-		if _, ok := opts.Factories[ch]; !ok {
+		if _, ok := opts.Factories[ch]; !ok && sc.Target != TargetHTTP {
 			noAdapter = append(noAdapter, ch)
 		} else if !served[ch] {
 			noSim = append(noSim, ch)
@@ -242,7 +253,12 @@ func runOne(ctx context.Context, sc *Scenario, opts *Options, rc *remoteCollecto
 			r.fail(sc.Expect.Pos, 0, err.Error())
 			return r.finish()
 		}
-		if err := r.checkShared(ctx, sc.Expect, nil, 0); err != nil {
+		top, err := r.expandExpect(sc.Expect)
+		if err != nil {
+			r.fail(sc.Expect.Pos, 0, err.Error())
+			return r.finish()
+		}
+		if err := r.checkShared(ctx, top, nil, 0); err != nil {
 			if !errors.Is(err, errStop) {
 				r.fail(sc.Expect.Pos, 0, err.Error())
 			}
@@ -281,6 +297,7 @@ type run struct {
 	payouts    map[string]time.Time        // by channel + "/" + payout number: first attempt time
 	cancels    map[string]time.Time        // by channel + "/" + cancel number: first attempt time
 	faults     []addedFault                // fault plans the steps installed
+	tgt        *targetRun                  // the system under test (target.go)
 	// shiftDays moves every scenario time and day later (remote mode, when the
 	// simulator's clock is already past the scenario's start).
 	shiftDays int
@@ -335,7 +352,7 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 			Protocols:         protos,
 			Seed:              sc.Seed,
 			Start:             sc.Start,
-			CallbackTransport: simulator.HandlerTransport(r.coll),
+			CallbackTransport: simulator.HandlerTransport(callbackRouter{r}),
 			MaxRecords:        -1,
 		})
 		if err != nil {
@@ -434,7 +451,7 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		}
 		r.addMerchant("", cfg)
 	}
-	return nil
+	return r.setupTarget(ctx)
 }
 
 // addMerchant records a merchant under a key unique within its channel (the alias, else

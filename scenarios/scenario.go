@@ -41,6 +41,8 @@ type Scenario struct {
 	Steps     []Step
 	// Expect holds the checks made after the last step.
 	Expect *Expect
+	// Target is the system under test (target.go): adapters (default), gateway or http.
+	Target Target
 }
 
 // HasTag reports whether the scenario carries tag t.
@@ -130,6 +132,10 @@ const (
 	ActCapture     Action = "capture"
 	ActCaptureUndo Action = "capture_undo"
 	ActQueryAuth   Action = "query_auth"
+	// Steps against the system under test and the merchant's side (http_steps.go).
+	ActHTTP      Action = "http"
+	ActWaitAcks  Action = "wait_acks"
+	ActMisbehave Action = "misbehave"
 )
 
 // Actions lists every step action in documentation order.
@@ -138,7 +144,8 @@ func Actions() []Action {
 		ActPayerPay, ActPayerCancel, ActFault, ActClearFaults, ActAdvance, ActSetTime,
 		ActWaitCallbacks, ActDownloadStatement, ActBind, ActResendSMS, ActConfirmBind, ActUnbind,
 		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance,
-		ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth}
+		ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth,
+		ActHTTP, ActWaitAcks, ActMisbehave}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the
@@ -196,6 +203,10 @@ type Step struct {
 	Payout   string // payout, query_payout, return_payout: the payout number
 	Purpose  string // payout
 
+	// HTTP is an http step's request; Misbehave a misbehave step's plan.
+	HTTP      *HTTPStep
+	Misbehave *Misbehaviour
+
 	Expect *Expect
 }
 
@@ -224,6 +235,9 @@ type Expect struct {
 	Callbacks  []CallbackExpect
 	Records    []RecordExpect
 	Statements []StatementExpect
+	// HTTP checks an http step's response; Webhooks what the merchant endpoint received.
+	HTTP     *HTTPExpect
+	Webhooks []WebhookExpect
 }
 
 // CallbackExpect counts the callbacks that reached the scenario's notify endpoint.
@@ -253,6 +267,7 @@ type RecordExpect struct {
 	Count   *int
 	Min     *int
 	Max     *int
+	RecordWindow
 }
 
 // StatementExpect checks a statement: at step level the one download_statement fetched;

@@ -26,6 +26,10 @@ type outcome struct {
 // step runs one step, logs it with the simulator records it caused, and checks its
 // expectations. A returned error (other than errStop) is the step's failure message.
 func (r *run) step(ctx context.Context, st *Step) error {
+	st, err := r.expandStep(st)
+	if err != nil {
+		return err
+	}
 	r.logf("step %d %s [%s] %s", st.Index, st.Pos, fmtTime(r.now(ctx)), describeStep(st))
 	out, err := r.exec(ctx, st)
 	r.copyRecords(ctx)
@@ -132,6 +136,9 @@ func (r *run) exec(ctx context.Context, st *Step) (outcome, error) {
 		return r.payer(ctx, st)
 	case ActWaitCallbacks:
 		return r.waitCallbacks(ctx, st)
+	}
+	if out, ok, err := r.execTarget(ctx, st); ok {
+		return out, err
 	}
 	m, err := r.merchant(st.Channel, st.Merchant)
 	if err != nil {

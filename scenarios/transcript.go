@@ -79,6 +79,7 @@ func (r *run) noteIdleFaults(ctx context.Context) {
 
 // copyRecords appends the simulator records made since the last copy to the transcript.
 func (r *run) copyRecords(ctx context.Context) {
+	defer r.copyHooks()
 	recs, err := r.drv.Records(ctx, simulator.RecordFilter{AfterSeq: r.lastSeq})
 	if err != nil {
 		r.logf("  (simulator records unavailable: %v)", err)

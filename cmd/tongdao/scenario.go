@@ -22,6 +22,7 @@ import (
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/scenarios"
+	"github.com/tongdao/tongdao/scenarios/gatewaytarget"
 	"github.com/tongdao/tongdao/simulator"
 	simbank "github.com/tongdao/tongdao/simulator/bank"
 	"github.com/tongdao/tongdao/simulator/demo"
@@ -186,6 +187,8 @@ func scenarioUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively) against a fresh")
 	fmt.Fprintln(w, "in-process simulator per scenario, or against a running `tongdao sim serve` (--sim).")
+	fmt.Fprintln(w, "A scenario's `target:` is tongdao's adapters (default), the tongdao gateway (in process,")
+	fmt.Fprintln(w, "or --gateway-url) or your own service (`target: http`: --target-url and --sim).")
 	fmt.Fprintln(w, "Exit status: 0 all passed, 1 a scenario failed, 2 bad usage or bad scenario files.")
 	fmt.Fprintln(w, "Format: `tongdao docs scenarios`.")
 }
@@ -208,6 +211,7 @@ func (t *tagList) Set(v string) error {
 func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, factories map[string]scenarios.ChannelFactory, protocols func() ([]simulator.Protocol, error)) int {
 	var (
 		junit, simURL, notifyListen, notifyURL, transcripts string
+		targetURL, gatewayURL, gatewayMerchant              string
 		tags                                                tagList
 		verbose                                             bool
 		timeout                                             time.Duration
@@ -220,6 +224,9 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 	fs.StringVar(&notifyListen, "notify-listen", "127.0.0.1:0", "with --sim: where the scenario's notify endpoint listens (`HOST:PORT`)")
 	fs.StringVar(&notifyURL, "notify-url", "", "with --sim: the `URL` the simulator reaches the notify endpoint at (default http://LISTEN-ADDRESS)")
 	fs.StringVar(&transcripts, "transcripts", "", "write each scenario's full transcript to `DIR`/<file>.txt")
+	fs.StringVar(&targetURL, "target-url", "", "`URL` of the merchant service that `target: http` scenarios test (with --sim: the simulator it talks to)")
+	fs.StringVar(&gatewayURL, "gateway-url", "", "`URL` of a running tongdao gateway for `target: gateway` scenarios (default: one in process per scenario)")
+	fs.StringVar(&gatewayMerchant, "gateway-merchant", "", "with --gateway-url: the merchant `ID` to sign as; its HMAC secret is read from $TONGDAO_GATEWAY_SECRET")
 	fs.BoolVar(&verbose, "v", false, "print every scenario's full transcript")
 	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "wall-clock limit per scenario")
 	fs.Usage = func() {
@@ -267,7 +274,16 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		fmt.Fprintf(stderr, "tongdao scenario run: no scenario carries tag %s\n", strings.Join(tags, " or "))
 		return 2
 	}
-	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout}
+	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout,
+		TargetURL: targetURL, GatewayURL: gatewayURL, Gateway: gatewaytarget.Start("")}
+	if gatewayURL != "" {
+		secret := os.Getenv("TONGDAO_GATEWAY_SECRET")
+		if gatewayMerchant == "" || secret == "" {
+			fmt.Fprintln(stderr, "tongdao scenario run: --gateway-url needs --gateway-merchant ID and the merchant's HMAC secret in $TONGDAO_GATEWAY_SECRET")
+			return 2
+		}
+		opts.GatewaySign = gatewaytarget.Signer(gatewayMerchant, secret)
+	}
 	if simURL == "" {
 		opts.Protocols = protocols
 	}
