@@ -223,7 +223,7 @@ name: s
 channel: toy
 steps:
   - payer_pay: {order: GHOST}
-`, 4, 1, 0, `payer_pay failed: toy payer pay: order "GHOST": simulator: not found (not found): order "GHOST": simulator: not found (add ` + "`expect: {error: not_found}`" + ` if that is intended)`},
+`, 4, 1, 0, `payer_pay failed: toy payer pay: order "GHOST": simulator: not found (not found) (add ` + "`expect: {error: not_found}`" + ` if that is intended)`},
 		{"merchant refused", `
 name: s
 channel: toy

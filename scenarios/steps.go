@@ -371,7 +371,8 @@ func payerError(chName, op string, err error) *channel.Error {
 	case errors.Is(err, simulator.ErrInvalid):
 		k = channel.KindInvalidRequest
 	}
-	return &channel.Error{Channel: chName, Op: "payer " + op, Kind: k, Message: err.Error(), Err: err}
+	// The simulator's text once: as Message and as Err it was printed twice.
+	return &channel.Error{Channel: chName, Op: "payer " + op, Kind: k, Message: err.Error()}
 }
 
 // waitCallbacks advances the clock from one due timer to the next until enough callbacks
