@@ -306,6 +306,7 @@ func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 	if en := m.get("expect"); en != nil {
 		st.Expect = c.expect(en, join(path, "expect"), st.Channel, false)
 		c.checkExpect(st, en, join(path, "expect"))
+		c.checkReported(st, en, join(path, "expect"))
 	}
 	m.finish()
 	return st

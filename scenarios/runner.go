@@ -71,6 +71,18 @@ type Options struct {
 	// WallClock measures Result.Elapsed (never the scenario's time, which is the
 	// simulator's); nil = clock.Real().
 	WallClock clock.Clock
+	// Parallel is how many scenarios run at once; 0 or 1 = one after another. In process
+	// every scenario has its own simulator (its own merchants, orders, clock and seed), so
+	// any number can run at once. Against remote simulators each running scenario needs
+	// one simulator of its own: at most 1+len(MoreSimURLs) run at once.
+	Parallel int
+	// MoreSimURLs are further running simulators for parallel remote runs (shards): each
+	// worker owns one simulator (SimURL, then these) and resets it before each scenario.
+	MoreSimURLs []string
+
+	// worker is the index of the worker running a scenario (its simulator shard and its
+	// notify path prefix).
+	worker int
 }
 
 // inProcessSimURL is the base URL adapters see in process; the transport ignores the host.
@@ -142,26 +154,26 @@ func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Result, 0, len(list))
-	for _, sc := range list {
-		if reason := skipReason(sc, &opts, served); reason != "" {
-			out = append(out, Result{Scenario: sc, Skipped: true, SkipReason: reason})
-			continue
-		}
-		wall := opts.WallClock.Now()
-		var res Result
-		func() {
-			sctx, cancel := context.WithTimeout(ctx, opts.ScenarioTimeout)
-			defer cancel()
-			res = runOne(sctx, sc, &opts, remoteColl)
-		}()
-		res.Elapsed = opts.WallClock.Since(wall)
-		out = append(out, res)
-		if ctx.Err() != nil {
-			break
-		}
+	if err := checkShards(ctx, &opts, served); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return runAll(ctx, list, &opts, served, remoteColl), nil
+}
+
+// runScenario runs one scenario (or skips it) and times it.
+func runScenario(ctx context.Context, sc *Scenario, opts *Options, served map[string]bool, rc *remoteCollector) Result {
+	if reason := skipReason(sc, opts, served); reason != "" {
+		return Result{Scenario: sc, Skipped: true, SkipReason: reason}
+	}
+	wall := opts.WallClock.Now()
+	var res Result
+	func() {
+		sctx, cancel := context.WithTimeout(ctx, opts.ScenarioTimeout)
+		defer cancel()
+		res = runOne(sctx, sc, opts, rc)
+	}()
+	res.Elapsed = opts.WallClock.Since(wall)
+	return res
 }
 
 // errStop ends a scenario after a failure has been recorded.
@@ -186,7 +198,7 @@ func servedChannels(ctx context.Context, opts *Options) (map[string]bool, error)
 		Channels []string `json:"channels"`
 	}
 	if err := drv.do(ctx, http.MethodGet, "/_sim/", nil, &idx); err != nil {
-		return nil, fmt.Errorf("scenarios: asking the simulator at %s which channels it serves: %w", drv.base, err)
+		return nil, fmt.Errorf("%w: asking the simulator at %s which channels it serves: %w", ErrUnreachable, drv.base, err)
 	}
 	for _, c := range idx.Channels {
 		out[c] = true
@@ -281,6 +293,8 @@ type run struct {
 	payouts    map[string]time.Time        // by channel + "/" + payout number: first attempt time
 	cancels    map[string]time.Time        // by channel + "/" + cancel number: first attempt time
 	faults     []addedFault                // fault plans the steps installed
+	// dupCopies numbers duplicate callback copies per order for the transcript.
+	dupCopies map[string]int
 	// shiftDays moves every scenario time and day later (remote mode, when the
 	// simulator's clock is already past the scenario's start).
 	shiftDays int
@@ -377,9 +391,9 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.mirror = clock.NewVirtual(start)
 		r.clk = r.mirror
 		r.coll = newCollector(r.mirror)
-		rc.set(r.coll)
-		r.teardown = func() { rc.set(nil) }
-		r.notify = rc.base
+		rc.set(r.opts.worker, r.coll)
+		r.teardown = func() { rc.set(r.opts.worker, nil) }
+		r.notify = rc.base + workerPrefix(r.opts.worker)
 	}
 	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(r.at(sc.Start)))
 	listed, err := r.drv.Merchants(ctx)

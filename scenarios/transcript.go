@@ -85,7 +85,7 @@ func (r *run) copyRecords(ctx context.Context) {
 		return
 	}
 	for i := range recs {
-		r.logf("  %s", fmtRecord(&recs[i]))
+		r.logf("  %s", r.recordLine(&recs[i]))
 		r.lastSeq = recs[i].Seq
 	}
 }

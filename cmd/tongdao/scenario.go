@@ -328,9 +328,12 @@ func writeTranscripts(dir string, results []scenarios.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--transcripts: %w", err)
 	}
-	for _, r := range results {
-		base := strings.TrimSuffix(filepath.Base(r.Scenario.Pos.File), filepath.Ext(r.Scenario.Pos.File))
-		name := filepath.Join(dir, base+".txt")
+	names := scenarios.TranscriptNames(results)
+	for i, r := range results {
+		name := filepath.Join(dir, filepath.FromSlash(names[i]))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return fmt.Errorf("--transcripts: %w", err)
+		}
 		f, err := os.Create(name)
 		if err != nil {
 			return fmt.Errorf("--transcripts: %w", err)
