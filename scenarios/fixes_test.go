@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -50,5 +51,58 @@ func TestTranscriptNames_KeepTheFolderSoSameNamedFilesDoNotOverwrite(t *testing.
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestWriteHTML_GoldenOutput(t *testing.T) {
+	results := goldenResults(t)
+	var b bytes.Buffer
+	if err := scenarios.WriteHTML(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "testdata/report.golden.html", b.Bytes())
+	out := b.String()
+	// One self-contained file: no external assets, no scripts.
+	for _, banned := range []string{"<script", "<link", "src=", "http://", "https://", "@import"} {
+		if strings.Contains(out, banned) {
+			t.Errorf("report contains %q", banned)
+		}
+	}
+	for _, want := range []string{"fails &lt;&amp;&gt;", "expected status SUCCEEDED, got PENDING", "expected 2 simulator records with channel=toy kind=call op=query, got 1",
+		`<td class="k">request</td>`, "not run", "seed 7", "tags smoke, pay"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestRun_ReportsEveryFailingExpectationOfAStep(t *testing.T) {
+	r := runToy(t, `
+name: several
+channel: toy
+steps:
+  - pay: {order: A, amount: "1.00"}
+    expect:
+      status: SUCCEEDED
+      records:
+        - {kind: call, op: pay, count: 2}
+        - {kind: call, op: pay, count: 1}
+        - {kind: payer, min: 1}
+  - advance: 1s
+`)
+	if r.Passed || r.Steps != 0 || len(r.Failures) != 3 {
+		t.Fatalf("passed=%t steps=%d failures=%+v", r.Passed, r.Steps, r.Failures)
+	}
+	for i, want := range []string{"toy.yaml:6:7: expected status SUCCEEDED, got PENDING", "toy.yaml:8:11: expected 2 simulator records", "toy.yaml:10:11: expected at least 1 simulator records"} {
+		if got := r.Failures[i].Pos.String() + ": " + r.Failures[i].Message; !strings.HasPrefix(got, want) {
+			t.Errorf("failure %d = %q, want %q", i, got, want)
+		}
+	}
+	if r.Failure == nil || r.Failure.Message != r.Failures[0].Message || len(r.Failure.Excerpt) == 0 {
+		t.Errorf("first failure = %+v", r.Failure)
+	}
+	text := scenarios.FormatFailure(r)
+	if strings.Count(text, "  also toy.yaml:") != 2 {
+		t.Errorf("FormatFailure lists the others once each:\n%s", text)
 	}
 }

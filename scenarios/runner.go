@@ -99,6 +99,10 @@ type Result struct {
 	Steps int
 	// Failure is the first failing expectation (nil when Passed).
 	Failure *Failure
+	// Failures lists every failing expectation, Failure first: the checks of one expect
+	// block do not depend on each other (a step's result, its callbacks, records and
+	// statements), so all of them are made; the steps after a failed step are not run.
+	Failures []Failure
 	// Transcript is the runner's step log interleaved with the simulator's records, one
 	// line each; deterministic for a scenario and seed in process.
 	Transcript []string

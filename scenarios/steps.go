@@ -41,14 +41,24 @@ func (r *run) step(ctx context.Context, st *Step) error {
 		}
 		return nil
 	}
+	failed := false
 	if hasResultCheck(st.Expect) || out.err != nil {
 		if err := checkResult(st.Expect, out); err != nil {
 			r.fail(st.Expect.Pos, st.Index, err.Error())
-			return errStop
+			failed = true
 		}
 	}
+	// The callback, record and statement checks do not depend on the result: make them
+	// too, so one run reports every failing expectation of the step.
 	if err := r.checkShared(ctx, st.Expect, st, st.Index); err != nil {
+		if failed && !errors.Is(err, errStop) {
+			r.fail(st.Expect.Pos, st.Index, err.Error())
+			return errStop
+		}
 		return err
+	}
+	if failed {
+		return errStop
 	}
 	return nil
 }

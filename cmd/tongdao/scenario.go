@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -173,20 +171,33 @@ func scenarioMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return 0
 	}
-	if args[0] != "run" {
-		fmt.Fprintf(stderr, "tongdao scenario: unknown subcommand %q\n\n", args[0])
-		scenarioUsage(stderr)
-		return 2
+	switch args[0] {
+	case "run":
+		return scenarioRun(ctx, args[1:], stdout, stderr, scenarioFactories(), simProtocols)
+	case "validate":
+		return scenarioValidate(args[1:], stdout, stderr, scenarioFactories())
+	case "list":
+		return scenarioList(args[1:], stdout, stderr, scenarioFactories())
 	}
-	return scenarioRun(ctx, args[1:], stdout, stderr, scenarioFactories(), simProtocols)
+	fmt.Fprintf(stderr, "tongdao scenario: unknown subcommand %q\n\n", args[0])
+	scenarioUsage(stderr)
+	return 2
 }
 
 func scenarioUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: tongdao scenario run [--junit FILE] [--sim URL] [--tag T]... [-v] PATH...")
+	fmt.Fprintln(w, "Usage: tongdao scenario run [--parallel N] [--junit FILE] [--html FILE] [--sim URL]... [--tag T]... [-v] PATH...")
+	fmt.Fprintln(w, "       tongdao scenario validate PATH...   check files without running them")
+	fmt.Fprintln(w, "       tongdao scenario list [--tag T]... PATH...   show scenario names, tags and files")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively) against a fresh")
-	fmt.Fprintln(w, "in-process simulator per scenario, or against a running `tongdao sim serve` (--sim).")
-	fmt.Fprintln(w, "Exit status: 0 all passed, 1 a scenario failed, 2 bad usage or bad scenario files.")
+	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively; *.inc.yaml are")
+	fmt.Fprintln(w, "step lists for include:, not scenarios) against a fresh in-process simulator per")
+	fmt.Fprintln(w, "scenario, or against running `tongdao sim serve` simulators (--sim; one per parallel")
+	fmt.Fprintln(w, "worker, each reset before every scenario it runs).")
+	fmt.Fprintln(w, "Exit status:")
+	fmt.Fprintln(w, "  0  all passed (validate, list: every file is good)")
+	fmt.Fprintln(w, "  1  a scenario failed")
+	fmt.Fprintln(w, "  2  bad usage or bad scenario files (nothing ran)")
+	fmt.Fprintln(w, "  3  could not reach the simulator given with --sim (nothing ran)")
 	fmt.Fprintln(w, "Format: `tongdao docs scenarios`.")
 }
 
@@ -211,11 +222,16 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		tags                                                tagList
 		verbose                                             bool
 		timeout                                             time.Duration
+		sims                                                tagList
+		parallel                                            int
+		htmlFile                                            string
 	)
 	fs := flag.NewFlagSet("tongdao scenario run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&simURL, "sim", "", "run against the simulator at `URL` (reset before each scenario) instead of in process")
+	fs.Var(&sims, "sim", "run against the simulator at `URL` (reset before each scenario) instead of in process; repeat (or comma-separate) to give each --parallel worker its own simulator")
+	fs.IntVar(&parallel, "parallel", 1, "run `N` scenarios at once (in process: any N; with --sim: at most one per simulator)")
+	fs.StringVar(&htmlFile, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.Var(&tags, "tag", "run only scenarios carrying `TAG` (repeat or comma-separate for any of several)")
 	fs.StringVar(&notifyListen, "notify-listen", "127.0.0.1:0", "with --sim: where the scenario's notify endpoint listens (`HOST:PORT`)")
 	fs.StringVar(&notifyURL, "notify-url", "", "with --sim: the `URL` the simulator reaches the notify endpoint at (default http://LISTEN-ADDRESS)")
@@ -248,16 +264,14 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		fs.Usage()
 		return 2
 	}
-	// Every channel the toolkit knows is valid in a file (a typo is a bad file); scenarios
-	// of channels this build wires no adapter for are reported as skipped.
-	channels := scenarios.ToolkitChannels()
-	for name := range factories {
-		if !slices.Contains(channels, name) {
-			channels = append(channels, name)
-		}
+	if parallel < 1 {
+		fmt.Fprintln(stderr, "tongdao scenario run: --parallel must be 1 or more")
+		return 2
 	}
-	sort.Strings(channels)
-	list, err := scenarios.LoadPaths(paths, scenarios.ParseOptions{Channels: channels})
+	if len(sims) > 0 {
+		simURL = sims[0]
+	}
+	list, err := scenarios.LoadPaths(paths, scenarios.ParseOptions{Channels: scenarioChannels(factories)})
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao scenario run: bad scenario files:\n%v\n", err)
 		return 2
@@ -267,13 +281,20 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		fmt.Fprintf(stderr, "tongdao scenario run: no scenario carries tag %s\n", strings.Join(tags, " or "))
 		return 2
 	}
-	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout}
+	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout,
+		Parallel: parallel}
+	if len(sims) > 1 {
+		opts.MoreSimURLs = sims[1:]
+	}
 	if simURL == "" {
 		opts.Protocols = protocols
 	}
 	results, err := scenarios.Run(ctx, list, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+		if errors.Is(err, scenarios.ErrUnreachable) {
+			return 3
+		}
 		return 2
 	}
 	if verbose {
@@ -289,6 +310,12 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 	}
 	if transcripts != "" {
 		if err := writeTranscripts(transcripts, results); err != nil {
+			fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+			return 2
+		}
+	}
+	if htmlFile != "" {
+		if err := writeHTMLFile(htmlFile, results); err != nil {
 			fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
 			return 2
 		}
