@@ -87,7 +87,7 @@ type htmlScenario struct {
 type htmlFailure struct{ At, Message string }
 
 type htmlStep struct {
-	Index                  int
+	Index                   int
 	Pos, What, State, Class string
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/tongdao/tongdao/scenarios"
 )
@@ -102,18 +103,16 @@ func scenarioList(args []string, stdout, stderr io.Writer, factories map[string]
 		return 2
 	}
 	list = scenarios.FilterTags(list, tags)
-	width := 0
-	for _, s := range list {
-		width = max(width, len(s.Name))
-	}
 	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, s := range list {
 		t := "-"
 		if len(s.Tags) > 0 {
 			t = strings.Join(s.Tags, ",")
 		}
-		fmt.Fprintf(&b, "%-*s  [%s]  %s\n", width, s.Name, t, s.Pos)
+		fmt.Fprintf(tw, "%s\t[%s]\t%s\n", s.Name, t, s.Pos)
 	}
+	_ = tw.Flush()
 	fmt.Fprintf(&b, "%d scenarios\n", len(list))
 	_, _ = io.WriteString(stdout, b.String())
 	return 0
