@@ -23,7 +23,7 @@ func runAll(ctx context.Context, list []*Scenario, opts *Options, served map[str
 	if workers < 1 {
 		workers = 1
 	}
-	if opts.SimURL != "" && workers > 1+len(opts.MoreSimURLs) {
+	if opts.SimURL != "" && !opts.namespaces && workers > 1+len(opts.MoreSimURLs) {
 		workers = 1 + len(opts.MoreSimURLs)
 	}
 	if workers > len(list) {
@@ -45,7 +45,7 @@ func runAll(ctx context.Context, list []*Scenario, opts *Options, served map[str
 	for w := 0; w < workers; w++ {
 		wopts := *opts
 		wopts.worker = w
-		if opts.SimURL != "" && w > 0 {
+		if opts.SimURL != "" && !opts.namespaces && w > 0 {
 			wopts.SimURL = opts.MoreSimURLs[w-1]
 		}
 		wg.Add(1)
@@ -82,7 +82,7 @@ func finished(out []Result, done []bool) []Result {
 // checkShards makes sure every further remote simulator is reachable and serves what
 // the first one serves, so a scenario's verdict does not depend on the shard it lands on.
 func checkShards(ctx context.Context, opts *Options, served map[string]bool) error {
-	if opts.SimURL == "" || len(opts.MoreSimURLs) == 0 || opts.Parallel <= 1 {
+	if opts.SimURL == "" || opts.namespaces || len(opts.MoreSimURLs) == 0 || opts.Parallel <= 1 {
 		return nil
 	}
 	for _, u := range opts.MoreSimURLs {

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tongdao/tongdao/scenarios"
+	"github.com/tongdao/tongdao/simulator"
 )
 
 // parallelSet is a mix of passing and failing toy scenarios that all use the same order
@@ -108,5 +113,80 @@ func TestRun_UnreachableSimulatorIsErrUnreachable(t *testing.T) {
 	_, err := scenarios.Run(context.Background(), []*scenarios.Scenario{sc}, opts)
 	if !errors.Is(err, scenarios.ErrUnreachable) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// namespacedSimulator serves toy simulators with namespaces on a loopback port.
+func namespacedSimulator(t *testing.T) string {
+	t.Helper()
+	protos, _ := newToyProtocols()
+	root, err := simulator.New(simulator.Config{Protocols: protos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := simulator.NewNamespaces(root, func(o simulator.NamespaceOptions) (*simulator.Server, error) {
+		p, _ := newToyProtocols()
+		return simulator.New(simulator.Config{Protocols: p, Seed: o.Seed, Start: o.Start})
+	}, 8)
+	ts := httptest.NewServer(ns)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func TestRun_RemoteNamespacesRunInParallelAgainstOneSimulatorLikeInProcess(t *testing.T) {
+	list := parallelSet(t)
+	local, err := scenarios.Run(context.Background(), list, toyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := namespacedSimulator(t)
+	opts := toyOptions()
+	opts.Protocols = nil
+	opts.SimURL = url
+	opts.Parallel = 4
+	remote, err := scenarios.Run(context.Background(), list, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := verdicts(local), verdicts(remote); !slices.Equal(a, b) {
+		t.Fatalf("verdicts differ:\nin process:\n%s\nremote, 4 at once:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	// Each namespace starts at the scenario's own time and seed: nothing is shifted, and
+	// a serial remote run gives the same transcripts as the parallel one.
+	opts.Parallel = 1
+	serial, err := scenarios.Run(context.Background(), list, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsID := regexp.MustCompile(`/_ns/n[0-9]+/`)
+	norm := func(l []string) string { return nsID.ReplaceAllString(strings.Join(l, "\n"), "/_ns/N/") }
+	for i := range serial {
+		a, b := norm(serial[i].Transcript), norm(remote[i].Transcript)
+		if a != b {
+			t.Errorf("%s: transcripts differ:\n%s\n----\n%s", serial[i].Scenario.Name, a, b)
+			break
+		}
+		if strings.Contains(b, "shifted") {
+			t.Errorf("%s: shifted in a namespace", serial[i].Scenario.Name)
+		}
+	}
+	// Every namespace was deleted after its scenario.
+	res, err := http.Get(url + "/_sim/namespaces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if strings.Join(strings.Fields(string(b)), "") != `{"namespaces":[]}` {
+		t.Errorf("namespaces left: %s", b)
+	}
+	// NoNamespaces falls back to resetting the shared root simulator, one at a time.
+	opts.NoNamespaces = true
+	shared, err := scenarios.Run(context.Background(), list[:3], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := verdicts(local[:3]), verdicts(shared); !slices.Equal(a, b) {
+		t.Fatalf("verdicts differ without namespaces:\n%s\n----\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}
 }

@@ -78,7 +78,15 @@ type Options struct {
 	Parallel int
 	// MoreSimURLs are further running simulators for parallel remote runs (shards): each
 	// worker owns one simulator (SimURL, then these) and resets it before each scenario.
+	// Only used when the simulators have no namespaces (or NoNamespaces is set).
 	MoreSimURLs []string
+	// NoNamespaces makes remote runs reset the shared simulator before each scenario even
+	// when it offers namespaces (POST /_sim/namespaces), as simulators without them are.
+	NoNamespaces bool
+
+	// namespaces: every remote scenario runs in a namespace of its own (set by Run after
+	// asking the simulator).
+	namespaces bool
 
 	// worker is the index of the worker running a scenario (its simulator shard and its
 	// notify path prefix).
@@ -157,6 +165,9 @@ func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) 
 	served, err := servedChannels(ctx, &opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.SimURL != "" && !opts.NoNamespaces {
+		opts.namespaces = probeNamespaces(ctx, opts.HTTPClient, strings.TrimRight(opts.SimURL, "/"))
 	}
 	if err := checkShards(ctx, &opts, served); err != nil {
 		return nil, err
@@ -297,6 +308,8 @@ type run struct {
 	payouts    map[string]time.Time        // by channel + "/" + payout number: first attempt time
 	cancels    map[string]time.Time        // by channel + "/" + cancel number: first attempt time
 	faults     []addedFault                // fault plans the steps installed
+	// dropNamespace deletes the scenario's namespace on a remote simulator (nil: none).
+	dropNamespace func()
 	// dupCopies numbers duplicate callback copies per order for the transcript.
 	dupCopies map[string]int
 	// shiftDays moves every scenario time and day later (remote mode, when the
@@ -367,7 +380,18 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.client = &http.Client{Transport: srv.Transport()}
 		r.notify = inProcessNotifyURL
 	} else {
-		drv := remoteSim{base: strings.TrimRight(r.opts.SimURL, "/"), client: r.opts.HTTPClient}
+		base := strings.TrimRight(r.opts.SimURL, "/")
+		if r.opts.namespaces {
+			// A namespace of its own: fresh simulator, the scenario's seed and start, so
+			// nothing is shifted and parallel runs share nothing.
+			nsBase, drop, err := createNamespace(ctx, r.opts.HTTPClient, base, sc.Seed, sc.Start)
+			if err != nil {
+				return fmt.Errorf("creating a namespace on the simulator at %s: %w", base, err)
+			}
+			r.dropNamespace = drop
+			base = nsBase
+		}
+		drv := remoteSim{base: base, client: r.opts.HTTPClient}
 		r.drv = drv
 		r.simURL = drv.base
 		r.client = r.opts.HTTPClient
@@ -396,7 +420,12 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.clk = r.mirror
 		r.coll = newCollector(r.mirror)
 		rc.set(r.opts.worker, r.coll)
-		r.teardown = func() { rc.set(r.opts.worker, nil) }
+		r.teardown = func() {
+			rc.set(r.opts.worker, nil)
+			if r.dropNamespace != nil {
+				r.dropNamespace()
+			}
+		}
 		r.notify = rc.base + workerPrefix(r.opts.worker)
 	}
 	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(r.at(sc.Start)))

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tongdao/tongdao/simulator"
 )
 
 func TestScenarioValidateListAndExitCodes(t *testing.T) {
@@ -77,5 +80,30 @@ func TestScenarioRun_TranscriptsOfSameNamedFilesInTwoFolders(t *testing.T) {
 	b, err := os.ReadFile(html)
 	if err != nil || !strings.Contains(string(b), "pays too") {
 		t.Errorf("html: %v", err)
+	}
+}
+
+// TestScenarioRun_BundledSuitesInNamespacesOfOneSimulator runs the WeChat and Alipay
+// suites against one `sim serve`-style simulator with namespaces, four at a time: every
+// adapter reaches its namespace under a path prefix (Alipay's bill URL included).
+func TestScenarioRun_BundledSuitesInNamespacesOfOneSimulator(t *testing.T) {
+	protos, err := simProtocols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := simulator.Config{Protocols: protos, Seed: 1}
+	root, err := simulator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(simulator.NewNamespaces(root, namespaceFactory(cfg, nil), 16))
+	defer ts.Close()
+	var stdout, stderr bytes.Buffer
+	code := scenarioRun(context.Background(), []string{"--sim", ts.URL, "--parallel", "4", "../../scenarios/wechat", "../../scenarios/alipay"}, &stdout, &stderr, scenarioFactories(), nil)
+	if code != 0 || !strings.Contains(stdout.String(), " passed, 0 failed\n") || strings.Contains(stdout.String(), "SKIP") {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if n := strings.Count(stdout.String(), "PASS "); n < 15 {
+		t.Errorf("only %d scenarios passed:\n%s", n, stdout.String())
 	}
 }
