@@ -191,8 +191,10 @@ func scenarioUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively; *.inc.yaml are")
 	fmt.Fprintln(w, "step lists for include:, not scenarios) against a fresh in-process simulator per")
-	fmt.Fprintln(w, "scenario, or against running `tongdao sim serve` simulators (--sim; one per parallel")
-	fmt.Fprintln(w, "worker, each reset before every scenario it runs).")
+	fmt.Fprintln(w, "scenario, or against a running `tongdao sim serve` (--sim), where each scenario gets a")
+	fmt.Fprintln(w, "namespace of its own (a fresh simulator on the same listener), so --parallel N works")
+	fmt.Fprintln(w, "against one simulator. A simulator without namespaces is reset before every scenario;")
+	fmt.Fprintln(w, "then give one --sim per parallel worker.")
 	fmt.Fprintln(w, "Exit status:")
 	fmt.Fprintln(w, "  0  all passed (validate, list: every file is good)")
 	fmt.Fprintln(w, "  1  a scenario failed")
@@ -225,12 +227,14 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		sims                                                tagList
 		parallel                                            int
 		htmlFile                                            string
+		noNamespaces                                        bool
 	)
 	fs := flag.NewFlagSet("tongdao scenario run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.Var(&sims, "sim", "run against the simulator at `URL` (reset before each scenario) instead of in process; repeat (or comma-separate) to give each --parallel worker its own simulator")
-	fs.IntVar(&parallel, "parallel", 1, "run `N` scenarios at once (in process: any N; with --sim: at most one per simulator)")
+	fs.Var(&sims, "sim", "run against the simulator at `URL` instead of in process (a namespace per scenario, or a reset when it has none); repeat (or comma-separate) to give each --parallel worker a simulator without namespaces of its own")
+	fs.IntVar(&parallel, "parallel", 1, "run `N` scenarios at once (in process or in namespaces: any N; simulators without namespaces: one each)")
+	fs.BoolVar(&noNamespaces, "no-namespaces", false, "with --sim: reset the simulator before each scenario instead of using namespaces")
 	fs.StringVar(&htmlFile, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.Var(&tags, "tag", "run only scenarios carrying `TAG` (repeat or comma-separate for any of several)")
 	fs.StringVar(&notifyListen, "notify-listen", "127.0.0.1:0", "with --sim: where the scenario's notify endpoint listens (`HOST:PORT`)")
@@ -282,7 +286,7 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		return 2
 	}
 	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout,
-		Parallel: parallel}
+		Parallel: parallel, NoNamespaces: noNamespaces}
 	if len(sims) > 1 {
 		opts.MoreSimURLs = sims[1:]
 	}
