@@ -23,11 +23,18 @@ import (
 // Limits that keep a small file from expanding without bound.
 const (
 	// maxExpandedNodes bounds a file's YAML values after aliases are expanded.
-	maxExpandedNodes = 200_000
+	maxExpandedNodes = 100_000
 	// maxMatrix bounds the scenarios one file's matrix expands into.
 	maxMatrix = 256
 	// maxIncludeDepth bounds nested includes (and catches include cycles).
 	maxIncludeDepth = 8
+	// maxCopiedNodes bounds the values of every matrix instance together, after includes
+	// and variables (a file including itself several times grows exponentially).
+	maxCopiedNodes = 600_000
+	// maxIncludes bounds include steps expanded, every matrix instance together.
+	maxIncludes = 20_000
+	// maxSteps bounds one scenario's steps after includes.
+	maxSteps = 10_000
 )
 
 // IncludeSuffix names step-list files for `include:`; folders given to LoadPaths skip them.
@@ -71,9 +78,12 @@ func decodeDocument(file string, data []byte) (*yaml.Node, *ParseError) {
 
 // expander turns a YAML tree with aliases, variables and includes into a plain one.
 type expander struct {
-	d     *decoder
-	opts  ParseOptions
-	nodes int
+	d      *decoder
+	opts   ParseOptions
+	nodes  int
+	copied int  // nodes copied by instances (shallow)
+	incs   int  // include steps expanded
+	over   bool // maxCopiedNodes passed: stop copying
 	// cache holds included files' expanded trees by path.
 	cache map[string]*yaml.Node
 }
@@ -102,6 +112,9 @@ func parseTree(file string, doc *yaml.Node, opts ParseOptions) ([]*Scenario, err
 	seenErr := map[string]bool{}
 	var errs []*FieldError
 	for _, combo := range combos {
+		if x.over {
+			break
+		}
 		inst := &decoder{file: file, files: d.files}
 		x.d = inst
 		vals := map[string]string{}
@@ -194,7 +207,9 @@ func (x *expander) plain(n *yaml.Node, file, p string, depth int) *yaml.Node {
 	c := *n
 	c.Anchor = ""
 	c.Content = nil
-	x.d.files[&c] = file
+	if file != x.d.file {
+		x.d.files[&c] = file
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		var merged [][2]*yaml.Node
@@ -355,9 +370,16 @@ func (x *expander) instance(root *yaml.Node, vals map[string]string) *yaml.Node 
 }
 
 func (x *expander) shallow(n *yaml.Node) *yaml.Node {
+	x.copied++
+	if x.copied > maxCopiedNodes && !x.over {
+		x.over = true
+		x.d.errorf(n, "", "the file expands to more than %d values (matrix, includes and aliases together)", maxCopiedNodes)
+	}
 	c := *n
 	c.Content = nil
-	x.d.files[&c] = x.d.files[n]
+	if f, ok := x.d.files[n]; ok {
+		x.d.files[&c] = f
+	}
 	return &c
 }
 
@@ -365,12 +387,20 @@ func (x *expander) shallow(n *yaml.Node) *yaml.Node {
 func (x *expander) steps(seq *yaml.Node, vals map[string]string, depth int) []*yaml.Node {
 	var out []*yaml.Node
 	for i, it := range seq.Content {
+		if x.over {
+			return out
+		}
 		inc := includeArg(it)
 		if inc == nil {
 			out = append(out, x.subst(it, vals, fmt.Sprintf("steps[%d]", i)))
 			continue
 		}
 		out = append(out, x.include(it, inc, vals, depth)...)
+		if len(out) > maxSteps {
+			x.over = true
+			x.d.errorf(it, "steps", "more than %d steps after includes", maxSteps)
+			return out
+		}
 	}
 	return out
 }
@@ -394,6 +424,14 @@ func includeArg(step *yaml.Node) *yaml.Node {
 func (x *expander) include(step, arg *yaml.Node, vals map[string]string, depth int) []*yaml.Node {
 	d := x.d
 	const p = "include"
+	x.incs++
+	if x.incs > maxIncludes {
+		if !x.over {
+			x.over = true
+			d.errorf(step, p, "more than %d includes expanded (a file including itself?)", maxIncludes)
+		}
+		return nil
+	}
 	if len(step.Content) != 2 {
 		d.errorf(step, p, "an include step has only `include:` (put vars under it: include: {file: ..., vars: {...}})")
 		return nil
@@ -512,6 +550,9 @@ func (x *expander) setVars(n *yaml.Node, outer, inner map[string]string, overrid
 // subst copies n with ${name} replaced in every scalar value (keys are left alone).
 func (x *expander) subst(n *yaml.Node, vals map[string]string, p string) *yaml.Node {
 	c := x.shallow(n)
+	if x.over {
+		return c
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "$") {

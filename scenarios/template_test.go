@@ -237,3 +237,19 @@ func TestLoadPaths_DuplicateNameReportedAlongsideOtherErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseAll_ExponentialIncludesAreBounded(t *testing.T) {
+	inc := "- include: a.inc.yaml\n- include: a.inc.yaml\n- include: a.inc.yaml\n- include: a.inc.yaml\n- advance: 1s\n"
+	read := func(name string) ([]byte, error) {
+		if name == "a.inc.yaml" {
+			return []byte(inc), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	src := "name: n${i}\nchannel: toy\nmatrix: {i: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}\nsteps:\n  - include: a.inc.yaml\n"
+	// 4^8 steps per instance, 16 instances: without the bounds this never finishes.
+	_, err := toyParseAll(t, src, read)
+	if err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("want a bound, got %v", err)
+	}
+}
