@@ -71,10 +71,11 @@ type Options struct {
 	// WallClock measures Result.Elapsed (never the scenario's time, which is the
 	// simulator's); nil = clock.Real().
 	WallClock clock.Clock
-	// Parallel is how many scenarios run at once; 0 or 1 = one after another. In process
-	// every scenario has its own simulator (its own merchants, orders, clock and seed), so
-	// any number can run at once. Against remote simulators each running scenario needs
-	// one simulator of its own: at most 1+len(MoreSimURLs) run at once.
+	// Parallel is how many scenarios run at once; 0 or 1 = one after another. Results
+	// stay in list order. In process every scenario has its own simulator (its own
+	// merchants, orders, clock and seed), and so has every scenario in a namespace of a
+	// remote simulator: any number can run at once. Against remote simulators without
+	// namespaces each running scenario needs one to itself: at most 1+len(MoreSimURLs).
 	Parallel int
 	// MoreSimURLs are further running simulators for parallel remote runs (shards): each
 	// worker owns one simulator (SimURL, then these) and resets it before each scenario.
@@ -389,6 +390,7 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 				return fmt.Errorf("creating a namespace on the simulator at %s: %w", base, err)
 			}
 			r.dropNamespace = drop
+			r.teardown = drop // until the collector is set up too
 			base = nsBase
 		}
 		drv := remoteSim{base: base, client: r.opts.HTTPClient}
