@@ -43,3 +43,15 @@ func createNamespace(ctx context.Context, hc *http.Client, base string, seed uin
 	}
 	return base + out.Base, drop, nil
 }
+
+// resetSeed resets the simulator with the scenario's seed (POST /_sim/reset {"seed"}), so
+// ids and nonces follow the scenario as in process; a simulator that refuses the body
+// (older than the seed option) gets a plain reset.
+func (r remoteSim) resetSeed(ctx context.Context, seed uint64) error {
+	err := r.do(ctx, http.MethodPost, "/_sim/reset", map[string]any{"seed": seed}, nil)
+	var se *simError
+	if errors.As(err, &se) && se.Status == http.StatusBadRequest {
+		return r.Reset(ctx)
+	}
+	return err
+}

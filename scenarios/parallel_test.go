@@ -189,4 +189,18 @@ func TestRun_RemoteNamespacesRunInParallelAgainstOneSimulatorLikeInProcess(t *te
 	if a, b := verdicts(local[:3]), verdicts(shared); !slices.Equal(a, b) {
 		t.Fatalf("verdicts differ without namespaces:\n%s\n----\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}
+	// The reset carries the scenario's seed: the simulator's ids are those of in process.
+	txn := regexp.MustCompile(`txn=TX[0-9]+`)
+	seen := 0
+	for i := range shared {
+		a := txn.FindAllString(strings.Join(local[i].Transcript, "\n"), -1)
+		b := txn.FindAllString(strings.Join(shared[i].Transcript, "\n"), -1)
+		seen += len(a)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: ids %v in process, %v remote", local[i].Scenario.Name, a, b)
+		}
+	}
+	if seen == 0 {
+		t.Error("no ids to compare")
+	}
 }

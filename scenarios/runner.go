@@ -397,7 +397,7 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.drv = drv
 		r.simURL = drv.base
 		r.client = r.opts.HTTPClient
-		if err := drv.Reset(ctx); err != nil {
+		if err := drv.resetSeed(ctx, sc.Seed); err != nil {
 			return fmt.Errorf("resetting the simulator at %s: %w", drv.base, err)
 		}
 		now, err := drv.Now(ctx)
