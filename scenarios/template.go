@@ -108,8 +108,12 @@ func parseTree(file string, doc *yaml.Node, opts ParseOptions) ([]*Scenario, err
 		return nil, &ParseError{File: file, Errs: d.errs}
 	}
 	var out []*Scenario
-	seenErr := map[string]bool{}
+	// An error met in every combination is reported once; one met in some only names
+	// the first combination it came from.
+	seenErr := map[string]int{} // error text -> combinations it came from
+	firstIn := map[string]string{}
 	var errs []*FieldError
+	ran := 0
 	for _, combo := range combos {
 		if x.over {
 			break
@@ -133,11 +137,14 @@ func parseTree(file string, doc *yaml.Node, opts ParseOptions) ([]*Scenario, err
 		// Decoded even after an expansion problem (a missing include drops its steps),
 		// so one run reports every problem.
 		s := inst.scenario(tree, opts)
+		ran++
 		for _, e := range inst.errs {
-			if k := e.Error(); !seenErr[k] {
-				seenErr[k] = true
+			k := e.Error()
+			if seenErr[k] == 0 {
 				errs = append(errs, e)
+				firstIn[k] = strings.Join(label, ", ")
 			}
+			seenErr[k]++
 		}
 		if s == nil || len(inst.errs) > 0 {
 			continue
@@ -152,6 +159,16 @@ func parseTree(file string, doc *yaml.Node, opts ParseOptions) ([]*Scenario, err
 	}
 	x.d = d
 	if len(errs) > 0 {
+		if len(combos) > 1 {
+			for i, e := range errs {
+				k := e.Error()
+				if seenErr[k] < ran && firstIn[k] != "" {
+					c := *e
+					c.Msg += " (matrix " + firstIn[k] + ")"
+					errs[i] = &c
+				}
+			}
+		}
 		sort.SliceStable(errs, func(i, j int) bool { return posLess(errs[i].Pos, errs[j].Pos) })
 		return nil, &ParseError{File: file, Errs: errs}
 	}

@@ -253,3 +253,19 @@ func TestParseAll_ExponentialIncludesAreBounded(t *testing.T) {
 		t.Fatalf("want a bound, got %v", err)
 	}
 }
+
+func TestParseAll_AnErrorInOneCombinationNamesIt(t *testing.T) {
+	_, err := toyParseAll(t, "name: p ${a}\nchannel: toy\nmatrix: {a: [\"1.00\", lots, \"2.00\"]}\nsteps:\n  - pay: {order: A, amount: \"${a}\"}\n  - advance: forever\n", nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.Error()
+	for _, want := range []string{`t.yaml:5:29: steps[0].pay.amount: bad amount "lots"`, "(matrix a=lots)", "t.yaml:6:14: steps[1].advance: "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("error lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "steps[1].advance") != 1 || strings.Contains(got, "forever\" (want a duration like 90s, 5m or 1h30m) (matrix") {
+		t.Errorf("an error of every combination is reported once, without a combination:\n%s", got)
+	}
+}
