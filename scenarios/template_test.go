@@ -18,7 +18,7 @@ func toyParseAll(t *testing.T, src string, readFile func(string) ([]byte, error)
 }
 
 func TestParse_AnchorsAndMergeKeysWork(t *testing.T) {
-	list, err := toyParseAll(t, `
+	_, err := toyParseAll(t, `
 name: anchors
 channel: toy
 x-pay: &pay {order: A, amount: "1.00"}
@@ -33,7 +33,7 @@ steps:
 		// top-level key is still an error.
 		t.Fatalf("want unknown field x-pay, got %v", err)
 	}
-	list, err = toyParseAll(t, `
+	list, err := toyParseAll(t, `
 name: anchors
 channel: toy
 steps:
@@ -75,7 +75,7 @@ func TestParse_AliasBombIsRefused(t *testing.T) {
 }
 
 func TestParseAll_MatrixRunsOneScenarioPerCombination(t *testing.T) {
-	list, err := toyParseAll(t, `
+	_, err := toyParseAll(t, `
 name: pay ${amount} on ${ch}
 matrix:
   ch: [toy, wechat]
@@ -92,7 +92,7 @@ steps:
 	if err == nil || !strings.Contains(err.Error(), "t.yaml:12:14: steps[1].advance: unknown variable ${n}; defined: amount, ch, order") {
 		t.Fatalf("want an unknown-variable error with file:line, got %v", err)
 	}
-	list, err = toyParseAll(t, `
+	list, err := toyParseAll(t, `
 name: pay ${amount} on ${ch}
 matrix:
   ch: [toy, wechat]
