@@ -239,7 +239,7 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 	fs.Var(&tags, "tag", "run only scenarios carrying `TAG` (repeat or comma-separate for any of several)")
 	fs.StringVar(&notifyListen, "notify-listen", "127.0.0.1:0", "with --sim: where the scenario's notify endpoint listens (`HOST:PORT`)")
 	fs.StringVar(&notifyURL, "notify-url", "", "with --sim: the `URL` the simulator reaches the notify endpoint at (default http://LISTEN-ADDRESS)")
-	fs.StringVar(&transcripts, "transcripts", "", "write each scenario's full transcript to `DIR`/<file>.txt")
+	fs.StringVar(&transcripts, "transcripts", "", "write each scenario's full transcript to `DIR`/<suite folder>/<file path>.txt")
 	fs.BoolVar(&verbose, "v", false, "print every scenario's full transcript")
 	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "wall-clock limit per scenario")
 	fs.Usage = func() {
