@@ -1,11 +1,9 @@
 package scenarios
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +21,9 @@ const MaxFileSize = 1 << 20
 type ParseOptions struct {
 	// Channels are the channel names a scenario may use; empty = any lower-case name.
 	Channels []string
+	// ReadFile reads the files named by `include:` steps (paths joined to the including
+	// file's folder); nil refuses includes. LoadPaths sets it.
+	ReadFile func(name string) ([]byte, error)
 }
 
 var channelName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
@@ -30,31 +31,17 @@ var channelName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // Parse decodes one scenario file. file names it in error messages. Every problem is
 // reported with file:line:col and the field's path, as a *ParseError wrapping
 // ErrBadScenario: unknown keys, missing required fields, bad amounts, durations, times,
-// statuses and error kinds, steps with zero or two actions.
+// statuses and error kinds, steps with zero or two actions. A file with a `matrix:` of
+// more than one combination is refused here: read it with ParseAll.
 func Parse(file string, data []byte, opts ParseOptions) (*Scenario, error) {
-	d := &decoder{file: file}
-	if len(data) > MaxFileSize {
-		return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: Pos{File: file}, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}}}
+	list, err := ParseAll(file, data, opts)
+	if err != nil {
+		return nil, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: Pos{File: file, Line: 1}, Msg: "empty file: want a scenario (name, steps, ...)"}}}
-		}
-		return nil, &ParseError{File: file, Errs: []*FieldError{yamlError(file, err)}}
+	if len(list) != 1 {
+		return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: list[0].Pos, Field: "matrix", Msg: fmt.Sprintf("this file defines %d scenarios; read it with ParseAll or LoadPaths", len(list))}}}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &ParseError{File: file, Errs: []*FieldError{{Pos: d.pos(&extra), Msg: "more than one YAML document: put one scenario per file"}}}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, &ParseError{File: file, Errs: []*FieldError{yamlError(file, err)}}
-	}
-	s := d.scenario(&doc, opts)
-	if len(d.errs) > 0 {
-		return nil, &ParseError{File: file, Errs: d.errs}
-	}
-	return s, nil
+	return list[0], nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -322,6 +309,7 @@ func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 	if en := m.get("expect"); en != nil {
 		st.Expect = c.expect(en, join(path, "expect"), st.Channel, false)
 		c.checkExpect(st, en, join(path, "expect"))
+		c.checkReported(st, en, join(path, "expect"))
 	}
 	m.finish()
 	return st

@@ -51,8 +51,6 @@ type JSONCheck struct {
 	Exists *bool
 }
 
-var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
-
 var templateRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 
 // expand replaces ${name} with the scenario's variables.

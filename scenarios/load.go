@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // LoadPaths reads scenario files and folders. A folder is walked recursively for *.yaml and
@@ -36,7 +38,7 @@ func LoadPaths(paths []string, opts ParseOptions) ([]*Scenario, error) {
 			if d.IsDir() && path != p && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
 				return filepath.SkipDir
 			}
-			if !d.IsDir() && (strings.HasSuffix(d.Name(), ".yaml") || strings.HasSuffix(d.Name(), ".yml")) {
+			if !d.IsDir() && (strings.HasSuffix(d.Name(), ".yaml") || strings.HasSuffix(d.Name(), ".yml")) && !strings.HasSuffix(d.Name(), IncludeSuffix) {
 				found = append(found, path)
 			}
 			return nil
@@ -63,22 +65,68 @@ func LoadPaths(paths []string, opts ParseOptions) ([]*Scenario, error) {
 			errs = append(errs, err)
 			continue
 		}
-		s, err := Parse(f, data, opts)
+		if opts.ReadFile == nil {
+			opts.ReadFile = readInclude
+		}
+		list, err := ParseAll(f, data, opts)
 		if err != nil {
 			errs = append(errs, err)
+			// A bad file's name still counts: a duplicate is reported in the same run.
+			if name, pos, ok := peekName(f, data); ok {
+				if prev, dup := names[name]; dup {
+					errs = append(errs, &FieldError{Pos: pos, Field: "name", Msg: fmt.Sprintf("scenario name %q is also used by %s", name, prev)})
+				} else {
+					names[name] = f
+				}
+			}
 			continue
 		}
-		if prev, dup := names[s.Name]; dup {
-			errs = append(errs, &FieldError{Pos: s.Pos, Field: "name", Msg: fmt.Sprintf("scenario name %q is also used by %s", s.Name, prev)})
-			continue
+		for _, s := range list {
+			if prev, dup := names[s.Name]; dup {
+				errs = append(errs, &FieldError{Pos: s.Pos, Field: "name", Msg: fmt.Sprintf("scenario name %q is also used by %s", s.Name, prev)})
+				continue
+			}
+			names[s.Name] = s.Pos.File
+			out = append(out, s)
 		}
-		names[s.Name] = s.Pos.File
-		out = append(out, s)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// readInclude reads an included step file, bounded like a scenario file.
+func readInclude(name string) ([]byte, error) {
+	data, err := readFile(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	return data, nil
+}
+
+// peekName reads the top-level name of a file that did not parse ("" when it has none
+// a plain read can find, e.g. one built from variables).
+func peekName(file string, data []byte) (string, Pos, bool) {
+	var doc yaml.Node
+	if len(data) > MaxFileSize || yaml.Unmarshal(data, &doc) != nil || len(doc.Content) != 1 {
+		return "", Pos{}, false
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return "", Pos{}, false
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Value == "name" && v.Kind == yaml.ScalarNode && v.Value != "" && !strings.Contains(v.Value, "${") {
+			return v.Value, Pos{File: file, Line: root.Line, Column: root.Column}, true
+		}
+	}
+	return "", Pos{}, false
 }
 
 func readFile(name string) ([]byte, error) {

@@ -19,6 +19,8 @@ import (
 type decoder struct {
 	file string
 	errs []*FieldError
+	// files names the file of nodes copied from an included file (template.go).
+	files map[*yaml.Node]string
 }
 
 // maxErrors bounds how many problems one file reports.
@@ -27,6 +29,9 @@ const maxErrors = 50
 func (d *decoder) pos(n *yaml.Node) Pos {
 	if n == nil {
 		return Pos{File: d.file}
+	}
+	if f, ok := d.files[n]; ok && f != "" {
+		return Pos{File: f, Line: n.Line, Column: n.Column}
 	}
 	return Pos{File: d.file, Line: n.Line, Column: n.Column}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tongdao/tongdao/simulator"
@@ -208,7 +209,8 @@ type remoteCollector struct {
 	srv  *http.Server
 	ln   net.Listener
 	base string
-	cur  chan *collector // holds the current collector (buffer of one)
+	mu   sync.Mutex
+	cur  map[int]*collector // the running scenario's collector, by worker
 }
 
 func startRemoteCollector(listen, base string) (*remoteCollector, error) {
@@ -222,18 +224,32 @@ func startRemoteCollector(listen, base string) (*remoteCollector, error) {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	rc := &remoteCollector{ln: ln, base: strings.TrimRight(base, "/"), cur: make(chan *collector, 1)}
-	rc.cur <- nil
+	rc := &remoteCollector{ln: ln, base: strings.TrimRight(base, "/"), cur: map[int]*collector{}}
 	rc.srv = &http.Server{Handler: http.HandlerFunc(rc.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = rc.srv.Serve(ln) }()
 	return rc, nil
 }
 
-func (rc *remoteCollector) set(c *collector) { <-rc.cur; rc.cur <- c }
+func (rc *remoteCollector) set(worker int, c *collector) {
+	rc.mu.Lock()
+	rc.cur[worker] = c
+	rc.mu.Unlock()
+}
 
 func (rc *remoteCollector) serve(w http.ResponseWriter, r *http.Request) {
-	c := <-rc.cur
-	rc.cur <- c
+	worker, rest, ok := splitWorker(r.URL.Path)
+	if !ok {
+		http.Error(w, "no such notify URL", http.StatusNotFound)
+		return
+	}
+	rc.mu.Lock()
+	c := rc.cur[worker]
+	rc.mu.Unlock()
+	if worker != 0 {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = rest
+		r = r2
+	}
 	if c == nil {
 		http.Error(w, "no scenario running", http.StatusServiceUnavailable)
 		return

@@ -23,6 +23,16 @@ func FormatFailure(r Result) string {
 	}
 	b.WriteString(f.Message)
 	b.WriteString("\n")
+	for _, o := range otherFailures(r) {
+		b.WriteString("  also ")
+		b.WriteString(o.Pos.String())
+		b.WriteString(": ")
+		if o.Step > 0 {
+			fmt.Fprintf(&b, "step %d: ", o.Step)
+		}
+		b.WriteString(o.Message)
+		b.WriteString("\n")
+	}
 	if len(f.Excerpt) > 0 {
 		b.WriteString("  transcript:\n")
 		for _, l := range f.Excerpt {
@@ -102,7 +112,12 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitOut     `xml:"system-out,omitempty"`
+}
+
+// junitOut is system-out as CDATA, so the transcript stays readable in the file.
+type junitOut struct {
+	Text string `xml:",cdata"`
 }
 
 type junitSkipped struct {
@@ -133,7 +148,8 @@ func WriteJUnit(w io.Writer, results []Result) error {
 		s := &doc.Suites[i]
 		secs := r.Elapsed.Seconds()
 		total += secs
-		c := junitCase{Name: r.Scenario.Name, Classname: suite, File: r.Scenario.Pos.File, Time: fmt.Sprintf("%.3f", secs)}
+		c := junitCase{Name: r.Scenario.Name, Classname: suite, File: r.Scenario.Pos.File, Time: fmt.Sprintf("%.3f", secs),
+			SystemOut: &junitOut{Text: junitSystemOut(r)}}
 		if r.Skipped {
 			c.Skipped = &junitSkipped{Message: r.SkipReason}
 			s.Skipped++

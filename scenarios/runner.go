@@ -79,6 +79,27 @@ type Options struct {
 	GatewayURL  string
 	GatewaySign func(req *http.Request, body []byte) error
 	TargetURL   string
+	// Parallel is how many scenarios run at once; 0 or 1 = one after another. Results
+	// stay in list order. In process every scenario has its own simulator (its own
+	// merchants, orders, clock and seed), and so has every scenario in a namespace of a
+	// remote simulator: any number can run at once. Against remote simulators without
+	// namespaces each running scenario needs one to itself: at most 1+len(MoreSimURLs).
+	Parallel int
+	// MoreSimURLs are further running simulators for parallel remote runs (shards): each
+	// worker owns one simulator (SimURL, then these) and resets it before each scenario.
+	// Only used when the simulators have no namespaces (or NoNamespaces is set).
+	MoreSimURLs []string
+	// NoNamespaces makes remote runs reset the shared simulator before each scenario even
+	// when it offers namespaces (POST /_sim/namespaces), as simulators without them are.
+	NoNamespaces bool
+
+	// namespaces: every remote scenario runs in a namespace of its own (set by Run after
+	// asking the simulator).
+	namespaces bool
+
+	// worker is the index of the worker running a scenario (its simulator shard and its
+	// notify path prefix).
+	worker int
 }
 
 // inProcessSimURL is the base URL adapters see in process; the transport ignores the host.
@@ -95,6 +116,10 @@ type Result struct {
 	Steps int
 	// Failure is the first failing expectation (nil when Passed).
 	Failure *Failure
+	// Failures lists every failing expectation, Failure first: the checks of one expect
+	// block do not depend on each other (a step's result, its callbacks, records and
+	// statements), so all of them are made; the steps after a failed step are not run.
+	Failures []Failure
 	// Transcript is the runner's step log interleaved with the simulator's records, one
 	// line each; deterministic for a scenario and seed in process.
 	Transcript []string
@@ -150,26 +175,29 @@ func Run(ctx context.Context, list []*Scenario, opts Options) ([]Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Result, 0, len(list))
-	for _, sc := range list {
-		if reason := skipReason(sc, &opts, served); reason != "" {
-			out = append(out, Result{Scenario: sc, Skipped: true, SkipReason: reason})
-			continue
-		}
-		wall := opts.WallClock.Now()
-		var res Result
-		func() {
-			sctx, cancel := context.WithTimeout(ctx, opts.ScenarioTimeout)
-			defer cancel()
-			res = runOne(sctx, sc, &opts, remoteColl)
-		}()
-		res.Elapsed = opts.WallClock.Since(wall)
-		out = append(out, res)
-		if ctx.Err() != nil {
-			break
-		}
+	if opts.SimURL != "" && !opts.NoNamespaces {
+		opts.namespaces = probeNamespaces(ctx, opts.HTTPClient, strings.TrimRight(opts.SimURL, "/"))
 	}
-	return out, nil
+	if err := checkShards(ctx, &opts, served); err != nil {
+		return nil, err
+	}
+	return runAll(ctx, list, &opts, served, remoteColl), nil
+}
+
+// runScenario runs one scenario (or skips it) and times it.
+func runScenario(ctx context.Context, sc *Scenario, opts *Options, served map[string]bool, rc *remoteCollector) Result {
+	if reason := skipReason(sc, opts, served); reason != "" {
+		return Result{Scenario: sc, Skipped: true, SkipReason: reason}
+	}
+	wall := opts.WallClock.Now()
+	var res Result
+	func() {
+		sctx, cancel := context.WithTimeout(ctx, opts.ScenarioTimeout)
+		defer cancel()
+		res = runOne(sctx, sc, opts, rc)
+	}()
+	res.Elapsed = opts.WallClock.Since(wall)
+	return res
 }
 
 // errStop ends a scenario after a failure has been recorded.
@@ -194,7 +222,7 @@ func servedChannels(ctx context.Context, opts *Options) (map[string]bool, error)
 		Channels []string `json:"channels"`
 	}
 	if err := drv.do(ctx, http.MethodGet, "/_sim/", nil, &idx); err != nil {
-		return nil, fmt.Errorf("scenarios: asking the simulator at %s which channels it serves: %w", drv.base, err)
+		return nil, fmt.Errorf("%w: asking the simulator at %s which channels it serves: %w", ErrUnreachable, drv.base, err)
 	}
 	for _, c := range idx.Channels {
 		out[c] = true
@@ -298,6 +326,10 @@ type run struct {
 	cancels    map[string]time.Time        // by channel + "/" + cancel number: first attempt time
 	faults     []addedFault                // fault plans the steps installed
 	tgt        *targetRun                  // the system under test (target.go)
+	// dropNamespace deletes the scenario's namespace on a remote simulator (nil: none).
+	dropNamespace func()
+	// dupCopies numbers duplicate callback copies per order for the transcript.
+	dupCopies map[string]int
 	// shiftDays moves every scenario time and day later (remote mode, when the
 	// simulator's clock is already past the scenario's start).
 	shiftDays int
@@ -366,11 +398,23 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.client = &http.Client{Transport: srv.Transport()}
 		r.notify = inProcessNotifyURL
 	} else {
-		drv := remoteSim{base: strings.TrimRight(r.opts.SimURL, "/"), client: r.opts.HTTPClient}
+		base := strings.TrimRight(r.opts.SimURL, "/")
+		if r.opts.namespaces {
+			// A namespace of its own: fresh simulator, the scenario's seed and start, so
+			// nothing is shifted and parallel runs share nothing.
+			nsBase, drop, err := createNamespace(ctx, r.opts.HTTPClient, base, sc.Seed, sc.Start)
+			if err != nil {
+				return fmt.Errorf("creating a namespace on the simulator at %s: %w", base, err)
+			}
+			r.dropNamespace = drop
+			r.teardown = drop // until the collector is set up too
+			base = nsBase
+		}
+		drv := remoteSim{base: base, client: r.opts.HTTPClient}
 		r.drv = drv
 		r.simURL = drv.base
 		r.client = r.opts.HTTPClient
-		if err := drv.Reset(ctx); err != nil {
+		if err := drv.resetSeed(ctx, sc.Seed); err != nil {
 			return fmt.Errorf("resetting the simulator at %s: %w", drv.base, err)
 		}
 		now, err := drv.Now(ctx)
@@ -394,9 +438,14 @@ func (r *run) setup(ctx context.Context, rc *remoteCollector) error {
 		r.mirror = clock.NewVirtual(start)
 		r.clk = r.mirror
 		r.coll = newCollector(r.mirror)
-		rc.set(r.coll)
-		r.teardown = func() { rc.set(nil) }
-		r.notify = rc.base
+		rc.set(r.opts.worker, r.coll)
+		r.teardown = func() {
+			rc.set(r.opts.worker, nil)
+			if r.dropNamespace != nil {
+				r.dropNamespace()
+			}
+		}
+		r.notify = rc.base + workerPrefix(r.opts.worker)
 	}
 	r.logf("scenario %q (%s) seed %d start %s", sc.Name, sc.Pos.File, sc.Seed, fmtTime(r.at(sc.Start)))
 	listed, err := r.drv.Merchants(ctx)

@@ -223,7 +223,7 @@ name: s
 channel: toy
 steps:
   - payer_pay: {order: GHOST}
-`, 4, 1, 0, `payer_pay failed: toy payer pay: order "GHOST": simulator: not found (not found): order "GHOST": simulator: not found (add ` + "`expect: {error: not_found}`" + ` if that is intended)`},
+`, 4, 1, 0, `payer_pay failed: toy payer pay: order "GHOST": simulator: not found (not found) (add ` + "`expect: {error: not_found}`" + ` if that is intended)`},
 		{"merchant refused", `
 name: s
 channel: toy
@@ -372,8 +372,8 @@ func TestWriteJUnit_GoldenOutput(t *testing.T) {
 // goldenResults runs one passing and one failing toy scenario, with fixed elapsed times.
 func goldenResults(t *testing.T) []scenarios.Result {
 	t.Helper()
-	pass := runToy(t, "name: passes\nchannel: toy\nsteps:\n  - pay: {order: A, amount: \"1\"}\n    expect: {status: PENDING}\n")
-	fail := runToy(t, "name: fails <&>\nchannel: toy\nsteps:\n  - pay: {order: A, amount: \"1\"}\n  - query: {order: A}\n    expect: {status: SUCCEEDED}\n")
+	pass := runToy(t, "name: passes\ntags: [smoke, pay]\nseed: 7\nchannel: toy\nsteps:\n  - pay: {order: A, amount: \"1\"}\n    expect: {status: PENDING}\n")
+	fail := runToy(t, "name: fails <&>\nchannel: toy\nsteps:\n  - pay: {order: A, amount: \"1\"}\n  - query: {order: A}\n    expect: {status: SUCCEEDED, records: [{kind: call, op: query, count: 2}]}\n  - advance: 1s\n")
 	pass.Elapsed, fail.Elapsed = 1500*time.Millisecond, 250*time.Millisecond
 	other, err := scenarios.Parse("other/skip.yaml", []byte("name: skipped\nchannel: alipay\nsteps:\n  - advance: 1s\n"), scenarios.ParseOptions{})
 	if err != nil {

@@ -31,6 +31,9 @@ type Scenario struct {
 	Name        string
 	Description string
 	Tags        []string
+	// Instance names the matrix combination this scenario was expanded from
+	// ("channel=wechat, amount=1.00"); "" for a file without a matrix.
+	Instance string
 	// Start is the simulator's virtual time when the scenario begins.
 	Start time.Time
 	// Seed seeds the simulator's random source (ids, nonces, probabilistic faults).

@@ -45,14 +45,24 @@ func (r *run) step(ctx context.Context, st *Step) error {
 		}
 		return nil
 	}
+	failed := false
 	if hasResultCheck(st.Expect) || out.err != nil {
 		if err := checkResult(st.Expect, out); err != nil {
 			r.fail(st.Expect.Pos, st.Index, err.Error())
-			return errStop
+			failed = true
 		}
 	}
+	// The callback, record and statement checks do not depend on the result: make them
+	// too, so one run reports every failing expectation of the step.
 	if err := r.checkShared(ctx, st.Expect, st, st.Index); err != nil {
+		if failed && !errors.Is(err, errStop) {
+			r.fail(st.Expect.Pos, st.Index, err.Error())
+			return errStop
+		}
 		return err
+	}
+	if failed {
+		return errStop
 	}
 	return nil
 }
@@ -378,7 +388,8 @@ func payerError(chName, op string, err error) *channel.Error {
 	case errors.Is(err, simulator.ErrInvalid):
 		k = channel.KindInvalidRequest
 	}
-	return &channel.Error{Channel: chName, Op: "payer " + op, Kind: k, Message: err.Error(), Err: err}
+	// The simulator's text once: as Message and as Err it was printed twice.
+	return &channel.Error{Channel: chName, Op: "payer " + op, Kind: k, Message: err.Error()}
 }
 
 // waitCallbacks advances the clock from one due timer to the next until enough callbacks

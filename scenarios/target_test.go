@@ -55,6 +55,7 @@ func TestParse_TargetStepsDecode(t *testing.T) {
 	src := `name: x
 target: http
 channel: toy
+vars: {id: "7"}
 steps:
   - misbehave: {at: webhooks, respond: status, status: 503, first: 2}
   - http:
@@ -90,11 +91,16 @@ expect:
 		t.Errorf("misbehave %+v", m)
 	}
 	h := s.Steps[1].HTTP
-	if h == nil || h.Method != "POST" || h.Path != "/orders/${id}" || h.Headers["X-Trace"] != "t-${id}" || h.Timeout.Seconds() != 5 || h.Capture["out"] != "out_trade_no" {
+	if h == nil || h.Method != "POST" || h.Path != "/orders/7" || h.Headers["X-Trace"] != "t-7" || h.Timeout.Seconds() != 5 || h.Capture["out"] != "out_trade_no" {
 		t.Fatalf("http %+v", h)
 	}
 	if string(h.JSON) != `{"amount_fen":100,"items":[{"sku":"s1"}],"order_id":"A1"}` {
 		t.Errorf("json %s", h.JSON)
+	}
+	// vars: are filled in when the file is read; a name an http step captures is left
+	// for the run (wait_acks names the captured ${out}).
+	if got := s.Steps[2].Order; got != "${out}" {
+		t.Errorf("wait_acks order %q, want ${out} left for the run", got)
 	}
 	he := s.Steps[1].Expect.HTTP
 	if he == nil || len(he.Status) != 2 || he.BodyContains != "A1" || len(he.JSON) != 4 {

@@ -10,12 +10,14 @@ import (
 	"github.com/tongdao/tongdao/simulator"
 )
 
+// fail records a failing expectation. The first is Result.Failure; every one (the
+// first included) is in Result.Failures.
 func (r *run) fail(pos Pos, step int, msg string) {
-	if r.res.Failure != nil {
-		return
-	}
 	r.logf("FAILED: %s", msg)
-	r.res.Failure = &Failure{Pos: pos, Step: step, Message: msg}
+	r.res.Failures = append(r.res.Failures, Failure{Pos: pos, Step: step, Message: msg})
+	if r.res.Failure == nil {
+		r.res.Failure = &Failure{Pos: pos, Step: step, Message: msg}
+	}
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -86,7 +88,7 @@ func (r *run) copyRecords(ctx context.Context) {
 		return
 	}
 	for i := range recs {
-		r.logf("  %s", fmtRecord(&recs[i]))
+		r.logf("  %s", r.recordLine(&recs[i]))
 		r.lastSeq = recs[i].Seq
 	}
 }

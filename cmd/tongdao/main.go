@@ -41,7 +41,7 @@ func commands() []command {
 	return []command{
 		{"demo", "start the simulator in-process and run the bundled scenario suites", demoMain},
 		{"sim", "the channel simulator (sim serve|load)", simMain},
-		{"scenario", "run declarative QA scenarios (scenario run PATH…)", scenarioMain},
+		{"scenario", "run, validate and list declarative QA scenarios (scenario run|validate|list PATH…)", scenarioMain},
 		{"ledger", "ledger tools: verify, close-day, balance, seals, load", ledgerMain},
 		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve|load)", gatewayMain},
 		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},

@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -174,22 +172,37 @@ func scenarioMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return 0
 	}
-	if args[0] != "run" {
-		fmt.Fprintf(stderr, "tongdao scenario: unknown subcommand %q\n\n", args[0])
-		scenarioUsage(stderr)
-		return 2
+	switch args[0] {
+	case "run":
+		return scenarioRun(ctx, args[1:], stdout, stderr, scenarioFactories(), simProtocols)
+	case "validate":
+		return scenarioValidate(args[1:], stdout, stderr, scenarioFactories())
+	case "list":
+		return scenarioList(args[1:], stdout, stderr, scenarioFactories())
 	}
-	return scenarioRun(ctx, args[1:], stdout, stderr, scenarioFactories(), simProtocols)
+	fmt.Fprintf(stderr, "tongdao scenario: unknown subcommand %q\n\n", args[0])
+	scenarioUsage(stderr)
+	return 2
 }
 
 func scenarioUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: tongdao scenario run [--junit FILE] [--sim URL] [--tag T]... [-v] PATH...")
+	fmt.Fprintln(w, "Usage: tongdao scenario run [--parallel N] [--junit FILE] [--html FILE] [--sim URL]... [--tag T]... [-v] PATH...")
+	fmt.Fprintln(w, "       tongdao scenario validate PATH...   check files without running them")
+	fmt.Fprintln(w, "       tongdao scenario list [--tag T]... PATH...   show scenario names, tags and files")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively) against a fresh")
-	fmt.Fprintln(w, "in-process simulator per scenario, or against a running `tongdao sim serve` (--sim).")
+	fmt.Fprintln(w, "Runs QA scenario files (*.yaml; folders are searched recursively; *.inc.yaml are")
+	fmt.Fprintln(w, "step lists for include:, not scenarios) against a fresh in-process simulator per")
+	fmt.Fprintln(w, "scenario, or against a running `tongdao sim serve` (--sim), where each scenario gets a")
+	fmt.Fprintln(w, "namespace of its own (a fresh simulator on the same listener), so --parallel N works")
+	fmt.Fprintln(w, "against one simulator. A simulator without namespaces is reset before every scenario;")
+	fmt.Fprintln(w, "then give one --sim per parallel worker.")
 	fmt.Fprintln(w, "A scenario's `target:` is tongdao's adapters (default), the tongdao gateway (in process,")
 	fmt.Fprintln(w, "or --gateway-url) or your own service (`target: http`: --target-url and --sim).")
-	fmt.Fprintln(w, "Exit status: 0 all passed, 1 a scenario failed, 2 bad usage or bad scenario files.")
+	fmt.Fprintln(w, "Exit status:")
+	fmt.Fprintln(w, "  0  all passed (validate, list: every file is good)")
+	fmt.Fprintln(w, "  1  a scenario failed")
+	fmt.Fprintln(w, "  2  bad usage or bad scenario files (nothing ran)")
+	fmt.Fprintln(w, "  3  could not reach the simulator given with --sim (nothing ran)")
 	fmt.Fprintln(w, "Format: `tongdao docs scenarios`.")
 }
 
@@ -215,15 +228,22 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		tags                                                tagList
 		verbose                                             bool
 		timeout                                             time.Duration
+		sims                                                tagList
+		parallel                                            int
+		htmlFile                                            string
+		noNamespaces                                        bool
 	)
 	fs := flag.NewFlagSet("tongdao scenario run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&simURL, "sim", "", "run against the simulator at `URL` (reset before each scenario) instead of in process")
+	fs.Var(&sims, "sim", "run against the simulator at `URL` instead of in process (a namespace per scenario, or a reset when it has none); repeat (or comma-separate) to give each --parallel worker a simulator without namespaces of its own")
+	fs.IntVar(&parallel, "parallel", 1, "run `N` scenarios at once (in process or in namespaces: any N; simulators without namespaces: one each)")
+	fs.BoolVar(&noNamespaces, "no-namespaces", false, "with --sim: reset the simulator before each scenario instead of using namespaces")
+	fs.StringVar(&htmlFile, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.Var(&tags, "tag", "run only scenarios carrying `TAG` (repeat or comma-separate for any of several)")
 	fs.StringVar(&notifyListen, "notify-listen", "127.0.0.1:0", "with --sim: where the scenario's notify endpoint listens (`HOST:PORT`)")
 	fs.StringVar(&notifyURL, "notify-url", "", "with --sim: the `URL` the simulator reaches the notify endpoint at (default http://LISTEN-ADDRESS)")
-	fs.StringVar(&transcripts, "transcripts", "", "write each scenario's full transcript to `DIR`/<file>.txt")
+	fs.StringVar(&transcripts, "transcripts", "", "write each scenario's full transcript to `DIR`/<suite folder>/<file path>.txt")
 	fs.StringVar(&targetURL, "target-url", "", "`URL` of the merchant service that `target: http` scenarios test (with --sim: the simulator it talks to)")
 	fs.StringVar(&gatewayURL, "gateway-url", "", "`URL` of a running tongdao gateway for `target: gateway` scenarios (default: one in process per scenario)")
 	fs.StringVar(&gatewayMerchant, "gateway-merchant", "", "with --gateway-url: the merchant `ID` to sign as; its HMAC secret is read from $TONGDAO_GATEWAY_SECRET")
@@ -255,16 +275,14 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		fs.Usage()
 		return 2
 	}
-	// Every channel the toolkit knows is valid in a file (a typo is a bad file); scenarios
-	// of channels this build wires no adapter for are reported as skipped.
-	channels := scenarios.ToolkitChannels()
-	for name := range factories {
-		if !slices.Contains(channels, name) {
-			channels = append(channels, name)
-		}
+	if parallel < 1 {
+		fmt.Fprintln(stderr, "tongdao scenario run: --parallel must be 1 or more")
+		return 2
 	}
-	sort.Strings(channels)
-	list, err := scenarios.LoadPaths(paths, scenarios.ParseOptions{Channels: channels})
+	if len(sims) > 0 {
+		simURL = sims[0]
+	}
+	list, err := scenarios.LoadPaths(paths, scenarios.ParseOptions{Channels: scenarioChannels(factories)})
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao scenario run: bad scenario files:\n%v\n", err)
 		return 2
@@ -275,7 +293,11 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 		return 2
 	}
 	opts := scenarios.Options{Factories: factories, SimURL: simURL, NotifyListen: notifyListen, NotifyURL: notifyURL, ScenarioTimeout: timeout,
-		TargetURL: targetURL, GatewayURL: gatewayURL, Gateway: gatewaytarget.Start("")}
+		TargetURL: targetURL, GatewayURL: gatewayURL, Gateway: gatewaytarget.Start(""),
+		Parallel: parallel, NoNamespaces: noNamespaces}
+	if len(sims) > 1 {
+		opts.MoreSimURLs = sims[1:]
+	}
 	if gatewayURL != "" {
 		secret := os.Getenv("TONGDAO_GATEWAY_SECRET")
 		if gatewayMerchant == "" || secret == "" {
@@ -290,6 +312,9 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 	results, err := scenarios.Run(ctx, list, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+		if errors.Is(err, scenarios.ErrUnreachable) {
+			return 3
+		}
 		return 2
 	}
 	if verbose {
@@ -305,6 +330,12 @@ func scenarioRun(ctx context.Context, args []string, stdout, stderr io.Writer, f
 	}
 	if transcripts != "" {
 		if err := writeTranscripts(transcripts, results); err != nil {
+			fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
+			return 2
+		}
+	}
+	if htmlFile != "" {
+		if err := writeHTMLFile(htmlFile, results); err != nil {
 			fmt.Fprintf(stderr, "tongdao scenario run: %v\n", err)
 			return 2
 		}
@@ -344,9 +375,12 @@ func writeTranscripts(dir string, results []scenarios.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--transcripts: %w", err)
 	}
-	for _, r := range results {
-		base := strings.TrimSuffix(filepath.Base(r.Scenario.Pos.File), filepath.Ext(r.Scenario.Pos.File))
-		name := filepath.Join(dir, base+".txt")
+	names := scenarios.TranscriptNames(results)
+	for i, r := range results {
+		name := filepath.Join(dir, filepath.FromSlash(names[i]))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return fmt.Errorf("--transcripts: %w", err)
+		}
 		f, err := os.Create(name)
 		if err != nil {
 			return fmt.Errorf("--transcripts: %w", err)

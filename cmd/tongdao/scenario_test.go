@@ -119,7 +119,7 @@ func TestScenarioRun_WritesJUnitAndTranscripts(t *testing.T) {
 	if f := doc.Suites[0].Cases[1].Failure; f == nil || !strings.HasSuffix(f.Message, "bad.yaml:5:13: expected status SUCCEEDED, got PENDING") {
 		t.Errorf("failure = %+v", f)
 	}
-	tr, err := os.ReadFile(filepath.Join(tdir, "ok.txt"))
+	tr, err := os.ReadFile(filepath.Join(tdir, filepath.Base(dir), "ok.txt"))
 	if err != nil || !strings.Contains(string(tr), "call wechat unifiedorder CMDOK1 status=200") {
 		t.Errorf("transcript: %v\n%s", err, tr)
 	}

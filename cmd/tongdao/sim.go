@@ -79,7 +79,7 @@ type serveFlags struct {
 	cpuProfile, logLevel                                  string
 	seed                                                  uint64
 	tls                                                   bool
-	maxRecords, maxConns, maxRecordBody                   int
+	maxRecords, maxConns, maxRecordBody, maxNamespaces    int
 	callbackWorkers, callbackHostLimit                    int
 	callbackTimeout                                       time.Duration
 	readTimeout, writeTimeout, idleTimeout                time.Duration
@@ -108,6 +108,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&f.maxConns, "max-conns", 1024, "most connections served at once; more wait to be accepted (0 = no limit)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log to stderr (callback delivery errors, recovered panics): debug, info, warn, error or off")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until shutdown (for performance work)")
+	fs.IntVar(&f.maxNamespaces, "max-namespaces", 64, "simulators kept at once under POST /_sim/namespaces (one per parallel scenario run; 0 = no namespaces)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tongdao sim serve [--addr HOST:PORT] [--seed N] [--tls] [--clock virtual|wall] [--merchants FILE] [flags]")
 		fmt.Fprintln(fs.Output())
@@ -194,6 +195,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var merchantsData []byte
 	if f.merchants != "" {
 		data, err := os.ReadFile(f.merchants)
 		if err != nil {
@@ -202,6 +204,11 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		if _, err := s.LoadMerchants(data); err != nil {
 			return fmt.Errorf("--merchants %s: %w", f.merchants, err)
 		}
+		merchantsData = data
+	}
+	var handler http.Handler = s
+	if f.maxNamespaces > 0 {
+		handler = simulator.NewNamespaces(s, namespaceFactory(cfg, merchantsData), f.maxNamespaces)
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -210,7 +217,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	if f.maxConns > 0 {
 		ln = limitListener(ln, f.maxConns)
 	}
-	hs := httpServer(s, f, log)
+	hs := httpServer(handler, f, log)
 	scheme := "http"
 	var tlsNote []string
 	if f.tls {

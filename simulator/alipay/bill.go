@@ -163,7 +163,7 @@ func (s *Server) billURL(x *exchange) answer {
 		"downloadFileName": {b.zipName}, "fileId": {"/trade/" + user + "/" + day.Compact() + ".csv.zip"},
 		"timestamp": {strconv.FormatInt(x.now.UnixMilli(), 10)}, "token": {token},
 	}
-	return answer{fields: fields{"bill_download_url": scheme + "://" + x.c.Request.Host + BillPath + "?" + v.Encode()}}
+	return answer{fields: fields{"bill_download_url": scheme + "://" + x.c.Request.Host + simulator.PathPrefix(x.c.Request) + BillPath + "?" + v.Encode()}}
 }
 
 // serveBill serves the bill zip at BillPath while its URL is valid; an unknown or

@@ -70,6 +70,9 @@ func (s *Server) serveGateway(c *simulator.Call) *simulator.Reply {
 		}
 		return s.reply(c, answer{node: node, err: &apiErr{code: codeInvalid, sub: "isv.invalid-parameter", text: "参数无效: 请求体过大", unsigned: true}})
 	}
+	if method == "" && r.get("service") == serviceNotifyVerify {
+		return s.notifyVerify(r)
+	}
 	if method == "" {
 		return s.reply(c, answer{node: "error_response", err: &apiErr{code: codeMissing, sub: "isv.missing-method", text: "缺少方法名参数", unsigned: true}})
 	}

@@ -41,9 +41,11 @@ type fundBillNotify struct {
 func (s *Server) baseNotice(t *trade, kind, url string) notice {
 	m := s.st.merchants[t.appID]
 	key, _ := s.signer(t.certMode)
+	notifyID := s.eng.Rand().Hex(32)
+	s.st.notifyIDs[notifyID] = true // notify_verify answers true for it
 	p := sign.Params{
 		{Key: "notify_type", Value: "trade_status_sync"},
-		{Key: "notify_id", Value: s.eng.Rand().Hex(32)}, // one id per event, kept across re-sends (§10.1)
+		{Key: "notify_id", Value: notifyID}, // one id per event, kept across re-sends (§10.1)
 		{Key: "app_id", Value: t.appID},
 		{Key: "auth_app_id", Value: t.appID},
 		{Key: "charset", Value: "utf-8"},

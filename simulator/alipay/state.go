@@ -77,6 +77,7 @@ type store struct {
 	byCashier   map[string]*trade
 	seq         []*trade
 	bills       map[string]*billFile // token -> file
+	notifyIDs   map[string]bool      // every notify_id a notification carried (notify_verify)
 }
 
 type tradeKey struct{ appID, outTradeNo string }
@@ -85,6 +86,7 @@ func newStore() *store {
 	return &store{
 		merchants: map[string]*Merchant{}, trades: map[tradeKey]*trade{},
 		byTradeNo: map[string]*trade{}, byCashier: map[string]*trade{}, bills: map[string]*billFile{},
+		notifyIDs: map[string]bool{},
 	}
 }
 
