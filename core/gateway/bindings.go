@@ -524,7 +524,7 @@ func (g *Gateway) queryBinding(ctx context.Context, t order.QueryTask) (bool, er
 		return false, err
 	}
 	if !b.Unresolved {
-		return true, nil
+		return true, g.stopQuery(ctx, b.ID) // settled meanwhile
 	}
 	acct := g.accounts[b.Account]
 	if acct == nil {
@@ -615,4 +615,14 @@ func (g *Gateway) expireBindings(ctx context.Context, now time.Time) (int, error
 		}
 	}
 	return n, nil
+}
+
+// stopQuery removes a query-back task whose order needs no more queries, where the store can.
+func (g *Gateway) stopQuery(ctx context.Context, id string) error {
+	if s, ok := g.store.(interface {
+		StopQuery(ctx context.Context, id string) error
+	}); ok {
+		return s.StopQuery(ctx, id)
+	}
+	return nil
 }
