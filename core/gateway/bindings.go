@@ -498,6 +498,9 @@ func (g *Gateway) transitionBinding(ctx context.Context, b *order.Binding, t ord
 		nb, err := g.bindings.TransitionBinding(ctx, b.ID, b.Version, t, next)
 		switch {
 		case err == nil:
+			if nb.State == order.Bound && b.State != order.Bound {
+				g.stats.BindingsBound.Add(1)
+			}
 			return nb, nil
 		case errors.Is(err, order.ErrConflict):
 			if b, err = g.bindings.Binding(ctx, b.ID); err != nil {
