@@ -81,6 +81,7 @@ var payoutEdges = []edge{
 	{PayoutProcessing, Succeeded, []Cause{CauseChannel, CauseQuery, CauseNotification, CauseOperator}},
 	{PayoutProcessing, Failed, []Cause{CauseChannel, CauseQuery, CauseNotification, CauseOperator}},
 	// A query after a long outage can find the payout returned already.
+	{Created, PayoutReturned, []Cause{CauseQuery, CauseNotification}},
 	{PayoutProcessing, PayoutReturned, []Cause{CauseQuery, CauseNotification, CauseOperator}},
 	// The receiving bank bounced it (退票).
 	{Succeeded, PayoutReturned, []Cause{CauseQuery, CauseNotification, CauseOperator}},
