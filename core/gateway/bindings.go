@@ -48,27 +48,30 @@ type ConfirmBindingRequest struct {
 
 // BindingJSON is a binding as the API shows it.
 type BindingJSON struct {
-	ID           string      `json:"id"`
-	BindNo       string      `json:"bind_no"`
-	UserID       string      `json:"user_id"`
-	Account      string      `json:"account"`
-	Channel      string      `json:"channel"`
-	State        order.State `json:"state"` // created, sms_sent, bound, failed, unbound
-	Unresolved   bool        `json:"unresolved"`
-	Token        string      `json:"token,omitempty"` // for token payments (method "token"), once bound
-	CardMasked   string      `json:"card_masked"`
-	CardType     string      `json:"card_type,omitempty"`
-	BankCode     string      `json:"bank_code,omitempty"`
-	MobileMasked string      `json:"mobile_masked,omitempty"`
-	SMSExpiresAt string      `json:"sms_expires_at,omitempty"`
-	BoundAt      string      `json:"bound_at,omitempty"`
-	FailCode     string      `json:"fail_code,omitempty"`
-	FailMessage  string      `json:"fail_message,omitempty"`
-	CreatedAt    string      `json:"created_at"`
+	ID      string `json:"id"`
+	BindNo  string `json:"bind_no"`
+	UserID  string `json:"user_id"`
+	Account string `json:"account"`
+	Channel string `json:"channel"`
+	// ChannelBindNo is the number the gateway sent to the channel for this binding (what
+	// the channel's own records show).
+	ChannelBindNo string      `json:"channel_bind_no"`
+	State         order.State `json:"state"` // created, sms_sent, bound, failed, unbound
+	Unresolved    bool        `json:"unresolved"`
+	Token         string      `json:"token,omitempty"` // for token payments (method "token"), once bound
+	CardMasked    string      `json:"card_masked"`
+	CardType      string      `json:"card_type,omitempty"`
+	BankCode      string      `json:"bank_code,omitempty"`
+	MobileMasked  string      `json:"mobile_masked,omitempty"`
+	SMSExpiresAt  string      `json:"sms_expires_at,omitempty"`
+	BoundAt       string      `json:"bound_at,omitempty"`
+	FailCode      string      `json:"fail_code,omitempty"`
+	FailMessage   string      `json:"fail_message,omitempty"`
+	CreatedAt     string      `json:"created_at"`
 }
 
 func bindingJSON(b *order.Binding) BindingJSON {
-	out := BindingJSON{ID: b.ID, BindNo: b.BindNo, UserID: b.UserID, Account: b.Account, Channel: b.Channel, State: b.State,
+	out := BindingJSON{ID: b.ID, BindNo: b.BindNo, UserID: b.UserID, Account: b.Account, Channel: b.Channel, ChannelBindNo: b.ChannelBindNo, State: b.State,
 		Unresolved: b.Unresolved, CardMasked: b.CardMasked, CardType: b.CardType, BankCode: b.BankCode, MobileMasked: b.MobileMasked,
 		BoundAt: ts(b.BoundAt), FailCode: b.FailCode, FailMessage: b.FailMsg, CreatedAt: ts(b.CreatedAt)}
 	if b.State == order.BindSMSSent {
