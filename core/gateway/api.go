@@ -3,8 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,8 +114,7 @@ func (g *Gateway) authed(h handlerFunc, idempotent bool) http.Handler {
 				writeError(w, http.StatusBadRequest, "invalid_request", HeaderIdempotency+" is longer than 255 characters", HeaderIdempotency)
 				return
 			}
-			sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-			hash := hex.EncodeToString(sum[:])
+			hash := g.requestHash(r.Method, r.URL.Path, body)
 			rec, created, err := g.store.BeginIdempotent(ctx, m.ID, key, hash, now, now.Add(g.cfg.IdempotencyTTL))
 			if err != nil {
 				g.internal(w, "idempotency", err)

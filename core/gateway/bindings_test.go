@@ -2,6 +2,9 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -270,5 +273,34 @@ func TestBindings_AbandonedFailsAndErasesSealedCard(t *testing.T) {
 	}
 	if code, _, raw := e.call("M1", secretM1, http.MethodPost, "/v1/bindings/AB1/confirm", gateway.ConfirmBindingRequest{SMSCode: "111111"}, "", nil); code != http.StatusConflict {
 		t.Errorf("confirm of an abandoned binding: %d %s", code, raw)
+	}
+}
+
+// TestIdempotency_CardRequestsKeepNoPlainHashOfTheCard: an Idempotency-Key on a payout works
+// as anywhere (same body: the stored answer; another body: refused), and the stored request
+// hash is not the plain SHA-256 of the body, from which the card number could be recovered.
+func TestIdempotency_CardRequestsKeepNoPlainHashOfTheCard(t *testing.T) {
+	e := newBankEnv(t, storetest.SQLiteDSN(t))
+	req := gateway.CreatePayoutRequest{PayoutNo: "IK1", Amount: 100, Card: payCard, Purpose: "x"}
+	code, _, first := e.call("M1", secretM1, http.MethodPost, "/v1/payouts", req, "key-1", nil)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, first)
+	}
+	code, h, again := e.call("M1", secretM1, http.MethodPost, "/v1/payouts", req, "key-1", nil)
+	if code != http.StatusCreated || string(again) != string(first) || h.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay: %d %s %v", code, again, h)
+	}
+	req.Card.Number = "6216261000000000034"
+	if code, _, raw := e.call("M1", secretM1, http.MethodPost, "/v1/payouts", req, "key-1", nil); code != http.StatusUnprocessableEntity {
+		t.Errorf("same key, another card: %d %s", code, raw)
+	}
+	body, _ := json.Marshal(gateway.CreatePayoutRequest{PayoutNo: "IK1", Amount: 100, Card: payCard, Purpose: "x"})
+	sum := sha256.Sum256(append([]byte("POST /v1/payouts\n"), body...))
+	var stored string
+	if err := e.db.SQL().QueryRowContext(context.Background(), `SELECT request_hash FROM api_idempotency WHERE idem_key = 'key-1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored == "" || stored == hex.EncodeToString(sum[:]) {
+		t.Errorf("the Idempotency-Key record holds the plain hash of a body with a card number: %q", stored)
 	}
 }

@@ -44,6 +44,9 @@ type Stats struct {
 	Failovers        atomic.Int64 // payments moved to the next candidate after an attempt that surely did not reach its channel
 	RateLimited      atomic.Int64
 	AuthFailures     atomic.Int64
+	PayoutsCreated   atomic.Int64
+	PayoutsReturned  atomic.Int64 // succeeded payouts returned by the receiving bank
+	BindingsBound    atomic.Int64
 }
 
 // New validates cfg and returns a Gateway. It does no I/O.

@@ -47,6 +47,9 @@ func (g *Gateway) RegisterMetrics(reg prometheus.Registerer) error {
 		{"tongdao_gateway_late_successes_total", "Payments that succeeded after they were closed or failed (need a refund or manual handling).", g.stats.LateSuccesses.Load},
 		{"tongdao_gateway_rate_limited_total", "Requests refused by the per-merchant rate limit.", g.stats.RateLimited.Load},
 		{"tongdao_gateway_auth_failures_total", "Requests refused by authentication (signature, timestamp, nonce).", g.stats.AuthFailures.Load},
+		{"tongdao_gateway_payouts_created_total", "Payouts created.", g.stats.PayoutsCreated.Load},
+		{"tongdao_gateway_payouts_returned_total", "Succeeded payouts the receiving bank returned.", g.stats.PayoutsReturned.Load},
+		{"tongdao_gateway_bindings_bound_total", "Card bindings completed.", g.stats.BindingsBound.Load},
 	}
 	for _, c := range counters {
 		v := c.v

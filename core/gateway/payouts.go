@@ -228,6 +228,7 @@ func (g *Gateway) Payout(ctx context.Context, merchantID string, req *CreatePayo
 	} else if err != nil {
 		return nil, false, err
 	}
+	g.stats.PayoutsCreated.Add(1)
 	// The merchant hanging up must not cut the call short: its outcome would become unknown.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.CallTimeout)
 	defer cancel()
@@ -305,6 +306,10 @@ func (g *Gateway) transitionPayout(ctx context.Context, p *order.Payout, t order
 		case err == nil:
 			if t.To == order.Succeeded && p.State == order.Failed {
 				g.log.Error("ALERT: late payout success: paid after it was recorded failed", "payout", p.ID)
+			}
+			if t.To == order.PayoutReturned && p.State != order.PayoutReturned && np.State == order.PayoutReturned {
+				g.stats.PayoutsReturned.Add(1)
+				g.log.Warn("payout returned by the receiving bank", "payout", p.ID, "code", np.FailCode)
 			}
 			return np, nil
 		case errors.Is(err, order.ErrConflict):

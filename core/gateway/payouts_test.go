@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongdao/tongdao/core/card"
+	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
@@ -308,4 +310,54 @@ func TestPayouts_WebhooksForSuccessAndReturn(t *testing.T) {
 	if !strings.Contains(string(data), `"object":"payout"`) || !strings.Contains(string(data), `"card_masked":"621626*********0026"`) {
 		t.Errorf("payout.returned data: %s", data)
 	}
+}
+
+// TestPayouts_ProcessStoppedMidCall: a gateway process stored two payouts and stopped
+// before recording the bank's answers; the bank got one of them. The query-back worker
+// finds that one (and it is paid and posted once), and fails the one the bank never saw
+// only after an hour of the bank not knowing it.
+func TestPayouts_ProcessStoppedMidCall(t *testing.T) {
+	eachStore(t, func(t *testing.T, dsn string) {
+		e := newBankEnv(t, dsn)
+		ctx := context.Background()
+		now := e.sim.Clock().Now()
+		mk := func(id, no string) *order.Payout {
+			p := &order.Payout{ID: id, MerchantID: "M1", PayoutNo: no, Channel: "bank", Account: "bank1", ChannelPayoutNo: "TO" + id,
+				ChannelPayoutTime: now.Truncate(time.Second), Amount: money.Fen(3000), CardMasked: card.Mask(payCard.Number),
+				HolderName: payCard.HolderName, Purpose: "salary", CreatedAt: now}
+			if _, err := e.db.CreatePayout(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		sent, lost := mk("po_sent000000000000000001", "PS1"), mk("po_lost000000000000000001", "PS2")
+		// The bank's notification is lost too: only the query can tell.
+		if _, err := e.sim.AddFault(simulator.FaultPlan{Channel: simbank.Name, Op: "PAYOUT_RESULT", Kind: simulator.FaultMissingCallbacks}); err != nil {
+			t.Fatal(err)
+		}
+		po := e.gw.Accounts()["bank1"].(channel.Payouter)
+		if _, err := po.Payout(ctx, &channel.PayoutRequest{PayoutNo: sent.ChannelPayoutNo, PayoutTime: sent.ChannelPayoutTime,
+			Card: channel.Card{Number: payCard.Number, HolderName: payCard.HolderName}, Amount: sent.Amount, Purpose: "salary",
+			NotifyURL: e.srv.URL + "/notify/bank/bank1"}); err != nil {
+			t.Fatal(err)
+		}
+		e.work(4, time.Minute)
+		if got := e.getPayout("M1", secretM1, "PS1"); got.State != order.Succeeded {
+			t.Fatalf("the payout the bank got: %+v", got)
+		}
+		if got := e.getPayout("M1", secretM1, "PS2"); got.State != order.Created {
+			t.Fatalf("the payout the bank never saw, minutes later: %+v (it must not be failed yet)", got)
+		}
+		e.work(7, 10*time.Minute)
+		got := e.getPayout("M1", secretM1, "PS2")
+		if got.State != order.Failed || got.FailCode != "not_found" || got.Alert == "" {
+			t.Fatalf("the payout the bank never saw, over an hour later: %+v", got)
+		}
+		if n := e.payoutEntries(sent.ID); n[ledger.KindPost] != 1 {
+			t.Errorf("entries of the sent payout: %v", n)
+		}
+		if n := e.payoutEntries(lost.ID); len(n) != 0 {
+			t.Errorf("entries of the lost payout: %v", n)
+		}
+	})
 }

@@ -76,9 +76,8 @@ type Config struct {
 	Consumer string
 	// Types are the event types sent; others are completed without sending. nil sends every
 	// payment.*, refund.* and payout.* event except payment.created, payment.pending,
-	// refund.created, payout.created and payout.processing (the merchant caused those itself with an API call and
-	// has the answer already). "*"
-	// in the list sends every type.
+	// refund.created, payout.created and payout.processing (the merchant caused those itself
+	// with an API call and has the answer already). "*" in the list sends every type.
 	Types []string
 	// Timeout bounds one try, from connecting to reading the answer; default 10 s. Measured
 	// on Clock.

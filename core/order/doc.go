@@ -1,4 +1,5 @@
-// Package order holds the payment core's payment and refund orders and their state machines.
+// Package order holds the payment core's payment, refund and payout orders, card bindings,
+// and their state machines.
 //
 // A Payment moves through the states of its transition table (PaymentTransitions):
 //
@@ -8,6 +9,11 @@
 //	   └─► succeeded | failed | closed
 //
 // A Refund moves created ─► pending ─► succeeded | failed (or straight to a final state).
+//
+// A Payout (PayoutTransitions) moves created ─► processing ─► succeeded ─► returned, or to
+// failed; succeeded is not final for a payout, since the receiving bank can return it days
+// later. A Binding (BindingTransitions) moves created ─► sms_sent ─► bound ─► unbound, or to
+// failed; it keeps the card's elements sealed only while it waits for its SMS code.
 //
 // Every change is a Transition: a target state, its Cause (the merchant's API call, the
 // channel's answer, a notification, a query, the expiry, an operator) and a reference that

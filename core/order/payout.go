@@ -81,6 +81,7 @@ var payoutEdges = []edge{
 	{PayoutProcessing, Succeeded, []Cause{CauseChannel, CauseQuery, CauseNotification, CauseOperator}},
 	{PayoutProcessing, Failed, []Cause{CauseChannel, CauseQuery, CauseNotification, CauseOperator}},
 	// A query after a long outage can find the payout returned already.
+	{Created, PayoutReturned, []Cause{CauseQuery, CauseNotification}},
 	{PayoutProcessing, PayoutReturned, []Cause{CauseQuery, CauseNotification, CauseOperator}},
 	// The receiving bank bounced it (退票).
 	{Succeeded, PayoutReturned, []Cause{CauseQuery, CauseNotification, CauseOperator}},
@@ -157,8 +158,10 @@ func ApplyPayout(p *Payout, t PayoutTransition) (*Payout, error) {
 // (kind "payout"): processing until the channel says how it ended, succeeded while the
 // receiving bank can still return it.
 type PayoutStore interface {
-	// CreatePayout stores p (State Created, Version 1) and its "payout.created" event.
-	// ErrDuplicate when the merchant already has p.PayoutNo.
+	// CreatePayout stores p (State Created, Version 1) and its "payout.created" event, and
+	// queues a query-back task due shortly after (so a payout whose creating process stopped
+	// before recording the channel's answer is still settled). ErrDuplicate when the merchant
+	// already has p.PayoutNo.
 	CreatePayout(ctx context.Context, p *Payout) (*Event, error)
 	Payout(ctx context.Context, id string) (*Payout, error)
 	PayoutByNo(ctx context.Context, merchantID, payoutNo string) (*Payout, error)

@@ -1,4 +1,4 @@
-// Package posting posts the money movements of payment and refund orders to the ledger,
+// Package posting posts the money movements of payment, refund and payout orders to the ledger,
 // from the order outbox: a Poster claims the "ledger" deliveries of order.Outbox, posts each
 // movement exactly once (the event id is the entry's idempotency key, the order its voucher)
 // and completes the delivery. A delivery claimed again after a crash, a lease that ran out
@@ -8,11 +8,12 @@
 // # Accounts
 //
 // The Poster opens its accounts lazily and idempotently (it looks each up by chart code,
-// owner and currency first) under three chart codes, which it adds to the chart when missing:
+// owner and currency first) under four chart codes, which it adds to the chart when missing:
 //
 //	1122 应收待清算 (asset)      one per channel, owner channel/<channel>, "应收待清算-<channel>"
 //	6602 渠道手续费 (expense)    one per channel, owner internal/<channel>, "渠道手续费-<channel>"
 //	2202 应付商户款 (liability)  one per merchant, owner merchant/<merchant>, "应付商户款-<merchant>"
+//	1002 银行存款 (asset)        one per channel, owner channel/<channel>, "银行存款-<channel>" (payouts)
 //
 // one set per currency. The receivable and the merchant payable may go negative
 // (ledger.AllowNegative): a refund after the channel settled, or after the merchant was paid
@@ -33,6 +34,16 @@
 //	Dr 2202 应付商户款-<merchant>  R
 //	Cr 1122 应收待清算-<channel>   R − f
 //	Cr 6602 渠道手续费-<channel>   f
+//
+// payout.succeeded, voucher payout/<payout id> of the payout's amount P (paid from the funds
+// held at the paying bank or channel; payout fees are not posted):
+//
+//	Dr 2202 应付商户款-<merchant>  P
+//	Cr 1002 银行存款-<channel>     P
+//
+// payout.returned (the receiving bank bounced a succeeded payout) reverses that entry with
+// ledger.Reverse: a new mirrored entry, never an edit; a payout returned without a recorded
+// success, and a failed one, post nothing.
 //
 // Lines of zero are left out (a fee of zero, a refund that returns no fee). Every other
 // event (created, pending, failed, closed, and the payment's partially_refunded/refunded

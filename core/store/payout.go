@@ -45,6 +45,11 @@ func scanPayout(s scanner) (*order.Payout, error) {
 	return &p, nil
 }
 
+// PayoutFirstQueryAfter is when a new payout's query-back task first falls due, unless the
+// channel's answer (recorded by TransitionPayout) reschedules it: long enough for the call
+// that creates it to finish.
+const PayoutFirstQueryAfter = 2 * time.Minute
+
 // CreatePayout implements order.PayoutStore.
 func (d *DB) CreatePayout(ctx context.Context, p *order.Payout) (*order.Event, error) {
 	if p.ID == "" || p.MerchantID == "" || p.PayoutNo == "" || p.Account == "" || p.ChannelPayoutNo == "" {
@@ -71,7 +76,12 @@ func (d *DB) CreatePayout(ctx context.Context, p *order.Payout) (*order.Event, e
 		if err != nil {
 			return fmt.Errorf("store: insert payout: %w", err)
 		}
-		return d.insertEvent(ctx, tx, ev)
+		if err := d.insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		// Queued from the start: a process that stops between this insert and recording the
+		// channel's answer leaves a payout whose fate only a query can tell.
+		return d.syncWatch(ctx, tx, "payout", p.ID, true, false, p.CreatedAt.Add(PayoutFirstQueryAfter))
 	})
 	if err != nil {
 		return nil, err

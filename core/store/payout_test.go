@@ -81,6 +81,13 @@ func TestPayouts_CompareAndSetEventsAndWatch(t *testing.T) {
 		if len(types) != 4 || types[0] != "payout.created" || types[3] != "payout.returned" {
 			t.Errorf("history %v", types)
 		}
+		list, err := db.Payouts(ctx, "M1", t0, t0.Add(time.Second), 10)
+		if err != nil || len(list) != 1 || list[0].ID != "po_1" {
+			t.Errorf("M1's payouts: %v %v", list, err)
+		}
+		if list, _ := db.Payouts(ctx, "M1", t0.Add(time.Second), t0.Add(time.Hour), 10); len(list) != 0 {
+			t.Errorf("M1's payouts after creation time: %v", list)
+		}
 		amts, err := db.OrderAmounts(ctx, "payout", []string{"po_1", "po_x"})
 		if err != nil || len(amts) != 1 || amts["po_1"] != money.Fen(12345) {
 			t.Errorf("payout amounts: %v %v", amts, err)
