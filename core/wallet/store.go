@@ -1,0 +1,65 @@
+package wallet
+
+import (
+	"context"
+	"time"
+)
+
+// PasswordState is a customer's payment password record.
+type PasswordState struct {
+	Hash        string    // PHC-style argon2id string; "" when none is set
+	Failures    int       // wrong tries since the last right one
+	LockedUntil time.Time // zero or when the lock-out ends
+}
+
+// Store is the storage of customers, users, accounts, cards, operations and statements.
+// core/store implements it on SQLite and PostgreSQL. Balances are not here: they are the
+// ledger's. Errors: ErrNotFound, ErrDuplicate, ErrStale.
+type Store interface {
+	CreateCustomer(ctx context.Context, c *Customer) error // ErrDuplicate on (merchant, customer no)
+	Customer(ctx context.Context, id string) (*Customer, error)
+	CustomerByNo(ctx context.Context, merchantID, customerNo string) (*Customer, error)
+	// SetLevel raises the customer's level to l (never lowers it) with note.
+	RaiseCustomerLevel(ctx context.Context, id string, l Level, note string, at time.Time) error
+
+	CreateWalletUser(ctx context.Context, u *User) error // ErrDuplicate on (merchant, business line, login)
+	WalletUser(ctx context.Context, id string) (*User, error)
+
+	CreatePaymentAccount(ctx context.Context, a *Account) error // ErrDuplicate on id
+	PaymentAccount(ctx context.Context, id string) (*Account, error)
+	PaymentAccounts(ctx context.Context, customerID string) ([]*Account, error)
+
+	SetPaymentPassword(ctx context.Context, customerID, hash string) error // also clears failures and lock
+	PaymentPassword(ctx context.Context, customerID string) (PasswordState, error)
+	// PasswordFailed counts a wrong try atomically; when the count reaches max it sets
+	// LockedUntil to lockUntil. It returns the state after the update.
+	PaymentPasswordFailed(ctx context.Context, customerID string, max int, lockUntil time.Time) (PasswordState, error)
+	PaymentPasswordOK(ctx context.Context, customerID string) error // clears the failures
+
+	PutBoundCard(ctx context.Context, c *Card) error // insert or replace by ID
+	BoundCard(ctx context.Context, id string) (*Card, error)
+	BoundCards(ctx context.Context, customerID string) ([]*Card, error)
+
+	// InsertOp stores o unless an op with its (merchant, kind, request no) exists; it returns
+	// the stored op and whether it was created now.
+	InsertWalletOp(ctx context.Context, o *Op) (*Op, bool, error)
+	WalletOp(ctx context.Context, id string) (*Op, error)
+	WalletOpByRequest(ctx context.Context, merchantID string, kind OpKind, requestNo string) (*Op, error)
+	// UpdateOp replaces o where the stored version is o.Version, and increments o.Version;
+	// ErrStale if it moved.
+	UpdateWalletOp(ctx context.Context, o *Op) error
+	// DeleteOp removes a pending op that was refused before any money moved.
+	DeleteWalletOp(ctx context.Context, id string) error
+	// OutTotal sums the amounts (minor units) of the customer's ops of kinds created at or
+	// after since, except failed ones.
+	WalletOutTotal(ctx context.Context, customerID string, kinds []OpKind, since time.Time) (int64, error)
+	// DueOps leases up to limit ops of kind in one of states whose NextAt is at or before
+	// now: their NextAt moves to now+lease so no other worker takes them meanwhile.
+	DueWalletOps(ctx context.Context, kind OpKind, states []OpState, now time.Time, limit int, lease time.Duration) ([]*Op, error)
+
+	// AddLines stores statement lines; a line already stored (same account, entry and
+	// side) is skipped.
+	AddStatementLines(ctx context.Context, ls []Line) error
+	// Lines returns up to limit lines of account with Seq > after, in Seq order.
+	StatementLines(ctx context.Context, accountID string, after int64, limit int) ([]Line, error)
+}
