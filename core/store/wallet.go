@@ -26,11 +26,25 @@ func walletErr(what string, err error) error {
 	return fmt.Errorf("store: %s: %w", what, err)
 }
 
+// wexec runs one write statement as its own transaction through orderTx, so on SQLite it
+// joins the group commit instead of contending for the write lock on its own.
+func (d *DB) wexec(ctx context.Context, q string, args ...any) (n int64, err error) {
+	err = d.orderTx(ctx, func(tx *otx) error {
+		res, err := tx.ExecContext(ctx, d.q(q), args...)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
 const customerCols = `id, merchant_id, customer_no, kind, name, id_no_sealed, id_no_fp, level, level_note, created_at, updated_at`
 
 // CreateCustomer implements wallet.Store.
 func (d *DB) CreateCustomer(ctx context.Context, c *wallet.Customer) error {
-	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO wallet_customers (`+customerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
+	_, err := d.wexec(ctx, `INSERT INTO wallet_customers (`+customerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		c.ID, c.MerchantID, c.CustomerNo, string(c.Kind), c.Name, c.IDNoSealed, c.IDNoFP, int(c.Level), c.LevelNote, micros(c.CreatedAt), micros(c.UpdatedAt))
 	return walletErr("create customer", err)
 }
@@ -61,12 +75,12 @@ func (d *DB) CustomerByNo(ctx context.Context, merchantID, no string) (*wallet.C
 
 // RaiseCustomerLevel implements wallet.Store: the level only goes up.
 func (d *DB) RaiseCustomerLevel(ctx context.Context, id string, l wallet.Level, note string, at time.Time) error {
-	res, err := d.w.ExecContext(ctx, d.q(`UPDATE wallet_customers SET level = ?, level_note = ?, updated_at = ? WHERE id = ? AND level < ?`),
+	n, err := d.wexec(ctx, `UPDATE wallet_customers SET level = ?, level_note = ?, updated_at = ? WHERE id = ? AND level < ?`,
 		int(l), note, micros(at), id, int(l))
 	if err != nil {
 		return walletErr("set level", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		if _, err := d.Customer(ctx, id); err != nil {
 			return err
 		}
@@ -76,7 +90,7 @@ func (d *DB) RaiseCustomerLevel(ctx context.Context, id string, l wallet.Level, 
 
 // CreateWalletUser implements wallet.Store.
 func (d *DB) CreateWalletUser(ctx context.Context, u *wallet.User) error {
-	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO wallet_users (id, customer_id, merchant_id, business_line, login, created_at) VALUES (?,?,?,?,?,?)`),
+	_, err := d.wexec(ctx, `INSERT INTO wallet_users (id, customer_id, merchant_id, business_line, login, created_at) VALUES (?,?,?,?,?,?)`,
 		u.ID, u.CustomerID, u.MerchantID, u.BusinessLine, u.Login, micros(u.CreatedAt))
 	return walletErr("create user", err)
 }
@@ -98,7 +112,7 @@ const walletAccountCols = `id, customer_id, kind, currency, ledger_id, frozen_le
 
 // CreatePaymentAccount implements wallet.Store.
 func (d *DB) CreatePaymentAccount(ctx context.Context, a *wallet.Account) error {
-	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO wallet_accounts (`+walletAccountCols+`) VALUES (?,?,?,?,?,?,?)`),
+	_, err := d.wexec(ctx, `INSERT INTO wallet_accounts (`+walletAccountCols+`) VALUES (?,?,?,?,?,?,?)`,
 		a.ID, a.CustomerID, string(a.Kind), string(a.Currency), a.LedgerID, a.FrozenLedgerID, micros(a.CreatedAt))
 	return walletErr("create account", err)
 }
@@ -143,11 +157,11 @@ func (d *DB) PaymentAccounts(ctx context.Context, customerID string) ([]*wallet.
 
 // SetPaymentPassword implements wallet.Store.
 func (d *DB) SetPaymentPassword(ctx context.Context, customerID, hash string) error {
-	res, err := d.w.ExecContext(ctx, d.q(`UPDATE wallet_customers SET pw_hash = ?, pw_failures = 0, pw_locked_until = 0 WHERE id = ?`), hash, customerID)
+	n, err := d.wexec(ctx, `UPDATE wallet_customers SET pw_hash = ?, pw_failures = 0, pw_locked_until = 0 WHERE id = ?`, hash, customerID)
 	if err != nil {
 		return walletErr("set password", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("store: set password: customer %s: %w", customerID, wallet.ErrNotFound)
 	}
 	return nil
@@ -171,17 +185,17 @@ func (d *DB) password(ctx context.Context, db *sql.DB, customerID string) (walle
 
 // PaymentPasswordFailed implements wallet.Store: one statement, so concurrent wrong tries each count.
 func (d *DB) PaymentPasswordFailed(ctx context.Context, customerID string, max int, lockUntil time.Time) (wallet.PasswordState, error) {
-	_, err := d.w.ExecContext(ctx, d.q(`UPDATE wallet_customers SET pw_failures = pw_failures + 1,
-		pw_locked_until = CASE WHEN pw_failures + 1 >= ? THEN ? ELSE pw_locked_until END WHERE id = ?`), max, micros(lockUntil), customerID)
+	_, err := d.wexec(ctx, `UPDATE wallet_customers SET pw_failures = pw_failures + 1,
+		pw_locked_until = CASE WHEN pw_failures + 1 >= ? THEN ? ELSE pw_locked_until END WHERE id = ?`, max, micros(lockUntil), customerID)
 	if err != nil {
 		return wallet.PasswordState{}, walletErr("password failed", err)
 	}
-	return d.password(ctx, d.w, customerID)
+	return d.password(ctx, d.r, customerID)
 }
 
 // PaymentPasswordOK implements wallet.Store.
 func (d *DB) PaymentPasswordOK(ctx context.Context, customerID string) error {
-	_, err := d.w.ExecContext(ctx, d.q(`UPDATE wallet_customers SET pw_failures = 0, pw_locked_until = 0 WHERE id = ? AND (pw_failures <> 0 OR pw_locked_until <> 0)`), customerID)
+	_, err := d.wexec(ctx, `UPDATE wallet_customers SET pw_failures = 0, pw_locked_until = 0 WHERE id = ? AND (pw_failures <> 0 OR pw_locked_until <> 0)`, customerID)
 	return walletErr("password ok", err)
 }
 
@@ -191,9 +205,9 @@ const cardCols = `id, customer_id, channel, state, pan_sealed, pan_fp, masked, p
 func (d *DB) PutBoundCard(ctx context.Context, c *wallet.Card) error {
 	args := []any{c.ID, c.CustomerID, c.Channel, string(c.State), c.PANSealed, c.PANFP, c.Masked, c.PhoneSealed, c.Holder, c.Token,
 		c.BankCode, c.CardType, micros(c.CreatedAt), micros(c.UpdatedAt)}
-	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO wallet_cards (`+cardCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	_, err := d.wexec(ctx, `INSERT INTO wallet_cards (`+cardCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, token = excluded.token, bank_code = excluded.bank_code,
-		card_type = excluded.card_type, updated_at = excluded.updated_at`), args...)
+		card_type = excluded.card_type, updated_at = excluded.updated_at`, args...)
 	return walletErr("put card", err)
 }
 
@@ -263,26 +277,32 @@ func (d *DB) InsertWalletOp(ctx context.Context, o *wallet.Op) (*wallet.Op, bool
 	if o.Version == 0 {
 		o.Version = 1
 	}
-	res, err := d.w.ExecContext(ctx, d.q(`INSERT INTO wallet_ops (`+opCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (merchant_id, kind, request_no) DO NOTHING`), opArgs(o)...)
+	var got *wallet.Op
+	created := false
+	err := d.orderTx(ctx, func(tx *otx) error {
+		res, err := tx.ExecContext(ctx, d.q(`INSERT INTO wallet_ops (`+opCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (merchant_id, kind, request_no) DO NOTHING`), opArgs(o)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			cp := *o
+			got, created = &cp, true
+			return nil
+		}
+		got, err = scanOp(tx.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE merchant_id = ? AND kind = ? AND request_no = ?`),
+			o.MerchantID, string(o.Kind), o.RequestNo))
+		return err
+	})
 	if err != nil {
 		return nil, false, walletErr("insert op", err)
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		cp := *o
-		return &cp, true, nil
-	}
-	got, err := scanOp(d.w.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE merchant_id = ? AND kind = ? AND request_no = ?`),
-		o.MerchantID, string(o.Kind), o.RequestNo))
-	if err != nil {
-		return nil, false, walletErr("insert op", err)
-	}
-	return got, false, nil
+	return got, created, nil
 }
 
 // WalletOp implements wallet.Store (read from the write pool: callers read what they just wrote).
 func (d *DB) WalletOp(ctx context.Context, id string) (*wallet.Op, error) {
-	o, err := scanOp(d.w.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE id = ?`), id))
+	o, err := scanOp(d.r.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE id = ?`), id))
 	if err != nil {
 		return nil, walletErr("op", err)
 	}
@@ -291,7 +311,7 @@ func (d *DB) WalletOp(ctx context.Context, id string) (*wallet.Op, error) {
 
 // WalletOpByRequest implements wallet.Store.
 func (d *DB) WalletOpByRequest(ctx context.Context, merchantID string, kind wallet.OpKind, requestNo string) (*wallet.Op, error) {
-	o, err := scanOp(d.w.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE merchant_id = ? AND kind = ? AND request_no = ?`),
+	o, err := scanOp(d.r.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE merchant_id = ? AND kind = ? AND request_no = ?`),
 		merchantID, string(kind), requestNo))
 	if err != nil {
 		return nil, walletErr("op", err)
@@ -301,13 +321,13 @@ func (d *DB) WalletOpByRequest(ctx context.Context, merchantID string, kind wall
 
 // UpdateWalletOp implements wallet.Store.
 func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op) error {
-	res, err := d.w.ExecContext(ctx, d.q(`UPDATE wallet_ops SET state = ?, reason = ?, payment_id = ?, hold_seq = ?, entry_seq = ?, reverse_seq = ?,
-		attempts = ?, next_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`),
+	n, err := d.wexec(ctx, `UPDATE wallet_ops SET state = ?, reason = ?, payment_id = ?, hold_seq = ?, entry_seq = ?, reverse_seq = ?,
+		attempts = ?, next_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 		string(o.State), o.Reason, o.PaymentID, o.HoldSeq, o.EntrySeq, o.ReverseSeq, o.Attempts, micros(o.NextAt), micros(o.UpdatedAt), o.ID, o.Version)
 	if err != nil {
 		return walletErr("update op", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("store: update op %s: %w", o.ID, wallet.ErrStale)
 	}
 	o.Version++
@@ -316,7 +336,7 @@ func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op) error {
 
 // DeleteWalletOp implements wallet.Store.
 func (d *DB) DeleteWalletOp(ctx context.Context, id string) error {
-	_, err := d.w.ExecContext(ctx, d.q(`DELETE FROM wallet_ops WHERE id = ? AND state = ?`), id, string(wallet.OpPending))
+	_, err := d.wexec(ctx, `DELETE FROM wallet_ops WHERE id = ? AND state = ?`, id, string(wallet.OpPending))
 	return walletErr("delete op", err)
 }
 
@@ -327,7 +347,7 @@ func (d *DB) WalletOutTotal(ctx context.Context, customerID string, kinds []wall
 		args = append(args, string(k))
 	}
 	var sum int64
-	err := d.w.QueryRowContext(ctx, d.q(`SELECT COALESCE(SUM(amount), 0) FROM wallet_ops WHERE customer_id = ? AND created_at >= ? AND state <> ?
+	err := d.r.QueryRowContext(ctx, d.q(`SELECT COALESCE(SUM(amount), 0) FROM wallet_ops WHERE customer_id = ? AND created_at >= ? AND state <> ?
 		AND kind IN (`+inList(len(kinds))+`)`), args...).Scan(&sum)
 	return sum, walletErr("out total", err)
 }
@@ -339,7 +359,7 @@ func (d *DB) DueWalletOps(ctx context.Context, kind wallet.OpKind, states []wall
 		args = append(args, string(s))
 	}
 	args = append(args, limit)
-	rows, err := d.w.QueryContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE kind = ? AND next_at > 0 AND next_at <= ?
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE kind = ? AND next_at > 0 AND next_at <= ?
 		AND state IN (`+inList(len(states))+`) ORDER BY next_at LIMIT ?`), args...)
 	if err != nil {
 		return nil, walletErr("due ops", err)
@@ -359,12 +379,12 @@ func (d *DB) DueWalletOps(ctx context.Context, kind wallet.OpKind, states []wall
 	}
 	var out []*wallet.Op
 	for _, o := range due {
-		res, err := d.w.ExecContext(ctx, d.q(`UPDATE wallet_ops SET next_at = ?, version = version + 1 WHERE id = ? AND version = ?`),
+		n, err := d.wexec(ctx, `UPDATE wallet_ops SET next_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 			micros(now.Add(lease)), o.ID, o.Version)
 		if err != nil {
 			return out, walletErr("lease op", err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if n == 1 {
 			o.Version++
 			o.NextAt = now.Add(lease)
 			out = append(out, o)
@@ -390,7 +410,7 @@ func (d *DB) AddStatementLines(ctx context.Context, ls []wallet.Line) error {
 			l.VoucherKind, l.VoucherID, l.Memo, micros(l.At))
 	}
 	b.WriteString(` ON CONFLICT (account_id, entry_seq, side) DO NOTHING`)
-	_, err := d.w.ExecContext(ctx, d.q(b.String()), args...)
+	_, err := d.wexec(ctx, b.String(), args...)
 	return walletErr("add statement lines", err)
 }
 
