@@ -1,0 +1,87 @@
+package wallet_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/store/storetest"
+	"github.com/tongdao/tongdao/core/wallet"
+)
+
+// benchTransfers measures wallet transfers per second with 64 callers, 20% of them from one
+// hot wallet, and — in the same run, on the same database and wallets — the ledger's own
+// 2-line entries per second with the same mix, so the ratio is the account layer's cost.
+func benchTransfers(b *testing.B, dsn string) {
+	f := newFixture(b, dsn, nil)
+	const wallets, callers = 200, 64
+	accts := make([]*wallet.Account, wallets)
+	for i := range accts {
+		_, accts[i] = f.customer(fmt.Sprintf("B%d", i), "张三", idZhang, wallet.LevelFull)
+		f.fund(accts[i], 1_000_000_00)
+	}
+	pick := func(rng *rand.Rand) (from, to *wallet.Account) {
+		from = accts[1+rng.IntN(wallets-1)]
+		if rng.IntN(5) == 0 {
+			from = accts[0]
+		}
+		for to = from; to == from; {
+			to = accts[rng.IntN(wallets)]
+		}
+		return from, to
+	}
+	run := func(name string, op func(rng *rand.Rand, i int64) error) float64 {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		began := time.Now()
+		for c := 0; c < callers; c++ {
+			wg.Add(1)
+			go func(c int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(c), 11))
+				for {
+					i := next.Add(1)
+					if i > int64(b.N) {
+						return
+					}
+					if err := op(rng, i); err != nil {
+						b.Errorf("%s %d: %v", name, i, err)
+						return
+					}
+				}
+			}(c)
+		}
+		wg.Wait()
+		return float64(b.N) / time.Since(began).Seconds()
+	}
+	b.ResetTimer()
+	ledgerRate := run("ledger", func(rng *rand.Rand, i int64) error {
+		from, to := pick(rng)
+		amt := money.New(1+rng.Int64N(100), money.CNY)
+		key := fmt.Sprintf("bench-ledger-%d", i)
+		_, err := f.led.Post(f.ctx, ledger.Posting{Key: key, Voucher: ledger.Voucher{Kind: "bench", ID: key, Amount: amt},
+			Lines: []ledger.Line{{Account: ledger.AccountID(from.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: ledger.AccountID(to.LedgerID), Side: ledger.Credit, Amount: amt}}})
+		return err
+	})
+	walletRate := run("wallet", func(rng *rand.Rand, i int64) error {
+		from, to := pick(rng)
+		_, err := f.svc.Transfer(f.ctx, "M1", wallet.TransferRequest{RequestNo: fmt.Sprintf("BT%d", i), From: from.ID, To: to.ID, Amount: 1 + rng.Int64N(100)})
+		return err
+	})
+	b.StopTimer()
+	b.ReportMetric(walletRate, "transfers/s")
+	b.ReportMetric(ledgerRate, "ledger-entries/s")
+	b.ReportMetric(walletRate/ledgerRate, "ratio")
+}
+
+// BenchmarkTransfers64Callers: go test -run '^$' -bench Transfers64Callers -benchtime 4000x ./core/wallet/
+func BenchmarkTransfers64Callers(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchTransfers(b, storetest.SQLiteDSN(b)) })
+	b.Run("postgres", func(b *testing.B) { benchTransfers(b, storetest.PostgresDSN(b, os.Getenv(storetest.EnvPG))) })
+}
