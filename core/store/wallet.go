@@ -251,12 +251,12 @@ func (d *DB) BoundCards(ctx context.Context, customerID string) ([]*wallet.Card,
 }
 
 const opCols = `id, merchant_id, kind, request_no, customer_id, account_id, to_account, payee, card_id, payment_id, ref, amount, currency,
-	state, reason, operator, fingerprint, hold_seq, entry_seq, reverse_seq, attempts, next_at, created_at, updated_at, version`
+	state, reason, operator, fingerprint, hold_seq, entry_seq, reverse_seq, attempts, next_at, limit_day, created_at, updated_at, version`
 
 func opArgs(o *wallet.Op) []any {
 	return []any{o.ID, o.MerchantID, string(o.Kind), o.RequestNo, o.CustomerID, o.AccountID, o.ToAccount, o.Payee, o.CardID, o.PaymentID, o.Ref,
 		o.Amount.Minor(), string(o.Amount.Currency()), string(o.State), o.Reason, o.Operator, o.Fingerprint, o.HoldSeq, o.EntrySeq, o.ReverseSeq,
-		o.Attempts, micros(o.NextAt), micros(o.CreatedAt), micros(o.UpdatedAt), o.Version}
+		o.Attempts, micros(o.NextAt), o.LimitDay, micros(o.CreatedAt), micros(o.UpdatedAt), o.Version}
 }
 
 func scanOp(s interface{ Scan(...any) error }) (*wallet.Op, error) {
@@ -264,7 +264,7 @@ func scanOp(s interface{ Scan(...any) error }) (*wallet.Op, error) {
 	var kind, cur, state string
 	var amount, next, created, updated int64
 	if err := s.Scan(&o.ID, &o.MerchantID, &kind, &o.RequestNo, &o.CustomerID, &o.AccountID, &o.ToAccount, &o.Payee, &o.CardID, &o.PaymentID, &o.Ref,
-		&amount, &cur, &state, &o.Reason, &o.Operator, &o.Fingerprint, &o.HoldSeq, &o.EntrySeq, &o.ReverseSeq, &o.Attempts, &next, &created, &updated, &o.Version); err != nil {
+		&amount, &cur, &state, &o.Reason, &o.Operator, &o.Fingerprint, &o.HoldSeq, &o.EntrySeq, &o.ReverseSeq, &o.Attempts, &next, &o.LimitDay, &created, &updated, &o.Version); err != nil {
 		return nil, err
 	}
 	o.Kind, o.State, o.Amount = wallet.OpKind(kind), wallet.OpState(state), money.New(amount, money.Currency(cur))
@@ -273,20 +273,34 @@ func scanOp(s interface{ Scan(...any) error }) (*wallet.Op, error) {
 }
 
 // InsertWalletOp implements wallet.Store.
-func (d *DB) InsertWalletOp(ctx context.Context, o *wallet.Op) (*wallet.Op, bool, error) {
+func (d *DB) InsertWalletOp(ctx context.Context, o *wallet.Op, limit *wallet.DayLimit) (*wallet.Op, bool, error) {
 	if o.Version == 0 {
 		o.Version = 1
 	}
 	var got *wallet.Op
 	created := false
 	err := d.orderTx(ctx, func(tx *otx) error {
-		res, err := tx.ExecContext(ctx, d.q(`INSERT INTO wallet_ops (`+opCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT (merchant_id, kind, request_no) DO NOTHING`), opArgs(o)...)
+		cp := *o
+		if limit != nil {
+			cp.LimitDay = limit.Day
+		}
+		res, err := tx.ExecContext(ctx, d.q(`INSERT INTO wallet_ops (`+opCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (merchant_id, kind, request_no) DO NOTHING`), opArgs(&cp)...)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			cp := *o
+			if limit != nil {
+				var total int64
+				if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO wallet_day_totals (customer_id, day, total) VALUES (?,?,?)
+					ON CONFLICT (customer_id, day) DO UPDATE SET total = wallet_day_totals.total + excluded.total RETURNING total`),
+					o.CustomerID, limit.Day, o.Amount.Minor()).Scan(&total); err != nil {
+					return err
+				}
+				if total > limit.Max {
+					return wallet.ErrLimit // rolls the op and the total back
+				}
+			}
 			got, created = &cp, true
 			return nil
 		}
@@ -321,9 +335,26 @@ func (d *DB) WalletOpByRequest(ctx context.Context, merchantID string, kind wall
 
 // UpdateWalletOp implements wallet.Store.
 func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op) error {
-	n, err := d.wexec(ctx, `UPDATE wallet_ops SET state = ?, reason = ?, payment_id = ?, hold_seq = ?, entry_seq = ?, reverse_seq = ?,
-		attempts = ?, next_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
-		string(o.State), o.Reason, o.PaymentID, o.HoldSeq, o.EntrySeq, o.ReverseSeq, o.Attempts, micros(o.NextAt), micros(o.UpdatedAt), o.ID, o.Version)
+	var n int64
+	err := d.orderTx(ctx, func(tx *otx) error {
+		var before string
+		if o.State == wallet.OpFailed && o.LimitDay != "" {
+			if err := tx.QueryRowContext(ctx, d.q(`SELECT state FROM wallet_ops WHERE id = ? AND version = ?`+d.forUpdate()), o.ID, o.Version).Scan(&before); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE wallet_ops SET state = ?, reason = ?, payment_id = ?, hold_seq = ?, entry_seq = ?, reverse_seq = ?,
+		attempts = ?, next_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`),
+			string(o.State), o.Reason, o.PaymentID, o.HoldSeq, o.EntrySeq, o.ReverseSeq, o.Attempts, micros(o.NextAt), micros(o.UpdatedAt), o.ID, o.Version)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if n == 1 && before != "" && before != string(wallet.OpFailed) {
+			return d.uncount(ctx, tx, o) // a failed withdrawal moved no money: it leaves the day's total
+		}
+		return nil
+	})
 	if err != nil {
 		return walletErr("update op", err)
 	}
@@ -336,20 +367,28 @@ func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op) error {
 
 // DeleteWalletOp implements wallet.Store.
 func (d *DB) DeleteWalletOp(ctx context.Context, id string) error {
-	_, err := d.wexec(ctx, `DELETE FROM wallet_ops WHERE id = ? AND state = ?`, id, string(wallet.OpPending))
+	err := d.orderTx(ctx, func(tx *otx) error {
+		o, err := scanOp(tx.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE id = ? AND state = ?`+d.forUpdate()), id, string(wallet.OpPending)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM wallet_ops WHERE id = ?`), id); err != nil {
+			return err
+		}
+		return d.uncount(ctx, tx, o)
+	})
 	return walletErr("delete op", err)
 }
 
-// WalletOutTotal implements wallet.Store.
-func (d *DB) WalletOutTotal(ctx context.Context, customerID string, kinds []wallet.OpKind, since time.Time) (int64, error) {
-	args := []any{customerID, micros(since), string(wallet.OpFailed)}
-	for _, k := range kinds {
-		args = append(args, string(k))
+// uncount takes o's amount off its day's total.
+func (d *DB) uncount(ctx context.Context, tx *otx, o *wallet.Op) error {
+	if o.LimitDay == "" {
+		return nil
 	}
-	var sum int64
-	err := d.r.QueryRowContext(ctx, d.q(`SELECT COALESCE(SUM(amount), 0) FROM wallet_ops WHERE customer_id = ? AND created_at >= ? AND state <> ?
-		AND kind IN (`+inList(len(kinds))+`)`), args...).Scan(&sum)
-	return sum, walletErr("out total", err)
+	_, err := tx.ExecContext(ctx, d.q(`UPDATE wallet_day_totals SET total = total - ? WHERE customer_id = ? AND day = ?`), o.Amount.Minor(), o.CustomerID, o.LimitDay)
+	return err
 }
 
 // DueWalletOps implements wallet.Store: each op is leased by a compare-and-set of its version.

@@ -54,7 +54,7 @@ func (s *Service) Freeze(ctx context.Context, merchantID string, req FreezeReque
 	}
 	amt := money.New(req.Amount, a.Currency)
 	o, drive, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpFreeze, RequestNo: req.RequestNo, CustomerID: c.ID, AccountID: a.ID,
-		Amount: amt, Reason: req.Reason, Operator: req.Operator, Fingerprint: fingerprint(a.ID, amt.String(), req.Reason, req.Operator)})
+		Amount: amt, Reason: req.Reason, Operator: req.Operator, Fingerprint: fingerprint(a.ID, amt.String(), req.Reason, req.Operator)}, nil)
 	if err != nil || !drive {
 		return o, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) Unfreeze(ctx context.Context, merchantID string, req UnfreezeR
 		return nil, fail(ErrInvalid, "freeze_request_no", "%s was released already", req.FreezeRequestNo)
 	}
 	o, drive, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpUnfreeze, RequestNo: req.RequestNo, CustomerID: c.ID, AccountID: a.ID,
-		Ref: f.ID, Amount: f.Amount, Reason: req.Reason, Operator: req.Operator, Fingerprint: fingerprint(a.ID, f.ID, req.Reason, req.Operator)})
+		Ref: f.ID, Amount: f.Amount, Reason: req.Reason, Operator: req.Operator, Fingerprint: fingerprint(a.ID, f.ID, req.Reason, req.Operator)}, nil)
 	if err != nil || !drive {
 		return o, err
 	}
@@ -144,7 +144,7 @@ func (s *Service) setFrozen(ctx context.Context, merchantID string, a *Account, 
 		kind = OpUnfreezeAcct
 	}
 	o, drive, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: kind, RequestNo: req.RequestNo, CustomerID: c.ID, AccountID: a.ID,
-		Amount: money.New(0, a.Currency), Reason: req.Reason, Operator: req.Operator, Fingerprint: fingerprint(a.ID, req.Reason, req.Operator)})
+		Amount: money.New(0, a.Currency), Reason: req.Reason, Operator: req.Operator, Fingerprint: fingerprint(a.ID, req.Reason, req.Operator)}, nil)
 	if err != nil || !drive {
 		return o, err
 	}

@@ -204,6 +204,7 @@ type Op struct {
 	ReverseSeq  int64 // withdrawal returned: the reversal entry
 	Attempts    int
 	NextAt      time.Time // withdrawal: when to query the payout next
+	LimitDay    string    // the Beijing day whose limit the op counts in ("" = none)
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int64

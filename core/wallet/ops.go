@@ -65,42 +65,39 @@ func refused(err error) bool {
 	return errors.As(err, &re)
 }
 
-// checkLimits refuses amount for a customer of level l: per transaction, and, when out,
-// per day including o itself (already stored, so concurrent requests cannot both slip
-// under the day's limit).
-func (s *Service) checkLimits(ctx context.Context, c *Customer, o *Op, out bool) error {
+// perTx refuses an amount over the per-transaction limit of the customer's level.
+func (s *Service) perTx(c *Customer, amt money.Amount) error {
 	lim := s.cfg.Limits[c.Level]
-	if o.Amount.Currency() != money.CNY {
+	if amt.Currency() != money.CNY {
 		return fail(ErrInvalid, "currency", "limits are set in CNY; only CNY accounts move money")
 	}
-	if o.Amount.Minor() > lim.PerTx.Minor() {
-		return fail(ErrLimit, "amount", "%s is over %s per transaction at verification level %d", o.Amount, lim.PerTx, c.Level)
-	}
-	if !out {
-		return nil
-	}
-	now := s.cfg.Clock.Now()
-	since := clock.AccountingDay(now, clock.NaturalDay).Start(clock.Beijing())
-	total, err := s.cfg.Store.WalletOutTotal(ctx, c.ID, []OpKind{OpPayment, OpTransfer, OpWithdraw}, since)
-	if err != nil {
-		return err
-	}
-	if total > lim.PerDay.Minor() {
-		return fail(ErrLimit, "amount", "payments, transfers and withdrawals today would reach %s, over %s per day at verification level %d",
-			money.New(total, money.CNY), lim.PerDay, c.Level)
+	if amt.Minor() > lim.PerTx.Minor() {
+		return fail(ErrLimit, "amount", "%s is over %s per transaction at verification level %d", amt, lim.PerTx, c.Level)
 	}
 	return nil
 }
 
-// begin stores o (or finds it by its request number). It returns the stored op and
-// whether the caller must drive it (false: it is finished, return it as it is).
-func (s *Service) begin(ctx context.Context, o *Op) (*Op, bool, error) {
+// dayLimit is the customer's limit of today (Beijing) for payments, transfers and
+// withdrawals together.
+func (s *Service) dayLimit(c *Customer) *DayLimit {
+	d := clock.AccountingDay(s.cfg.Clock.Now(), clock.NaturalDay)
+	return &DayLimit{Day: d.String(), Max: s.cfg.Limits[c.Level].PerDay.Minor()}
+}
+
+// begin stores o (or finds it by its request number), counting it in limit's day total
+// when limit is not nil. It returns the stored op and whether the caller must drive it
+// (false: it is finished, return it as it is).
+func (s *Service) begin(ctx context.Context, o *Op, limit *DayLimit) (*Op, bool, error) {
 	now := s.cfg.Clock.Now()
 	o.ID, o.CreatedAt, o.UpdatedAt = newID("op_"), now, now
 	if o.State == "" {
 		o.State = OpPending
 	}
-	got, created, err := s.cfg.Store.InsertWalletOp(ctx, o)
+	got, created, err := s.cfg.Store.InsertWalletOp(ctx, o, limit)
+	if errors.Is(err, ErrLimit) && limit != nil {
+		return nil, false, fail(ErrLimit, "amount", "payments, transfers and withdrawals on %s would pass %s per day at this verification level",
+			limit.Day, money.New(limit.Max, o.Amount.Currency()))
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -189,14 +186,14 @@ func (s *Service) Transfer(ctx context.Context, merchantID string, req TransferR
 	if from.Currency != amt.Currency() || to.Currency != amt.Currency() {
 		return nil, fail(ErrInvalid, "currency", "both accounts must hold %s", amt.Currency())
 	}
+	if err := s.perTx(c, amt); err != nil {
+		return nil, err
+	}
 	o, drive, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpTransfer, RequestNo: req.RequestNo, CustomerID: c.ID,
 		AccountID: from.ID, ToAccount: to.ID, Amount: amt, Reason: req.Memo,
-		Fingerprint: fingerprint(from.ID, to.ID, amt.String(), string(amt.Currency()), req.Memo)})
+		Fingerprint: fingerprint(from.ID, to.ID, amt.String(), string(amt.Currency()), req.Memo)}, s.dayLimit(c))
 	if err != nil || !drive {
 		return o, err
-	}
-	if err := s.checkLimits(ctx, c, o, true); err != nil {
-		return nil, s.abandon(ctx, o, err)
 	}
 	e, err := s.post(ctx, "wallet/"+o.ID+"/move", o, ledger.Voucher{Kind: VoucherTransfer, ID: o.ID, Amount: amt}, "transfer "+req.RequestNo,
 		[]ledger.Line{{Account: ledger.AccountID(from.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: ledger.AccountID(to.LedgerID), Side: ledger.Credit, Amount: amt}},
@@ -254,13 +251,13 @@ func (s *Service) Pay(ctx context.Context, merchantID string, req PaymentRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := s.perTx(c, amt); err != nil {
+		return nil, err
+	}
 	o, drive, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpPayment, RequestNo: req.RequestNo, CustomerID: c.ID,
-		AccountID: a.ID, Payee: payee, Amount: amt, Reason: req.Subject, Fingerprint: fingerprint(a.ID, payee, amt.String(), string(amt.Currency()), req.Subject)})
+		AccountID: a.ID, Payee: payee, Amount: amt, Reason: req.Subject, Fingerprint: fingerprint(a.ID, payee, amt.String(), string(amt.Currency()), req.Subject)}, s.dayLimit(c))
 	if err != nil || !drive {
 		return o, err
-	}
-	if err := s.checkLimits(ctx, c, o, true); err != nil {
-		return nil, s.abandon(ctx, o, err)
 	}
 	e, err := s.post(ctx, "wallet/"+o.ID+"/move", o, ledger.Voucher{Kind: VoucherPayment, ID: o.ID, Amount: amt}, "payment "+req.RequestNo+" to "+payee,
 		[]ledger.Line{{Account: ledger.AccountID(a.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: payable, Side: ledger.Credit, Amount: amt}},

@@ -102,6 +102,7 @@ type Service struct {
 	once sync.Once
 	cerr error
 	accs sync.Map // ledger.AccountSpec key -> ledger.AccountID (ids never change)
+	pacc sync.Map // payment account id -> *Account (never changes once stored)
 }
 
 // New validates cfg and returns a Service. It does no I/O.
@@ -408,9 +409,15 @@ func (s *Service) OpenAccount(ctx context.Context, merchantID, customerID string
 
 // account returns merchantID's payment account id with its customer.
 func (s *Service) account(ctx context.Context, merchantID, id string) (*Account, *Customer, error) {
-	a, err := s.cfg.Store.PaymentAccount(ctx, id)
-	if err != nil {
-		return nil, nil, fail(ErrNotFound, "account_id", "%s", id)
+	var a *Account
+	if v, ok := s.pacc.Load(id); ok {
+		a = v.(*Account)
+	} else {
+		var err error
+		if a, err = s.cfg.Store.PaymentAccount(ctx, id); err != nil {
+			return nil, nil, fail(ErrNotFound, "account_id", "%s", id)
+		}
+		s.pacc.Store(id, a)
 	}
 	c, err := s.Customer(ctx, merchantID, a.CustomerID)
 	if err != nil {

@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// DayLimit is a customer's limit of one Beijing day ("2006-01-02") in minor units.
+type DayLimit struct {
+	Day string
+	Max int64
+}
+
 // PasswordState is a customer's payment password record.
 type PasswordState struct {
 	Hash        string    // PHC-style argon2id string; "" when none is set
@@ -19,7 +25,7 @@ type Store interface {
 	CreateCustomer(ctx context.Context, c *Customer) error // ErrDuplicate on (merchant, customer no)
 	Customer(ctx context.Context, id string) (*Customer, error)
 	CustomerByNo(ctx context.Context, merchantID, customerNo string) (*Customer, error)
-	// SetLevel raises the customer's level to l (never lowers it) with note.
+	// RaiseCustomerLevel raises the customer's level to l (never lowers it) with note.
 	RaiseCustomerLevel(ctx context.Context, id string, l Level, note string, at time.Time) error
 
 	CreateWalletUser(ctx context.Context, u *User) error // ErrDuplicate on (merchant, business line, login)
@@ -31,7 +37,7 @@ type Store interface {
 
 	SetPaymentPassword(ctx context.Context, customerID, hash string) error // also clears failures and lock
 	PaymentPassword(ctx context.Context, customerID string) (PasswordState, error)
-	// PasswordFailed counts a wrong try atomically; when the count reaches max it sets
+	// PaymentPasswordFailed counts a wrong try atomically; when the count reaches max it sets
 	// LockedUntil to lockUntil. It returns the state after the update.
 	PaymentPasswordFailed(ctx context.Context, customerID string, max int, lockUntil time.Time) (PasswordState, error)
 	PaymentPasswordOK(ctx context.Context, customerID string) error // clears the failures
@@ -40,26 +46,27 @@ type Store interface {
 	BoundCard(ctx context.Context, id string) (*Card, error)
 	BoundCards(ctx context.Context, customerID string) ([]*Card, error)
 
-	// InsertOp stores o unless an op with its (merchant, kind, request no) exists; it returns
-	// the stored op and whether it was created now.
-	InsertWalletOp(ctx context.Context, o *Op) (*Op, bool, error)
+	// InsertWalletOp stores o unless an op with its (merchant, kind, request no) exists; it
+	// returns the stored op and whether it was created now. With limit, a new op's amount is
+	// added to the customer's total of limit.Day in the same transaction, and if that total
+	// would pass limit.Max nothing is stored and the error wraps ErrLimit: concurrent requests
+	// can never pass the day's limit together. The stored op then carries LimitDay.
+	InsertWalletOp(ctx context.Context, o *Op, limit *DayLimit) (*Op, bool, error)
 	WalletOp(ctx context.Context, id string) (*Op, error)
 	WalletOpByRequest(ctx context.Context, merchantID string, kind OpKind, requestNo string) (*Op, error)
-	// UpdateOp replaces o where the stored version is o.Version, and increments o.Version;
-	// ErrStale if it moved.
+	// UpdateWalletOp replaces o where the stored version is o.Version, and increments
+	// o.Version; ErrStale if it moved. An op that becomes OpFailed leaves its day's total.
 	UpdateWalletOp(ctx context.Context, o *Op) error
-	// DeleteOp removes a pending op that was refused before any money moved.
+	// DeleteWalletOp removes a pending op that was refused before any money moved, and takes
+	// its amount off its day's total.
 	DeleteWalletOp(ctx context.Context, id string) error
-	// OutTotal sums the amounts (minor units) of the customer's ops of kinds created at or
-	// after since, except failed ones.
-	WalletOutTotal(ctx context.Context, customerID string, kinds []OpKind, since time.Time) (int64, error)
-	// DueOps leases up to limit ops of kind in one of states whose NextAt is at or before
+	// DueWalletOps leases up to limit ops of kind in one of states whose NextAt is at or before
 	// now: their NextAt moves to now+lease so no other worker takes them meanwhile.
 	DueWalletOps(ctx context.Context, kind OpKind, states []OpState, now time.Time, limit int, lease time.Duration) ([]*Op, error)
 
-	// AddLines stores statement lines; a line already stored (same account, entry and
+	// AddStatementLines stores statement lines; a line already stored (same account, entry and
 	// side) is skipped.
 	AddStatementLines(ctx context.Context, ls []Line) error
-	// Lines returns up to limit lines of account with Seq > after, in Seq order.
+	// StatementLines returns up to limit lines of account with Seq > after, in Seq order.
 	StatementLines(ctx context.Context, accountID string, after int64, limit int) ([]Line, error)
 }

@@ -63,15 +63,13 @@ func (s *Service) TopUp(ctx context.Context, merchantID string, req TopUpRequest
 	if v.State == Closed {
 		return nil, fail(ErrClosed, "account_id", "%s is closed", a.ID)
 	}
-	o, _, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpTopUp, RequestNo: req.RequestNo, CustomerID: c.ID, AccountID: a.ID,
-		Amount: amt, State: OpAwaiting, Fingerprint: fingerprint(a.ID, amt.String(), req.Method, req.Subject)})
-	if err != nil {
+	if err := s.perTx(c, amt); err != nil {
 		return nil, err
 	}
-	if o.State == OpAwaiting && o.PaymentID == "" {
-		if err := s.checkLimits(ctx, c, o, false); err != nil {
-			return nil, s.abandonAwaiting(ctx, o, err)
-		}
+	o, _, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpTopUp, RequestNo: req.RequestNo, CustomerID: c.ID, AccountID: a.ID,
+		Amount: amt, State: OpAwaiting, Fingerprint: fingerprint(a.ID, amt.String(), req.Method, req.Subject)}, nil)
+	if err != nil {
+		return nil, err
 	}
 	p, action, _, err := s.cfg.Pay(ctx, s.cfg.TopUpMerchant, &gateway.CreatePaymentRequest{OrderNo: o.ID, Amount: amt.Minor(),
 		Currency: string(amt.Currency()), Method: req.Method, Subject: req.Subject, ClientIP: req.ClientIP, PayerID: req.PayerID})

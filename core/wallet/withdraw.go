@@ -63,13 +63,13 @@ func (s *Service) Withdraw(ctx context.Context, merchantID string, req WithdrawR
 	if err := s.CheckPassword(ctx, c.ID, req.Password); err != nil {
 		return nil, err
 	}
+	if err := s.perTx(c, amt); err != nil {
+		return nil, err
+	}
 	o, drive, err := s.begin(ctx, &Op{MerchantID: merchantID, Kind: OpWithdraw, RequestNo: req.RequestNo, CustomerID: c.ID, AccountID: a.ID,
-		CardID: cd.ID, Amount: amt, Fingerprint: fingerprint(a.ID, cd.ID, amt.String())})
+		CardID: cd.ID, Amount: amt, Fingerprint: fingerprint(a.ID, cd.ID, amt.String())}, s.dayLimit(c))
 	if err != nil || !drive {
 		return o, err
-	}
-	if err := s.checkLimits(ctx, c, o, true); err != nil {
-		return nil, s.abandon(ctx, o, err)
 	}
 	e, err := s.post(ctx, "wallet/"+o.ID+"/hold", o, s.wdVoucher(o), "withdrawal "+o.RequestNo+" held",
 		[]ledger.Line{{Account: ledger.AccountID(a.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: ledger.AccountID(a.FrozenLedgerID), Side: ledger.Credit, Amount: amt}},

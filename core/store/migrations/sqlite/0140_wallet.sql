@@ -83,6 +83,7 @@ CREATE TABLE wallet_ops (
     reverse_seq BIGINT NOT NULL,
     attempts    INTEGER NOT NULL,
     next_at     BIGINT NOT NULL,
+    limit_day   TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL,
     version     BIGINT NOT NULL,
@@ -90,6 +91,15 @@ CREATE TABLE wallet_ops (
 );
 CREATE INDEX wallet_ops_customer ON wallet_ops (customer_id, created_at);
 CREATE INDEX wallet_ops_due ON wallet_ops (kind, state, next_at);
+
+-- Each customer's total of payments, transfers and withdrawals per Beijing day, kept in the
+-- transaction that stores each op, so that concurrent requests never pass the day's limit.
+CREATE TABLE wallet_day_totals (
+    customer_id TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    total       BIGINT NOT NULL,
+    PRIMARY KEY (customer_id, day)
+);
 
 CREATE TABLE wallet_lines (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
