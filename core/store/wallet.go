@@ -334,7 +334,7 @@ func (d *DB) WalletOpByRequest(ctx context.Context, merchantID string, kind wall
 }
 
 // UpdateWalletOp implements wallet.Store.
-func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op) error {
+func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op, lines []wallet.Line) error {
 	var n int64
 	err := d.orderTx(ctx, func(tx *otx) error {
 		var before string
@@ -350,6 +350,11 @@ func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op) error {
 			return err
 		}
 		n, _ = res.RowsAffected()
+		if n == 1 {
+			if err := d.addLines(ctx, tx, lines); err != nil {
+				return err
+			}
+		}
 		if n == 1 && before != "" && before != string(wallet.OpFailed) {
 			return d.uncount(ctx, tx, o) // a failed withdrawal moved no money: it leaves the day's total
 		}
@@ -432,8 +437,8 @@ func (d *DB) DueWalletOps(ctx context.Context, kind wallet.OpKind, states []wall
 	return out, nil
 }
 
-// AddStatementLines implements wallet.Store.
-func (d *DB) AddStatementLines(ctx context.Context, ls []wallet.Line) error {
+// addLines stores statement lines in tx; one already stored is skipped.
+func (d *DB) addLines(ctx context.Context, tx *otx, ls []wallet.Line) error {
 	if len(ls) == 0 {
 		return nil
 	}
@@ -449,8 +454,8 @@ func (d *DB) AddStatementLines(ctx context.Context, ls []wallet.Line) error {
 			l.VoucherKind, l.VoucherID, l.Memo, micros(l.At))
 	}
 	b.WriteString(` ON CONFLICT (account_id, entry_seq, side) DO NOTHING`)
-	_, err := d.wexec(ctx, b.String(), args...)
-	return walletErr("add statement lines", err)
+	_, err := tx.ExecContext(ctx, d.q(b.String()), args...)
+	return err
 }
 
 // StatementLines implements wallet.Store.

@@ -128,7 +128,7 @@ func (s *Service) Unfreeze(ctx context.Context, merchantID string, req UnfreezeR
 	}
 	if f.State != OpReleased {
 		f.State, f.ReverseSeq, f.UpdatedAt = OpReleased, e.Seq, s.cfg.Clock.Now()
-		if err := s.cfg.Store.UpdateWalletOp(ctx, f); err != nil && !errors.Is(err, ErrStale) {
+		if err := s.cfg.Store.UpdateWalletOp(ctx, f, nil); err != nil && !errors.Is(err, ErrStale) {
 			return nil, err
 		}
 	}

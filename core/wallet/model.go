@@ -208,6 +208,8 @@ type Op struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int64
+
+	lines []Line // statement lines of entries posted since the op was last stored
 }
 
 // Line is one line of an account statement (流水): one movement of the account's

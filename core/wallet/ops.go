@@ -121,29 +121,29 @@ type stmt struct {
 	side ledger.Side
 }
 
-// post applies one ledger entry of op o under key and records the statement lines of
-// the payment accounts it moved.
+// post applies one ledger entry of op o under key and notes on o the statement lines of the
+// payment accounts it moved; finish stores them with o in one transaction. (Until then a
+// retry with the same request number finds o pending and posts again under the same key,
+// which the ledger answers with the same entry.)
 func (s *Service) post(ctx context.Context, key string, o *Op, v ledger.Voucher, memo string, lines []ledger.Line, st ...stmt) (*ledger.Entry, error) {
 	e, err := s.cfg.Ledger.Post(ctx, ledger.Posting{Key: key, Voucher: v, Lines: lines, Memo: memo})
 	if err != nil {
 		return nil, err
 	}
-	return e, s.lines(ctx, o, e, memo, st...)
-}
-
-func (s *Service) lines(ctx context.Context, o *Op, e *ledger.Entry, memo string, st ...stmt) error {
-	var ls []Line
 	for _, x := range st {
-		ls = append(ls, Line{AccountID: x.acct.ID, EntrySeq: e.Seq, Side: string(x.side), Amount: o.Amount, OpID: o.ID, OpKind: o.Kind,
+		o.lines = append(o.lines, Line{AccountID: x.acct.ID, EntrySeq: e.Seq, Side: string(x.side), Amount: o.Amount, OpID: o.ID, OpKind: o.Kind,
 			VoucherKind: string(e.Voucher.Kind), VoucherID: e.Voucher.ID, Memo: memo, At: e.PostedAt})
 	}
-	return s.cfg.Store.AddStatementLines(ctx, ls)
+	return e, nil
 }
 
 // finish records o's final state, re-reading it when a concurrent retry finished it first.
 func (s *Service) finish(ctx context.Context, o *Op) (*Op, error) {
 	o.UpdatedAt = s.cfg.Clock.Now()
-	err := s.cfg.Store.UpdateWalletOp(ctx, o)
+	err := s.cfg.Store.UpdateWalletOp(ctx, o, o.lines)
+	if err == nil {
+		o.lines = nil
+	}
 	if errors.Is(err, ErrStale) {
 		return s.cfg.Store.WalletOp(ctx, o.ID)
 	}

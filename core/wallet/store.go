@@ -56,7 +56,9 @@ type Store interface {
 	WalletOpByRequest(ctx context.Context, merchantID string, kind OpKind, requestNo string) (*Op, error)
 	// UpdateWalletOp replaces o where the stored version is o.Version, and increments
 	// o.Version; ErrStale if it moved. An op that becomes OpFailed leaves its day's total.
-	UpdateWalletOp(ctx context.Context, o *Op) error
+	// The statement lines are stored in the same transaction (a line already stored is
+	// skipped).
+	UpdateWalletOp(ctx context.Context, o *Op, lines []Line) error
 	// DeleteWalletOp removes a pending op that was refused before any money moved, and takes
 	// its amount off its day's total.
 	DeleteWalletOp(ctx context.Context, id string) error
@@ -64,9 +66,6 @@ type Store interface {
 	// now: their NextAt moves to now+lease so no other worker takes them meanwhile.
 	DueWalletOps(ctx context.Context, kind OpKind, states []OpState, now time.Time, limit int, lease time.Duration) ([]*Op, error)
 
-	// AddStatementLines stores statement lines; a line already stored (same account, entry and
-	// side) is skipped.
-	AddStatementLines(ctx context.Context, ls []Line) error
 	// StatementLines returns up to limit lines of account with Seq > after, in Seq order.
 	StatementLines(ctx context.Context, accountID string, after int64, limit int) ([]Line, error)
 }

@@ -84,7 +84,7 @@ func (s *Service) TopUp(ctx context.Context, merchantID string, req TopUpRequest
 	}
 	if o.PaymentID == "" {
 		o.PaymentID, o.UpdatedAt = p.ID, s.cfg.Clock.Now()
-		if err := s.cfg.Store.UpdateWalletOp(ctx, o); err != nil && !errors.Is(err, ErrStale) {
+		if err := s.cfg.Store.UpdateWalletOp(ctx, o, nil); err != nil && !errors.Is(err, ErrStale) {
 			return nil, err
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Service) TopUp(ctx context.Context, merchantID string, req TopUpRequest
 
 func (s *Service) abandonAwaiting(ctx context.Context, o *Op, why error) error {
 	o.State = OpPending // DeleteWalletOp removes pending ops only
-	if err := s.cfg.Store.UpdateWalletOp(ctx, o); err != nil {
+	if err := s.cfg.Store.UpdateWalletOp(ctx, o, nil); err != nil {
 		return errors.Join(why, err)
 	}
 	return s.abandon(ctx, o, why)
