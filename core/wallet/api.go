@@ -293,7 +293,8 @@ type OpJSON struct {
 	Entry     int64   `json:"ledger_entry,omitempty"`
 	Reversal  int64   `json:"reversal_entry,omitempty"`
 	CreatedAt string  `json:"created_at"`
-	PayerNext any     `json:"action,omitempty"`
+	// Action is what the payer does next, for a top-up whose payment is pending.
+	Action *gateway.ActionJSON `json:"action,omitempty"`
 }
 
 func opJSON(o *Op) OpJSON {
@@ -422,8 +423,8 @@ func (s *Service) apiTopUp(ctx context.Context, m *gateway.Merchant, _ *http.Req
 		return 0, nil, apiError(err)
 	}
 	v := opJSON(res.Op)
-	if res.Action != nil {
-		v.PayerNext = res.Action
+	if a := res.Action; a != nil {
+		v.Action = &gateway.ActionJSON{Kind: string(a.Kind), QRCode: a.QRCode, URL: a.URL, HTML: a.HTML, Params: a.Params, OrderString: a.OrderString, TN: a.TN}
 	}
 	return http.StatusOK, v, nil
 }

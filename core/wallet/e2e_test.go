@@ -183,6 +183,9 @@ func (e *e2e) topUp(no, account string, amount int64) wallet.OpJSON {
 	e.t.Helper()
 	var o wallet.OpJSON
 	e.must("POST", "/v1/wallet/topups", map[string]any{"request_no": no, "account_id": account, "amount": amount, "method": "qr", "client_ip": "127.0.0.1"}, &o)
+	if o.Action == nil || o.Action.QRCode == "" || o.State != wallet.OpAwaiting {
+		e.t.Fatalf("top-up answer without the payer's QR code: %+v", o)
+	}
 	p, err := e.db.Payment(e.ctx, o.PaymentID)
 	if err != nil || p.State != order.Pending {
 		e.t.Fatalf("top-up order: %+v %v", p, err)
