@@ -446,3 +446,52 @@ func TestScenario_BalanceEditedInTheDatabaseCaughtByVerify(t *testing.T) {
 		}
 	})
 }
+
+func TestScenario_WithdrawalWithUnknownOutcomeIsQueriedNotGuessed(t *testing.T) {
+	e := newE2E(t, sqliteDSN(t))
+	c, a := e.customer("C1", "张三", idZhang)
+	cd := e.bindCard(c.ID, "6216261000000000026", "张三", idZhang, "13800138000")
+	e.topUp("TU1", a.ID, 500_00)
+	e.work()
+	// The bank processes the payout but the answer never arrives: the outcome is unknown.
+	if _, err := e.sim.AddFault(simulator.FaultPlan{Kind: simulator.FaultTimeoutAfter, Channel: simbank.Name, Op: simbank.TxPayout, First: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var w wallet.OpJSON
+	e.must("POST", "/v1/wallet/withdrawals", map[string]any{"request_no": "W1", "account_id": a.ID, "card_id": cd.ID, "amount": 100_00, "password": "135790"}, &w)
+	if got := e.account(a.ID); w.State != wallet.OpHeld || got.Available != 400_00 || got.Frozen != 100_00 {
+		t.Fatalf("after an unknown outcome the amount stays held: %+v %+v", w, got)
+	}
+	for i := 0; i < 6 && w.State == wallet.OpHeld; i++ {
+		if err := e.sim.Advance(2 * time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		e.work()
+		e.must("GET", "/v1/wallet/withdrawals/W1", nil, &w)
+	}
+	if got := e.account(a.ID); w.State != wallet.OpPaid || got.Available != 400_00 || got.Frozen != 0 {
+		t.Fatalf("after the query: %+v %+v", w, got)
+	}
+	payouts := 0
+	for _, r := range e.sim.Records(simulator.RecordFilter{Kind: simulator.RecordCall, Channel: simbank.Name}) {
+		if r.Op == simbank.TxPayout {
+			payouts++
+		}
+	}
+	if payouts != 1 {
+		t.Fatalf("the payout was sent %d times, want once (then queried)", payouts)
+	}
+	// A wrong password, and an amount over the card-level limit, move nothing.
+	if code, b := e.call("POST", "/v1/wallet/withdrawals", map[string]any{"request_no": "W2", "account_id": a.ID, "card_id": cd.ID, "amount": 1_00, "password": "000000"}, nil); code != 403 {
+		t.Fatalf("wrong password: %d %s", code, b)
+	}
+	if code, b := e.call("POST", "/v1/wallet/withdrawals", map[string]any{"request_no": "W3", "account_id": a.ID, "card_id": cd.ID, "amount": 50_000_01, "password": "135790"}, nil); code != 422 || !strings.Contains(string(b), "limit_exceeded") {
+		t.Fatalf("over the limit: %d %s", code, b)
+	}
+	if got := e.account(a.ID); got.Available != 400_00 || got.Frozen != 0 {
+		t.Fatalf("refusals moved money: %+v", got)
+	}
+	if rep := e.verify(); !rep.OK() {
+		t.Fatalf("verify: %+v", rep.Checks)
+	}
+}

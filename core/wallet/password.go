@@ -58,7 +58,7 @@ func (s *Service) checkHash(h, pw string) (bool, error) {
 		return false, errors.New("wallet: stored password hash is not argon2id")
 	}
 	var p KDFParams
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil || p.validate() != nil || p.MemoryKiB > 1<<21 || p.Time > 64 {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil || p.validate() != nil || p.MemoryKiB > 1<<18 || p.Time > 16 {
 		return false, errors.New("wallet: stored password hash has bad parameters")
 	}
 	enc := base64.RawStdEncoding
