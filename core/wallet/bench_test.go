@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,16 @@ func benchTransfers(b *testing.B, dsn string) {
 		}
 		return from, to
 	}
+	// cpu is this process's user + system CPU time so far (SQLite runs in the process; a
+	// PostgreSQL server's CPU is not counted).
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var cl, cw time.Duration
 	// run does ops lo+1..hi with 64 callers and returns how long that took.
 	run := func(name string, lo, hi int64, op func(rng *rand.Rand, i int64) error) time.Duration {
 		var next atomic.Int64
@@ -83,14 +94,19 @@ func benchTransfers(b *testing.B, dsn string) {
 	b.ResetTimer()
 	for r := int64(0); r < rounds; r++ {
 		lo, hi := int64(b.N)*r/rounds, int64(b.N)*(r+1)/rounds
+		c0 := cpu()
 		tl += run("ledger", lo, hi, ledgerOp)
+		c1 := cpu()
 		tw += run("wallet", lo, hi, walletOp)
+		cl, cw = cl+c1-c0, cw+cpu()-c1
 	}
 	b.StopTimer()
 	ledgerRate, walletRate := float64(b.N)/tl.Seconds(), float64(b.N)/tw.Seconds()
 	b.ReportMetric(walletRate, "transfers/s")
 	b.ReportMetric(ledgerRate, "ledger-entries/s")
 	b.ReportMetric(walletRate/ledgerRate, "ratio")
+	b.ReportMetric(float64(cl.Microseconds())/float64(b.N), "ledger-cpu-µs/entry")
+	b.ReportMetric(float64(cw.Microseconds())/float64(b.N), "wallet-cpu-µs/transfer")
 }
 
 // BenchmarkTransfers64Callers: go test -run '^$' -bench Transfers64Callers -benchtime 4000x ./core/wallet/
