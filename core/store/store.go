@@ -83,6 +83,8 @@ type DB struct {
 	outboxTypes     map[string]map[string]bool // consumer -> event types queued for it (absent = all)
 	// group commits this process's order-side write transactions on SQLite (group.go).
 	group committer
+	// rstmts: read statements prepared on r, by text (SQLite only; wallet.go).
+	rstmts sync.Map
 }
 
 var (
@@ -252,6 +254,10 @@ func (d *DB) Close() error {
 	}
 	d.stmts = nil
 	d.mu.Unlock()
+	d.rstmts.Range(func(_, st any) bool {
+		_ = st.(*sql.Stmt).Close()
+		return true
+	})
 	err := d.w.Close()
 	if d.r != d.w {
 		err = errors.Join(err, d.r.Close())

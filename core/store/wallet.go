@@ -40,6 +40,27 @@ func (d *DB) wexec(ctx context.Context, q string, args ...any) (n int64, err err
 	return n, err
 }
 
+// rrow runs a one-row read on the read pool; on SQLite through a statement prepared once
+// per text (SQLite parses every statement it runs, which costs more than running these).
+func (d *DB) rrow(ctx context.Context, q string, args ...any) *sql.Row {
+	q = d.q(q)
+	if !d.cacheStmts {
+		return d.r.QueryRowContext(ctx, q, args...)
+	}
+	if st, ok := d.rstmts.Load(q); ok {
+		return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+	}
+	st, err := d.r.PrepareContext(ctx, q)
+	if err != nil {
+		return d.r.QueryRowContext(ctx, q, args...)
+	}
+	if prev, loaded := d.rstmts.LoadOrStore(q, st); loaded {
+		_ = st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 const customerCols = `id, merchant_id, customer_no, kind, name, id_no_sealed, id_no_fp, level, level_note, created_at, updated_at`
 
 // CreateCustomer implements wallet.Store.
@@ -54,7 +75,7 @@ func (d *DB) customerWhere(ctx context.Context, where string, args ...any) (*wal
 	var kind string
 	var level int
 	var created, updated int64
-	err := d.r.QueryRowContext(ctx, d.q(`SELECT `+customerCols+` FROM wallet_customers WHERE `+where), args...).Scan(
+	err := d.rrow(ctx, `SELECT `+customerCols+` FROM wallet_customers WHERE `+where, args...).Scan(
 		&c.ID, &c.MerchantID, &c.CustomerNo, &kind, &c.Name, &c.IDNoSealed, &c.IDNoFP, &level, &c.LevelNote, &created, &updated)
 	if err != nil {
 		return nil, walletErr("customer", err)
@@ -99,7 +120,7 @@ func (d *DB) CreateWalletUser(ctx context.Context, u *wallet.User) error {
 func (d *DB) WalletUser(ctx context.Context, id string) (*wallet.User, error) {
 	var u wallet.User
 	var at int64
-	err := d.r.QueryRowContext(ctx, d.q(`SELECT id, customer_id, merchant_id, business_line, login, created_at FROM wallet_users WHERE id = ?`), id).Scan(
+	err := d.rrow(ctx, `SELECT id, customer_id, merchant_id, business_line, login, created_at FROM wallet_users WHERE id = ?`, id).Scan(
 		&u.ID, &u.CustomerID, &u.MerchantID, &u.BusinessLine, &u.Login, &at)
 	if err != nil {
 		return nil, walletErr("user", err)
@@ -130,7 +151,7 @@ func scanWalletAccount(s interface{ Scan(...any) error }) (*wallet.Account, erro
 
 // PaymentAccount implements wallet.Store.
 func (d *DB) PaymentAccount(ctx context.Context, id string) (*wallet.Account, error) {
-	a, err := scanWalletAccount(d.r.QueryRowContext(ctx, d.q(`SELECT `+walletAccountCols+` FROM wallet_accounts WHERE id = ?`), id))
+	a, err := scanWalletAccount(d.rrow(ctx, `SELECT `+walletAccountCols+` FROM wallet_accounts WHERE id = ?`, id))
 	if err != nil {
 		return nil, walletErr("account", err)
 	}
@@ -225,7 +246,7 @@ func scanCard(s interface{ Scan(...any) error }) (*wallet.Card, error) {
 
 // BoundCard implements wallet.Store.
 func (d *DB) BoundCard(ctx context.Context, id string) (*wallet.Card, error) {
-	c, err := scanCard(d.r.QueryRowContext(ctx, d.q(`SELECT `+cardCols+` FROM wallet_cards WHERE id = ?`), id))
+	c, err := scanCard(d.rrow(ctx, `SELECT `+cardCols+` FROM wallet_cards WHERE id = ?`, id))
 	if err != nil {
 		return nil, walletErr("card", err)
 	}
@@ -316,7 +337,7 @@ func (d *DB) InsertWalletOp(ctx context.Context, o *wallet.Op, limit *wallet.Day
 
 // WalletOp implements wallet.Store (read from the write pool: callers read what they just wrote).
 func (d *DB) WalletOp(ctx context.Context, id string) (*wallet.Op, error) {
-	o, err := scanOp(d.r.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE id = ?`), id))
+	o, err := scanOp(d.rrow(ctx, `SELECT `+opCols+` FROM wallet_ops WHERE id = ?`, id))
 	if err != nil {
 		return nil, walletErr("op", err)
 	}
@@ -325,7 +346,7 @@ func (d *DB) WalletOp(ctx context.Context, id string) (*wallet.Op, error) {
 
 // WalletOpByRequest implements wallet.Store.
 func (d *DB) WalletOpByRequest(ctx context.Context, merchantID string, kind wallet.OpKind, requestNo string) (*wallet.Op, error) {
-	o, err := scanOp(d.r.QueryRowContext(ctx, d.q(`SELECT `+opCols+` FROM wallet_ops WHERE merchant_id = ? AND kind = ? AND request_no = ?`),
+	o, err := scanOp(d.rrow(ctx, `SELECT `+opCols+` FROM wallet_ops WHERE merchant_id = ? AND kind = ? AND request_no = ?`,
 		merchantID, string(kind), requestNo))
 	if err != nil {
 		return nil, walletErr("op", err)

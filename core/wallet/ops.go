@@ -179,7 +179,7 @@ func (s *Service) Transfer(ctx context.Context, merchantID string, req TransferR
 	if err != nil {
 		return nil, err
 	}
-	to, _, err := s.account(ctx, merchantID, req.To)
+	to, err := s.owned(ctx, merchantID, req.To)
 	if err != nil {
 		return nil, fail(ErrNotFound, "to_account", "%s", req.To)
 	}

@@ -96,13 +96,14 @@ var DefaultLimits = map[Level]Limit{
 // Service is the customers, accounts and wallets of the payment core. It is safe for
 // concurrent use; several Services (processes) may share one database.
 type Service struct {
-	cfg  Config
-	log  *slog.Logger
-	kdf  chan struct{} // bounds concurrent password hashing (memory)
-	once sync.Once
-	cerr error
-	accs sync.Map // ledger.AccountSpec key -> ledger.AccountID (ids never change)
-	pacc sync.Map // payment account id -> *Account (never changes once stored)
+	cfg   Config
+	log   *slog.Logger
+	kdf   chan struct{} // bounds concurrent password hashing (memory)
+	once  sync.Once
+	cerr  error
+	accs  sync.Map // ledger.AccountSpec key -> ledger.AccountID (ids never change)
+	pacc  sync.Map // payment account id -> *Account (never changes once stored)
+	owner sync.Map // customer id -> merchant id (never changes)
 }
 
 // New validates cfg and returns a Service. It does no I/O.
@@ -403,6 +404,34 @@ func (s *Service) OpenAccount(ctx context.Context, merchantID, customerID string
 		return s.cfg.Store.PaymentAccount(ctx, id)
 	} else if err != nil {
 		return nil, err
+	}
+	return a, nil
+}
+
+// owned returns merchantID's payment account id without reading its customer (whose
+// merchant never changes, so a cached answer stays right).
+func (s *Service) owned(ctx context.Context, merchantID, id string) (*Account, error) {
+	var a *Account
+	if v, ok := s.pacc.Load(id); ok {
+		a = v.(*Account)
+	} else {
+		var err error
+		if a, err = s.cfg.Store.PaymentAccount(ctx, id); err != nil {
+			return nil, fail(ErrNotFound, "account_id", "%s", id)
+		}
+		s.pacc.Store(id, a)
+	}
+	m, ok := s.owner.Load(a.CustomerID)
+	if !ok {
+		c, err := s.cfg.Store.Customer(ctx, a.CustomerID)
+		if err != nil {
+			return nil, fail(ErrNotFound, "account_id", "%s", id)
+		}
+		s.owner.Store(c.ID, c.MerchantID)
+		m = c.MerchantID
+	}
+	if m.(string) != merchantID {
+		return nil, fail(ErrNotFound, "account_id", "%s", id)
 	}
 	return a, nil
 }
