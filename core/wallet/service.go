@@ -96,14 +96,16 @@ var DefaultLimits = map[Level]Limit{
 // Service is the customers, accounts and wallets of the payment core. It is safe for
 // concurrent use; several Services (processes) may share one database.
 type Service struct {
-	cfg   Config
-	log   *slog.Logger
-	kdf   chan struct{} // bounds concurrent password hashing (memory)
-	once  sync.Once
-	cerr  error
-	accs  sync.Map // ledger.AccountSpec key -> ledger.AccountID (ids never change)
-	pacc  sync.Map // payment account id -> *Account (never changes once stored)
-	owner sync.Map // customer id -> merchant id (never changes)
+	cfg Config
+	log *slog.Logger
+	kdf chan struct{} // bounds concurrent password hashing (memory)
+	// chartMu guards chartOK: the chart codes are added once per Service (a failure is
+	// tried again on the next call).
+	chartMu sync.Mutex
+	chartOK bool
+	accs    sync.Map // ledger.AccountSpec key -> ledger.AccountID (ids never change)
+	pacc    sync.Map // payment account id -> *Account (never changes once stored)
+	owner   sync.Map // customer id -> merchant id (never changes)
 }
 
 // New validates cfg and returns a Service. It does no I/O.
@@ -191,43 +193,38 @@ func newID(prefix string) string {
 
 // ensureChart adds the wallet's chart codes that are missing, once per Service.
 func (s *Service) ensureChart(ctx context.Context) error {
-	s.once.Do(func() {
-		var have []ledger.ChartAccount
-		if s.cfg.LedgerStore != nil {
-			if err := s.cfg.LedgerStore.Read(ctx, func(tx ledger.ReadTx) error {
-				var err error
-				have, err = tx.Chart(ctx)
-				return err
-			}); err != nil {
-				s.cerr = fmt.Errorf("wallet: read the chart: %w", err)
-				return
-			}
-		}
-		for _, c := range allCharts() {
-			found := false
-			for _, h := range have {
-				if h.Code == c.Code {
-					if h.Type != c.Type || h.Normal != c.Normal {
-						s.cerr = fmt.Errorf("wallet: chart code %s is %s/%s, the wallet needs %s/%s", c.Code, h.Type, h.Normal, c.Type, c.Normal)
-						return
-					}
-					found = true
-				}
-			}
-			if !found {
-				if err := s.cfg.Ledger.PutChart(ctx, c); err != nil {
-					s.cerr = fmt.Errorf("wallet: add chart code %s: %w", c.Code, err)
-					return
-				}
-			}
-		}
-	})
-	if s.cerr != nil {
-		// A transient failure must not stick: let the next call try again.
-		err := s.cerr
-		s.once, s.cerr = sync.Once{}, nil
-		return err
+	s.chartMu.Lock()
+	defer s.chartMu.Unlock()
+	if s.chartOK {
+		return nil
 	}
+	var have []ledger.ChartAccount
+	if s.cfg.LedgerStore != nil {
+		if err := s.cfg.LedgerStore.Read(ctx, func(tx ledger.ReadTx) error {
+			var err error
+			have, err = tx.Chart(ctx)
+			return err
+		}); err != nil {
+			return fmt.Errorf("wallet: read the chart: %w", err)
+		}
+	}
+	for _, c := range allCharts() {
+		found := false
+		for _, h := range have {
+			if h.Code == c.Code {
+				if h.Type != c.Type || h.Normal != c.Normal {
+					return fmt.Errorf("wallet: chart code %s is %s/%s, the wallet needs %s/%s", c.Code, h.Type, h.Normal, c.Type, c.Normal)
+				}
+				found = true
+			}
+		}
+		if !found {
+			if err := s.cfg.Ledger.PutChart(ctx, c); err != nil {
+				return fmt.Errorf("wallet: add chart code %s: %w", c.Code, err)
+			}
+		}
+	}
+	s.chartOK = true
 	return nil
 }
 
