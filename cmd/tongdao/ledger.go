@@ -20,8 +20,8 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
-	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/core/wallet"
 )
 
 const ledgerUsage = `Usage: tongdao ledger COMMAND [flags]
@@ -120,7 +120,7 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sealsPath := fs.String("seals", "", "JSON file of exported seals (from `tongdao ledger seals`) that must still match")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pubPath := fs.String("sm2-pub", "", "SM2 public key (PEM) that must have signed every seal")
-	vouchers := fs.String("vouchers", "", `"orders": also compare every voucher with the payment or refund of the same --db (账证核对)`)
+	vouchers := fs.String("vouchers", "", `"orders": also compare every voucher with the payment, refund or wallet operation of the same --db (账证核对)`)
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return 2
 	}
@@ -166,7 +166,8 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer db.Close()
 	if *vouchers == "orders" {
-		opt.Vouchers = posting.Vouchers{Orders: db}
+		// Orders as posting.Vouchers reads them, plus the wallet's operations (core/wallet).
+		opt.Vouchers = wallet.Vouchers{Wallet: db, Orders: db}
 	}
 	began := time.Now()
 	rep, err := ledger.Verify(ctx, db, clock.Real(), opt)

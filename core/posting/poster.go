@@ -52,6 +52,10 @@ type Config struct {
 	MaxAttempts int
 	// Logger receives one record per failed or conflicting delivery; default discards.
 	Logger *slog.Logger
+	// SkipMerchants are merchants whose payment and refund events the Poster completes
+	// without posting, because another consumer posts them: core/wallet's top-up merchant,
+	// whose succeeded payments credit a customer's wallet instead of a merchant payable.
+	SkipMerchants []string
 }
 
 // Poster posts the money movements of the order outbox to the ledger. It is safe for
@@ -60,6 +64,7 @@ type Config struct {
 type Poster struct {
 	cfg  Config
 	accs *accounts
+	skip map[string]bool
 }
 
 // New validates cfg and returns a Poster.
@@ -118,7 +123,11 @@ func New(cfg Config) (*Poster, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Poster{cfg: cfg, accs: &accounts{l: cfg.Ledger, st: cfg.Store}}, nil
+	skip := map[string]bool{}
+	for _, m := range cfg.SkipMerchants {
+		skip[m] = true
+	}
+	return &Poster{cfg: cfg, accs: &accounts{l: cfg.Ledger, st: cfg.Store}, skip: skip}, nil
 }
 
 // Run claims and posts until ctx ends, waiting Interval on the Clock whenever a claim came
@@ -278,6 +287,9 @@ func isPayment(ev *order.Event) bool {
 
 // post1 is Post with the event's payment read already (nil: read it).
 func (p *Poster) post1(ctx context.Context, ev *order.Event, pay *order.Payment) (bool, error) {
+	if p.skip[ev.MerchantID] {
+		return false, nil
+	}
 	switch {
 	case isPayment(ev):
 		return true, p.postPayment(ctx, ev, pay)

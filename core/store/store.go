@@ -78,7 +78,7 @@ type DB struct {
 	checkpointEvery int64
 	mu              sync.Mutex
 	stmts           map[string]*sql.Stmt
-	rstmts          map[string]*sql.Stmt // the read pool's prepared statements (reader.go)
+	rstmts          map[string]*sql.Stmt       // the read pool's prepared statements (reader.go)
 	texts           map[string]string          // generated INSERT texts by table/rows
 	consumers       []string                   // outbox consumers of order events (nil = DefaultOutboxConsumers)
 	outboxTypes     map[string]map[string]bool // consumer -> event types queued for it (absent = all)
