@@ -137,14 +137,17 @@ func Reconcile(ctx context.Context, in Input) (*Result, error) {
 	waitFrom := to.Add(-in.Window)
 	ix := newIndex(in.SizeHint)
 	sink := func(it *Item) error {
-		it.Account, it.Channel, it.Day = in.Account, in.Channel, in.Day
+		carried := it.ID != 0
+		if !carried {
+			it.Account, it.Channel, it.Day = in.Account, in.Channel, in.Day
+		}
 		if in.Sink != nil {
 			if err := in.Sink(ctx, it); err != nil {
 				return err
 			}
 		}
 		switch {
-		case it.ID != 0: // a carried item: counted below
+		case carried: // counted in Carried
 		case it.Status == ItemWaiting:
 			res.Waiting.add(it.LocalAmount, it.ChannelAmount)
 		default:
@@ -153,7 +156,7 @@ func Reconcile(ctx context.Context, in Input) (*Result, error) {
 				res.Open++
 			}
 		}
-		if it.ID != 0 && it.Status == ItemOpen {
+		if carried && it.Status == ItemOpen {
 			res.Open++
 		}
 		return nil
