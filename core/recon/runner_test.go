@@ -1,0 +1,158 @@
+package recon_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/order"
+	"github.com/tongdao/tongdao/core/recon"
+	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/core/store/storetest"
+)
+
+// fakeChannel serves statements from memory, per day; the rest of the contract is unused.
+type fakeChannel struct {
+	channel.Channel
+	name   string
+	cutoff time.Duration
+	days   map[clock.Date][]channel.StatementRecord
+}
+
+func (f *fakeChannel) Name() string { return f.name }
+func (f *fakeChannel) Info() channel.Info {
+	return channel.Info{DayCutoff: f.cutoff, StatementReadyAfter: 10 * time.Hour}
+}
+func (f *fakeChannel) DownloadStatement(_ context.Context, req *channel.StatementRequest) (channel.StatementReader, error) {
+	return &sliceStatement{recs: f.days[req.Date]}, nil
+}
+
+// storedPaid stores a payment of account paid at t (the channel order number is no).
+func storedPaid(t *testing.T, db *store.DB, account, no string, fen int64, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	p := &order.Payment{ID: "pay_" + no, MerchantID: "M1", OrderNo: "M" + no, Channel: "fake", Account: account, ChannelOrderNo: no,
+		ChannelOrderTime: at, Method: channel.MethodQR, Amount: money.Fen(fen), Subject: "s", State: order.Created,
+		ExpiresAt: at.Add(time.Hour), CreatedAt: at.Add(-time.Minute), UpdatedAt: at.Add(-time.Minute), Version: 1}
+	if _, err := db.CreatePayment(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.TransitionPayment(ctx, p.ID, 1, order.Transition{To: order.Succeeded, Cause: order.CauseNotification, At: at,
+		PaidAt: at, ChannelTxnID: "T" + no}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newRunner(t *testing.T, db *store.DB) *recon.Runner {
+	t.Helper()
+	r, err := recon.New(recon.Config{Store: db, Orders: db, Clock: clock.NewVirtual(time.Date(2026, 11, 22, 12, 0, 0, 0, clock.Beijing())),
+		Window: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func at(d clock.Date, hh, mm, ss int) time.Time {
+	return d.Start(clock.Beijing()).Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second)
+}
+
+// UnionPay's clearing day D runs from D-1 23:00 to D 23:00: a payment at 22:59:59 is D's, one
+// at 23:00:01 is D+1's, on both sides.
+func TestRunner_UnionPay2300Boundary(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLiteDSN(t))
+	d := day
+	storedPaid(t, db, "up1", "UP1", 1000, at(d, 22, 59, 59))
+	storedPaid(t, db, "up1", "UP2", 2000, at(d, 23, 0, 1))
+	ch := &fakeChannel{name: "unionpay", cutoff: clock.UnionPayCutoff, days: map[clock.Date][]channel.StatementRecord{
+		d:            {pay("UP1", 1000, 0, at(d, 22, 59, 59))},
+		d.AddDays(1): {pay("UP2", 2000, 0, at(d, 23, 0, 1))},
+	}}
+	r := newRunner(t, db)
+	for _, dd := range []clock.Date{d, d.AddDays(1)} {
+		rep, err := r.Run(context.Background(), recon.Account{ID: "up1", Channel: ch}, dd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Classes[recon.Matched].Count != 1 || rep.LocalRecords != 1 {
+			t.Errorf("%s:\n%s", dd, text(t, rep))
+		}
+	}
+}
+
+// Records on either side of midnight that the other side puts on the other day wait on D
+// (the report is OK: waiting is not an exception, and the 余额调节表 agrees once they are
+// listed in transit) and are matched on D+1, audited as next-day matches.
+func TestRunner_WindowCarriesAndBalanceTableAgrees(t *testing.T) {
+	storetest.ForEach(t, "", func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		d := day
+		storedPaid(t, db, "wx1", "A1", 500, at(d, 12, 0, 0))              // matched on D
+		storedPaid(t, db, "wx1", "LATE", 1200, at(d.AddDays(1), 0, 0, 1)) // core: D+1; channel: D 23:59:58
+		storedPaid(t, db, "wx1", "EARLY", 3300, at(d, 23, 59, 59))        // core: D; channel: D+1 00:00:02
+		ch := &fakeChannel{name: "wechat", days: map[clock.Date][]channel.StatementRecord{
+			d:            {pay("A1", 500, 3, at(d, 12, 0, 0)), pay("LATE", 1200, 7, at(d, 23, 59, 58))},
+			d.AddDays(1): {pay("EARLY", 3300, 20, at(d.AddDays(1), 0, 0, 2))},
+		}}
+		r := newRunner(t, db)
+		acct := recon.Account{ID: "wx1", Channel: ch}
+		rep, err := r.Run(context.Background(), acct, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Result.Waiting.Count != 2 || len(rep.Waiting) != 2 || rep.Balance.CoreOnly != 3300-20 && rep.Balance.CoreOnly != 3300 || rep.Balance.ChannelOnly != 1200-7 {
+			t.Fatalf("day D:\n%s\n%+v", text(t, rep), rep.Balance)
+		}
+		if !rep.Balanced() {
+			t.Fatalf("table does not agree:\n%s", text(t, rep))
+		}
+		for i := 0; i < 2; i++ { // a re-run of D+1 changes nothing
+			rep2, err := r.Run(context.Background(), acct, d.AddDays(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep2.OK() || rep2.CarriedMatched != 2 || rep2.Classes[recon.Matched].Count != 2 || !rep2.Balanced() {
+				t.Fatalf("day D+1 (run %d):\n%s", i+1, text(t, rep2))
+			}
+		}
+		items, _ := db.ReconItems(context.Background(), recon.ItemFilter{Account: "wx1", Day: d})
+		if len(items) != 2 {
+			t.Fatalf("items of D: %+v", items)
+		}
+		for _, it := range items {
+			audit, _ := db.ReconResolutions(context.Background(), it.ID)
+			if it.Status != recon.ItemResolved || len(audit) == 0 || audit[0].Action != recon.ActionNextDay {
+				t.Errorf("%s: %s %+v", it.No, it.Status, audit)
+			}
+		}
+	})
+}
+
+// A waiting record that the next day does not match either becomes an exception then.
+func TestRunner_WaitingItemOpensNextDay(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLiteDSN(t))
+	d := day
+	storedPaid(t, db, "wx1", "GONE", 700, at(d, 23, 58, 0))
+	ch := &fakeChannel{name: "wechat", days: map[clock.Date][]channel.StatementRecord{}}
+	r := newRunner(t, db)
+	acct := recon.Account{ID: "wx1", Channel: ch}
+	if rep, err := r.Run(context.Background(), acct, d); err != nil || !rep.OK() || rep.Result.Waiting.Count != 1 {
+		t.Fatalf("D: %v\n%s", err, text(t, rep))
+	}
+	rep, err := r.Run(context.Background(), acct, d.AddDays(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || rep.Open != 1 || len(rep.Exceptions) != 1 || rep.Exceptions[0].No != "GONE" {
+		t.Fatalf("D+1:\n%s", text(t, rep))
+	}
+	// Re-running D+1 finds it again (it is not lost, nor doubled).
+	rep, err = r.Run(context.Background(), acct, d.AddDays(1))
+	if err != nil || rep.Open != 1 || len(rep.Exceptions) != 1 {
+		t.Fatalf("re-run: %v\n%s", err, text(t, rep))
+	}
+
+}
