@@ -105,9 +105,20 @@ func (r *Runner) Run(ctx context.Context, acct Account, day clock.Date) (*Report
 	if err != nil {
 		return nil, err
 	}
+	prev := make(map[int64]ItemStatus, len(carried))
+	for _, it := range carried {
+		prev[it.ID] = it.Status
+	}
 	res, err := Reconcile(ctx, Input{Channel: acct.Channel.Name(), Account: acct.ID, Day: day, Cutoff: info.DayCutoff,
 		Window: r.cfg.Window, Statement: st, Local: r.cfg.Store, Carried: carried, Fee: r.cfg.Fee,
-		Sink: func(ctx context.Context, it *Item) error { return r.sink(ctx, acct, day, it) }})
+		Sink: func(ctx context.Context, it *Item) error {
+			if it.ID != 0 && prev[it.ID] == ItemResolved {
+				// Carried and resolved by an earlier run of this day (or by a person): stays so.
+				it.Status = ItemResolved
+				return nil
+			}
+			return r.sink(ctx, acct, day, it)
+		}})
 	if err != nil {
 		return nil, err
 	}

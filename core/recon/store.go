@@ -55,8 +55,8 @@ type Store interface {
 	// under the same account, day, kind, number and class is kept: it.ID and it.Status are
 	// set from it. With an ID, the item's status, note and carried day are updated.
 	ReconSaveItem(ctx context.Context, it *Item, carriedTo clock.Date) error
-	// ReconWaiting returns the items of day−1 that wait for day (status waiting, or opened
-	// by an earlier run of day).
+	// ReconWaiting returns the items of day−1 that wait for day: status waiting, or carried
+	// into an earlier run of day (whatever their status now).
 	ReconWaiting(ctx context.Context, account string, day clock.Date) ([]Item, error)
 	ReconItems(ctx context.Context, f ItemFilter) ([]Item, error)
 	ReconItem(ctx context.Context, id int64) (*Item, error)

@@ -154,8 +154,8 @@ func (d *DB) reconItems(ctx context.Context, q *sql.DB, where string, args ...an
 
 // ReconWaiting implements recon.Store.
 func (d *DB) ReconWaiting(ctx context.Context, account string, day clock.Date) ([]recon.Item, error) {
-	return d.reconItems(ctx, d.r, `account = ? AND day = ? AND (status = ? OR (status = ? AND carried_to = ?)) ORDER BY id`,
-		account, day.AddDays(-1).String(), string(recon.ItemWaiting), string(recon.ItemOpen), day.String())
+	return d.reconItems(ctx, d.r, `account = ? AND day = ? AND (status = ? OR carried_to = ?) ORDER BY id`,
+		account, day.AddDays(-1).String(), string(recon.ItemWaiting), day.String())
 }
 
 // ReconItems implements recon.Store.
