@@ -1,6 +1,7 @@
 package recon
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -13,7 +14,8 @@ import (
 // fee_rate, as posting.RateFees books it): amount × rate rounded half up (四舍五入) to the
 // minor unit, the same figure money.Fee{Rate, HalfUp}.Apply gives. The rate is held as an
 // integer fraction so a million fees cost no allocation; an amount large enough to overflow
-// falls back to decimal arithmetic. An account without a rate is an error.
+// falls back to decimal arithmetic. An account without a rate answers ErrNoContract: its fees
+// are not compared.
 func RateFee(rates map[string]decimal.Decimal) (FeeFunc, error) {
 	type frac struct {
 		num, den int64
@@ -36,7 +38,7 @@ func RateFee(rates map[string]decimal.Decimal) (FeeFunc, error) {
 	return func(account string, amount money.Amount) (money.Amount, error) {
 		f, ok := m[account]
 		if !ok {
-			return money.Amount{}, fmt.Errorf("recon: no fee rate for channel account %q", account)
+			return money.Amount{}, fmt.Errorf("recon: no fee rate for channel account %q: %w", account, ErrNoContract)
 		}
 		a := amount.Minor()
 		if f.den > 0 && a >= 0 && (f.num == 0 || a <= math.MaxInt64/2/f.num) {
@@ -49,3 +51,7 @@ func RateFee(rates map[string]decimal.Decimal) (FeeFunc, error) {
 		return f.rule.Apply(amount)
 	}, nil
 }
+
+// ErrNoContract is what a FeeFunc answers (wrapped) for an account without a fee contract:
+// the statement's fees of that account are then taken as they are, not compared.
+var ErrNoContract = errors.New("recon: no fee contract")

@@ -341,10 +341,13 @@ func (m *matcher) local(ctx context.Context, l *Local, carried *Item) error {
 	feeKnown := false
 	if m.in.Fee != nil && k == k8Payment {
 		f, err := m.in.Fee(m.in.Account, l.Amount)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNoContract):
+		case err != nil:
 			return fmt.Errorf("recon: fee of %s %s: %w", l.Kind, l.No, err)
+		default:
+			fee, feeKnown = f.Minor(), true
 		}
-		fee, feeKnown = f.Minor(), true
 	}
 	if carried == nil && m.res.Currency == "" {
 		m.res.Currency = l.Amount.Currency()

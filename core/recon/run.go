@@ -122,6 +122,9 @@ func (r *Runner) Run(ctx context.Context, acct Account, day clock.Date) (*Report
 	if err != nil {
 		return nil, err
 	}
+	if err := r.cfg.Store.ReconFinish(ctx, acct.ID, day); err != nil {
+		return nil, err
+	}
 	summary, err := json.Marshal(res)
 	if err != nil {
 		return nil, err

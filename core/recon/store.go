@@ -48,12 +48,15 @@ type ItemFilter struct {
 // PostgreSQL.
 type Store interface {
 	Source
-	// ReconStart makes a re-run of (account, day) start afresh: the open and waiting items
-	// a previous run of it left are removed; resolved ones stay.
+	// ReconStart and ReconFinish bracket a run of (account, day): an open or waiting item a
+	// previous run left that this run does not find again is removed by ReconFinish (unless
+	// it has an audit row); one found again keeps its id. Resolved items stay.
 	ReconStart(ctx context.Context, account string, day clock.Date) error
-	// ReconSaveItem stores a new item (ID 0; ID is set). An item already stored resolved
-	// under the same account, day, kind, number and class is kept: it.ID and it.Status are
-	// set from it. With an ID, the item's status, note and carried day are updated.
+	ReconFinish(ctx context.Context, account string, day clock.Date) error
+	// ReconSaveItem stores an item found by a run (ID 0; ID is set). An item stored under
+	// the same account, day, kind, number and class is updated in place and keeps its id;
+	// if it is resolved it stays resolved (it.Status is set so). With an ID, the item's
+	// status, note and carried day are updated.
 	ReconSaveItem(ctx context.Context, it *Item, carriedTo clock.Date) error
 	// ReconWaiting returns the items of day−1 that wait for day: status waiting, or carried
 	// into an earlier run of day (whatever their status now).

@@ -85,16 +85,34 @@ func scanReconItem(s scanner) (recon.Item, error) {
 	return it, nil
 }
 
+// staleStatus marks, during a run, the items a previous run of the day left open or waiting
+// and this run has not found again yet; ReconFinish removes those still marked.
+const staleStatus = "stale"
+
 // ReconStart implements recon.Store.
 func (d *DB) ReconStart(ctx context.Context, account string, day clock.Date) error {
 	return d.orderTx(ctx, func(tx *otx) error {
-		// Resolutions of open items (none by the workflow: resolving closes them) would hold
-		// them; only items without any are removed.
-		_, err := tx.ExecContext(ctx, d.q(`DELETE FROM recon_items WHERE account = ? AND day = ? AND status IN (?, ?)
-			AND NOT EXISTS (SELECT 1 FROM recon_resolutions r WHERE r.item_id = recon_items.id)`),
-			account, day.String(), string(recon.ItemOpen), string(recon.ItemWaiting))
+		_, err := tx.ExecContext(ctx, d.q(`UPDATE recon_items SET status = ? WHERE account = ? AND day = ? AND status IN (?, ?, ?)`),
+			staleStatus, account, day.String(), string(recon.ItemOpen), string(recon.ItemWaiting), staleStatus)
 		if err != nil {
 			return fmt.Errorf("store: recon start %s %s: %w", account, day, err)
+		}
+		return nil
+	})
+}
+
+// ReconFinish implements recon.Store.
+func (d *DB) ReconFinish(ctx context.Context, account string, day clock.Date) error {
+	return d.orderTx(ctx, func(tx *otx) error {
+		// An item with an audit row is kept whatever happens (the audit refers to it).
+		_, err := tx.ExecContext(ctx, d.q(`DELETE FROM recon_items WHERE account = ? AND day = ? AND status = ?
+			AND NOT EXISTS (SELECT 1 FROM recon_resolutions r WHERE r.item_id = recon_items.id)`), account, day.String(), staleStatus)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, d.q(`UPDATE recon_items SET status = ? WHERE account = ? AND day = ? AND status = ?`),
+				string(recon.ItemOpen), account, day.String(), staleStatus)
+		}
+		if err != nil {
+			return fmt.Errorf("store: recon finish %s %s: %w", account, day, err)
 		}
 		return nil
 	})
@@ -115,18 +133,24 @@ func (d *DB) ReconSaveItem(ctx context.Context, it *recon.Item, carriedTo clock.
 			}
 			return nil
 		}
+		// A re-run finds the same difference again: it keeps its id (and a resolved item
+		// stays resolved), its figures are refreshed.
+		var status string
 		err := tx.QueryRowContext(ctx, d.q(`INSERT INTO recon_items (account, channel, day, class, kind, no, order_no, local_id, txn_id,
 			currency, local_amount, channel_amount, local_fee, channel_fee, local_state, channel_status, at, status, note, carried_to)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (account, day, kind, no, class) DO NOTHING RETURNING id`),
+			ON CONFLICT (account, day, kind, no, class) DO UPDATE SET
+				order_no = excluded.order_no, local_id = excluded.local_id, txn_id = excluded.txn_id,
+				local_amount = excluded.local_amount, channel_amount = excluded.channel_amount, local_fee = excluded.local_fee,
+				channel_fee = excluded.channel_fee, local_state = excluded.local_state, channel_status = excluded.channel_status,
+				status = CASE WHEN recon_items.status = ? THEN recon_items.status ELSE excluded.status END,
+				note = CASE WHEN recon_items.status = ? THEN recon_items.note ELSE excluded.note END
+			RETURNING id, status`),
 			it.Account, it.Channel, it.Day.String(), string(it.Class), string(it.Kind), it.No, it.OrderNo, it.LocalID, it.TxnID,
 			string(it.Currency), it.LocalAmount, it.ChannelAmount, it.LocalFee, it.ChannelFee, it.LocalState, it.ChannelStatus,
-			micros(it.At), string(it.Status), it.Note, carried).Scan(&it.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			var status string
-			err = tx.QueryRowContext(ctx, d.q(`SELECT id, status FROM recon_items WHERE account = ? AND day = ? AND kind = ? AND no = ? AND class = ?`),
-				it.Account, it.Day.String(), string(it.Kind), it.No, string(it.Class)).Scan(&it.ID, &status)
-			it.Status = recon.ItemStatus(status)
+			micros(it.At), string(it.Status), it.Note, carried, string(recon.ItemResolved), string(recon.ItemResolved)).Scan(&it.ID, &status)
+		if err == nil && recon.ItemStatus(status) == recon.ItemResolved {
+			it.Status = recon.ItemResolved
 		}
 		if err != nil {
 			return fmt.Errorf("store: recon save item %s %s: %w", it.Kind, it.No, err)
