@@ -3,6 +3,7 @@ package recon
 import (
 	"fmt"
 	"hash/maphash"
+	"math"
 	"time"
 
 	"github.com/tongdao/tongdao/core/channel"
@@ -11,29 +12,32 @@ import (
 
 // The index holds a day's statement records in a form the garbage collector never scans:
 // fixed-size rows without pointers in blocks of blockRows, the numbers and transaction ids
-// in byte blocks, and a map from a 64-bit hash of (kind, number) to the row. Rows whose
-// hashes collide are chained through next. A 1,000,000-record day costs about 64 bytes a
-// row plus its numbers, and growing it never copies what is stored (blocks are appended).
+// in byte blocks, and an open-addressing table from a 64-bit hash of (kind, number) to the
+// row. A 1,000,000-record day costs about 64 bytes a row plus its numbers plus 32 bytes of
+// table, and growing it never copies the rows (blocks are appended; only the table doubles).
 const (
 	blockRows  = 1 << 14
 	arenaBlock = 1 << 20
 )
 
-// row is one statement record, packed.
+// row is one statement record, packed into 40 bytes without pointers.
 type row struct {
-	key     strRef // the number: OrderNo (payment) or RefundNo (refund)
-	txn     strRef // ChannelTxnID (payment) or ChannelRefundID (refund)
-	amount  int64
-	fee     int64
-	at      int64 // channel time, Unix seconds (0 = none)
-	line    int32
-	next    int32 // the next row with the same hash, -1 = none
-	kind    Kind8
-	status  uint8 // 1 = succeeded
-	flags   uint8
-	curIdx  uint8 // index into index.curs
-	carried uint8 // 1 = a waiting record of the previous day
+	amount int64
+	fee    int64
+	keyOff uint32 // the number: OrderNo (payment) or RefundNo (refund), in the arena
+	txnOff uint32 // ChannelTxnID (payment) or ChannelRefundID (refund), in the arena
+	at     uint32 // channel time, Unix seconds (0 = none)
+	line   int32
+	keyLen uint16
+	txnLen uint16
+	kind   Kind8
+	status uint8 // 1 = succeeded
+	flags  uint8 // flagMatched, flagCarried
+	curIdx uint8 // index into index.curs
 }
+
+func (r *row) key() strRef { return strRef{off: r.keyOff, n: r.keyLen} }
+func (r *row) txn() strRef { return strRef{off: r.txnOff, n: r.txnLen} }
 
 // Kind8 is Kind packed into a byte.
 type Kind8 uint8
@@ -50,26 +54,75 @@ func (k Kind8) kind() Kind {
 	return KindPayment
 }
 
-const flagMatched = 1
+const (
+	flagMatched = 1 // a local row matched it
+	flagCarried = 2 // a waiting record of the previous day
+)
 
-// strRef points into the arena: block, offset, length.
+// strRef points into the arena: offset (block × arenaBlock + offset in the block) and length.
 type strRef struct {
-	block uint32
-	off   uint32
-	n     uint32
+	off uint32
+	n   uint16
 }
 
 type index struct {
-	seed   maphash.Seed
-	rows   [][]row
-	n      int
-	arena  [][]byte
-	byHash map[uint64]int32
-	curs   []money.Currency
+	seed  maphash.Seed
+	rows  [][]row
+	n     int
+	arena [][]byte
+	// slots is an open-addressing table (linear probing, at most half full) of the rows by
+	// the hash of their kind and number: a look-up usually touches one cache line of it,
+	// where a Go map touches its control word and then its slot.
+	slots []slot
+	curs  []money.Currency
+}
+
+// slot is one entry of the table: the high half of the hash, and the row's index plus one
+// (0 = empty). The position comes from the low half.
+type slot struct {
+	tag uint32
+	row int32
 }
 
 func newIndex(sizeHint int) *index {
-	return &index{seed: maphash.MakeSeed(), byHash: make(map[uint64]int32, sizeHint)}
+	size := 1024
+	for size < 2*sizeHint {
+		size *= 2
+	}
+	return &index{seed: maphash.MakeSeed(), slots: make([]slot, size)}
+}
+
+// insert puts row i with hash h into the table, doubling it past half full.
+func (ix *index) insert(h uint64, i int32) {
+	if 2*(ix.n+1) > len(ix.slots) {
+		old := ix.slots
+		ix.slots = make([]slot, 2*len(old))
+		for _, s := range old {
+			if s.row != 0 {
+				r := ix.at(s.row - 1)
+				ix.place(ix.hashBytes(r.kind, ix.bytes(r.key())), s.row)
+			}
+		}
+	}
+	ix.place(h, i+1)
+}
+
+func (ix *index) place(h uint64, row int32) {
+	mask := uint64(len(ix.slots) - 1)
+	for j := h & mask; ; j = (j + 1) & mask {
+		if ix.slots[j].row == 0 {
+			ix.slots[j] = slot{tag: uint32(h >> 32), row: row}
+			return
+		}
+	}
+}
+
+func (ix *index) hashBytes(k Kind8, no []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	h.WriteByte(byte(k))
+	h.Write(no)
+	return h.Sum64()
 }
 
 func (ix *index) hash(k Kind8, no string) uint64 {
@@ -84,8 +137,8 @@ func (ix *index) put(s string) strRef {
 	if len(s) == 0 {
 		return strRef{}
 	}
-	if len(s) > arenaBlock {
-		s = s[:arenaBlock] // numbers are short; a statement with a megabyte-long id is cut
+	if len(s) > math.MaxUint16 {
+		s = s[:math.MaxUint16] // numbers are short; a statement with a 64 KiB id is cut
 	}
 	last := len(ix.arena) - 1
 	if last < 0 || len(ix.arena[last])+len(s) > cap(ix.arena[last]) {
@@ -95,7 +148,7 @@ func (ix *index) put(s string) strRef {
 	b := ix.arena[last]
 	off := len(b)
 	ix.arena[last] = append(b, s...)
-	return strRef{block: uint32(last), off: uint32(off), n: uint32(len(s))}
+	return strRef{off: uint32(last)*arenaBlock + uint32(off), n: uint16(len(s))}
 }
 
 // bytes returns the stored bytes of r without copying.
@@ -103,7 +156,8 @@ func (ix *index) bytes(r strRef) []byte {
 	if r.n == 0 {
 		return nil
 	}
-	return ix.arena[r.block][r.off : r.off+r.n]
+	b, o := r.off/arenaBlock, r.off%arenaBlock
+	return ix.arena[b][o : o+uint32(r.n)]
 }
 
 func (ix *index) str(r strRef) string { return string(ix.bytes(r)) }
@@ -127,11 +181,8 @@ func (ix *index) cur(c money.Currency) (uint8, error) {
 // is an error (a statement lists each payment and refund once).
 func (ix *index) add(k Kind8, no, txn string, amount money.Amount, fee int64, at time.Time, status uint8, line int, carried bool) error {
 	h := ix.hash(k, no)
-	first, exists := ix.byHash[h]
-	for i := first; exists && i >= 0; i = ix.at(i).next {
-		if string(ix.bytes(ix.at(i).key)) == no {
-			return fmt.Errorf("recon: statement line %d: %s %s is listed twice", line, k.kind(), no)
-		}
+	if ix.lookup(h, k, no) >= 0 {
+		return fmt.Errorf("recon: statement line %d: %s %s is listed twice", line, k.kind(), no)
 	}
 	ci, err := ix.cur(amount.Currency())
 	if err != nil {
@@ -141,34 +192,38 @@ func (ix *index) add(k Kind8, no, txn string, amount money.Amount, fee int64, at
 		ix.rows = append(ix.rows, make([]row, blockRows))
 	}
 	r := ix.at(int32(ix.n))
-	*r = row{key: ix.put(no), txn: ix.put(txn), amount: amount.Minor(), fee: fee, line: int32(line), next: -1,
+	kr, tr := ix.put(no), ix.put(txn)
+	*r = row{keyOff: kr.off, keyLen: kr.n, txnOff: tr.off, txnLen: tr.n, amount: amount.Minor(), fee: fee, line: int32(line),
 		kind: k, status: status, curIdx: ci}
-	if !at.IsZero() {
-		r.at = at.Unix()
+	if u := at.Unix(); !at.IsZero() && u > 0 && u <= math.MaxUint32 {
+		r.at = uint32(u)
 	}
 	if carried {
-		r.carried = 1
+		r.flags |= flagCarried
 	}
-	if exists {
-		r.next = first
-	}
-	ix.byHash[h] = int32(ix.n)
+	ix.insert(h, int32(ix.n))
 	ix.n++
 	return nil
 }
 
 // find returns the row of kind k and number no, or -1.
-func (ix *index) find(k Kind8, no string) int32 {
-	i, ok := ix.byHash[ix.hash(k, no)]
-	if !ok {
-		return -1
-	}
-	for ; i >= 0; i = ix.at(i).next {
-		if string(ix.bytes(ix.at(i).key)) == no { // the conversion does not allocate
-			return i
+func (ix *index) find(k Kind8, no string) int32 { return ix.lookup(ix.hash(k, no), k, no) }
+
+func (ix *index) lookup(h uint64, k Kind8, no string) int32 {
+	mask := uint64(len(ix.slots) - 1)
+	tag := uint32(h >> 32)
+	for j := h & mask; ; j = (j + 1) & mask {
+		s := ix.slots[j]
+		if s.row == 0 {
+			return -1
+		}
+		if s.tag == tag {
+			r := ix.at(s.row - 1)
+			if r.kind == k && string(ix.bytes(r.key())) == no { // the conversion does not allocate
+				return s.row - 1
+			}
 		}
 	}
-	return -1
 }
 
 // channelRow is a row with its strings materialised, for the few rows that become items.
@@ -187,10 +242,10 @@ type channelRow struct {
 func (ix *index) view(i int32) channelRow {
 	r := ix.at(i)
 	c := ix.curs[r.curIdx]
-	v := channelRow{Kind: r.kind.kind(), No: ix.str(r.key), Txn: ix.str(r.txn), Amount: money.New(r.amount, c), Fee: r.fee,
-		Line: int(r.line), Status: r.status, Carried: r.carried == 1, Currency: c}
+	v := channelRow{Kind: r.kind.kind(), No: ix.str(r.key()), Txn: ix.str(r.txn()), Amount: money.New(r.amount, c), Fee: r.fee,
+		Line: int(r.line), Status: r.status, Carried: r.flags&flagCarried != 0, Currency: c}
 	if r.at != 0 {
-		v.At = time.Unix(r.at, 0)
+		v.At = time.Unix(int64(r.at), 0)
 	}
 	return v
 }

@@ -162,21 +162,27 @@ func Reconcile(ctx context.Context, in Input) (*Result, error) {
 		return nil
 	}
 
-	// 1. The statement into the index.
-	var rec channel.StatementRecord
+	// 1. The statement into the index; reading (parsing) runs beside the indexing.
 	var sumPay, sumRef, sumFee int64
 	var nPay, nRef int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err := pipe(ctx, func(ctx context.Context, emit func(*channel.StatementRecord) error) error {
+		var rec channel.StatementRecord
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			err := in.Statement.Next(&rec)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("recon: statement of %s %s: %w", in.Account, in.Day, err)
+			}
+			if err := emit(&rec); err != nil {
+				return err
+			}
 		}
-		err := in.Statement.Next(&rec)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("recon: statement of %s %s: %w", in.Account, in.Day, err)
-		}
+	}, func(rec *channel.StatementRecord) error {
 		res.ChannelRecords++
 		k := kind8Of(rec.Type)
 		if res.Currency == "" {
@@ -192,7 +198,7 @@ func Reconcile(ctx context.Context, in Input) (*Result, error) {
 				res.Skipped[string(rec.Type)] = t
 			}
 			t.add(0, rec.Amount.Minor())
-			continue
+			return nil
 		}
 		no, txn := rec.OrderNo, rec.ChannelTxnID
 		st := uint8(0)
@@ -212,11 +218,12 @@ func Reconcile(ctx context.Context, in Input) (*Result, error) {
 		}
 		sumFee += rec.Fee.Minor()
 		if no == "" {
-			return nil, fmt.Errorf("recon: statement of %s %s line %d: a %s without its merchant number", in.Account, in.Day, rec.Line, rec.Type)
+			return fmt.Errorf("recon: statement of %s %s line %d: a %s without its merchant number", in.Account, in.Day, rec.Line, rec.Type)
 		}
-		if err := ix.add(k, no, txn, rec.Amount, rec.Fee.Minor(), rec.ChannelTime, st, rec.Line, false); err != nil {
-			return nil, err
-		}
+		return ix.add(k, no, txn, rec.Amount, rec.Fee.Minor(), rec.ChannelTime, st, rec.Line, false)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if t := in.Statement.Totals(); t != nil {
 		res.StatementTotals = t
@@ -250,7 +257,9 @@ func Reconcile(ctx context.Context, in Input) (*Result, error) {
 
 	// 2. The local side streams through the index.
 	m := &matcher{in: &in, ix: ix, res: res, sink: sink, waitFrom: waitFrom, carriedRow: carriedRow}
-	if err := in.Local.ReconLocal(ctx, in.Account, from, to, func(l *Local) error {
+	if err := pipe(ctx, func(ctx context.Context, emit func(*Local) error) error {
+		return in.Local.ReconLocal(ctx, in.Account, from, to, emit)
+	}, func(l *Local) error {
 		res.LocalRecords++
 		return m.local(ctx, l, nil)
 	}); err != nil {
@@ -384,7 +393,7 @@ func (m *matcher) local(ctx context.Context, l *Local, carried *Item) error {
 		if err := m.sink(carried); err != nil {
 			return err
 		}
-	case r.carried == 1:
+	case r.flags&flagCarried != 0:
 		// On the channel's statement yesterday, booked in the core today.
 		it := m.carriedRow[i]
 		it.Status, it.Note = ItemResolved, "matched on "+m.in.Day.String()
@@ -410,8 +419,8 @@ func (m *matcher) local(ctx context.Context, l *Local, carried *Item) error {
 		class, note = AmountDiffers, fmt.Sprintf("core %s, statement %s", l.Amount, money.New(r.amount, l.Amount.Currency()))
 	case r.status != 1:
 		class, note = StatusDiffers, "succeeded in the core; the statement lists it as not succeeded"
-	case r.txn.n > 0 && l.TxnID != "" && string(m.ix.bytes(r.txn)) != l.TxnID:
-		class, note = TxnIDDiffers, "transaction id: core "+l.TxnID+", statement "+m.ix.str(r.txn)
+	case r.txnLen > 0 && l.TxnID != "" && string(m.ix.bytes(r.txn())) != l.TxnID:
+		class, note = TxnIDDiffers, "transaction id: core "+l.TxnID+", statement "+m.ix.str(r.txn())
 	case feeKnown && r.fee != fee:
 		class, note = FeeDiffers, fmt.Sprintf("fee: contract %s, statement %s", money.New(fee, l.Amount.Currency()), money.New(r.fee, l.Amount.Currency()))
 	default:
@@ -421,8 +430,8 @@ func (m *matcher) local(ctx context.Context, l *Local, carried *Item) error {
 	it := m.item(l, class)
 	it.ChannelAmount, it.ChannelFee, it.LocalFee, it.Note = r.amount, r.fee, fee, note
 	it.ChannelStatus = statusText(r.status)
-	if r.txn.n > 0 {
-		it.TxnID = m.ix.str(r.txn)
+	if r.txnLen > 0 {
+		it.TxnID = m.ix.str(r.txn())
 	}
 	return m.sink(&it)
 }

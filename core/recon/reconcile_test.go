@@ -2,6 +2,7 @@ package recon_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -155,5 +156,26 @@ func TestReconcile_BadStatementChangesNothing(t *testing.T) {
 		}})
 	if err == nil {
 		t.Fatal("a number listed twice was accepted")
+	}
+}
+
+// The index grows past its first table (no size hint) and still finds every record once.
+func TestReconcile_IndexGrows(t *testing.T) {
+	const n = 5000
+	st := &sliceStatement{}
+	var local sliceSource
+	for i := 0; i < n; i++ {
+		no := "G" + strconv.Itoa(i)
+		st.recs = append(st.recs, pay(no, int64(100+i), 0, bj(10, 0, 0)))
+		local = append(local, lpay(no, int64(100+i), bj(10, 0, 0)))
+	}
+	res, items := run(t, recon.Input{Statement: st, Local: local})
+	if res.Classes[recon.Matched].Count != n || len(items) != 0 {
+		t.Fatalf("matched %d of %d, items %d", res.Classes[recon.Matched].Count, n, len(items))
+	}
+	st.i = 0
+	st.recs = append(st.recs, pay("G4321", 1, 0, bj(10, 0, 0)))
+	if _, err := recon.Reconcile(context.Background(), recon.Input{Channel: "wechat", Account: "wx1", Day: day, Statement: st, Local: local}); err == nil {
+		t.Error("a number listed twice after the table grew was accepted")
 	}
 }
