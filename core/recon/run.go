@@ -101,6 +101,16 @@ func (r *Runner) Run(ctx context.Context, acct Account, day clock.Date) (*Report
 	if err := r.cfg.Store.ReconStart(ctx, acct.ID, day); err != nil {
 		return nil, err
 	}
+	finished := false
+	defer func() {
+		if !finished {
+			// A side could not be read: the day's items are left as the last run left them
+			// (orders a query completed meanwhile stay completed: that is their true state).
+			if err := r.cfg.Store.ReconAbort(context.WithoutCancel(ctx), acct.ID, day); err != nil {
+				r.cfg.Log.Error("recon: restoring the day's items after a failed run", "account", acct.ID, "day", day, "err", err)
+			}
+		}
+	}()
 	carried, err := r.cfg.Store.ReconWaiting(ctx, acct.ID, day)
 	if err != nil {
 		return nil, err
@@ -125,6 +135,7 @@ func (r *Runner) Run(ctx context.Context, acct Account, day clock.Date) (*Report
 	if err := r.cfg.Store.ReconFinish(ctx, acct.ID, day); err != nil {
 		return nil, err
 	}
+	finished = true
 	summary, err := json.Marshal(res)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,9 @@ package recon_test
 
 import (
 	"context"
+	"io"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +158,42 @@ func TestRunner_WaitingItemOpensNextDay(t *testing.T) {
 		t.Fatalf("re-run: %v\n%s", err, text(t, rep))
 	}
 
+}
+
+// errStatement fails after its records: a statement with a malformed line.
+type errStatement struct{ sliceStatement }
+
+func (e *errStatement) Next(r *channel.StatementRecord) error {
+	if err := e.sliceStatement.Next(r); err != io.EOF {
+		return err
+	}
+	return &channel.Error{Channel: "wechat", Kind: channel.KindInvalidRequest, Message: "line 3: bad amount"}
+}
+
+type errChannel struct{ *fakeChannel }
+
+func (e errChannel) DownloadStatement(context.Context, *channel.StatementRequest) (channel.StatementReader, error) {
+	return &errStatement{sliceStatement{recs: []channel.StatementRecord{pay("B1", 100, 0, at(day, 9, 0, 0))}}}, nil
+}
+
+// A run that cannot read its statement to the end fails and leaves the day's items as the
+// previous run left them.
+func TestRunner_BadStatementLeavesItemsAlone(t *testing.T) {
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		storedPaid(t, db, "wx1", "B1", 100, at(day, 9, 0, 0))
+		r := newRunner(t, db)
+		good := &fakeChannel{name: "wechat", days: map[clock.Date][]channel.StatementRecord{}}
+		rep, err := r.Run(context.Background(), recon.Account{ID: "wx1", Channel: good}, day)
+		if err != nil || rep.Open != 1 {
+			t.Fatalf("first run: %v %+v", err, rep)
+		}
+		if _, err := r.Run(context.Background(), recon.Account{ID: "wx1", Channel: errChannel{good}}, day); err == nil || !strings.Contains(err.Error(), "bad amount") {
+			t.Fatalf("a malformed statement: %v", err)
+		}
+		items, err := db.ReconItems(context.Background(), recon.ItemFilter{Account: "wx1", Day: day})
+		if err != nil || len(items) != 1 || items[0].Status != recon.ItemOpen || items[0].ID != rep.Exceptions[0].ID {
+			t.Fatalf("items after the failed run: %+v %v", items, err)
+		}
+	})
 }

@@ -53,6 +53,8 @@ type Store interface {
 	// it has an audit row); one found again keeps its id. Resolved items stay.
 	ReconStart(ctx context.Context, account string, day clock.Date) error
 	ReconFinish(ctx context.Context, account string, day clock.Date) error
+	// ReconAbort undoes ReconStart after a run failed: the day's items are as before it.
+	ReconAbort(ctx context.Context, account string, day clock.Date) error
 	// ReconSaveItem stores an item found by a run (ID 0; ID is set). An item stored under
 	// the same account, day, kind, number and class is updated in place and keeps its id;
 	// if it is resolved it stays resolved (it.Status is set so). With an ID, the item's

@@ -85,15 +85,16 @@ func scanReconItem(s scanner) (recon.Item, error) {
 	return it, nil
 }
 
-// staleStatus marks, during a run, the items a previous run of the day left open or waiting
-// and this run has not found again yet; ReconFinish removes those still marked.
-const staleStatus = "stale"
+// During a run, the items a previous run of the day left open or waiting carry the status
+// "stale_open" / "stale_waiting" until this run finds them again (ReconSaveItem gives them
+// their new status); ReconFinish removes those still stale, ReconAbort restores them.
+const stalePrefix = "stale_"
 
 // ReconStart implements recon.Store.
 func (d *DB) ReconStart(ctx context.Context, account string, day clock.Date) error {
 	return d.orderTx(ctx, func(tx *otx) error {
-		_, err := tx.ExecContext(ctx, d.q(`UPDATE recon_items SET status = ? WHERE account = ? AND day = ? AND status IN (?, ?, ?)`),
-			staleStatus, account, day.String(), string(recon.ItemOpen), string(recon.ItemWaiting), staleStatus)
+		_, err := tx.ExecContext(ctx, d.q(`UPDATE recon_items SET status = CAST(? AS TEXT) || status WHERE account = ? AND day = ? AND status IN (?, ?)`),
+			stalePrefix, account, day.String(), string(recon.ItemOpen), string(recon.ItemWaiting))
 		if err != nil {
 			return fmt.Errorf("store: recon start %s %s: %w", account, day, err)
 		}
@@ -105,17 +106,29 @@ func (d *DB) ReconStart(ctx context.Context, account string, day clock.Date) err
 func (d *DB) ReconFinish(ctx context.Context, account string, day clock.Date) error {
 	return d.orderTx(ctx, func(tx *otx) error {
 		// An item with an audit row is kept whatever happens (the audit refers to it).
-		_, err := tx.ExecContext(ctx, d.q(`DELETE FROM recon_items WHERE account = ? AND day = ? AND status = ?
-			AND NOT EXISTS (SELECT 1 FROM recon_resolutions r WHERE r.item_id = recon_items.id)`), account, day.String(), staleStatus)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, d.q(`UPDATE recon_items SET status = ? WHERE account = ? AND day = ? AND status = ?`),
-				string(recon.ItemOpen), account, day.String(), staleStatus)
-		}
+		_, err := tx.ExecContext(ctx, d.q(`DELETE FROM recon_items WHERE account = ? AND day = ? AND status IN (?, ?)
+			AND NOT EXISTS (SELECT 1 FROM recon_resolutions r WHERE r.item_id = recon_items.id)`),
+			account, day.String(), stalePrefix+string(recon.ItemOpen), stalePrefix+string(recon.ItemWaiting))
 		if err != nil {
 			return fmt.Errorf("store: recon finish %s %s: %w", account, day, err)
 		}
-		return nil
+		return d.restoreStale(ctx, tx, account, day)
 	})
+}
+
+// ReconAbort implements recon.Store.
+func (d *DB) ReconAbort(ctx context.Context, account string, day clock.Date) error {
+	return d.orderTx(ctx, func(tx *otx) error { return d.restoreStale(ctx, tx, account, day) })
+}
+
+func (d *DB) restoreStale(ctx context.Context, tx *otx, account string, day clock.Date) error {
+	for _, st := range []recon.ItemStatus{recon.ItemOpen, recon.ItemWaiting} {
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE recon_items SET status = ? WHERE account = ? AND day = ? AND status = ?`),
+			string(st), account, day.String(), stalePrefix+string(st)); err != nil {
+			return fmt.Errorf("store: recon restore %s %s: %w", account, day, err)
+		}
+	}
+	return nil
 }
 
 // ReconSaveItem implements recon.Store.
