@@ -78,7 +78,9 @@ type Item struct {
 	Note                       string // what was found or done, for the person reading it
 }
 
-// Local is one payment or refund as the core has it, as Source streams it.
+// Local is one payment or refund as the core has it, as Source streams it. No, TxnID, Amount
+// and At are what matching needs; OrderNo, ID and State may be left empty by a Source (the
+// Runner looks them up for the rows that become items).
 type Local struct {
 	Kind    Kind
 	No      string // channel order number (payment) or channel refund number (refund)

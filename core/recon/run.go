@@ -159,6 +159,9 @@ func (r *Runner) sink(ctx context.Context, acct Account, day clock.Date, it *Ite
 		}
 		return nil
 	}
+	if it.LocalID == "" && it.Class != ChannelOnly {
+		r.fillLocal(ctx, acct, it)
+	}
 	var confirmed *Resolution
 	if it.Class == ChannelOnly && it.Kind == KindPayment {
 		p, err := r.cfg.Orders.PaymentByChannelOrderNo(ctx, acct.ID, it.No)
@@ -247,4 +250,19 @@ func (r *Runner) confirmPayment(ctx context.Context, acct Account, p *order.Paym
 		}
 	}
 	return nil, "", fmt.Errorf("payment %s: too many concurrent changes", p.ID)
+}
+
+// fillLocal looks up the merchant number, id and state of an item's order, which the
+// streamed local side does not carry.
+func (r *Runner) fillLocal(ctx context.Context, acct Account, it *Item) {
+	switch it.Kind {
+	case KindPayment:
+		if p, err := r.cfg.Orders.PaymentByChannelOrderNo(ctx, acct.ID, it.No); err == nil {
+			it.OrderNo, it.LocalID, it.LocalState = p.OrderNo, p.ID, string(p.State)
+		}
+	case KindRefund:
+		if rf, err := r.cfg.Orders.RefundByChannelNo(ctx, it.No); err == nil {
+			it.OrderNo, it.LocalID, it.LocalState = rf.RefundNo, rf.ID, string(rf.State)
+		}
+	}
 }

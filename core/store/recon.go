@@ -19,29 +19,31 @@ var _ recon.Store = (*DB)(nil)
 // ReconLocal implements recon.Source: the account's payments paid in [from, to) (in any paid
 // state, so one refunded since still counts on its day) and its refunds that succeeded in
 // [from, to), streamed row by row from the indexes on (account, paid_at) and completed_at.
+// Only what matching needs is read (number, transaction id, amount, currency, time); the
+// few rows that become items are looked up again for their merchant number and id.
 func (d *DB) ReconLocal(ctx context.Context, account string, from, to time.Time, fn func(*recon.Local) error) error {
 	var l recon.Local
-	var curs = map[string]money.Currency{}
-	stream := func(kind recon.Kind, what, q string, args ...any) error {
+	curs := map[string]money.Currency{}
+	stream := func(kind recon.Kind, state order.State, what, q string, args ...any) error {
 		rows, err := d.r.QueryContext(ctx, d.q(q), args...)
 		if err != nil {
 			return fmt.Errorf("store: recon %s: %w", what, err)
 		}
 		defer rows.Close()
 		var amount, at int64
-		var cur string
+		var cur sql.RawBytes
 		for rows.Next() {
-			l = recon.Local{Kind: kind}
-			if err := rows.Scan(&l.No, &l.OrderNo, &l.ID, &l.TxnID, &amount, &cur, &l.State, &at); err != nil {
+			l = recon.Local{Kind: kind, State: string(state)}
+			if err := rows.Scan(&l.No, &l.TxnID, &amount, &cur, &at); err != nil {
 				return fmt.Errorf("store: recon %s: %w", what, err)
 			}
-			c, ok := curs[cur]
+			c, ok := curs[string(cur)]
 			if !ok {
-				c = money.Currency(cur)
+				c = money.Currency(string(cur))
 				if !c.Valid() {
-					return fmt.Errorf("store: recon %s %s: stored currency %q is not valid", what, l.ID, cur)
+					return fmt.Errorf("store: recon %s %s: stored currency %q is not valid", what, l.No, cur)
 				}
-				curs[cur] = c
+				curs[string(cur)] = c
 			}
 			l.Amount, l.At = money.New(amount, c), fromMicros(at)
 			if err := fn(&l); err != nil {
@@ -53,14 +55,14 @@ func (d *DB) ReconLocal(ctx context.Context, account string, from, to time.Time,
 		}
 		return nil
 	}
-	if err := stream(recon.KindPayment, "payments",
-		`SELECT channel_order_no, order_no, id, channel_txn_id, amount, currency, state, paid_at FROM payments
+	if err := stream(recon.KindPayment, "", "payments",
+		`SELECT channel_order_no, channel_txn_id, amount, currency, paid_at FROM payments
 		WHERE account = ? AND paid_at >= ? AND paid_at < ? AND state IN (?, ?, ?)`,
 		account, micros(from), micros(to), string(order.Succeeded), string(order.PartiallyRefunded), string(order.Refunded)); err != nil {
 		return err
 	}
-	return stream(recon.KindRefund, "refunds",
-		`SELECT r.channel_refund_no, r.refund_no, r.id, r.channel_refund_id, r.amount, r.currency, r.state, r.completed_at
+	return stream(recon.KindRefund, order.Succeeded, "refunds",
+		`SELECT r.channel_refund_no, r.channel_refund_id, r.amount, r.currency, r.completed_at
 		FROM refunds r JOIN payments p ON p.id = r.payment_id
 		WHERE r.completed_at >= ? AND r.completed_at < ? AND r.state = ? AND p.account = ?`,
 		micros(from), micros(to), string(order.Succeeded), account)
