@@ -57,7 +57,7 @@ func TestScenario_UnionPay2300Boundary(t *testing.T) {
 	}
 	ctx := context.Background()
 	d := clock.DateOf(sim.Clock().Now(), clock.Beijing())
-	payAt := func(no string, fen int64, hh, mm, ss int) {
+	payAt := func(no string, fen int64, hh, mm, ss int, payAfter ...time.Duration) {
 		t.Helper()
 		if err := sim.SetTime(d.Start(clock.Beijing()).Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second)); err != nil {
 			t.Fatal(err)
@@ -68,6 +68,11 @@ func TestScenario_UnionPay2300Boundary(t *testing.T) {
 			t.Fatalf("create %s: %v %+v", no, err, pj)
 		}
 		submitForm(t, sim.Client(), pj.Action.HTML) // the payer's browser opens the cashier
+		for _, wait := range payAfter {
+			if err := sim.Advance(wait); err != nil {
+				t.Fatal(err)
+			}
+		}
 		p, err := db.PaymentByOrderNo(ctx, "M1", no)
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +101,29 @@ func TestScenario_UnionPay2300Boundary(t *testing.T) {
 		if !rep.OK() || rep.Classes[recon.Matched].Count != 1 || rep.LocalRecords != 1 || rep.ChannelRecords != 1 {
 			t.Errorf("%s (want %s alone):\n%s", c.day, c.want, text(t, rep))
 		}
+	}
+	// An order sent at 22:59:50 and paid at 23:00:10 straddles the cut-off: whichever day
+	// each side gives it, over the two days it is matched once, nothing stays open and
+	// each day's 余额调节表 agrees (a side that counts it on D carries it to D+1).
+	d = d.AddDays(2)
+	payAt("UPB3", 3000, 22, 59, 50, 20*time.Second)
+	var matched int64
+	for _, dd := range []clock.Date{d, d.AddDays(1)} {
+		if err := sim.SetTime(up.Info().StatementReadyAt(dd).Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := runner.Run(ctx, acct, dd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		matched += rep.Classes[recon.Matched].Count
+		if rep.Open != 0 || !rep.Balanced() {
+			t.Errorf("%s:\n%s", dd, text(t, rep))
+		}
+		t.Logf("%s: statement %d, core %d, waiting %d, carried in %d", dd, rep.ChannelRecords, rep.LocalRecords, rep.Result.Waiting.Count, rep.Carried.Count)
+	}
+	if matched != 1 {
+		t.Errorf("UPB3 matched %d times over its two days", matched)
 	}
 }
 
