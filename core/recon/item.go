@@ -95,6 +95,8 @@ type Local struct {
 // Source streams the core's side of one channel account's accounting day: the payments paid
 // in [from, to) and the refunds completed in it. fn gets a Local that is overwritten after
 // it returns (copy what you keep); an error from fn stops the stream and is returned.
+// Reconcile calls it on a goroutine of its own (reading overlaps matching) and cancels ctx
+// when matching fails.
 type Source interface {
 	ReconLocal(ctx context.Context, account string, from, to time.Time, fn func(*Local) error) error
 }
