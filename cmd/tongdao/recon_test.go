@@ -159,7 +159,7 @@ func TestReconCommand_RunResolve(t *testing.T) {
 	var js struct {
 		OK         bool `json:"ok"`
 		Exceptions []struct {
-			ID int64 `json:"ID"`
+			ID int64 `json:"id"`
 		} `json:"exceptions"`
 	}
 	if err := json.Unmarshal([]byte(out), &js); err != nil || code != 1 || js.OK || len(js.Exceptions) != 1 {

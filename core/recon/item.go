@@ -54,28 +54,30 @@ const (
 
 // Item is one difference between the statement and the core.
 type Item struct {
-	ID      int64      // the store's id (0 until stored)
-	Account string     // the channel account
-	Channel string     // the channel (adapter) name
-	Day     clock.Date // the accounting day of the run that found it
-	Class   Class
-	Kind    Kind
+	ID      int64      `json:"id"`      // the store's id (0 until stored)
+	Account string     `json:"account"` // the channel account
+	Channel string     `json:"channel"` // the channel (adapter) name
+	Day     clock.Date `json:"day"`     // the accounting day of the run that found it
+	Class   Class      `json:"class"`
+	Kind    Kind       `json:"kind"`
 	// No is the number sent to the channel: the payment's channel order number or the
 	// refund's channel refund number (the statement's OrderNo / RefundNo).
-	No       string
-	OrderNo  string // the merchant's order or refund number, when the core has the order
-	LocalID  string // the core's id (pay_…, ref_…), when the core has the order
-	TxnID    string // the channel's transaction (refund) id, from either side
-	Currency money.Currency
+	No       string         `json:"no"`
+	OrderNo  string         `json:"order_no,omitempty"` // the merchant's order or refund number, when the core has the order
+	LocalID  string         `json:"local_id,omitempty"` // the core's id (pay_…, ref_…), when the core has the order
+	TxnID    string         `json:"txn_id,omitempty"`   // the channel's transaction (refund) id, from either side
+	Currency money.Currency `json:"currency"`
 	// LocalAmount and ChannelAmount are the amounts on each side in minor units (0 when that
 	// side has none); LocalFee is the contract's fee, ChannelFee the statement's.
-	LocalAmount, ChannelAmount int64
-	LocalFee, ChannelFee       int64
-	LocalState                 string    // the order's state, "" when none
-	ChannelStatus              string    // the record's status, "" when none
-	At                         time.Time // the channel's time, else the core's
-	Status                     ItemStatus
-	Note                       string // what was found or done, for the person reading it
+	LocalAmount   int64      `json:"local_amount"`
+	ChannelAmount int64      `json:"channel_amount"`
+	LocalFee      int64      `json:"local_fee"`
+	ChannelFee    int64      `json:"channel_fee"`
+	LocalState    string     `json:"local_state,omitempty"`    // the order's state, "" when none
+	ChannelStatus string     `json:"channel_status,omitempty"` // the record's status, "" when none
+	At            time.Time  `json:"at"`                       // the channel's time, else the core's
+	Status        ItemStatus `json:"status"`
+	Note          string     `json:"note"` // what was found or done, for the person reading it
 }
 
 // Local is one payment or refund as the core has it, as Source streams it. No, TxnID, Amount

@@ -83,8 +83,10 @@ type Result struct {
 	Skipped        map[string]*Tally `json:"skipped,omitempty"` // statement records of types not reconciled, by type
 	// Channel and local sides of the day: records and their net effect on the receivable
 	// from the channel (payments less fee, less refunds plus returned fee), minor units.
-	ChannelRecords, LocalRecords int64
-	ChannelNet, LocalNet         int64
+	ChannelRecords int64 `json:"channel_records"`
+	LocalRecords   int64 `json:"local_records"`
+	ChannelNet     int64 `json:"channel_net"`
+	LocalNet       int64 `json:"local_net"`
 	// StatementTotals is the statement's own totals (nil when its format has none) and
 	// TotalsMismatch what disagrees with the records' sums ("" when nothing).
 	StatementTotals *channel.StatementTotals `json:"statement_totals,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 
 	"github.com/tongdao/tongdao/core/money"
@@ -77,7 +78,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p.f("%-16s %8d %16s %16s\n", "waiting", r.Result.Waiting.Count, r.amt(r.Result.Waiting.LocalAmount), r.amt(r.Result.Waiting.ChannelAmount))
 	p.f("%-16s %8d   (matched today: %d)\n", "carried in", r.Carried.Count, r.CarriedMatched)
-	for typ, t := range r.Skipped {
+	types := make([]string, 0, len(r.Skipped))
+	for typ := range r.Skipped {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		t := r.Skipped[typ]
 		p.f("not reconciled: %d %s records, %s\n", t.Count, typ, r.amt(t.ChannelAmount))
 	}
 	if r.TotalsMismatch != "" {
@@ -140,7 +147,7 @@ var CSVHeader = []string{"day", "channel", "account", "section", "class", "statu
 // with two decimals (the currency's minor unit).
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	y := func(minor int64) string { return money.New(minor, r.cur()).String() }
+	y := func(minor int64) string { return money.New(minor, r.cur()).Decimal() }
 	base := func(section string) []string {
 		return []string{r.Day.String(), r.Channel, r.Account, section}
 	}

@@ -192,16 +192,28 @@ func (r *Runner) sink(ctx context.Context, acct Account, day clock.Date, it *Ite
 		}
 	}
 	if it.Class == ChannelOnly && it.Kind == KindRefund {
-		if rf, err := r.cfg.Orders.RefundByChannelNo(ctx, it.No); err == nil {
+		rf, err := r.cfg.Orders.RefundByChannelNo(ctx, it.No)
+		switch {
+		case errors.Is(err, order.ErrNotFound):
+		case err != nil:
+			return err
+		case rf.State == order.Succeeded:
+			it.OrderNo, it.LocalID, it.LocalAmount, it.LocalState = rf.RefundNo, rf.ID, rf.Amount.Minor(), string(rf.State)
+			it.Note = fmt.Sprintf("the core completed it at %s, outside the day", rf.CompletedAt.In(clock.Beijing()).Format(time.DateTime))
+		default:
+			// Local pending, channel succeeded: ask the channel, as for payments.
 			it.Class, it.OrderNo, it.LocalID, it.LocalAmount, it.LocalState = StatusDiffers, rf.RefundNo, rf.ID, rf.Amount.Minor(), string(rf.State)
 			it.Status = ItemOpen
-			it.Note = "the channel lists the refund as succeeded; the core has it " + string(rf.State) + " (outside the day, or not completed): resolve with confirm"
-			if rf.State == order.Succeeded {
-				it.Class = ChannelOnly
-				it.Note = fmt.Sprintf("the core completed it at %s, outside the day", rf.CompletedAt.In(clock.Beijing()).Format(time.DateTime))
+			done, detail, err := r.confirm(ctx, acct, it)
+			switch {
+			case err != nil:
+				it.Note = "the channel lists the refund as succeeded and the core has it " + string(rf.State) + "; the confirming query failed: " + err.Error()
+			case done:
+				it.Status, it.Note, it.LocalState = ItemResolved, "confirmed by query and completed: "+detail, string(order.Succeeded)
+				confirmed = &Resolution{Action: ActionConfirm, Actor: Actor, Reason: "channel lists the refund as succeeded; core had it " + string(rf.State), Detail: detail, At: r.cfg.Clock.Now()}
+			default:
+				it.Note = "the channel lists the refund as succeeded but its query says otherwise: " + detail
 			}
-		} else if !errors.Is(err, order.ErrNotFound) {
-			return err
 		}
 	}
 	if err := r.cfg.Store.ReconSaveItem(ctx, it, clock.Date{}); err != nil {

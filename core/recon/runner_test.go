@@ -197,3 +197,41 @@ func TestRunner_BadStatementLeavesItemsAlone(t *testing.T) {
 		}
 	})
 }
+
+// refundChannel answers every refund query with success.
+type refundChannel struct{ *fakeChannel }
+
+func (refundChannel) QueryRefund(_ context.Context, req *channel.RefundQueryRequest) (*channel.RefundResult, error) {
+	return &channel.RefundResult{Status: channel.StatusSucceeded, ChannelStatus: "SUCCESS", ChannelRefundID: "TR" + req.RefundNo}, nil
+}
+
+// A refund the statement lists as succeeded and the core still has pending is confirmed by
+// the channel's refund query and completed (cause query), audited.
+func TestRunner_PendingRefundConfirmedByQuery(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLiteDSN(t))
+	ctx := context.Background()
+	storedPaid(t, db, "wx1", "RP1", 900, at(day, 9, 0, 0))
+	rf := &order.Refund{ID: "ref_RR1", PaymentID: "pay_RP1", MerchantID: "M1", RefundNo: "MRR1", ChannelRefundNo: "RR1",
+		ChannelRefundTime: at(day, 10, 0, 0), Amount: money.Fen(300), Reason: "r", State: order.Created,
+		CreatedAt: at(day, 10, 0, 0), UpdatedAt: at(day, 10, 0, 0), Version: 1}
+	if _, err := db.CreateRefund(ctx, rf); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := db.TransitionRefund(ctx, rf.ID, 1, order.Transition{To: order.Pending, Cause: order.CauseChannel, At: at(day, 10, 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	refund := channel.StatementRecord{Channel: "wechat", Type: channel.RecordRefund, OrderNo: "RP1", RefundNo: "RR1", ChannelRefundID: "TRRR1",
+		Amount: money.Fen(300), Status: channel.StatusSucceeded, ChannelTime: at(day, 10, 5, 0)}
+	ch := refundChannel{&fakeChannel{name: "wechat", days: map[clock.Date][]channel.StatementRecord{day: {pay("RP1", 900, 0, at(day, 9, 0, 0)), refund}}}}
+	rep, err := newRunner(t, db).Run(ctx, recon.Account{ID: "wx1", Channel: ch}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.Refund(ctx, rf.ID)
+	if got.State != order.Succeeded || !rep.OK() || len(rep.ResolvedToday) != 1 || rep.ResolvedToday[0].Class != recon.StatusDiffers {
+		t.Fatalf("refund %s\n%s", got.State, text(t, rep))
+	}
+	if audit, _ := db.ReconResolutions(ctx, rep.ResolvedToday[0].ID); len(audit) != 1 || audit[0].Action != recon.ActionConfirm {
+		t.Errorf("audit: %+v", audit)
+	}
+}
