@@ -260,6 +260,11 @@ func TestScenario_MissingCallbackFoundAndCompleted(t *testing.T) {
 		if rep.Open != 0 || len(rep.ResolvedToday) != 1 || rep.ResolvedToday[0].Class != recon.StatusDiffers {
 			t.Fatalf("report:\n%s", text(t, rep))
 		}
+		// In the 余额调节表 the payment is in transit on the statement's side (the core had
+		// not booked it on the day), and the table agrees: 42.00 less the 0.6% fee (0.25).
+		if rep.Balance.ChannelOnly != 4200-25 || rep.LocalNet != 0 || !rep.Balanced() {
+			t.Errorf("table: %+v core %d statement %d", rep.Balance, rep.LocalNet, rep.ChannelNet)
+		}
 		res, err := e.db.ReconResolutions(e.ctx, rep.ResolvedToday[0].ID)
 		if err != nil || len(res) != 1 || res[0].Action != recon.ActionConfirm || res[0].Actor != recon.Actor {
 			t.Fatalf("audit: %+v %v", res, err)
@@ -304,6 +309,12 @@ func TestScenario_StatementDifferencesResolved(t *testing.T) {
 		}
 		if rep.OK() || rep.Open != 3 || len(rep.Exceptions) != 3 || !rep.Balanced() {
 			t.Fatalf("report:\n%s", text(t, rep))
+		}
+		// The table agrees once the items are listed: the missing 20.00 (less 0.12 fee) is in
+		// transit on the core's side, the extra 7.77 (less its fee) on the statement's, and
+		// the changed amount is a difference of 0.01.
+		if rep.Balance.CoreOnly != 2000-12 || rep.Balance.Differences != 1 || rep.Balance.ChannelOnly <= 0 {
+			t.Errorf("table: %+v\n%s", rep.Balance, text(t, rep))
 		}
 		if c := e.externalCheck(d, rep); c.Passed() || c.Skipped {
 			t.Errorf("external check passed with a changed amount on the statement: %+v", c)
