@@ -122,8 +122,8 @@ func (r *Result) Balanced() bool {
 }
 
 // Reconcile matches one day's statement against the core's records of that day. Memory is
-// the compact index of the statement (about 64 bytes a record plus its numbers), never the
-// local side. It returns an error only when a side cannot be read; differences are items.
+// the compact index of the statement (40 bytes a record, its numbers, and 8–16 bytes of
+// table), never the local side. It returns an error only when a side cannot be read; differences are items.
 func Reconcile(ctx context.Context, in Input) (*Result, error) {
 	if in.Statement == nil || in.Local == nil {
 		return nil, errors.New("recon: Reconcile needs a Statement and a Local source")
