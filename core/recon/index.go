@@ -192,6 +192,9 @@ func (ix *index) add(k Kind8, no, txn string, amount money.Amount, fee int64, at
 		ix.rows = append(ix.rows, make([]row, blockRows))
 	}
 	r := ix.at(int32(ix.n))
+	if len(ix.arena) >= math.MaxUint32/arenaBlock-1 {
+		return fmt.Errorf("recon: statement line %d: more than 4 GiB of numbers in one day's statement", line)
+	}
 	kr, tr := ix.put(no), ix.put(txn)
 	*r = row{keyOff: kr.off, keyLen: kr.n, txnOff: tr.off, txnLen: tr.n, amount: amount.Minor(), fee: fee, line: int32(line),
 		kind: k, status: status, curIdx: ci}
