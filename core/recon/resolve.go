@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/order"
 )
 
@@ -105,15 +106,30 @@ func (r *Runner) confirm(ctx context.Context, acct Account, it *Item) (bool, str
 			if err != nil {
 				return false, "", err
 			}
-			p = np
-			if !p.State.Paid() {
+			if !np.State.Paid() {
 				return false, detail, nil
+			}
+			p = np
+		} else {
+			// Paid in the core: does the channel have it paid, with this amount?
+			cctx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout)
+			defer cancel()
+			res, err := acct.Channel.Query(cctx, &channel.QueryRequest{OrderNo: p.ChannelOrderNo, OrderTime: p.ChannelOrderTime, ChannelTxnID: p.ChannelTxnID})
+			if err != nil {
+				return false, "", err
+			}
+			detail := fmt.Sprintf("query: %s (%s)", res.Status, res.ChannelStatus)
+			if res.Status != channel.StatusSucceeded && res.Status != channel.StatusRefunded {
+				return false, detail + "; the core has it " + string(p.State), nil
+			}
+			if !res.Amount.IsZero() && res.Amount != p.Amount {
+				return false, fmt.Sprintf("%s; the channel's amount is %s, the order's %s", detail, res.Amount, p.Amount), nil
 			}
 		}
 		if it.ChannelAmount != 0 && p.Amount.Minor() != it.ChannelAmount {
-			return false, fmt.Sprintf("the order is paid with %s; the statement says %d minor units", p.Amount, it.ChannelAmount), nil
+			return false, fmt.Sprintf("the order is paid with %s; the statement says %s", p.Amount, money.New(it.ChannelAmount, p.Amount.Currency())), nil
 		}
-		return true, "payment " + p.ID + " is " + string(p.State), nil
+		return true, "payment " + p.ID + " is " + string(p.State) + " on both sides", nil
 	case KindRefund:
 		rf, err := r.cfg.Orders.RefundByChannelNo(ctx, it.No)
 		if errors.Is(err, order.ErrNotFound) {
