@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
@@ -32,11 +33,19 @@ func (d *DB) ReconLocal(ctx context.Context, account string, from, to time.Time,
 		defer rows.Close()
 		var amount, at int64
 		var cur sql.RawBytes
+		var nos string
 		for rows.Next() {
 			l = recon.Local{Kind: kind, State: string(state)}
-			if err := rows.Scan(&l.No, &l.TxnID, &amount, &cur, &at); err != nil {
+			if err := rows.Scan(&nos, &amount, &cur, &at); err != nil {
 				return fmt.Errorf("store: recon %s: %w", what, err)
 			}
+			// The number and the transaction id come as one column (one string, one
+			// column call): "no" US "txn". Numbers never hold control characters.
+			i := strings.IndexByte(nos, 0x1f)
+			if i < 0 {
+				return fmt.Errorf("store: recon %s: malformed row %q", what, nos)
+			}
+			l.No, l.TxnID = nos[:i], nos[i+1:]
 			c, ok := curs[string(cur)]
 			if !ok {
 				c = money.Currency(string(cur))
@@ -55,14 +64,18 @@ func (d *DB) ReconLocal(ctx context.Context, account string, from, to time.Time,
 		}
 		return nil
 	}
+	us := "char(31)" // the unit separator, by each dialect's function
+	if d.dialect == Postgres {
+		us = "chr(31)"
+	}
 	if err := stream(recon.KindPayment, "", "payments",
-		`SELECT channel_order_no, channel_txn_id, amount, currency, paid_at FROM payments
+		`SELECT channel_order_no || `+us+` || channel_txn_id, amount, currency, paid_at FROM payments
 		WHERE account = ? AND paid_at >= ? AND paid_at < ? AND state IN (?, ?, ?)`,
 		account, micros(from), micros(to), string(order.Succeeded), string(order.PartiallyRefunded), string(order.Refunded)); err != nil {
 		return err
 	}
 	return stream(recon.KindRefund, order.Succeeded, "refunds",
-		`SELECT r.channel_refund_no, r.channel_refund_id, r.amount, r.currency, r.completed_at
+		`SELECT r.channel_refund_no || `+us+` || r.channel_refund_id, r.amount, r.currency, r.completed_at
 		FROM refunds r JOIN payments p ON p.id = r.payment_id
 		WHERE r.completed_at >= ? AND r.completed_at < ? AND r.state = ? AND p.account = ?`,
 		micros(from), micros(to), string(order.Succeeded), account)
