@@ -50,7 +50,8 @@ func (r *Runner) Resolve(ctx context.Context, accounts map[string]Account, id in
 		return nil, fmt.Errorf("%w: item %d", ErrResolved, id)
 	}
 	res := Resolution{ItemID: id, Action: action, Actor: actor, Reason: reason, At: r.cfg.Clock.Now()}
-	status, note := ItemResolved, it.Note
+	status := ItemResolved
+	var note string
 	switch action {
 	case ActionException:
 		res.Detail = "accepted as an exception"
