@@ -20,6 +20,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
+	"github.com/tongdao/tongdao/core/recon"
 	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/core/wallet"
 )
@@ -28,8 +29,12 @@ const ledgerUsage = `Usage: tongdao ledger COMMAND [flags]
 
 Commands:
   verify     --db DSN [--day YYYY-MM-DD] [--seals FILE] [--sm2-pub FILE] [--json]
-             [--vouchers orders]
-             run every check; exit 1 if any fails
+             [--vouchers orders] [--statements GATEWAY.yaml [--channel NAME]]
+             run every check; exit 1 if any fails. The external check (账实核对) runs
+             with --statements: each channel account's statement of --day is downloaded
+             and reconciled (as tongdao recon run does, storing its items) and the
+             receivable from each channel (1122) is checked against it; without it the
+             check is skipped
   close-day  --db DSN --day YYYY-MM-DD [--sm2-key FILE]
              close a Beijing accounting day (日切) and seal the chain head, the closing rows
              and the change log, signed with SM2 if given a key
@@ -121,7 +126,13 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pubPath := fs.String("sm2-pub", "", "SM2 public key (PEM) that must have signed every seal")
 	vouchers := fs.String("vouchers", "", `"orders": also compare every voucher with the payment, refund or wallet operation of the same --db (账证核对)`)
+	statements := fs.String("statements", "", "gateway config FILE: download and reconcile each channel account's statement of --day (as `tongdao recon run` does) and check the ledger's receivables against them (账实核对)")
+	stChannel := fs.String("channel", "", "with --statements: only the accounts of this channel")
 	if _, err := parseInterleaved(fs, args); err != nil {
+		return 2
+	}
+	if *statements != "" && *dayS == "" {
+		fmt.Fprintln(stderr, "tongdao ledger verify: --statements needs --day (the statements' accounting day)")
 		return 2
 	}
 	if *vouchers != "" && *vouchers != "orders" {
@@ -168,6 +179,24 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *vouchers == "orders" {
 		// Orders as posting.Vouchers reads them, plus the wallet's operations (core/wallet).
 		opt.Vouchers = wallet.Vouchers{Wallet: db, Orders: db}
+	}
+	if *statements != "" {
+		rs, code, err := newReconSetup(ctx, *dsn, *statements, *stChannel, "", 0, false)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao ledger verify: --statements: %v\n", err)
+			return code
+		}
+		defer rs.close()
+		var reps []*recon.Report
+		for _, a := range rs.accounts {
+			rep, err := rs.runner.Run(ctx, a, opt.Day)
+			if err != nil {
+				fmt.Fprintf(stderr, "tongdao ledger verify: --statements: %s: %v\n", a.ID, err)
+				return 1
+			}
+			reps = append(reps, rep)
+		}
+		opt.Statements = recon.Positions{Ledger: db, Reports: reps}
 	}
 	began := time.Now()
 	rep, err := ledger.Verify(ctx, db, clock.Real(), opt)
