@@ -41,8 +41,8 @@ type Tier struct {
 //
 // The fee on a payment of amount a is
 //
-//	exact(a) = rate part + Fixed, clamped to [Min, Max] and then to [0, a]
-//	Fee(a)   = Rounding applied once to the rate part, + Fixed, clamped the same way
+//	ExactFee(a) = rate part + Fixed, clamped to [Min, Max] and then to [0, a]
+//	Fee(a)      = Rounding applied once to (rate part + Fixed), clamped the same way
 //
 // where the rate part is a × Rate (no tiers), a × the rate of the tier holding a
 // (TierWhole), or the sum over tiers of the part of a in the tier's band × its rate
@@ -258,8 +258,8 @@ func (c *FeeContract) ExactFee(amount money.Amount) (decimal.Decimal, error) {
 	return c.bound(c.ratePart(amount.Minor()), amount.Minor()), nil
 }
 
-// Fee returns the channel's fee on a payment of amount: the rate part rounded once with the
-// contract's Rounding, plus Fixed, clamped to [Min, Max] and to the amount itself. It is
+// Fee returns the channel's fee on a payment of amount: the rate part plus Fixed, rounded
+// once with the contract's Rounding, clamped to [Min, Max] and to the amount itself. It is
 // deterministic, so the ledger poster (FeeFunc), settlement and reconciliation all compute
 // the same figure. Errors as ExactFee.
 func (c *FeeContract) Fee(amount money.Amount) (money.Amount, error) {
@@ -270,21 +270,18 @@ func (c *FeeContract) Fee(amount money.Amount) (money.Amount, error) {
 		return money.Amount{}, err
 	}
 	a := amount.Minor()
-	part, ok := c.fastPart(a)
+	var fixed int64
+	if c.Fixed != (money.Amount{}) {
+		fixed = c.Fixed.Minor()
+	}
+	f, ok := c.fastFee(a, fixed)
 	if !ok {
-		d := c.ratePart(a)
+		d := c.ratePart(a).Add(decimal.NewFromInt(fixed))
 		r, err := roundDec(d, c.Rounding)
 		if err != nil {
 			return money.Amount{}, fmt.Errorf("clearing: fee of account %q on %s: %w", c.Account, amount, err)
 		}
-		part = r
-	}
-	f := part
-	if c.Fixed != (money.Amount{}) {
-		f += c.Fixed.Minor() // both below the payment's amount or bounded below: no overflow past 2^63 in practice, checked next
-		if f < part {
-			return money.Amount{}, fmt.Errorf("clearing: fee of account %q on %s: %w", c.Account, amount, money.ErrOverflow)
-		}
+		f = r
 	}
 	if c.Min != nil && f < c.Min.Minor() {
 		f = c.Min.Minor()
@@ -296,9 +293,9 @@ func (c *FeeContract) Fee(amount money.Amount) (money.Amount, error) {
 	return money.New(f, c.Currency), nil
 }
 
-// fastPart computes the rounded rate part in integers when the rate is one fraction that
+// fastFee computes round(a × rate + fixed) in integers when the rate is one fraction that
 // fits (no tiers, or whole-amount tiers): a × coef / scale in 128 bits.
-func (c *FeeContract) fastPart(a int64) (int64, bool) {
+func (c *FeeContract) fastFee(a, fixed int64) (int64, bool) {
 	if len(c.Tiers) > 0 && c.Mode != TierWhole {
 		return 0, false
 	}
@@ -311,6 +308,10 @@ func (c *FeeContract) fastPart(a int64) (int64, bool) {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, fr.scale)
+	if q > math.MaxInt64/2 || fixed > math.MaxInt64/2 {
+		return 0, false
+	}
+	q += uint64(fixed) // the exact fee is q + fixed + r/scale: round that once
 	up := false
 	switch c.Rounding {
 	case money.HalfUp:
@@ -325,9 +326,6 @@ func (c *FeeContract) fastPart(a int64) (int64, bool) {
 	}
 	if up {
 		q++
-	}
-	if q > math.MaxInt64 {
-		return 0, false
 	}
 	return int64(q), true
 }
