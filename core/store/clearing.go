@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tongdao/tongdao/core/clearing"
+	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/money"
+)
+
+var _ clearing.Store = (*DB)(nil)
+
+// ClearingItems implements clearing.Store: the succeeded payments of channel ch paid in
+// [from, to), then the succeeded refunds of its payments completed in [from, to), each with
+// its payment's amount and the refunds of that payment completed before it. Rows stream
+// from the database; each call of fn gets its own Item.
+func (d *DB) ClearingItems(ctx context.Context, ch string, from, to time.Time, fn func(*clearing.Item) error) error {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT id, merchant_id, account, amount, currency, paid_at FROM payments
+		WHERE channel = ? AND paid_at >= ? AND paid_at < ? AND state IN ('succeeded', 'partially_refunded', 'refunded')`),
+		ch, micros(from), micros(to))
+	if err != nil {
+		return fmt.Errorf("store: clearing payments: %w", err)
+	}
+	err = scanItems(rows, false, fn)
+	if err != nil {
+		return err
+	}
+	rows, err = d.r.QueryContext(ctx, d.q(`SELECT r.id, r.merchant_id, p.account, r.amount, r.currency, r.completed_at, p.amount,
+		(SELECT COALESCE(SUM(r2.amount), 0) FROM refunds r2 WHERE r2.payment_id = r.payment_id AND r2.state = 'succeeded'
+			AND (r2.completed_at < r.completed_at OR (r2.completed_at = r.completed_at AND r2.id < r.id)))
+		FROM refunds r JOIN payments p ON p.id = r.payment_id
+		WHERE p.channel = ? AND r.state = 'succeeded' AND r.completed_at >= ? AND r.completed_at < ?`),
+		ch, micros(from), micros(to))
+	if err != nil {
+		return fmt.Errorf("store: clearing refunds: %w", err)
+	}
+	return scanItems(rows, true, fn)
+}
+
+func scanItems(rows *sql.Rows, refund bool, fn func(*clearing.Item) error) error {
+	defer rows.Close()
+	var id, merchant, account, cur string
+	var amount, at, payAmount, before int64
+	dst := []any{&id, &merchant, &account, &amount, &cur, &at}
+	if refund {
+		dst = append(dst, &payAmount, &before)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dst...); err != nil {
+			return fmt.Errorf("store: clearing items: %w", err)
+		}
+		c := money.Currency(cur)
+		if !c.Valid() {
+			return fmt.Errorf("store: clearing items: order %s: stored currency %q is not valid", id, cur)
+		}
+		it := &clearing.Item{Refund: refund, ID: id, MerchantID: merchant, Account: account, Amount: money.New(amount, c), At: fromMicros(at)}
+		if refund {
+			it.PaymentAmount, it.RefundedBefore = money.New(payAmount, c), money.New(before, c)
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: clearing items: %w", err)
+	}
+	return nil
+}
+
+const batchCols = `id, merchant_id, day, seq, currency, pay_on, payments, refunds, gross, refunded, fees, net, entry_seq, created_at`
+
+// SettlementBatches implements clearing.Store.
+func (d *DB) SettlementBatches(ctx context.Context, day clock.Date) ([]clearing.Batch, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+batchCols+` FROM settlement_batches WHERE day = ? ORDER BY id`), day.String())
+	if err != nil {
+		return nil, fmt.Errorf("store: settlement batches: %w", err)
+	}
+	defer rows.Close()
+	var out []clearing.Batch
+	for rows.Next() {
+		var b clearing.Batch
+		var dayS, payOn, cur string
+		var gross, refunded, fees, net, created int64
+		if err := rows.Scan(&b.ID, &b.MerchantID, &dayS, &b.Seq, &cur, &payOn, &b.Payments, &b.Refunds, &gross, &refunded, &fees, &net,
+			&b.EntrySeq, &created); err != nil {
+			return nil, fmt.Errorf("store: settlement batches: %w", err)
+		}
+		c := money.Currency(cur)
+		if !c.Valid() {
+			return nil, fmt.Errorf("store: settlement batch %s: stored currency %q is not valid", b.ID, cur)
+		}
+		if b.Day, err = clock.ParseDate(dayS); err != nil {
+			return nil, fmt.Errorf("store: settlement batch %s: %w", b.ID, err)
+		}
+		if b.PayOn, err = clock.ParseDate(payOn); err != nil {
+			return nil, fmt.Errorf("store: settlement batch %s: %w", b.ID, err)
+		}
+		b.Currency = c
+		b.Gross, b.Refunded, b.Fees, b.Net = money.New(gross, c), money.New(refunded, c), money.New(fees, c), money.New(net, c)
+		b.CreatedAt = fromMicros(created)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: settlement batches: %w", err)
+	}
+	return out, nil
+}
+
+// InsertSettlementBatches implements clearing.Store: all in one transaction, 500 rows per
+// statement.
+func (d *DB) InsertSettlementBatches(ctx context.Context, bs []clearing.Batch) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: insert settlement batches: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	const ncols = 14
+	for lo := 0; lo < len(bs); lo += 500 {
+		part := bs[lo:min(lo+500, len(bs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO settlement_batches (` + batchCols + `) VALUES `)
+		args := make([]any, 0, len(part)*ncols)
+		for i, b := range part {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?" + strings.Repeat(",?", ncols-1) + ")")
+			args = append(args, b.ID, b.MerchantID, b.Day.String(), b.Seq, string(b.Currency), b.PayOn.String(), b.Payments, b.Refunds,
+				b.Gross.Minor(), b.Refunded.Minor(), b.Fees.Minor(), b.Net.Minor(), b.EntrySeq, micros(b.CreatedAt))
+		}
+		if _, err := tx.ExecContext(ctx, d.q(sb.String()), args...); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("%w: %v", clearing.ErrBatchExists, err)
+			}
+			return fmt.Errorf("store: insert settlement batches: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: insert settlement batches: commit: %w", err)
+	}
+	return nil
+}
+
+// MarkSettlementPosted implements clearing.Store.
+func (d *DB) MarkSettlementPosted(ctx context.Context, posted map[string]int64) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: mark settlement batches: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stmt, err := tx.PrepareContext(ctx, d.q(`UPDATE settlement_batches SET entry_seq = ? WHERE id = ?`))
+	if err != nil {
+		return fmt.Errorf("store: mark settlement batches: %w", err)
+	}
+	defer stmt.Close()
+	for id, seq := range posted {
+		if _, err := stmt.ExecContext(ctx, seq, id); err != nil {
+			return fmt.Errorf("store: mark settlement batch %s: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: mark settlement batches: commit: %w", err)
+	}
+	return nil
+}
