@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
@@ -235,6 +237,39 @@ func TestFundsArrived_PostsOnceAndReportsTheDifference(t *testing.T) {
 		if _, err := f.s.FundsArrived(f.ctx, bad); err == nil || f.head() != h {
 			t.Errorf("%+v: err %v, head %d → %d", bad, err, h, f.head())
 		}
+	}
+	f.balanced()
+}
+
+// TestPostSplit_OneEntryWithNLines: a split posts one entry (a debit of the payer, a credit
+// per receiver) whose credits sum to the amount; posting it again adds nothing.
+func TestPostSplit_OneEntryWithNLines(t *testing.T) {
+	f := newFixture(t, "")
+	o := clearing.SplitOrder{ID: "stl-20261206-M1-CNY-1", Payer: "M1", Amount: money.Fen(10000), Receivers: []clearing.Receiver{
+		{ID: "platform", Fixed: money.Fen(100)}, {ID: "shop-a", Ratio: decimal.RequireFromString("1")},
+		{ID: "shop-b", Ratio: decimal.RequireFromString("1")}, {ID: "shop-c", Ratio: decimal.RequireFromString("1")}}}
+	e, parts, err := f.s.PostSplit(f.ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Lines) != 5 || e.Voucher.Kind != clearing.VoucherSplit || e.Voucher.Amount != money.Fen(10000) {
+		t.Fatalf("entry: %d lines, voucher %+v", len(e.Lines), e.Voucher)
+	}
+	want := map[string]string{"platform": "1.00", "shop-a": "33.00", "shop-b": "33.00", "shop-c": "33.00", "M1": "-100.00"}
+	for i, p := range parts {
+		if p.Amount.Decimal() != want[p.Receiver] {
+			t.Errorf("part %d %s: %s", i, p.Receiver, p.Amount.Decimal())
+		}
+	}
+	for who, w := range want {
+		if got := f.balance(clearing.SettlementSpec(who, money.CNY)); got != w {
+			t.Errorf("%s: %s, want %s", who, got, w)
+		}
+	}
+	head := f.head()
+	again, _, err := f.s.PostSplit(f.ctx, o)
+	if err != nil || again.Seq != e.Seq || f.head() != head {
+		t.Errorf("again: %v %d %d", err, again.Seq, f.head())
 	}
 	f.balanced()
 }
