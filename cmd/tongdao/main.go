@@ -8,6 +8,7 @@
 //	tongdao scenario run PATH…   run QA scenario files
 //	tongdao ledger …             verify, close a day, read balances
 //	tongdao gateway serve        the merchant API, channel callbacks and background work
+//	tongdao settle …             settlement batches, funds arrived, receivable ageing
 //
 // Every command accepts --help.
 package main
@@ -46,6 +47,7 @@ func commands() []command {
 		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve|load)", gatewayMain},
 		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},
 		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
+		{"settle", "clearing: settlement batches, funds arrived, receivable ageing (settle run|funds-arrived|ageing)", settleMain},
 	}
 }
 

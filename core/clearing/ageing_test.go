@@ -80,4 +80,3 @@ func TestAgeing_ReceivablePastItsChannelLimitRaisesTheAlert(t *testing.T) {
 		t.Error("a limit of 1ms was accepted")
 	}
 }
-

@@ -19,20 +19,20 @@ import (
 // more (a payment whose success arrived after the first run, with a paid time inside the
 // day) makes batch 2 with the difference, and so on. Every amount is exact.
 type Batch struct {
-	ID         string         // "stl-YYYYMMDD-<merchant>-<currency>-<seq>": the ledger key and voucher
-	MerchantID string         //
-	Day        clock.Date     // the clearing day T
-	PayOn      clock.Date     // T+n: when the net is due to the merchant
-	Seq        int            // 1 for the day's first batch; supplements count on
-	Currency   money.Currency //
-	Payments   int64          // succeeded payments counted
-	Refunds    int64          // succeeded refunds counted
-	Gross      money.Amount   // sum of the payments
-	Refunded   money.Amount   // sum of the refunds
-	Fees       money.Amount   // channel fees on the payments less the fees the refunds returned
-	Net        money.Amount   // Gross − Refunded − Fees: credited to the merchant's settlement account
-	EntrySeq   int64          // the ledger entry, once posted (0 before)
-	CreatedAt  time.Time      //
+	ID         string         `json:"id"`          // "stl-YYYYMMDD-<merchant>-<currency>-<seq>": the ledger key and voucher
+	MerchantID string         `json:"merchant_id"` //
+	Day        clock.Date     `json:"day"`         // the clearing day T
+	PayOn      clock.Date     `json:"pay_on"`      // T+n: when the net is due to the merchant
+	Seq        int            `json:"seq"`         // 1 for the day's first batch; supplements count on
+	Currency   money.Currency `json:"currency"`    //
+	Payments   int64          `json:"payments"`    // succeeded payments counted
+	Refunds    int64          `json:"refunds"`     // succeeded refunds counted
+	Gross      money.Amount   `json:"gross"`       // sum of the payments
+	Refunded   money.Amount   `json:"refunded"`    // sum of the refunds
+	Fees       money.Amount   `json:"fees"`        // channel fees on the payments less the fees the refunds returned
+	Net        money.Amount   `json:"net"`         // Gross − Refunded − Fees: credited to the merchant's settlement account
+	EntrySeq   int64          `json:"entry_seq"`   // the ledger entry, once posted (0 before)
+	CreatedAt  time.Time      `json:"created_at"`  //
 }
 
 // Config configures a Settler.
@@ -132,11 +132,11 @@ func (t totals) zero() bool { return t == totals{} }
 
 // Result is what Run did.
 type Result struct {
-	Day      clock.Date
-	Created  []Batch // batches stored by this run
-	Posted   int     // batches posted to the ledger by this run (new ones and any left unposted before)
-	Existing int     // batches of the day stored by earlier runs
-	Items    int64   // payments and refunds read
+	Day      clock.Date `json:"day"`
+	Created  []Batch    `json:"created"`  // batches stored by this run
+	Posted   int        `json:"posted"`   // batches posted to the ledger by this run (new ones and any left unposted before)
+	Existing int        `json:"existing"` // batches of the day stored by earlier runs
+	Items    int64      `json:"items"`    // payments and refunds read
 }
 
 // ErrDayOpen is returned by Run for a clearing day that has not ended on every channel.
