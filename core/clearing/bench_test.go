@@ -72,7 +72,7 @@ func seedDay(tb testing.TB, db *store.DB, d clock.Date, merchants, n int) {
 		for i := lo; i < hi; i++ {
 			id := fmt.Sprintf("p%s-%d", d.Compact(), i)
 			amt := int64(i%99999 + 1)
-			at := start.Add(time.Duration(int64(i) * int64(24*time.Hour) / int64(n))).UnixMicro()
+			at := start.Add(time.Duration(int64(i) * (int64(24*time.Hour) / int64(n)))).UnixMicro()
 			state, refunded := "succeeded", int64(0)
 			if i%100 == 0 && amt >= 2 {
 				state, refunded = "partially_refunded", amt/2

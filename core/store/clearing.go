@@ -17,7 +17,7 @@ var _ clearing.Store = (*DB)(nil)
 // ClearingItems implements clearing.Store: the succeeded payments of channel ch paid in
 // [from, to), then the succeeded refunds of its payments completed in [from, to), each with
 // its payment's amount and the refunds of that payment completed before it. Rows stream
-// from the database; each call of fn gets its own Item.
+// from the database; fn must not keep the Item it is given (it is reused).
 func (d *DB) ClearingItems(ctx context.Context, ch string, from, to time.Time, fn func(*clearing.Item) error) error {
 	rows, err := d.r.QueryContext(ctx, d.q(`SELECT id, merchant_id, account, amount, currency, paid_at FROM payments
 		WHERE channel = ? AND paid_at >= ? AND paid_at < ? AND state IN ('succeeded', 'partially_refunded', 'refunded')`),
@@ -29,11 +29,14 @@ func (d *DB) ClearingItems(ctx context.Context, ch string, from, to time.Time, f
 	if err != nil {
 		return err
 	}
+	// CROSS JOIN keeps SQLite's planner from walking every payment of the channel (all
+	// history) to find the day's refunds: the day's refunds come first (refunds_completed),
+	// then each one's payment by primary key. PostgreSQL plans it as an inner join.
 	rows, err = d.r.QueryContext(ctx, d.q(`SELECT r.id, r.merchant_id, p.account, r.amount, r.currency, r.completed_at, p.amount,
 		(SELECT COALESCE(SUM(r2.amount), 0) FROM refunds r2 WHERE r2.payment_id = r.payment_id AND r2.state = 'succeeded'
 			AND (r2.completed_at < r.completed_at OR (r2.completed_at = r.completed_at AND r2.id < r.id)))
-		FROM refunds r JOIN payments p ON p.id = r.payment_id
-		WHERE p.channel = ? AND r.state = 'succeeded' AND r.completed_at >= ? AND r.completed_at < ?`),
+		FROM refunds r CROSS JOIN payments p
+		WHERE p.id = r.payment_id AND p.channel = ? AND r.state = 'succeeded' AND r.completed_at >= ? AND r.completed_at < ?`),
 		ch, micros(from), micros(to))
 	if err != nil {
 		return fmt.Errorf("store: clearing refunds: %w", err)
@@ -43,25 +46,40 @@ func (d *DB) ClearingItems(ctx context.Context, ch string, from, to time.Time, f
 
 func scanItems(rows *sql.Rows, refund bool, fn func(*clearing.Item) error) error {
 	defer rows.Close()
-	var id, merchant, account, cur string
+	// A day can hold millions of rows: the text columns are read into reused buffers and the
+	// few distinct merchants, accounts and currencies are interned, so a row costs one
+	// string (its id) instead of four.
+	var id, merchant, account, cur sql.RawBytes
 	var amount, at, payAmount, before int64
 	dst := []any{&id, &merchant, &account, &amount, &cur, &at}
 	if refund {
 		dst = append(dst, &payAmount, &before)
 	}
+	intern := map[string]string{}
+	str := func(b []byte) string {
+		if s, ok := intern[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		if len(intern) < 1<<20 {
+			intern[s] = s
+		}
+		return s
+	}
+	var it clearing.Item
 	for rows.Next() {
 		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("store: clearing items: %w", err)
 		}
-		c := money.Currency(cur)
+		c := money.Currency(str(cur))
 		if !c.Valid() {
 			return fmt.Errorf("store: clearing items: order %s: stored currency %q is not valid", id, cur)
 		}
-		it := &clearing.Item{Refund: refund, ID: id, MerchantID: merchant, Account: account, Amount: money.New(amount, c), At: fromMicros(at)}
+		it = clearing.Item{Refund: refund, ID: string(id), MerchantID: str(merchant), Account: str(account), Amount: money.New(amount, c), At: fromMicros(at)}
 		if refund {
 			it.PaymentAmount, it.RefundedBefore = money.New(payAmount, c), money.New(before, c)
 		}
-		if err := fn(it); err != nil {
+		if err := fn(&it); err != nil {
 			return err
 		}
 	}
