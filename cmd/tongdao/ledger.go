@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
@@ -166,7 +167,7 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer db.Close()
 	if *vouchers == "orders" {
-		opt.Vouchers = posting.Vouchers{Orders: db}
+		opt.Vouchers = voucherSources{posting.Vouchers{Orders: db}, clearing.Vouchers{Store: db}}
 	}
 	began := time.Now()
 	rep, err := ledger.Verify(ctx, db, clock.Real(), opt)

@@ -99,6 +99,11 @@ clearing:
 	if code != 0 || !strings.Contains(out, `"difference": {`) {
 		t.Fatalf("funds-arrived again: %d %s", code, out)
 	}
+	// 账证核对: settlement batches and funds arrivals are found in their own tables.
+	var vout, verr bytes.Buffer
+	if code := run(ctx, []string{"ledger", "verify", "--db", "sqlite:" + dbPath, "--vouchers", "orders"}, &vout, &verr); code != 0 {
+		t.Fatalf("ledger verify --vouchers orders after settlement: %d\n%s\n%s", code, vout.String(), verr.String())
+	}
 	for _, bad := range []struct {
 		args []string
 		code int

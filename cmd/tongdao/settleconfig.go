@@ -140,3 +140,21 @@ func setupAgeing(ctx context.Context, f *gatewayFile, l *ledger.Ledger, db *stor
 	sort.Strings(list)
 	return reg.Register(&clearing.AgeingCollector{Store: db, Clock: clock.Real(), Channels: list, Every: f.Clearing.ageingEvery()})
 }
+
+// voucherSources asks each source in turn and merges what they know: orders and refunds
+// (posting.Vouchers), settlement batches, funds arrivals and splits (clearing.Vouchers).
+type voucherSources []ledger.VoucherSource
+
+func (vs voucherSources) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error) {
+	out := map[ledger.VoucherRef]money.Amount{}
+	for _, v := range vs {
+		got, err := v.Vouchers(ctx, refs)
+		if err != nil {
+			return nil, err
+		}
+		for k, a := range got {
+			out[k] = a
+		}
+	}
+	return out, nil
+}

@@ -69,6 +69,9 @@ func (s *Settler) FundsArrived(ctx context.Context, a Arrival) (*ArrivalResult, 
 		return nil, err
 	}
 	id := a.Channel + "/" + a.Day.String() + "/" + a.Ref
+	if err := s.cfg.Store.PutClearingRecord(ctx, VoucherFunds, id, a.Amount, s.cfg.Clock.Now()); err != nil {
+		return nil, fmt.Errorf("clearing: funds %s: %w", id, err)
+	}
 	e, err := s.cfg.Ledger.Post(ctx, ledger.Posting{
 		Key:     "funds/" + id,
 		Voucher: ledger.Voucher{Kind: VoucherFunds, ID: id, Amount: a.Amount},

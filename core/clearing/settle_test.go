@@ -1,6 +1,7 @@
 package clearing_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -216,7 +217,7 @@ func TestFundsArrived_PostsOnceAndReportsTheDifference(t *testing.T) {
 	if err != nil || again.Entry.Seq != res.Entry.Seq || f.head() != head {
 		t.Errorf("repeat: %v, entry %d vs %d, head %d → %d", err, again.Entry.Seq, res.Entry.Seq, head, f.head())
 	}
-	if _, err := f.s.FundsArrived(f.ctx, clearing.Arrival{Channel: "wechat", Day: day, Amount: money.Fen(300), Ref: "BANK-1"}); !errors.Is(err, ledger.ErrIdempotencyConflict) {
+	if _, err := f.s.FundsArrived(f.ctx, clearing.Arrival{Channel: "wechat", Day: day, Amount: money.Fen(300), Ref: "BANK-1"}); !errors.Is(err, clearing.ErrRecordConflict) {
 		t.Errorf("same ref, other amount: %v", err)
 	}
 	short, err := f.s.FundsArrived(f.ctx, clearing.Arrival{Channel: "unionpay", Day: day, Amount: money.Fen(100000), Ref: "BANK-2"})
@@ -272,4 +273,56 @@ func TestPostSplit_OneEntryWithNLines(t *testing.T) {
 		t.Errorf("again: %v %d %d", err, again.Seq, f.head())
 	}
 	f.balanced()
+}
+
+type bothVouchers struct{ a, b ledger.VoucherSource }
+
+func (v bothVouchers) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error) {
+	out, err := v.a.Vouchers(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	more, err := v.b.Vouchers(ctx, refs)
+	for k, x := range more {
+		out[k] = x
+	}
+	return out, err
+}
+
+// TestVouchers_EveryClearingEntryHasItsRecord: the ledger's voucher check (账证核对) with the
+// orders and clearing's records finds every settlement, funds and split voucher, and a
+// batch edited in its table is reported.
+func TestVouchers_EveryClearingEntryHasItsRecord(t *testing.T) {
+	f := newFixture(t, "")
+	f.seed()
+	f.drain()
+	res, err := f.s.Run(f.ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.FundsArrived(f.ctx, clearing.Arrival{Channel: "wechat", Day: day, Amount: money.Fen(248), Ref: "B1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.PostSplit(f.ctx, clearing.SplitOrder{ID: res.Created[1].ID, Payer: "M2", Amount: res.Created[1].Net,
+		Receivers: []clearing.Receiver{{ID: "a", Ratio: decimal.NewFromInt(1)}, {ID: "b", Ratio: decimal.NewFromInt(3)}}}); err != nil {
+		t.Fatal(err)
+	}
+	src := bothVouchers{posting.Vouchers{Orders: f.db}, clearing.Vouchers{Store: f.db}}
+	rep, err := f.l.Verify(f.ctx, ledger.VerifyOptions{Vouchers: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Check(ledger.CheckVouchers); c.Failures != 0 {
+		t.Fatalf("voucher check: %+v", c)
+	}
+	if _, err := f.db.SQL().ExecContext(f.ctx, `UPDATE settlement_batches SET gross = gross + 100, net = net + 100 WHERE id = ?`, res.Created[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = f.l.Verify(f.ctx, ledger.VerifyOptions{Vouchers: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Check(ledger.CheckVouchers); c.Failures != 1 || !c.Names("voucher settlement "+res.Created[0].ID) {
+		t.Errorf("an edited batch: %+v", c)
+	}
 }

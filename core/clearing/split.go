@@ -168,6 +168,9 @@ func (s *Settler) PostSplit(ctx context.Context, o SplitOrder) (*ledger.Entry, [
 	if len(lines) < 2 {
 		return nil, parts, nil // the payer keeps everything: nothing moves
 	}
+	if err := s.cfg.Store.PutClearingRecord(ctx, VoucherSplit, o.ID, debits, s.cfg.Clock.Now()); err != nil {
+		return nil, nil, fmt.Errorf("clearing: split %s: %w", o.ID, err)
+	}
 	memo := o.Memo
 	if memo == "" {
 		memo = fmt.Sprintf("split %s of %s from %s among %d receivers", o.ID, o.Amount.Decimal(), o.Payer, len(parts))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
 )
 
@@ -40,6 +41,40 @@ type Store interface {
 	InsertSettlementBatches(ctx context.Context, bs []Batch) error
 	// MarkSettlementPosted records the ledger entry of each batch (id → entry seq).
 	MarkSettlementPosted(ctx context.Context, posted map[string]int64) error
+	// PutClearingRecord stores the business record of a funds arrival or a split (kind
+	// VoucherFunds or VoucherSplit) unless it exists; one that exists with another amount is
+	// ErrRecordConflict and changes nothing.
+	PutClearingRecord(ctx context.Context, kind ledger.VoucherKind, id string, amount money.Amount, at time.Time) error
+	// ClearingVouchers returns the amounts of the settlement batches, funds arrivals and
+	// splits among refs that exist (a batch's amount is BatchVoucher's).
+	ClearingVouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error)
+}
+
+// ErrRecordConflict is returned by PutClearingRecord for an id stored with another amount.
+var ErrRecordConflict = errors.New("clearing: record exists with another amount")
+
+// BatchVoucher is the voucher amount of a batch's ledger entry: the sum of its debits.
+func BatchVoucher(b Batch) money.Amount {
+	_, d := signedLines(b.Currency, signed{1, b.Gross.Minor() - b.Refunded.Minor()}, signed{2, -b.Net.Minor()}, signed{3, -b.Fees.Minor()})
+	return d
+}
+
+// Vouchers is a ledger.VoucherSource for clearing's vouchers (settlement, funds, split) over
+// a Store. Combine it with posting.Vouchers (orders and refunds) for `ledger verify`.
+type Vouchers struct{ Store Store }
+
+// Vouchers implements ledger.VoucherSource.
+func (v Vouchers) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error) {
+	var mine []ledger.VoucherRef
+	for _, r := range refs {
+		if r.Kind == ledger.VoucherSettlement || r.Kind == VoucherFunds || r.Kind == VoucherSplit {
+			mine = append(mine, r)
+		}
+	}
+	if len(mine) == 0 {
+		return map[ledger.VoucherRef]money.Amount{}, nil
+	}
+	return v.Store.ClearingVouchers(ctx, mine)
 }
 
 // ErrBatchExists is returned by InsertSettlementBatches when another run stored a batch of

@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
 )
 
@@ -184,4 +186,77 @@ func (d *DB) MarkSettlementPosted(ctx context.Context, posted map[string]int64) 
 		return fmt.Errorf("store: mark settlement batches: commit: %w", err)
 	}
 	return nil
+}
+
+// PutClearingRecord implements clearing.Store.
+func (d *DB) PutClearingRecord(ctx context.Context, kind ledger.VoucherKind, id string, amount money.Amount, at time.Time) error {
+	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO clearing_records (kind, id, amount, currency, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (kind, id) DO NOTHING`), string(kind), id, amount.Minor(), string(amount.Currency()), micros(at))
+	if err != nil {
+		return fmt.Errorf("store: clearing record %s %s: %w", kind, id, err)
+	}
+	var have int64
+	var cur string
+	if err := d.w.QueryRowContext(ctx, d.q(`SELECT amount, currency FROM clearing_records WHERE kind = ? AND id = ?`), string(kind), id).Scan(&have, &cur); err != nil {
+		return fmt.Errorf("store: clearing record %s %s: %w", kind, id, err)
+	}
+	if have != amount.Minor() || cur != string(amount.Currency()) {
+		return fmt.Errorf("%w: %s %s is %d %s, not %s", clearing.ErrRecordConflict, kind, id, have, cur, amount)
+	}
+	return nil
+}
+
+// ClearingVouchers implements clearing.Store.
+func (d *DB) ClearingVouchers(ctx context.Context, refs []ledger.VoucherRef) (map[ledger.VoucherRef]money.Amount, error) {
+	out := make(map[ledger.VoucherRef]money.Amount, len(refs))
+	var batches, others []ledger.VoucherRef
+	for _, r := range refs {
+		if r.Kind == ledger.VoucherSettlement {
+			batches = append(batches, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	for i := 0; i < len(batches); i += 500 {
+		part := batches[i:min(i+500, len(batches))]
+		args := make([]any, len(part))
+		for k, r := range part {
+			args[k] = r.ID
+		}
+		rows, err := d.r.QueryContext(ctx, d.q(`SELECT id, currency, gross, refunded, fees, net FROM settlement_batches WHERE id IN (?`+
+			strings.Repeat(",?", len(part)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: settlement vouchers: %w", err)
+		}
+		for rows.Next() {
+			var b clearing.Batch
+			var cur string
+			var g, r, f, n int64
+			if err := rows.Scan(&b.ID, &cur, &g, &r, &f, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: settlement vouchers: %w", err)
+			}
+			c := money.Currency(cur)
+			b.Currency, b.Gross, b.Refunded, b.Fees, b.Net = c, money.New(g, c), money.New(r, c), money.New(f, c), money.New(n, c)
+			out[ledger.VoucherRef{Kind: ledger.VoucherSettlement, ID: b.ID}] = clearing.BatchVoucher(b)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: settlement vouchers: %w", err)
+		}
+	}
+	for _, r := range others {
+		var amt int64
+		var cur string
+		err := d.r.QueryRowContext(ctx, d.q(`SELECT amount, currency FROM clearing_records WHERE kind = ? AND id = ?`), string(r.Kind), r.ID).Scan(&amt, &cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: clearing vouchers: %w", err)
+		}
+		out[r] = money.New(amt, money.Currency(cur))
+	}
+	return out, nil
 }

@@ -21,3 +21,13 @@ CREATE TABLE settlement_batches (
 CREATE INDEX settlement_batches_day ON settlement_batches (day);
 CREATE INDEX payments_channel_paid ON payments (channel, paid_at);
 CREATE INDEX refunds_completed ON refunds (completed_at);
+-- The business records behind clearing's other ledger entries (funds arriving, splits), so the
+-- ledger's voucher check can look every voucher up outside the ledger.
+CREATE TABLE clearing_records (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    amount     BIGINT NOT NULL CHECK (amount > 0),
+    currency   TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
