@@ -184,8 +184,9 @@ func settleRun(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		writeJSON(stdout, res)
 		return 0
 	}
-	fmt.Fprintf(stdout, "settle %s: %d items read, %d new batches, %d posted, %d from earlier runs (%.2fs)\n",
-		day, res.Items, len(res.Created), res.Posted, res.Existing, time.Since(began).Seconds())
+	fmt.Fprintf(stdout, "settle %s: %d items read, %d new batches, %d posted, %d from earlier runs (%.2fs: read %.2fs, store %.2fs, post %.2fs)\n",
+		day, res.Items, len(res.Created), res.Posted, res.Existing, time.Since(began).Seconds(), res.Took.Read.Seconds(),
+		res.Took.Store.Seconds(), res.Took.Post.Seconds())
 	printBatches(stdout, res.Created)
 	return 0
 }

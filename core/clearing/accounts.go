@@ -87,8 +87,42 @@ func (a *accounts) ensureChart(ctx context.Context) error {
 	return nil
 }
 
+func acctKey(code string, kind ledger.OwnerKind, owner string, cur money.Currency) string {
+	return code + "\x00" + string(kind) + "\x00" + owner + "\x00" + string(cur)
+}
+
+// prefetch caches the ids of every existing account under the codes clearing posts to, in
+// one scan: a day's batches touch two accounts per merchant, and one look-up each would
+// cost more than the postings.
+func (a *accounts) prefetch(ctx context.Context) error {
+	if a.st == nil {
+		return nil
+	}
+	codes := map[string]bool{posting.CodePayable: true, CodeSettlement: true, CodeFeeIncome: true}
+	found := map[string]ledger.AccountID{}
+	if err := a.st.Read(ctx, func(tx ledger.ReadTx) error {
+		return tx.Accounts(ctx, func(acc ledger.Account) error {
+			if codes[acc.Code] {
+				found[acctKey(acc.Code, acc.OwnerKind, acc.OwnerID, acc.Currency)] = acc.ID
+			}
+			return nil
+		})
+	}); err != nil {
+		return fmt.Errorf("clearing: read the accounts: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ids == nil {
+		a.ids = map[string]ledger.AccountID{}
+	}
+	for k, id := range found {
+		a.ids[k] = id
+	}
+	return nil
+}
+
 func (a *accounts) id(ctx context.Context, s ledger.AccountSpec) (ledger.AccountID, error) {
-	k := s.Code + "\x00" + string(s.OwnerKind) + "\x00" + s.OwnerID + "\x00" + string(s.Currency)
+	k := acctKey(s.Code, s.OwnerKind, s.OwnerID, s.Currency)
 	a.mu.Lock()
 	id, ok := a.ids[k]
 	a.mu.Unlock()

@@ -52,6 +52,8 @@ type Config struct {
 	// Workers is how many batches are posted at once (the ledger's writer batches them);
 	// default 64.
 	Workers int
+	// Readers is how many time slices of a channel's day are read at once; default 4.
+	Readers int
 }
 
 // Settler makes settlement batches and posts them, and posts the channels' funds when they
@@ -75,8 +77,8 @@ func New(cfg Config) (*Settler, error) {
 		return nil, errors.New("clearing: Config.Contracts is required: the fee contract of every channel account")
 	case len(cfg.Channels) == 0:
 		return nil, errors.New("clearing: Config.Channels is required: every channel to settle with its day cut-off")
-	case cfg.T < 0 || cfg.Workers < 0:
-		return nil, errors.New("clearing: Config.T and Config.Workers must not be negative")
+	case cfg.T < 0 || cfg.Workers < 0 || cfg.Readers < 0:
+		return nil, errors.New("clearing: Config.T, Config.Workers and Config.Readers must not be negative")
 	}
 	for name, c := range cfg.Contracts {
 		if err := c.ready(); err != nil {
@@ -99,6 +101,9 @@ func New(cfg Config) (*Settler, error) {
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 64
+	}
+	if cfg.Readers == 0 {
+		cfg.Readers = 4
 	}
 	st, _ := cfg.Store.(ledger.Store)
 	return &Settler{cfg: cfg, accs: &accounts{l: cfg.Ledger, st: st}}, nil
@@ -137,6 +142,13 @@ type Result struct {
 	Posted   int        `json:"posted"`   // batches posted to the ledger by this run (new ones and any left unposted before)
 	Existing int        `json:"existing"` // batches of the day stored by earlier runs
 	Items    int64      `json:"items"`    // payments and refunds read
+	// Where the run's time went, by Config.Clock: reading the items and computing their fees,
+	// storing the new batches, posting to the ledger (and recording the postings).
+	Took struct {
+		Read  time.Duration `json:"read_ns"`
+		Store time.Duration `json:"store_ns"`
+		Post  time.Duration `json:"post_ns"`
+	} `json:"took"`
 }
 
 // ErrDayOpen is returned by Run for a clearing day that has not ended on every channel.
@@ -171,11 +183,13 @@ func (s *Settler) Run(ctx context.Context, day clock.Date) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	read := s.cfg.Clock.Now()
 	old, err := s.cfg.Store.SettlementBatches(ctx, day)
 	if err != nil {
 		return nil, fmt.Errorf("clearing: read the batches of %s: %w", day, err)
 	}
 	res := &Result{Day: day, Existing: len(old), Items: items}
+	res.Took.Read = read.Sub(now)
 	lastSeq := map[mkey]int{}
 	for i := range old {
 		b := &old[i]
@@ -215,6 +229,8 @@ func (s *Settler) Run(ctx context.Context, day clock.Date) (*Result, error) {
 			return nil, fmt.Errorf("clearing: store %d batches of %s: %w", len(res.Created), day, err)
 		}
 	}
+	stored := s.cfg.Clock.Now()
+	res.Took.Store = stored.Sub(read)
 	// Post what is not posted: this run's batches and any an earlier run stored but did not
 	// post (it stopped in between). Posting again under the batch's id is harmless.
 	var todo []*Batch
@@ -233,6 +249,7 @@ func (s *Settler) Run(ctx context.Context, day clock.Date) (*Result, error) {
 			err = errors.Join(err, fmt.Errorf("clearing: record the postings: %w", merr))
 		}
 	}
+	res.Took.Post = s.cfg.Clock.Now().Sub(stored)
 	return res, err
 }
 
@@ -245,25 +262,67 @@ func (s *Settler) channels() []string {
 	return out
 }
 
-// sum streams the day's items of every channel into per-merchant totals.
+// sum streams the day's items of every channel into per-merchant totals. Each channel's day
+// is read in Config.Readers time slices at once (each into its own totals, merged at the end):
+// reading rows is most of a large day's work, and the store serves several readers.
 func (s *Settler) sum(ctx context.Context, day clock.Date, chans []string) (map[mkey]*totals, int64, error) {
-	sums := map[mkey]*totals{}
-	var n int64
+	type part struct {
+		sums map[mkey]*totals
+		n    int64
+		err  error
+	}
+	var parts []*part
+	var wg sync.WaitGroup
 	for _, ch := range chans {
 		from, to, _ := DayWindow(day, s.cfg.Channels[ch])
-		err := s.cfg.Store.ClearingItems(ctx, ch, from, to, func(it *Item) error {
-			n++
-			k := mkey{it.MerchantID, it.Amount.Currency()}
-			t := sums[k]
-			if t == nil {
-				t = &totals{}
+		step := to.Sub(from) / time.Duration(s.cfg.Readers)
+		for i := 0; i < s.cfg.Readers; i++ {
+			lo, hi := from.Add(time.Duration(i)*step), from.Add(time.Duration(i+1)*step)
+			if i == s.cfg.Readers-1 {
+				hi = to
+			}
+			p := &part{sums: map[mkey]*totals{}}
+			parts = append(parts, p)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.err = s.cfg.Store.ClearingItems(ctx, ch, lo, hi, func(it *Item) error {
+					p.n++
+					k := mkey{it.MerchantID, it.Amount.Currency()}
+					t := p.sums[k]
+					if t == nil {
+						t = &totals{}
+						p.sums[k] = t
+					}
+					return s.add(t, it)
+				})
+				if p.err != nil {
+					p.err = fmt.Errorf("clearing: read the items of %s on %s: %w", ch, day, p.err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	sums := map[mkey]*totals{}
+	var n int64
+	var errs []error
+	for _, p := range parts {
+		errs = append(errs, p.err)
+		n += p.n
+		for k, t := range p.sums {
+			if have := sums[k]; have != nil {
+				have.payments += t.payments
+				have.refunds += t.refunds
+				have.gross += t.gross
+				have.refunded += t.refunded
+				have.fees += t.fees
+			} else {
 				sums[k] = t
 			}
-			return s.add(t, it)
-		})
-		if err != nil {
-			return nil, 0, fmt.Errorf("clearing: read the items of %s on %s: %w", ch, day, err)
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
 	}
 	return sums, n, nil
 }
@@ -321,6 +380,11 @@ func refundFee(c *FeeContract, it *Item) (money.Amount, error) {
 // post posts batches concurrently and returns the entry of each one posted.
 func (s *Settler) post(ctx context.Context, bs []*Batch) (map[string]int64, error) {
 	out := make(map[string]int64, len(bs))
+	if len(bs) > 100 {
+		if err := s.accs.prefetch(ctx); err != nil {
+			return out, err
+		}
+	}
 	var mu sync.Mutex
 	var errs []error
 	next := make(chan *Batch)
