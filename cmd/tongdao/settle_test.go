@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/order"
 	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/core/store/storetest"
 )
 
 // TestSettleCommand runs `tongdao settle` on a SQLite file and a gateway config: run (text,
@@ -130,5 +132,62 @@ clearing:
 	}
 	if code, _, errs := run1("run", "--day", "2026-11-01", "--db", "sqlite:"+dbPath); code != 2 || !strings.Contains(errs, "--config is required") {
 		t.Errorf("no config: %d %s", code, errs)
+	}
+}
+
+// TestGatewayConfig_FeesAndClearing: the example config's UnionPay account has a full fee
+// contract and the rest fee_rate; contracts take each channel's refund-fee policy; bad fees
+// and clearing blocks are refused naming the file, the line and the field.
+func TestGatewayConfig_FeesAndClearing(t *testing.T) {
+	f, err := loadGatewayFile(filepath.Join("..", "..", "examples", "gateway-sim.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.Open(t, storetest.SQLiteDSN(t))
+	cfg, err := f.build(db, clock.Real(), nil, http.DefaultClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chans := map[string]channel.Channel{}
+	for _, a := range cfg.Accounts {
+		chans[a.ID] = a.Channel
+	}
+	cs, err := f.contracts(chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, c := range map[string]struct{ amount, fee int64 }{"up-demo": {100000, 300}, "up-demo ": {999, 10}, "wx-demo": {250, 2}, "bank-demo": {10000, 30}} {
+		got, err := cs[strings.TrimSpace(id)].Fee(money.Fen(c.amount))
+		if err != nil || got != money.Fen(c.fee) {
+			t.Errorf("%s fee on %d fen: %s %v, want %d", id, c.amount, got, err, c.fee)
+		}
+	}
+	if cs["wx-demo"].Refund != chans["wx-demo"].Info().Refund.Fee || cs["up-demo"].Channel != "unionpay" {
+		t.Errorf("contract policy %q channel %q", cs["wx-demo"].Refund, cs["up-demo"].Channel)
+	}
+	if lim := f.Clearing.ageLimits(); lim["unionpay"] != 72*time.Hour || f.Clearing.T != 1 {
+		t.Errorf("clearing block: %+v", f.Clearing)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{`fees: {rate: "0.6%"}`, "gw.yaml:5: account a1: fees.rounding is required"},
+		{`fees: {rate: "0.6%", rounding: up, min: "0.001"}`, "fees.min"},
+		{`fees: {tiers: [{from: "0", rate: "1%"}], rounding: up}`, "fees.tier_mode is required"},
+		{`fees: {rate: "1%", rounding: up}` + "\n    fee_rate: \"0.01\"", "fee_rate and fees both set"},
+	} {
+		p := filepath.Join(t.TempDir(), "gw.yaml")
+		body := "public_url: http://x\nmerchants:\n  - {id: M1, hmac_secret: 0123456789abcdef0}\naccounts:\n  - id: a1\n    channel: wechat\n    app_id: a\n    mch_id: m\n    key: k\n    " + bad.yaml + "\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadGatewayFile(p); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: got %v, want %q", bad.yaml, err, bad.want)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "gw.yaml")
+	if err := os.WriteFile(p, []byte("public_url: http://x\nclearing: {t: -1, ageing: {wechat: soon}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadGatewayFile(p); err == nil || !strings.Contains(err.Error(), "clearing.t -1") || !strings.Contains(err.Error(), "clearing.ageing.wechat") {
+		t.Errorf("bad clearing block: %v", err)
 	}
 }
