@@ -118,7 +118,7 @@ func seedDay(tb testing.TB, db *store.DB, d clock.Date, merchants, n int) {
 // each day seeded outside the timer. The merchants' settlement accounts exist already (a
 // warm-up day opened them, timed and logged as "first run"). Run with -benchtime=1x.
 //
-// It also reports the parts: reading the day's rows alone (read-s) and computing every
+// TONGDAO_BENCH_READERS sets Config.Readers (default 4). It also reports the parts: reading the day's rows alone (read-s) and computing every
 // fee on top (read+fees-s); the rest of the time is storing and posting the batches.
 func BenchmarkSettle_Day(b *testing.B) {
 	merchants := envInt("TONGDAO_BENCH_MERCHANTS", 10000)
@@ -147,7 +147,8 @@ func benchSettle(b *testing.B, dsn string, merchants, payments int) {
 		b.Logf("first run (opens %d settlement accounts): %.2fs", merchants, time.Since(t0).Seconds())
 		// A settler on the real clock (so Result.Took measures) for days long past.
 		rs, err := clearing.New(clearing.Config{Store: f.db, Ledger: f.l, Clock: clock.Real(), Contracts: f.cs,
-			Channels: map[string]time.Duration{"wechat": clock.NaturalDay, "unionpay": clock.UnionPayCutoff}})
+			Channels: map[string]time.Duration{"wechat": clock.NaturalDay, "unionpay": clock.UnionPayCutoff},
+			Readers:  envInt("TONGDAO_BENCH_READERS", 0)})
 		if err != nil {
 			b.Fatal(err)
 		}
