@@ -74,6 +74,7 @@ clearing:
 		!strings.Contains(out, "101.88") || !strings.Contains(out, "0.62") {
 		t.Fatalf("settle run: %d\n%s\n%s", code, out, errs)
 	}
+	t.Logf("settle run:\n%s", out)
 	code, out, _ = run1(append([]string{"run", "--day", "2026-11-01", "--json"}, base...)...)
 	var res struct {
 		Created  []json.RawMessage `json:"created"`
