@@ -324,9 +324,11 @@ func TestSettleScenario_AgeingAlert(t *testing.T) {
 	}
 	found := false
 	for _, mf := range mfs {
-		found = found || mf.GetName() == "tongdao_clearing_receivable_overdue"
+		// The overdue gauge appears once the first background check has finished; the error
+		// counter is there from the first scrape.
+		found = found || mf.GetName() == "tongdao_clearing_ageing_errors_total"
 	}
 	if !found {
-		t.Error("gateway serve's registry has no tongdao_clearing_receivable_overdue")
+		t.Error("gateway serve's registry has no ageing collector")
 	}
 }

@@ -99,18 +99,25 @@ func OverdueReceivables(ctx context.Context, st ledger.Store, clk clock.Clock, d
 //	tongdao_clearing_receivable_overdue{channel,currency}   1 while part of the channel's receivable is past its age limit, else 0
 //	tongdao_clearing_ageing_errors_total                    ageing checks that failed to run
 //
-// A scrape reuses the last result if it is younger than Every (default 10 minutes): the
-// check verifies the whole ledger (see docs/BENCHMARKS.md for its cost).
+// The check verifies the whole ledger (seconds for millions of entries; see
+// docs/BENCHMARKS.md), longer than a scrape may wait: a scrape starts a check in the
+// background when the last one is older than Every (default 10 minutes) and reports the last
+// finished one. Until the first check has finished the overdue gauge is absent, never a
+// reassuring 0.
 type AgeingCollector struct {
 	Store    ledger.Store
 	Clock    clock.Clock
 	Channels []string // the channels to report (0 when not overdue); others appear when overdue
 	Every    time.Duration
+	// Wait makes a scrape wait for the check it starts (tests); gateway serve leaves it false.
+	Wait bool
 
-	mu     sync.Mutex
-	at     time.Time
-	last   []Overdue
-	errors float64
+	mu      sync.Mutex
+	at      time.Time // when the last check started
+	running bool
+	done    bool // a check has finished
+	last    []Overdue
+	errors  float64
 }
 
 var (
@@ -125,33 +132,50 @@ func (c *AgeingCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- ageingErrDesc
 }
 
+// check runs one ageing check and records its result.
+func (c *AgeingCollector) check() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	od, err := OverdueReceivables(ctx, c.Store, c.Clock, clock.Date{})
+	cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running = false
+	if err != nil {
+		c.errors++
+		return
+	}
+	c.last, c.done = od, true
+}
+
 // Collect implements prometheus.Collector.
 func (c *AgeingCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	every := c.Every
 	if every <= 0 {
 		every = 10 * time.Minute
 	}
 	now := c.Clock.Now()
-	if c.at.IsZero() || now.Sub(c.at) >= every {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		od, err := OverdueReceivables(ctx, c.Store, c.Clock, clock.Date{})
-		cancel()
-		if err != nil {
-			c.errors++
+	if !c.running && (c.at.IsZero() || now.Sub(c.at) >= every) {
+		c.running, c.at = true, now
+		if c.Wait {
+			c.mu.Unlock()
+			c.check()
+			c.mu.Lock()
 		} else {
-			c.last, c.at = od, now
+			go c.check()
 		}
 	}
-	seen := map[string]bool{}
-	for _, o := range c.last {
-		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, 1, o.Channel, string(o.Currency))
-		seen[o.Channel+"/"+string(o.Currency)] = true
-	}
-	for _, name := range c.Channels {
-		if !seen[name+"/CNY"] {
-			ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, 0, name, "CNY")
+	defer c.mu.Unlock()
+	if c.done {
+		seen := map[string]bool{}
+		for _, o := range c.last {
+			ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, 1, o.Channel, string(o.Currency))
+			seen[o.Channel+"/"+string(o.Currency)] = true
+		}
+		for _, name := range c.Channels {
+			if !seen[name+"/CNY"] {
+				ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, 0, name, "CNY")
+			}
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(ageingErrDesc, prometheus.CounterValue, c.errors)

@@ -24,7 +24,7 @@ func TestAgeing_ReceivablePastItsChannelLimitRaisesTheAlert(t *testing.T) {
 	if err := clearing.ApplyAgeLimits(f.ctx, f.l, f.db, map[string]time.Duration{"wechat": 48 * time.Hour, "unionpay": 72 * time.Hour}, money.CNY); err != nil {
 		t.Fatal(err)
 	}
-	col := &clearing.AgeingCollector{Store: f.db, Clock: f.clk, Channels: []string{"wechat", "unionpay"}, Every: time.Nanosecond}
+	col := &clearing.AgeingCollector{Store: f.db, Clock: f.clk, Channels: []string{"wechat", "unionpay"}, Every: time.Nanosecond, Wait: true}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(col)
 	gauge := func() string {
