@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/posting"
+	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/core/store/storetest"
 )
 
@@ -196,7 +198,11 @@ func TestDayWindow_InverseOfAccountingDay(t *testing.T) {
 // receivable to the bank; the same reference again posts nothing, with another amount it is
 // refused; what was due comes from the day's items.
 func TestFundsArrived_PostsOnceAndReportsTheDifference(t *testing.T) {
-	f := newFixture(t, "")
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) { fundsOn(t, dsn) })
+}
+
+func fundsOn(t *testing.T, dsn string) {
+	f := newFixture(t, dsn)
 	f.seed()
 	f.drain()
 	f.clk.Set(bj(day.AddDays(1), 10, 0, 0))
@@ -293,7 +299,11 @@ func (v bothVouchers) Vouchers(ctx context.Context, refs []ledger.VoucherRef) (m
 // orders and clearing's records finds every settlement, funds and split voucher, and a
 // batch edited in its table is reported.
 func TestVouchers_EveryClearingEntryHasItsRecord(t *testing.T) {
-	f := newFixture(t, "")
+	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) { vouchersOn(t, dsn) })
+}
+
+func vouchersOn(t *testing.T, dsn string) {
+	f := newFixture(t, dsn)
 	f.seed()
 	f.drain()
 	res, err := f.s.Run(f.ctx, day)
@@ -315,7 +325,11 @@ func TestVouchers_EveryClearingEntryHasItsRecord(t *testing.T) {
 	if c := rep.Check(ledger.CheckVouchers); c.Failures != 0 {
 		t.Fatalf("voucher check: %+v", c)
 	}
-	if _, err := f.db.SQL().ExecContext(f.ctx, `UPDATE settlement_batches SET gross = gross + 100, net = net + 100 WHERE id = ?`, res.Created[0].ID); err != nil {
+	upd := `UPDATE settlement_batches SET gross = gross + 100, net = net + 100 WHERE id = ?`
+	if f.db.Dialect() == store.Postgres {
+		upd = strings.Replace(upd, "?", "$1", 1)
+	}
+	if _, err := f.db.SQL().ExecContext(f.ctx, upd, res.Created[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = f.l.Verify(f.ctx, ledger.VerifyOptions{Vouchers: src})
