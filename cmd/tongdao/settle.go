@@ -35,6 +35,9 @@ Commands:
                  UnionPay's, which turns at 23:00 Beijing. A day not over yet is refused.
                  Running a day again stores and posts nothing new; a payment recorded
                  since (a late success) goes into a supplement batch (…-2).
+  batches        --day YYYY-MM-DD [--json]   (needs only --db)
+                 list the stored batches of clearing day D (every run's, supplements
+                 included) with their ledger entries; exit 1 if one is not posted yet.
   funds-arrived  --channel NAME --day YYYY-MM-DD --amount YUAN --ref REF [--json]
                  record a channel's money for clearing day D arriving at the bank (from a
                  bank statement line or an operator): Dr 1002 bank, Cr 1122 receivable.
@@ -60,7 +63,7 @@ func settleMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 0
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"run": settleRun, "funds-arrived": settleFunds, "ageing": settleAgeing,
+		"run": settleRun, "funds-arrived": settleFunds, "ageing": settleAgeing, "batches": settleBatches,
 	}
 	fn, ok := cmds[args[0]]
 	if !ok {
@@ -299,6 +302,49 @@ func settleAgeing(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	if len(od) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func settleBatches(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, dsn, _, asJSON := settleFlags("batches", stderr)
+	dayS := fs.String("day", "", "the clearing day, YYYY-MM-DD (required)")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	day, err := clock.ParseDate(*dayS)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao settle batches: --day: %v\n", err)
+		return 2
+	}
+	db, err := openStore(ctx, *dsn, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao settle batches: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	bs, err := db.SettlementBatches(ctx, day)
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao settle batches: %v\n", err)
+		return 1
+	}
+	unposted := 0
+	for _, b := range bs {
+		if b.EntrySeq == 0 && (b.Gross != b.Refunded || !b.Fees.IsZero()) {
+			unposted++
+		}
+	}
+	if *asJSON {
+		if bs == nil {
+			bs = []clearing.Batch{}
+		}
+		writeJSON(stdout, map[string]any{"day": day, "batches": bs, "unposted": unposted})
+	} else {
+		fmt.Fprintf(stdout, "clearing day %s: %d batches, %d not posted\n", day, len(bs), unposted)
+		printBatches(stdout, bs)
+	}
+	if unposted > 0 {
 		return 1
 	}
 	return 0

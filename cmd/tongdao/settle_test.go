@@ -75,6 +75,10 @@ clearing:
 		t.Fatalf("settle run: %d\n%s\n%s", code, out, errs)
 	}
 	t.Logf("settle run:\n%s", out)
+	code, out, errs = run1("batches", "--day", "2026-11-01", "--db", "sqlite:"+dbPath)
+	if code != 0 || !strings.Contains(out, "clearing day 2026-11-01: 1 batches, 0 not posted") || !strings.Contains(out, "101.88") {
+		t.Fatalf("settle batches: %d\n%s\n%s", code, out, errs)
+	}
 	code, out, _ = run1(append([]string{"run", "--day", "2026-11-01", "--json"}, base...)...)
 	var res struct {
 		Created  []json.RawMessage `json:"created"`
