@@ -88,14 +88,18 @@ func newFixtureOn(t testing.TB, db *store.DB) *fixture {
 func (f *fixture) pay(id, merchant, account string, minor int64, paid time.Time) {
 	f.t.Helper()
 	ch := map[string]string{"wx1": "wechat", "up1": "unionpay"}[account]
+	created := paid
+	if created.IsZero() {
+		created = bj(day, 0, 0, 1) // a success without a paid time (the test sets created_at)
+	}
 	p := &order.Payment{ID: id, MerchantID: merchant, OrderNo: "O" + id, Channel: ch, Account: account,
-		ChannelOrderNo: "C" + id, ChannelOrderTime: paid, Method: channel.MethodQR, Amount: money.Fen(minor),
-		Subject: "s", ExpiresAt: paid.Add(2 * time.Hour), CreatedAt: paid}
+		ChannelOrderNo: "C" + id, ChannelOrderTime: created, Method: channel.MethodQR, Amount: money.Fen(minor),
+		Subject: "s", ExpiresAt: created.Add(2 * time.Hour), CreatedAt: created}
 	if _, err := f.db.CreatePayment(f.ctx, p); err != nil {
 		f.t.Fatal(err)
 	}
 	if _, _, err := f.db.TransitionPayment(f.ctx, id, p.Version, order.Transition{To: order.Succeeded, Cause: order.CauseChannel,
-		At: paid, ChannelTxnID: "T" + id, PaidAt: paid}); err != nil {
+		At: created, ChannelTxnID: "T" + id, PaidAt: paid}); err != nil {
 		f.t.Fatal(err)
 	}
 }

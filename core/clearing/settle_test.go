@@ -340,3 +340,23 @@ func vouchersOn(t *testing.T, dsn string) {
 		t.Errorf("an edited batch: %+v", c)
 	}
 }
+
+// TestSettle_SuccessWithoutPaidTimeCountsOnItsCreationDay: a payment the channel reported
+// without a paid time is settled once, on the day it was created, not never.
+func TestSettle_SuccessWithoutPaidTimeCountsOnItsCreationDay(t *testing.T) {
+	f := newFixture(t, "")
+	f.pay("n1", "M3", "wx1", 10000, time.Time{})
+	if _, err := f.db.SQL().ExecContext(f.ctx, `UPDATE payments SET created_at = ? WHERE id = 'n1'`, bj(day, 8, 0, 0).UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(bj(day.AddDays(2), 10, 0, 0))
+	for _, d := range []clock.Date{day.AddDays(-1), day, day.AddDays(1)} {
+		res, err := f.s.Run(f.ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[d == day]; len(res.Created) != want {
+			t.Errorf("day %s: %d batches, want %d", d, len(res.Created), want)
+		}
+	}
+}

@@ -29,7 +29,8 @@ type Item struct {
 // Store is the storage clearing needs; core/store implements it on SQLite and PostgreSQL.
 type Store interface {
 	// ClearingItems calls fn for every succeeded payment of channel ch (channel name, e.g.
-	// "wechat") paid in [from, to) and every succeeded refund of its payments completed in
+	// "wechat") paid in [from, to) — or, for a payment the channel gave no paid time,
+	// created in it — and every succeeded refund of its payments completed in
 	// [from, to), streaming (never the whole day in memory). fn must not keep the Item after
 	// it returns: a store may reuse it for the next row.
 	ClearingItems(ctx context.Context, ch string, from, to time.Time, fn func(*Item) error) error

@@ -17,7 +17,7 @@ import (
 var _ clearing.Store = (*DB)(nil)
 
 // ClearingItems implements clearing.Store: the succeeded payments of channel ch paid in
-// [from, to), then the succeeded refunds of its payments completed in [from, to), each with
+// [from, to) (created in it, for one without a paid time), then the succeeded refunds of its payments completed in [from, to), each with
 // its payment's amount and the refunds of that payment completed before it. Rows stream
 // from the database; fn must not keep the Item it is given (it is reused).
 func (d *DB) ClearingItems(ctx context.Context, ch string, from, to time.Time, fn func(*clearing.Item) error) error {
@@ -29,6 +29,17 @@ func (d *DB) ClearingItems(ctx context.Context, ch string, from, to time.Time, f
 	}
 	err = scanItems(rows, false, fn)
 	if err != nil {
+		return err
+	}
+	// A success whose channel gave no paid time (paid_at 0) counts on the day it was created,
+	// so that it is settled once rather than never.
+	rows, err = d.r.QueryContext(ctx, d.q(`SELECT id, merchant_id, account, amount, currency, created_at FROM payments
+		WHERE channel = ? AND paid_at = 0 AND created_at >= ? AND created_at < ? AND state IN ('succeeded', 'partially_refunded', 'refunded')`),
+		ch, micros(from), micros(to))
+	if err != nil {
+		return fmt.Errorf("store: clearing payments: %w", err)
+	}
+	if err := scanItems(rows, false, fn); err != nil {
 		return err
 	}
 	// CROSS JOIN keeps SQLite's planner from walking every payment of the channel (all
