@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/ledger"
@@ -35,6 +36,17 @@ type coreWork struct {
 // each channel's Info, webhooks from the merchants' endpoints.
 func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.Logger, fees map[string]decimal.Decimal,
 	hooks notify.Directory, hc *http.Client) (*coreWork, error) {
+	cs, err := rateContracts(gw.Accounts(), fees)
+	if err != nil {
+		return nil, err
+	}
+	return newCoreWorkWith(db, gw, clk, log, cs, hooks, hc)
+}
+
+// newCoreWorkWith is newCoreWork with every account's fee contract (core/clearing): the
+// poster books the fee that settlement and reconciliation compute.
+func newCoreWorkWith(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.Logger, cs clearing.Contracts,
+	hooks notify.Directory, hc *http.Client) (*coreWork, error) {
 	// Queue for each consumer only the events it acts on (every process of one database
 	// runs this same code, so they agree).
 	db.SetOutboxTypes("ledger", posting.EventTypes...)
@@ -46,16 +58,12 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 	feeRefund := map[string]channel.FeeRefund{}
 	for id, ch := range gw.Accounts() {
 		feeRefund[ch.Name()] = ch.Info().Refund.Fee
-		if _, ok := fees[id]; !ok {
+		if _, ok := cs[id]; !ok {
 			_ = l.Close()
-			return nil, fmt.Errorf("channel account %s has no fee_rate: the ledger posts every payment's channel fee, so set it (\"0\" if the channel charges none)", id)
+			return nil, fmt.Errorf("channel account %s has no fee contract (fee_rate or fees): the ledger posts every payment's channel fee, so set it (fee_rate: \"0\" if the channel charges none)", id)
 		}
 	}
-	feeFn, err := posting.RateFees(fees)
-	if err != nil {
-		_ = l.Close()
-		return nil, err
-	}
+	feeFn := cs.FeeFunc()
 	p, err := posting.New(posting.Config{Store: db, Ledger: l, Clock: clk, Fees: feeFn, FeeRefund: feeRefund, Logger: log})
 	if err != nil {
 		_ = l.Close()

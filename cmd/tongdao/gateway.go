@@ -133,12 +133,21 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 2
 	}
-	work, err := newCoreWork(db, gw, clock.Real(), log, file.feeRates(), file.webhooks(), nil)
+	contracts, err := file.contracts(gw.Accounts())
+	if err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
+		return 2
+	}
+	work, err := newCoreWorkWith(db, gw, clock.Real(), log, contracts, file.webhooks(), nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 2
 	}
 	defer work.close()
+	if err := setupAgeing(ctx, file, work.ledger, db, gw.Accounts(), reg); err != nil {
+		fmt.Fprintf(stderr, "tongdao gateway serve: clearing: %v\n", err)
+		return 1
+	}
 	if *natsURL != "" {
 		pub, closeNATS, err := newNATSPublisher(ctx, *natsURL, db, log)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/card"
 	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/money"
@@ -43,6 +44,9 @@ type gatewayFile struct {
 	// (docs/ROUTING.md); they are reloaded on SIGHUP (gatewayrouting.go).
 	Routing *router.File `yaml:"routing"`
 	Risk    *risk.File   `yaml:"risk"`
+	// Clearing: T+n, the bank account channel funds arrive in, receivable age limits per
+	// channel (docs/CLEARING.md; settleconfig.go).
+	Clearing clearingFile `yaml:"clearing"`
 
 	dir  string // the config file's folder: relative *_file paths are read from there
 	path string
@@ -66,8 +70,11 @@ type accountFile struct {
 	Channel string `yaml:"channel"` // wechat | alipay
 	BaseURL string `yaml:"base_url"`
 	// FeeRate is the channel's fee on a payment as a decimal fraction ("0.006" = 0.6%),
-	// used for ledger postings until fee contracts are configured.
+	// rounded half up: the simple form of a fee contract.
 	FeeRate string `yaml:"fee_rate"`
+	// Fees is the full fee contract (tiers, fixed, min/max, rounding; docs/CLEARING.md);
+	// instead of fee_rate.
+	Fees *clearing.FeeConfig `yaml:"fees"`
 	// WeChat Pay v2.
 	AppID    string `yaml:"app_id"`
 	MchID    string `yaml:"mch_id"`
@@ -241,7 +248,18 @@ func loadGatewayFile(path string) (*gatewayFile, error) {
 				at(a.line, "account %s: fee_rate %q: %v", a.ID, a.FeeRate, err)
 			}
 		}
+		if a.Fees != nil {
+			if a.FeeRate != "" {
+				at(a.line, "account %s: fee_rate and fees both set: fees is the full contract, fee_rate its simple form", a.ID)
+			}
+			// The refund policy comes from the channel when the adapter is built; any will do
+			// to check the rest here.
+			if _, err := a.Fees.Contract(a.ID, a.Channel, channel.FeeRefundNone); err != nil {
+				at(a.line, "account %s: %v", a.ID, err)
+			}
+		}
 	}
+	errs = append(errs, f.Clearing.check(path)...)
 	for _, r := range f.RawRoutes {
 		m := channel.Method(r.Method)
 		if r.Method != "" && !m.Valid() {

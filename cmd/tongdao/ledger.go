@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tongdao/tongdao/adapters/sign"
+	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/money"
@@ -178,7 +179,7 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer db.Close()
 	if *vouchers == "orders" {
 		// Orders as posting.Vouchers reads them, plus the wallet's operations (core/wallet).
-		opt.Vouchers = wallet.Vouchers{Wallet: db, Orders: db}
+		opt.Vouchers = ledger.VoucherSources{wallet.Vouchers{Wallet: db, Orders: db}, clearing.Vouchers{Store: db}, recon.Vouchers{Store: db}}
 	}
 	if *statements != "" {
 		rs, code, err := newReconSetup(ctx, *dsn, *statements, *stChannel, "", 0, false)

@@ -9,6 +9,7 @@
 //	tongdao ledger …             verify, close a day, read balances
 //	tongdao gateway serve        the merchant API, channel callbacks and background work
 //	tongdao recon run            reconcile a day's channel statements with the orders
+//	tongdao settle …             settlement batches, funds arrived, receivable ageing
 //
 // Every command accepts --help.
 package main
@@ -48,6 +49,7 @@ func commands() []command {
 		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},
 		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
 		{"recon", "reconcile channel statements with the orders: run, list, resolve, history", reconMain},
+		{"settle", "clearing: settlement batches, funds arrived, receivable ageing (settle run|funds-arrived|ageing)", settleMain},
 	}
 }
 

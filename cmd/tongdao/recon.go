@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/recon"
 	"github.com/tongdao/tongdao/core/store"
 )
@@ -134,11 +136,23 @@ func newReconSetup(ctx context.Context, dsn, cfgPath, channelName, account strin
 		return nil, 2, fmt.Errorf("no channel account in %s matches --channel %q --account %q", cfgPath, channelName, account)
 	}
 	rc := recon.Config{Store: db, Orders: db, Clock: clock.Real(), Window: window}
-	if rates := file.feeRates(); len(rates) > 0 {
-		if rc.Fee, err = recon.RateFee(rates); err != nil {
-			s.close()
-			return nil, 2, fmt.Errorf("config: %w", err)
+	// The fee each payment should have cost, by the account's fee contract (fees: or
+	// fee_rate:, as the ledger poster charges it), is compared with the statement's fee.
+	chans := map[string]channel.Channel{}
+	for _, a := range cfg.Accounts {
+		chans[a.ID] = a.Channel
+	}
+	cs, err := file.contracts(chans)
+	if err != nil {
+		s.close()
+		return nil, 2, fmt.Errorf("config: %w", err)
+	}
+	rc.Fee = func(account string, amount money.Amount) (money.Amount, error) {
+		c, err := cs.For(account)
+		if err != nil {
+			return money.Amount{}, err
 		}
+		return c.Fee(amount)
 	}
 	if withLedger {
 		l, err := ledger.New(ledger.Config{Store: db, Clock: clock.Real(), Cutoff: clock.NaturalDay})

@@ -484,3 +484,24 @@ func (v *verifier) entryTime(e *Entry, rec string) {
 	}
 	v.prevAt, v.prevSeq = e.PostedAt, e.Seq
 }
+
+// VoucherSources asks each source in turn and merges their answers: give it to
+// VerifyOptions.Vouchers when vouchers come from several kinds of business record (orders,
+// settlement batches, wallet operations, reconciliation corrections). A record found by
+// several sources keeps the last source's amount.
+type VoucherSources []VoucherSource
+
+// Vouchers implements VoucherSource.
+func (vs VoucherSources) Vouchers(ctx context.Context, refs []VoucherRef) (map[VoucherRef]money.Amount, error) {
+	out := map[VoucherRef]money.Amount{}
+	for _, v := range vs {
+		got, err := v.Vouchers(ctx, refs)
+		if err != nil {
+			return nil, err
+		}
+		for k, a := range got {
+			out[k] = a
+		}
+	}
+	return out, nil
+}

@@ -354,8 +354,10 @@ func TestScenario_StatementDifferencesResolved(t *testing.T) {
 		if open, _ := e.db.ReconItems(e.ctx, recon.ItemFilter{Account: "wx1", Day: d, Status: recon.ItemOpen}); len(open) != 0 {
 			t.Errorf("still open: %+v", open)
 		}
-		// The adjustment left the ledger balanced (the trial balance is part of Verify).
-		vr, err := ledger.Verify(e.ctx, e.db, e.sim.Clock(), ledger.VerifyOptions{})
+		// The adjustment left the ledger balanced (the trial balance is part of Verify), and
+		// every voucher, the correction's included, names a business record (账证核对).
+		vr, err := ledger.Verify(e.ctx, e.db, e.sim.Clock(), ledger.VerifyOptions{
+			Vouchers: ledger.VoucherSources{posting.Vouchers{Orders: e.db}, recon.Vouchers{Store: e.db}}})
 		if err != nil || !vr.OK() {
 			t.Errorf("ledger verify after the adjustment: %v %+v", err, vr)
 		}

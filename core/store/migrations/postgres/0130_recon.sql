@@ -3,7 +3,7 @@
 
 -- The local side streams by channel account and paid (completed) time.
 CREATE INDEX payments_account_paid ON payments (account, paid_at);
-CREATE INDEX refunds_completed ON refunds (completed_at);
+CREATE INDEX IF NOT EXISTS refunds_completed ON refunds (completed_at); -- also made by 0120 (settlement)
 
 -- One row per difference found; a re-run of a day replaces its open and waiting rows and
 -- keeps the resolved ones.
