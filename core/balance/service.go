@@ -273,7 +273,7 @@ func (s *Service) IssueToken(ctx context.Context, merchant, user, account string
 	case !validID(account):
 		result = ResultBadRequest
 		return "", time.Time{}, &FieldError{Field: "account_id", Msg: "must be 1–64 characters of A–Z a–z 0–9 _ - . :"}
-	case ttl < time.Second || ttl > s.cfg.MaxTokenTTL:
+	case ttl < time.Second || ttl > s.cfg.MaxTokenTTL || ttl%time.Second != 0:
 		result = ResultBadRequest
 		return "", time.Time{}, &FieldError{Field: "ttl_seconds", Msg: fmt.Sprintf("must be between 1 and %d", int(s.cfg.MaxTokenTTL/time.Second))}
 	}
