@@ -8,6 +8,8 @@
 //	tongdao scenario run PATH…   run QA scenario files
 //	tongdao ledger …             verify, close a day, read balances
 //	tongdao gateway serve        the merchant API, channel callbacks and background work
+//	tongdao audit verify|list    the hash-chained audit log of balance queries
+//	tongdao balance load         fixed-rate load of the balance query over HTTP
 //
 // Every command accepts --help.
 package main
@@ -46,6 +48,8 @@ func commands() []command {
 		{"gateway", "the payment gateway: merchant API, channel callbacks, background work (gateway serve|load)", gatewayMain},
 		{"docs", "print a guide shipped in the binary (docs gateway, docs simulator, docs scenarios, …)", docsMain},
 		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
+		{"audit", "the audit log of balance queries: verify, list, head", auditMain},
+		{"balance", "balance queries: load (fixed-rate load over HTTP, audit included)", balanceMain},
 	}
 }
 

@@ -18,15 +18,15 @@ const MaxField = 256
 
 // Record is one audited action. Seq, PrevHash and Hash are set by the log when it appends.
 type Record struct {
-	Seq      int64     // position in the log, from 1, gapless
-	At       time.Time // when it happened (UTC, nanoseconds kept)
-	Actor    string    // who: a user id, "merchant:ID", or "anonymous" when unknown
-	Action   string    // what, e.g. "balance.query", "balance.token"
-	Account  string    // which account ("" if none)
-	IP       string    // from where: the client's IP address ("" if unknown)
-	Result   string    // result code: "ok" or why it was refused, e.g. "rate_limited"
-	PrevHash []byte    // Hash of record Seq-1 (32 zero bytes for the first)
-	Hash     []byte    // see Hash
+	Seq      int64     `json:"seq"`       // position in the log, from 1, gapless
+	At       time.Time `json:"at"`        // when it happened (UTC, nanoseconds kept)
+	Actor    string    `json:"actor"`     // who: a user id, "merchant:ID", or "anonymous" when unknown
+	Action   string    `json:"action"`    // what, e.g. "balance.query", "balance.token"
+	Account  string    `json:"account"`   // which account ("" if none)
+	IP       string    `json:"ip"`        // from where: the client's IP address ("" if unknown)
+	Result   string    `json:"result"`    // result code: "ok" or why it was refused, e.g. "rate_limited"
+	PrevHash []byte    `json:"prev_hash"` // Hash of record Seq-1 (32 zero bytes for the first)
+	Hash     []byte    `json:"hash"`      // see Hash
 }
 
 // Head is the end of the log: the last record's Seq and Hash (0 and 32 zero bytes when
