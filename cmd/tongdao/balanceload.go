@@ -12,9 +12,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tongdao/tongdao/core/audit"
@@ -65,6 +67,7 @@ func balanceLoad(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	dur := fs.Duration("duration", 10*time.Second, "how long to send queries")
 	users := fs.Int("users", 2000, "customers (one account and one token each), queried in turn")
 	workers := fs.Int("workers", 256, "concurrent HTTP clients")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the fixed-rate run to this file")
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -81,14 +84,14 @@ func balanceLoad(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		defer os.RemoveAll(dir)
 		*dsn = "sqlite:" + filepath.Join(dir, "balance.db")
 	}
-	if err := runBalanceLoad(ctx, *dsn, *rate, *dur, *users, *workers, stdout); err != nil {
+	if err := runBalanceLoad(ctx, *dsn, *rate, *dur, *users, *workers, *cpuProfile, stdout); err != nil {
 		fmt.Fprintf(stderr, "tongdao balance load: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration, users, workers int, stdout io.Writer) error {
+func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration, users, workers int, cpuProfile string, stdout io.Writer) error {
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -121,7 +124,21 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: svc.Mount(gw), ReadHeaderTimeout: 10 * time.Second}
+	// Time inside the server's handler (token, limits, source, audit commit, JSON), per query.
+	var hmu sync.Mutex
+	var inHandler []time.Duration
+	mounted := svc.Mount(gw)
+	timed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		mounted.ServeHTTP(w, r)
+		if r.Method == http.MethodGet {
+			d := time.Since(began)
+			hmu.Lock()
+			inHandler = append(inHandler, d)
+			hmu.Unlock()
+		}
+	})
+	srv := &http.Server{Handler: timed, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
@@ -160,7 +177,19 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 	lat := make([]time.Duration, n)
 	status := make([]int32, n)
 	jobs := make(chan int, workers)
-	recs0, commits0 := alog.Stats().Records.Load(), alog.Stats().Commits.Load()
+	recs0, commits0, cn0 := alog.Stats().Records.Load(), alog.Stats().Commits.Load(), alog.Stats().CommitNanos.Load()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpu0 := processCPU()
 	t0 := time.Now()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -200,25 +229,27 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 	close(jobs)
 	wg.Wait()
 	elapsed := time.Since(t0)
+	cpu := processCPU() - cpu0
 	lat, status = lat[:n], status[:n]
 	byStatus := map[int32]int{}
 	for _, s := range status {
 		byStatus[s]++
 	}
-	sorted := append([]time.Duration(nil), lat...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	pct := func(p float64) time.Duration {
-		if len(sorted) == 0 {
-			return 0
-		}
-		return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
-	}
-	recs, commits := alog.Stats().Records.Load()-recs0, alog.Stats().Commits.Load()-commits0
+	pct := percentiles(lat)
+	hmu.Lock()
+	hpct := percentiles(inHandler)
+	hmu.Unlock()
+	recs, commits, cn := alog.Stats().Records.Load()-recs0, alog.Stats().Commits.Load()-commits0, time.Duration(alog.Stats().CommitNanos.Load()-cn0)
 	fmt.Fprintf(stdout, "  %d queries at %d/s for %s: %.0f/s achieved; answers %v\n", n, rate, dur, float64(n)/elapsed.Seconds(), byStatus)
 	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
 	fmt.Fprintf(stdout, "  latency from due time: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", r(pct(.5)), r(pct(.9)), r(pct(.99)), r(pct(.999)), r(pct(1)))
+	fmt.Fprintf(stdout, "  in the server's handler:  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", r(hpct(.5)), r(hpct(.9)), r(hpct(.99)), r(hpct(.999)), r(hpct(1)))
 	if commits > 0 {
-		fmt.Fprintf(stdout, "  audit: %d records in %d commits (%.1f per commit)\n", recs, commits, float64(recs)/float64(commits))
+		fmt.Fprintf(stdout, "  audit: %d records in %d commits (%.1f per commit), %s a commit on average, writer busy %.0f%%\n",
+			recs, commits, float64(recs)/float64(commits), r(cn/time.Duration(commits)), 100*cn.Seconds()/elapsed.Seconds())
+	}
+	if cpu > 0 && n > 0 {
+		fmt.Fprintf(stdout, "  process CPU (server and load generator together): %s a query\n", (cpu / time.Duration(n)).Round(time.Microsecond))
 	}
 	vb := time.Now()
 	rp, err := audit.Verify(ctx, db, audit.VerifyOptions{})
@@ -242,4 +273,25 @@ type noRoute struct{}
 
 func (noRoute) Route(context.Context, gateway.RouteRequest) (gateway.RouteDecision, error) {
 	return gateway.RouteDecision{}, nil
+}
+
+// percentiles returns a function giving the p-th percentile (0–1) of ds.
+func percentiles(ds []time.Duration) func(float64) time.Duration {
+	sorted := append([]time.Duration(nil), ds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return func(p float64) time.Duration {
+		if len(sorted) == 0 {
+			return 0
+		}
+		return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
+	}
+}
+
+// processCPU is the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

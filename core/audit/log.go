@@ -43,6 +43,8 @@ type Log struct {
 // held them, and commits retried because another writer had moved the head.
 type Stats struct {
 	Records, Commits, Retries atomic.Int64
+	// CommitNanos is the time spent in Store.AppendAudit, successful or not.
+	CommitNanos atomic.Int64
 }
 
 // Stats returns the log's counters.
@@ -177,7 +179,9 @@ func (l *Log) appendChained(ctx context.Context, recs []*Record) error {
 	for try := 0; ; try++ {
 		from := l.head
 		link(from, recs)
+		began := time.Now()
 		err := l.cfg.Store.AppendAudit(ctx, from, recs)
+		l.stats.CommitNanos.Add(int64(time.Since(began)))
 		if err == nil {
 			l.head = Head{Seq: recs[len(recs)-1].Seq, Hash: recs[len(recs)-1].Hash}
 			l.stats.Records.Add(int64(len(recs)))

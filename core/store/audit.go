@@ -42,6 +42,9 @@ func (d *DB) AppendAudit(ctx context.Context, from audit.Head, recs []*audit.Rec
 		}
 	}
 	last := recs[len(recs)-1]
+	if d.dialect == Postgres {
+		return auditAppendPG(ctx, d, from, last, recs)
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -57,14 +60,10 @@ func (d *DB) AppendAudit(ctx context.Context, from audit.Head, recs []*audit.Rec
 	} else if n != 1 {
 		return audit.ErrHeadMoved
 	}
-	if d.dialect == Postgres {
-		err = auditInsertPG(ctx, tx, recs)
-	} else {
-		_, err = t.bulkInsert(ctx, "audit_log", auditCols, len(recs), "", func(i int, dst []any) []any {
-			r := recs[i]
-			return append(dst, r.Seq, r.At.UnixNano(), r.Actor, r.Action, r.Account, r.IP, r.Result, r.PrevHash, r.Hash)
-		})
-	}
+	_, err = t.bulkInsert(ctx, "audit_log", auditCols, len(recs), "", func(i int, dst []any) []any {
+		r := recs[i]
+		return append(dst, r.Seq, r.At.UnixNano(), r.Actor, r.Action, r.Account, r.IP, r.Result, r.PrevHash, r.Hash)
+	})
 	if err != nil {
 		return fmt.Errorf("store: audit append: %w", err)
 	}
@@ -74,9 +73,11 @@ func (d *DB) AppendAudit(ctx context.Context, from audit.Head, recs []*audit.Rec
 	return nil
 }
 
-// auditInsertPG inserts recs in one statement with one array parameter per column, so its
-// text (and pgx's prepared statement) is the same for every batch size.
-func auditInsertPG(ctx context.Context, tx *sql.Tx, recs []*audit.Record) error {
+// auditAppendPG is AppendAudit on PostgreSQL in one statement (one round trip, its own
+// transaction): the head moves only from `from`, and the records, one array parameter per
+// column, are inserted only if it moved. The statement's text is the same for every batch
+// size, so pgx prepares it once.
+func auditAppendPG(ctx context.Context, d *DB, from audit.Head, last *audit.Record, recs []*audit.Record) error {
 	n := len(recs)
 	seq, at := make([]int64, n), make([]int64, n)
 	actor, action, account, ip, result := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -86,10 +87,21 @@ func auditInsertPG(ctx context.Context, tx *sql.Tx, recs []*audit.Record) error 
 		actor[i], action[i], account[i], ip[i], result[i] = r.Actor, r.Action, r.Account, r.IP, r.Result
 		prev[i], hash[i] = r.PrevHash, r.Hash
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+strings.Join(auditCols, ", ")+`) SELECT * FROM unnest(
-		$1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bytea[])`,
-		seq, at, actor, action, account, ip, result, prev, hash)
-	return err
+	res, err := d.w.ExecContext(ctx, `WITH h AS (
+		UPDATE audit_head SET seq = $10, hash = $11 WHERE id = 1 AND seq = $12 AND hash = $13 RETURNING 1)
+		INSERT INTO audit_log (`+strings.Join(auditCols, ", ")+`) SELECT * FROM unnest(
+		$1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bytea[])
+		WHERE EXISTS (SELECT 1 FROM h)`,
+		seq, at, actor, action, account, ip, result, prev, hash, last.Seq, last.Hash, from.Seq, from.Hash)
+	if err != nil {
+		return fmt.Errorf("store: audit append: %w", err)
+	}
+	if k, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: audit append: %w", err)
+	} else if k == 0 {
+		return audit.ErrHeadMoved
+	}
+	return nil
 }
 
 // AuditRecords implements audit.Store.
