@@ -87,24 +87,22 @@ func TestVerify_NamesTheFirstTamperedRecord(t *testing.T) {
 		}, false, 21, audit.Unheaded, "written behind the log's back"},
 	}
 	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
+		if strings.HasPrefix(dsn, "sqlite:") {
+			dsn += "?sync=normal" // these tests tamper with the file, they do not cut the power
+		}
+		db := storetest.Open(t, dsn)
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
-				var db *store.DB
-				if strings.HasPrefix(dsn, "sqlite:") {
-					_, db = openLog(t, storetest.SQLiteDSN(t))
-				} else {
-					_, db = openLog(t, storetest.PostgresDSN(t, os.Getenv(storetest.EnvPG)))
-				}
+				// A fresh log in the same database: faster than migrating a new one per case.
+				exec(t, db, `DELETE FROM audit_log`)
+				exec(t, db, `DELETE FROM audit_head`)
+				exec(t, db, `INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?)`, audit.Zero())
 				l, err := audit.New(ctx, audit.Config{Store: db})
 				if err != nil {
 					t.Fatal(err)
 				}
-				for i := 1; i <= 20; i++ {
-					if _, err := l.Append(ctx, rec(i)); err != nil {
-						t.Fatal(err)
-					}
-				}
+				fill(t, l, 20)
 				_ = l.Close()
 				exported, err := db.AuditHead(ctx)
 				if err != nil {
