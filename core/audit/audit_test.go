@@ -57,7 +57,25 @@ func TestLog_ConcurrentAppendsFormOneGaplessChain(t *testing.T) {
 	storetest.ForEach(t, os.Getenv(storetest.EnvPG), func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		l, db := openLog(t, dsn)
+		// Verify while the log is being appended to: it reads one snapshot, so it is clean.
+		done := make(chan error, 1)
+		go func() {
+			for i := 0; i < 5; i++ {
+				rp, err := audit.Verify(ctx, db, audit.VerifyOptions{})
+				if err == nil && !rp.OK() {
+					err = fmt.Errorf("verify during appends: %v", rp.Problems)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
 		fill(t, l, 300)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 		r, err := l.Append(ctx, rec(1000))
 		if err != nil {
 			t.Fatal(err)

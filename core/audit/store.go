@@ -16,6 +16,10 @@ type Store interface {
 	// AuditRecords calls fn for the records that match f, in Seq order (newest first when
 	// f.Newest). fn owns the record it is given.
 	AuditRecords(ctx context.Context, f Filter, fn func(*Record) error) error
+	// AuditScan calls fn for every record in Seq order and returns the stored head, both
+	// read in one snapshot, so a log being appended to verifies clean. It returns ErrNoHead
+	// (after the scan) if the head row is missing.
+	AuditScan(ctx context.Context, fn func(*Record) error) (Head, error)
 }
 
 // Filter selects records for Store.AuditRecords. The zero Filter selects every record in

@@ -69,11 +69,6 @@ type suspect struct {
 // the log cannot be read.
 func Verify(ctx context.Context, st Store, opts VerifyOptions) (*Report, error) {
 	rp := &Report{}
-	head, herr := st.AuditHead(ctx)
-	if herr != nil && !errors.Is(herr, ErrNoHead) {
-		return nil, herr
-	}
-	rp.Head = head
 	anchors := map[int64][]byte{}
 	for _, a := range opts.Anchors {
 		anchors[a.Seq] = a.Hash
@@ -83,7 +78,7 @@ func Verify(ctx context.Context, st Store, opts VerifyOptions) (*Report, error) 
 	byHash := map[[8]byte]int64{}
 	var suspects []suspect
 	last, lastHash := int64(0), Zero()
-	err := st.AuditRecords(ctx, Filter{}, func(r *Record) error {
+	head, herr := st.AuditScan(ctx, func(r *Record) error {
 		rp.Records++
 		if r.Seq > last+1 {
 			from, to := last+1, r.Seq-1
@@ -109,9 +104,10 @@ func Verify(ctx context.Context, st Store, opts VerifyOptions) (*Report, error) 
 		last, lastHash = r.Seq, r.Hash
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if herr != nil && !errors.Is(herr, ErrNoHead) {
+		return nil, herr
 	}
+	rp.Head = head
 	rp.Last = Head{Seq: last, Hash: lastHash}
 	for _, s := range suspects {
 		rp.name(s, byHash)

@@ -26,6 +26,9 @@ func (nopStore) AppendAudit(context.Context, audit.Head, []*audit.Record) error 
 func (nopStore) AuditRecords(context.Context, audit.Filter, func(*audit.Record) error) error {
 	return nil
 }
+func (nopStore) AuditScan(context.Context, func(*audit.Record) error) (audit.Head, error) {
+	return audit.Head{Hash: audit.Zero()}, nil
+}
 
 // benchQuery runs Service.Query (no HTTP) from parallel goroutines over 4,096 users.
 func benchQuery(b *testing.B, st audit.Store) {

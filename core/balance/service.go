@@ -149,7 +149,8 @@ type Answer struct {
 func (s *Service) Query(ctx context.Context, q Query) Answer {
 	now := s.clk.Now()
 	a := s.decide(ctx, q, now)
-	rec, err := s.cfg.Audit.Append(ctx, audit.Record{At: now, Actor: a.Actor, Action: ActionQuery, Account: auditable(q.AccountID), IP: auditable(q.IP), Result: a.Result})
+	// A client that hangs up must not escape the audit: the record is written regardless.
+	rec, err := s.cfg.Audit.Append(context.WithoutCancel(ctx), audit.Record{At: now, Actor: a.Actor, Action: ActionQuery, Account: auditable(q.AccountID), IP: auditable(q.IP), Result: a.Result})
 	if err != nil {
 		s.log.Error("balance: audit append failed", "result", a.Result, "account", auditable(q.AccountID), "err", err)
 		if a.Result == ResultOK {
@@ -259,7 +260,7 @@ func (s *Service) IssueToken(ctx context.Context, merchant, user, account string
 	now := s.clk.Now()
 	result := ResultOK
 	defer func() {
-		if _, err := s.cfg.Audit.Append(ctx, audit.Record{At: now, Actor: "merchant:" + merchant, Action: ActionToken, Account: auditable(account), IP: auditable(ip), Result: result}); err != nil {
+		if _, err := s.cfg.Audit.Append(context.WithoutCancel(ctx), audit.Record{At: now, Actor: "merchant:" + merchant, Action: ActionToken, Account: auditable(account), IP: auditable(ip), Result: result}); err != nil {
 			s.log.Error("balance: audit append failed", "action", ActionToken, "err", err)
 		}
 	}()

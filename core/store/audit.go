@@ -104,6 +104,58 @@ func auditAppendPG(ctx context.Context, d *DB, from audit.Head, last *audit.Reco
 	return nil
 }
 
+// AuditScan implements audit.Store: one read transaction (SQLite: a WAL snapshot;
+// PostgreSQL: REPEATABLE READ) for the records and the head.
+func (d *DB) AuditScan(ctx context.Context, fn func(*audit.Record) error) (audit.Head, error) {
+	opts := &sql.TxOptions{}
+	if d.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := d.r.BeginTx(ctx, opts)
+	if err != nil {
+		return audit.Head{}, fmt.Errorf("store: begin read: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var h audit.Head
+	herr := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&h.Seq, &h.Hash)
+	if errors.Is(herr, sql.ErrNoRows) {
+		herr = audit.ErrNoHead
+	} else if herr != nil {
+		return audit.Head{}, fmt.Errorf("store: audit head: %w", herr)
+	}
+	if err := auditQuery(ctx, tx, d.q(`SELECT `+strings.Join(auditCols, ", ")+` FROM audit_log ORDER BY seq`), nil, fn); err != nil {
+		return audit.Head{}, err
+	}
+	return h, herr
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func auditQuery(ctx context.Context, db querier, q string, args []any, fn func(*audit.Record) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: audit records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r := &audit.Record{}
+		var at int64
+		if err := rows.Scan(&r.Seq, &at, &r.Actor, &r.Action, &r.Account, &r.IP, &r.Result, &r.PrevHash, &r.Hash); err != nil {
+			return fmt.Errorf("store: audit records: %w", err)
+		}
+		r.At = time.Unix(0, at).UTC()
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: audit records: %w", err)
+	}
+	return nil
+}
+
 // AuditRecords implements audit.Store.
 func (d *DB) AuditRecords(ctx context.Context, f audit.Filter, fn func(*audit.Record) error) error {
 	q := `SELECT ` + strings.Join(auditCols, ", ") + ` FROM audit_log WHERE seq > ?`
@@ -125,24 +177,5 @@ func (d *DB) AuditRecords(ctx context.Context, f audit.Filter, fn func(*audit.Re
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(q), args...)
-	if err != nil {
-		return fmt.Errorf("store: audit records: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r := &audit.Record{}
-		var at int64
-		if err := rows.Scan(&r.Seq, &at, &r.Actor, &r.Action, &r.Account, &r.IP, &r.Result, &r.PrevHash, &r.Hash); err != nil {
-			return fmt.Errorf("store: audit records: %w", err)
-		}
-		r.At = time.Unix(0, at).UTC()
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: audit records: %w", err)
-	}
-	return nil
+	return auditQuery(ctx, d.r, d.q(q), args, fn)
 }
