@@ -11,8 +11,8 @@ import (
 	"github.com/tongdao/tongdao/core/store/storetest"
 )
 
-// exec runs SQL written with ? placeholders on db, as an insider with database access would.
-func exec(t *testing.T, db *store.DB, q string, args ...any) {
+// sqlExec runs SQL written with ? placeholders on db, as an insider with database access would.
+func sqlExec(t *testing.T, db *store.DB, q string, args ...any) {
 	t.Helper()
 	if db.Dialect() == store.Postgres {
 		n := 0
@@ -44,35 +44,35 @@ func TestVerify_NamesTheFirstTamperedRecord(t *testing.T) {
 		wantText string
 	}{
 		{"edit a row's result", func(t *testing.T, db *store.DB) {
-			exec(t, db, `UPDATE audit_log SET result = 'ok' , actor = 'someone-else' WHERE seq = 7`)
+			sqlExec(t, db, `UPDATE audit_log SET result = 'ok' , actor = 'someone-else' WHERE seq = 7`)
 		}, false, 7, audit.Edited, "was edited"},
 		{"edit a row and recompute its hash", func(t *testing.T, db *store.DB) {
 			rewrite(t, db, 9, func(r *audit.Record) { r.IP = "198.51.100.1" })
 		}, false, 9, audit.Broken, "record 9 was rewritten"},
 		{"delete a row", func(t *testing.T, db *store.DB) {
-			exec(t, db, `DELETE FROM audit_log WHERE seq = 12`)
+			sqlExec(t, db, `DELETE FROM audit_log WHERE seq = 12`)
 		}, false, 12, audit.Missing, "record 12 is missing"},
 		{"delete three rows", func(t *testing.T, db *store.DB) {
-			exec(t, db, `DELETE FROM audit_log WHERE seq BETWEEN 4 AND 6`)
+			sqlExec(t, db, `DELETE FROM audit_log WHERE seq BETWEEN 4 AND 6`)
 		}, false, 4, audit.Missing, "records 4–6 are missing"},
 		{"swap two rows", func(t *testing.T, db *store.DB) {
-			exec(t, db, `UPDATE audit_log SET seq = -1 WHERE seq = 5`)
-			exec(t, db, `UPDATE audit_log SET seq = 5 WHERE seq = 11`)
-			exec(t, db, `UPDATE audit_log SET seq = 11 WHERE seq = -1`)
+			sqlExec(t, db, `UPDATE audit_log SET seq = -1 WHERE seq = 5`)
+			sqlExec(t, db, `UPDATE audit_log SET seq = 5 WHERE seq = 11`)
+			sqlExec(t, db, `UPDATE audit_log SET seq = 11 WHERE seq = -1`)
 		}, false, 5, audit.Reordered, "record 11 moved here"},
 		{"truncate the tail", func(t *testing.T, db *store.DB) {
-			exec(t, db, `DELETE FROM audit_log WHERE seq > 16`)
+			sqlExec(t, db, `DELETE FROM audit_log WHERE seq > 16`)
 		}, false, 17, audit.Truncated, "ends at record 20, the last record is 16"},
 		{"truncate the tail and move the head back", func(t *testing.T, db *store.DB) {
 			var h []byte
 			if err := db.SQL().QueryRow(`SELECT hash FROM audit_log WHERE seq = 16`).Scan(&h); err != nil {
 				t.Fatal(err)
 			}
-			exec(t, db, `DELETE FROM audit_log WHERE seq > 16`)
-			exec(t, db, `UPDATE audit_head SET seq = 16, hash = ? WHERE id = 1`, h)
+			sqlExec(t, db, `DELETE FROM audit_log WHERE seq > 16`)
+			sqlExec(t, db, `UPDATE audit_head SET seq = 16, hash = ? WHERE id = 1`, h)
 		}, true, 20, audit.Anchor, "the tail was cut off"},
 		{"delete the head row", func(t *testing.T, db *store.DB) {
-			exec(t, db, `DELETE FROM audit_head`)
+			sqlExec(t, db, `DELETE FROM audit_head`)
 		}, false, 21, audit.Unheaded, "head row is missing"},
 		{"append behind the log's back", func(t *testing.T, db *store.DB) {
 			var last *audit.Record
@@ -82,7 +82,7 @@ func TestVerify_NamesTheFirstTamperedRecord(t *testing.T) {
 			r := rec(21)
 			r.Seq, r.PrevHash = 21, last.Hash
 			r.Hash = audit.Hash(&r)
-			exec(t, db, `INSERT INTO audit_log (seq, at, actor, action, account, ip, result, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sqlExec(t, db, `INSERT INTO audit_log (seq, at, actor, action, account, ip, result, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				r.Seq, r.At.UnixNano(), r.Actor, r.Action, r.Account, r.IP, r.Result, r.PrevHash, r.Hash)
 		}, false, 21, audit.Unheaded, "written behind the log's back"},
 	}
@@ -95,9 +95,9 @@ func TestVerify_NamesTheFirstTamperedRecord(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
 				// A fresh log in the same database: faster than migrating a new one per case.
-				exec(t, db, `DELETE FROM audit_log`)
-				exec(t, db, `DELETE FROM audit_head`)
-				exec(t, db, `INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?)`, audit.Zero())
+				sqlExec(t, db, `DELETE FROM audit_log`)
+				sqlExec(t, db, `DELETE FROM audit_head`)
+				sqlExec(t, db, `INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?)`, audit.Zero())
 				l, err := audit.New(ctx, audit.Config{Store: db})
 				if err != nil {
 					t.Fatal(err)
@@ -144,5 +144,5 @@ func rewrite(t *testing.T, db *store.DB, seq int64, edit func(*audit.Record)) {
 	}
 	edit(r)
 	r.Hash = audit.Hash(r)
-	exec(t, db, `UPDATE audit_log SET ip = ?, hash = ? WHERE seq = ?`, r.IP, r.Hash, seq)
+	sqlExec(t, db, `UPDATE audit_log SET ip = ?, hash = ? WHERE seq = ?`, r.IP, r.Hash, seq)
 }
