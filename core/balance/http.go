@@ -36,12 +36,13 @@ type TokenResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// Mount adds POST /v1/balance-tokens to gw (signed, replay-protected, rate-limited and
-// idempotent by Idempotency-Key like every merchant route) and returns a handler that
+// Mount adds POST /v1/balance-tokens to gw (signed, replay-protected and rate-limited like
+// every merchant route; not idempotent by Idempotency-Key, which would store the token
+// in the gateway's database for a day: a retry gets a fresh token) and returns a handler that
 // serves the customer's GET /v1/customer/accounts/{account_id}/balance and passes every
 // other request to gw. Call it before serving.
 func (s *Service) Mount(gw *gateway.Gateway) http.Handler {
-	gw.Handle(http.MethodPost, TokenPath, s.issueHandler, true)
+	gw.Handle(http.MethodPost, TokenPath, s.issueHandler, false)
 	mux := http.NewServeMux()
 	mux.Handle("GET "+BalancePath, http.HandlerFunc(s.ServeBalance))
 	mux.Handle("/", gw)
