@@ -175,6 +175,7 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 	n := int(dur.Seconds() * float64(rate))
 	interval := time.Second / time.Duration(rate)
 	lat := make([]time.Duration, n)
+	rtt := make([]time.Duration, n) // from when the request was sent
 	status := make([]int32, n)
 	jobs := make(chan int, workers)
 	recs0, commits0, cn0 := alog.Stats().Records.Load(), alog.Stats().Commits.Load(), alog.Stats().CommitNanos.Load()
@@ -201,6 +202,7 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/customer/accounts/w%05d/balance", base, u), nil)
 				req.Header.Set("Authorization", tokens[u])
 				req.Header.Set("X-Forwarded-For", fmt.Sprintf("100.64.%d.%d", u/250, u%250+1))
+				sent := time.Now()
 				resp, err := hc.Do(req)
 				if err == nil {
 					buf.Reset()
@@ -209,6 +211,7 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 					status[i] = int32(resp.StatusCode)
 				}
 				lat[i] = time.Since(t0.Add(time.Duration(i) * interval))
+				rtt[i] = time.Since(sent)
 			}
 		}()
 	}
@@ -230,12 +233,12 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 	wg.Wait()
 	elapsed := time.Since(t0)
 	cpu := processCPU() - cpu0
-	lat, status = lat[:n], status[:n]
+	lat, rtt, status = lat[:n], rtt[:n], status[:n]
 	byStatus := map[int32]int{}
 	for _, s := range status {
 		byStatus[s]++
 	}
-	pct := percentiles(lat)
+	pct, spct := percentiles(lat), percentiles(rtt)
 	hmu.Lock()
 	hpct := percentiles(inHandler)
 	hmu.Unlock()
@@ -243,6 +246,7 @@ func runBalanceLoad(ctx context.Context, dsn string, rate int, dur time.Duration
 	fmt.Fprintf(stdout, "  %d queries at %d/s for %s: %.0f/s achieved; answers %v\n", n, rate, dur, float64(n)/elapsed.Seconds(), byStatus)
 	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
 	fmt.Fprintf(stdout, "  latency from due time: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", r(pct(.5)), r(pct(.9)), r(pct(.99)), r(pct(.999)), r(pct(1)))
+	fmt.Fprintf(stdout, "  latency from send:     p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", r(spct(.5)), r(spct(.9)), r(spct(.99)), r(spct(.999)), r(spct(1)))
 	fmt.Fprintf(stdout, "  in the server's handler:  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", r(hpct(.5)), r(hpct(.9)), r(hpct(.99)), r(hpct(.999)), r(hpct(1)))
 	if commits > 0 {
 		fmt.Fprintf(stdout, "  audit: %d records in %d commits (%.1f per commit), %s a commit on average, writer busy %.0f%%\n",
