@@ -3,6 +3,8 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tongdao/tongdao/core/audit"
@@ -72,5 +74,49 @@ func TestLog_CloseWritesWhatWasQueuedThenRefuses(t *testing.T) {
 	}
 	if h, _ := db.AuditHead(ctx); h.Seq != 20 {
 		t.Fatalf("head %d, want 20", h.Seq)
+	}
+}
+
+// TestLog_CloseDuringAppendsLeavesNoCallerWaiting: every Append racing with Close returns,
+// stored or ErrClosed, and what it reported stored is in the log.
+func TestLog_CloseDuringAppendsLeavesNoCallerWaiting(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLiteDSN(t)+"?sync=normal")
+	var stored atomic.Int64 // acknowledged over all rounds
+	for round := 0; round < 5; round++ {
+		l, err := audit.New(ctx, audit.Config{Store: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		started := make(chan struct{})
+		for w := 0; w < 32; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if w == 0 && i == 10 {
+						close(started)
+					}
+					if _, err := l.Append(ctx, rec(i)); errors.Is(err, audit.ErrClosed) {
+						return
+					} else if err != nil {
+						t.Error(err)
+						return
+					}
+					stored.Add(1)
+				}
+			}(w)
+		}
+		<-started
+		_ = l.Close()
+		wg.Wait() // hangs (and the test times out) if a queued record was never answered
+		rp, err := audit.Verify(ctx, db, audit.VerifyOptions{})
+		if err != nil || !rp.OK() {
+			t.Fatalf("round %d: %v %v", round, rp.Problems, err)
+		}
+		if rp.Records < stored.Load() {
+			t.Fatalf("round %d: %d records stored, %d acknowledged", round, rp.Records, stored.Load())
+		}
 	}
 }

@@ -29,14 +29,15 @@ type Config struct {
 // Log appends records to the audit log. It is safe for concurrent use; one Log is this
 // process's single writer of the chain (other processes may have their own).
 type Log struct {
-	cfg   Config
-	log   *slog.Logger
-	reqs  chan *appendReq
-	stop  chan struct{}
-	wg    sync.WaitGroup
-	close sync.Once
-	head  Head // only the writer goroutine touches it after New
-	stats Stats
+	cfg    Config
+	log    *slog.Logger
+	reqs   chan *appendReq
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.RWMutex // Append's send (read) against Close (write)
+	closed bool
+	head   Head // only the writer goroutine touches it after New
+	stats  Stats
 }
 
 // Stats count what a Log wrote since New: records appended, commits (transactions) that
@@ -89,18 +90,20 @@ func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
 		return Record{}, err
 	}
 	q := &appendReq{rec: r, done: make(chan error, 1)}
-	select {
-	case <-l.stop:
+	// The read lock orders this send before Close: once Close holds the lock, no record can
+	// be queued that the writer's final drain would miss (and leave waiting forever).
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
 		return Record{}, ErrClosed
-	default:
 	}
 	select {
 	case l.reqs <- q:
-	case <-l.stop:
-		return Record{}, ErrClosed
 	case <-ctx.Done():
+		l.mu.RUnlock()
 		return Record{}, ctx.Err()
 	}
+	l.mu.RUnlock()
 	// Once queued the record may be written: wait for the outcome even if ctx ends, so a
 	// caller never reports "not audited" for a record that is in the log.
 	if err := <-q.done; err != nil {
@@ -112,7 +115,12 @@ func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
 // Close stops the writer after the records already queued are written; later Appends fail
 // with ErrClosed.
 func (l *Log) Close() error {
-	l.close.Do(func() { close(l.stop) })
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.stop)
+	}
+	l.mu.Unlock()
 	l.wg.Wait()
 	return nil
 }
