@@ -8,7 +8,26 @@ import (
 )
 
 // Source is where balances come from. core/wallet's Service satisfies it through a small
-// adapter; tests use a fake.
+// adapter (package balancetest has an in-memory one for tests), along these lines:
+//
+//	type wallets struct{ s *wallet.Service }
+//
+//	func (w wallets) Balance(ctx context.Context, user, account string) (balance.View, error) {
+//		v, err := w.s.Balance(ctx, user, account)
+//		switch {
+//		case errors.Is(err, wallet.ErrNotFound):
+//			return balance.View{}, balance.ErrNotFound
+//		case errors.Is(err, wallet.ErrNotOwner):
+//			return balance.View{}, balance.ErrNotOwner
+//		case err != nil:
+//			return balance.View{}, err
+//		}
+//		out := balance.View{AccountID: account, Available: v.Available, Frozen: v.Frozen, CustomerName: v.CustomerName, State: string(v.State)}
+//		for _, c := range v.Cards {
+//			out.Cards = append(out.Cards, balance.Card{Number: c.Masked, Bank: c.Bank})
+//		}
+//		return out, nil
+//	}
 type Source interface {
 	// Balance returns account accountID as seen by user userID: ErrNotFound if there is no
 	// such account, ErrNotOwner if the user may not see it.
