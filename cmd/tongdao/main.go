@@ -10,6 +10,8 @@
 //	tongdao gateway serve        the merchant API, channel callbacks and background work
 //	tongdao recon run            reconcile a day's channel statements with the orders
 //	tongdao settle …             settlement batches, funds arrived, receivable ageing
+//	tongdao audit verify|list    the hash-chained audit log of balance queries
+//	tongdao balance load         fixed-rate load of the balance query over HTTP
 //
 // Every command accepts --help.
 package main
@@ -50,6 +52,8 @@ func commands() []command {
 		{"webhooks", "merchant webhooks: list deliveries, redeliver events", webhooksMain},
 		{"recon", "reconcile channel statements with the orders: run, list, resolve, history", reconMain},
 		{"settle", "clearing: settlement batches, funds arrived, receivable ageing (settle run|funds-arrived|ageing)", settleMain},
+		{"audit", "the audit log of balance queries: verify, list, head", auditMain},
+		{"balance", "balance queries: load (fixed-rate load over HTTP, audit included)", balanceMain},
 	}
 }
 

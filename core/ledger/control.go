@@ -47,35 +47,35 @@ func (c *Change) Subject() string {
 // ChangeHash computes the chain hash of c: SHA-256 over a version tag, c.PrevHash and every
 // field of c except Hash.
 func ChangeHash(c *Change) []byte {
-	x := enc{b: make([]byte, 0, 192)}
-	x.str("tongdao-ledger-change-v1")
-	x.bytes(c.PrevHash)
-	x.i64(c.Seq)
-	x.i64(unixNano(c.At))
-	x.str(c.Memo)
+	x := enc{B: make([]byte, 0, 192)}
+	x.Str("tongdao-ledger-change-v1")
+	x.Bytes(c.PrevHash)
+	x.I64(c.Seq)
+	x.I64(unixNano(c.At))
+	x.Str(c.Memo)
 	switch {
 	case c.Chart != nil:
-		x.str("chart")
-		x.str(c.Chart.Code)
-		x.str(c.Chart.Parent)
-		x.str(c.Chart.Name)
-		x.str(string(c.Chart.Type))
-		x.str(string(c.Chart.Normal))
+		x.Str("chart")
+		x.Str(c.Chart.Code)
+		x.Str(c.Chart.Parent)
+		x.Str(c.Chart.Name)
+		x.Str(string(c.Chart.Type))
+		x.Str(string(c.Chart.Normal))
 	case c.Account != nil:
 		a := c.Account
-		x.str("account")
-		x.i64(int64(a.ID))
-		x.str(a.Code)
-		x.str(string(a.OwnerKind))
-		x.str(a.OwnerID)
-		x.str(string(a.Currency))
-		x.str(a.Name)
-		x.i64(int64(a.Flags))
-		x.i64(a.AgeLimitSeconds)
+		x.Str("account")
+		x.I64(int64(a.ID))
+		x.Str(a.Code)
+		x.Str(string(a.OwnerKind))
+		x.Str(a.OwnerID)
+		x.Str(string(a.Currency))
+		x.Str(a.Name)
+		x.I64(int64(a.Flags))
+		x.I64(a.AgeLimitSeconds)
 	default:
-		x.str("")
+		x.Str("")
 	}
-	s := sha256.Sum256(x.b)
+	s := sha256.Sum256(x.B)
 	return s[:]
 }
 

@@ -2,100 +2,90 @@ package ledger
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"sort"
 	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
+	"github.com/tongdao/tongdao/core/internal/chain"
 )
 
 // hashVersion prefixes every hashed message so a future format cannot collide with this one.
 const hashVersion = "tongdao-ledger-entry-v1"
 
 // zeroHash is the PrevHash of the first entry.
-var zeroHash = make([]byte, sha256.Size)
+var zeroHash = chain.Zero()
 
 // ZeroHash returns the PrevHash of the first entry (32 zero bytes).
-func ZeroHash() []byte { return append([]byte(nil), zeroHash...) }
+func ZeroHash() []byte { return chain.Zero() }
 
-// enc is a tiny length-prefixed encoder: every field is unambiguous, so two different entries
-// never encode to the same bytes.
-type enc struct{ b []byte }
+// enc is the length-prefixed encoder shared with the other hash-chained logs (core/audit):
+// every field is unambiguous, so two different entries never encode to the same bytes.
+type enc = chain.Enc
 
-func (e *enc) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
-}
-func (e *enc) bytes(p []byte) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(p)))
-	e.b = append(e.b, p...)
-}
-func (e *enc) i64(v int64) { e.b = binary.AppendVarint(e.b, v) }
-
-func (e *enc) date(d clock.Date) {
+func encDate(e *enc, d clock.Date) {
 	if d == (clock.Date{}) {
-		e.str("")
+		e.Str("")
 		return
 	}
-	e.str(d.String())
+	e.Str(d.String())
 }
 
 // EntryHash computes the chain hash of e: SHA-256 over a version tag, e.PrevHash and every
 // field of e except Hash itself. Verify recomputes it; a change to any stored field of an entry
 // or its lines changes it.
 func EntryHash(e *Entry) []byte {
-	x := enc{b: make([]byte, 0, 256)}
-	x.str(hashVersion)
-	x.bytes(e.PrevHash)
-	x.i64(e.Seq)
-	x.str(e.Key)
-	x.str(string(e.Kind))
-	x.date(e.Day)
-	x.date(e.LateFor)
-	x.i64(e.PostedAt.UnixNano())
-	x.i64(e.Ref)
-	x.str(string(e.Voucher.Kind))
-	x.str(e.Voucher.ID)
-	x.i64(e.Voucher.Amount.Minor())
-	x.str(string(e.Voucher.Amount.Currency()))
-	x.str(e.Memo)
-	x.bytes(e.Fingerprint)
-	x.i64(int64(len(e.Lines)))
+	x := enc{B: make([]byte, 0, 256)}
+	x.Str(hashVersion)
+	x.Bytes(e.PrevHash)
+	x.I64(e.Seq)
+	x.Str(e.Key)
+	x.Str(string(e.Kind))
+	encDate(&x, e.Day)
+	encDate(&x, e.LateFor)
+	x.I64(e.PostedAt.UnixNano())
+	x.I64(e.Ref)
+	x.Str(string(e.Voucher.Kind))
+	x.Str(e.Voucher.ID)
+	x.I64(e.Voucher.Amount.Minor())
+	x.Str(string(e.Voucher.Amount.Currency()))
+	x.Str(e.Memo)
+	x.Bytes(e.Fingerprint)
+	x.I64(int64(len(e.Lines)))
 	for _, l := range e.Lines {
-		x.i64(int64(l.Account))
-		x.str(string(l.Side))
-		x.i64(int64(l.Effect))
-		x.i64(l.Amount.Minor())
-		x.str(string(l.Amount.Currency()))
+		x.I64(int64(l.Account))
+		x.Str(string(l.Side))
+		x.I64(int64(l.Effect))
+		x.I64(l.Amount.Minor())
+		x.Str(string(l.Amount.Currency()))
 	}
-	s := sha256.Sum256(x.b)
+	s := sha256.Sum256(x.B)
 	return s[:]
 }
 
 // fingerprint hashes a request as the caller gave it (before the ledger fills in the day or
 // builds hold lines), so a retry can be recognised as the same request.
 func fingerprint(kind Kind, key string, v Voucher, ref int64, day, late clock.Date, memo string, lines []Line) []byte {
-	x := enc{b: make([]byte, 0, 192)}
-	x.str("tongdao-ledger-request-v1")
-	x.str(string(kind))
-	x.str(key)
-	x.str(string(v.Kind))
-	x.str(v.ID)
-	x.i64(v.Amount.Minor())
-	x.str(string(v.Amount.Currency()))
-	x.i64(ref)
-	x.date(day)
-	x.date(late)
-	x.str(memo)
-	x.i64(int64(len(lines)))
+	x := enc{B: make([]byte, 0, 192)}
+	x.Str("tongdao-ledger-request-v1")
+	x.Str(string(kind))
+	x.Str(key)
+	x.Str(string(v.Kind))
+	x.Str(v.ID)
+	x.I64(v.Amount.Minor())
+	x.Str(string(v.Amount.Currency()))
+	x.I64(ref)
+	encDate(&x, day)
+	encDate(&x, late)
+	x.Str(memo)
+	x.I64(int64(len(lines)))
 	for _, l := range lines {
-		x.i64(int64(l.Account))
-		x.str(string(l.Side))
-		x.i64(int64(l.Effect))
-		x.i64(l.Amount.Minor())
-		x.str(string(l.Amount.Currency()))
+		x.I64(int64(l.Account))
+		x.Str(string(l.Side))
+		x.I64(int64(l.Effect))
+		x.I64(l.Amount.Minor())
+		x.Str(string(l.Amount.Currency()))
 	}
-	s := sha256.Sum256(x.b)
+	s := sha256.Sum256(x.B)
 	return s[:]
 }
 
@@ -153,23 +143,23 @@ func (s Seal) Version() int {
 func SealMessage(s Seal) []byte {
 	x := enc{}
 	if s.Version() == 1 {
-		x.str("tongdao-ledger-seal-v1")
-		x.date(s.Day)
-		x.i64(s.HeadSeq)
-		x.bytes(s.HeadHash)
-		x.i64(s.ClosedAt.UnixNano())
-		return x.b
+		x.Str("tongdao-ledger-seal-v1")
+		encDate(&x, s.Day)
+		x.I64(s.HeadSeq)
+		x.Bytes(s.HeadHash)
+		x.I64(s.ClosedAt.UnixNano())
+		return x.B
 	}
-	x.str("tongdao-ledger-seal-v2")
-	x.date(s.Day)
-	x.date(s.PrevDay)
-	x.i64(s.HeadSeq)
-	x.bytes(s.HeadHash)
-	x.bytes(s.Rows)
-	x.i64(s.ControlSeq)
-	x.bytes(s.ControlHash)
-	x.i64(s.ClosedAt.UnixNano())
-	return x.b
+	x.Str("tongdao-ledger-seal-v2")
+	encDate(&x, s.Day)
+	encDate(&x, s.PrevDay)
+	x.I64(s.HeadSeq)
+	x.Bytes(s.HeadHash)
+	x.Bytes(s.Rows)
+	x.I64(s.ControlSeq)
+	x.Bytes(s.ControlHash)
+	x.I64(s.ClosedAt.UnixNano())
+	return x.B
 }
 
 // RowsDigest returns SHA-256 over the rows of day's close — every account's opening,
@@ -178,28 +168,28 @@ func SealMessage(s Seal) []byte {
 func RowsDigest(day clock.Date, rows []DayBalance) []byte {
 	sorted := append([]DayBalance(nil), rows...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Account < sorted[j].Account })
-	x := enc{b: make([]byte, 0, 64+len(rows)*40)}
-	x.str("tongdao-ledger-close-rows-v1")
-	x.date(day)
+	x := enc{B: make([]byte, 0, 64+len(rows)*40)}
+	x.Str("tongdao-ledger-close-rows-v1")
+	encDate(&x, day)
 	n := 0
 	for _, r := range sorted {
 		if r.Opening != (Counters{}) || r.Movement != (Counters{}) || r.Closing != (Counters{}) {
 			n++
 		}
 	}
-	x.i64(int64(n))
+	x.I64(int64(n))
 	for _, r := range sorted {
 		if r.Opening == (Counters{}) && r.Movement == (Counters{}) && r.Closing == (Counters{}) {
 			continue
 		}
-		x.i64(int64(r.Account))
+		x.I64(int64(r.Account))
 		for _, c := range []Counters{r.Opening, r.Movement, r.Closing} {
-			x.i64(c.DebitPosted)
-			x.i64(c.CreditPosted)
-			x.i64(c.DebitPending)
-			x.i64(c.CreditPending)
+			x.I64(c.DebitPosted)
+			x.I64(c.CreditPosted)
+			x.I64(c.DebitPending)
+			x.I64(c.CreditPending)
 		}
 	}
-	s := sha256.Sum256(x.b)
+	s := sha256.Sum256(x.B)
 	return s[:]
 }

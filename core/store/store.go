@@ -84,6 +84,9 @@ type DB struct {
 	outboxTypes     map[string]map[string]bool // consumer -> event types queued for it (absent = all)
 	// group commits this process's order-side write transactions on SQLite (group.go).
 	group committer
+	// wal checkpoints the SQLite WAL off the writers' path ("?checkpoint=background";
+	// walcheckpoint.go); nil otherwise.
+	wal *walCheckpointer
 }
 
 var (
@@ -97,7 +100,8 @@ var (
 //   - "sqlite:PATH" a SQLite file in WAL mode, synchronous=FULL (an acknowledged entry survives a
 //     killed process and a power cut); "sqlite:PATH?sync=normal" for synchronous=NORMAL (a
 //     killed process loses no committed transaction; a power cut may lose the last ones, never
-//     corrupt the file);
+//     corrupt the file); "&checkpoint=background" (or "?checkpoint=background") moves WAL
+//     checkpoints off the committing writer into a goroutine (walcheckpoint.go);
 //   - "sqlite::memory:" a private in-memory SQLite database (tests);
 //   - "postgres://…" or "postgresql://…" a PostgreSQL database (pgx connection string; a
 //     search_path parameter selects the schema).
@@ -122,7 +126,11 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: dsn %q: %w", dsn, err)
 		}
-		if d, err = openSQLite(path, sync); err != nil {
+		bg, err := walCheckpointOption(strings.TrimPrefix(dsn, "sqlite:"))
+		if err != nil {
+			return nil, fmt.Errorf("store: dsn %q: %w", dsn, err)
+		}
+		if d, err = openSQLite(path, sync, bg && path != ":memory:"); err != nil {
 			return nil, err
 		}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -159,8 +167,11 @@ func sqliteDSN(rest string) (path, sync string, err error) {
 		return "", "", fmt.Errorf("options %q: %w", query, err)
 	}
 	for k, v := range q {
+		if k == "checkpoint" {
+			continue // walCheckpointOption
+		}
 		if k != "sync" {
-			return "", "", fmt.Errorf("unknown sqlite option %q (known: sync)", k)
+			return "", "", fmt.Errorf("unknown sqlite option %q (known: sync, checkpoint)", k)
 		}
 		switch strings.ToLower(v[len(v)-1]) {
 		case "full":
@@ -174,8 +185,11 @@ func sqliteDSN(rest string) (path, sync string, err error) {
 	return path, sync, nil
 }
 
-func openSQLite(path, sync string) (*DB, error) {
+func openSQLite(path, sync string, bgCheckpoint bool) (*DB, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(" + sync + ")"
+	if bgCheckpoint {
+		pragmas += "&_pragma=wal_autocheckpoint(0)" // walcheckpoint.go checkpoints instead
+	}
 	if path == ":memory:" {
 		// mode=memory without a shared cache is private to its one connection.
 		name := "file:tongdao-mem?mode=memory&cache=private&" + pragmas + "&_txlock=immediate"
@@ -211,7 +225,11 @@ func openSQLite(path, sync string) (*DB, error) {
 	// and opened again re-reads the schema, and its prepared statements are lost.
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, texts: map[string]string{}}, nil
+	d := &DB{dialect: SQLite, w: w, r: r, cacheStmts: true, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, texts: map[string]string{}}
+	if bgCheckpoint {
+		d.startWALCheckpointer(path)
+	}
+	return d, nil
 }
 
 // pgDSN adds plan_cache_mode=force_custom_plan unless the DSN sets it: pgx prepares and
@@ -249,6 +267,7 @@ func (d *DB) SQL() *sql.DB { return d.w }
 
 // Close closes the pools.
 func (d *DB) Close() error {
+	d.stopWALCheckpointer()
 	d.closeGroup()
 	d.mu.Lock()
 	for _, s := range d.stmts {
