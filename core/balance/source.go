@@ -10,7 +10,7 @@ import (
 // Source is where balances come from. core/wallet's Service satisfies it through a small
 // adapter (package balancetest has an in-memory one for tests), along these lines:
 //
-//	type wallets struct{ s *wallet.Service }
+//	type wallets struct{ s *wallet.Service } // core/wallet ships it: (*wallet.Service).BalanceSource()
 //
 //	func (w wallets) Balance(ctx context.Context, user, account string) (balance.View, error) {
 //		v, err := w.s.Balance(ctx, user, account)
