@@ -20,12 +20,14 @@ import (
 	"github.com/tongdao/tongdao/adapters/wechat"
 	"github.com/tongdao/tongdao/core/card"
 	"github.com/tongdao/tongdao/core/channel"
+	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/notify"
 	"github.com/tongdao/tongdao/core/order"
 	"github.com/tongdao/tongdao/core/posting"
+	"github.com/tongdao/tongdao/core/recon"
 	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/simulator"
 	simalipay "github.com/tongdao/tongdao/simulator/alipay"
@@ -50,6 +52,10 @@ type gatewayDay struct {
 	bank  *simbank.Server
 	hooks *hookCounter
 	fail  int
+	// reports are the after-day reconciliations (demoafter.go), the source of ledger
+	// verify's external check.
+	reports []*recon.Report
+	bizDay  clock.Date
 }
 
 // hookCounter is the demo merchant's webhook endpoint: it verifies each webhook's signature
@@ -158,9 +164,9 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.cl = &gateway.Client{BaseURL: gwSrv.URL, MerchantID: "M1", Secret: demoSecret, HTTP: gwSrv.Client(), Clock: sim.Clock()}
-	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil,
-		map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006"),
-			"bank-demo": decimal.RequireFromString("0.003")},
+	fees := map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006"),
+		"bank-demo": decimal.RequireFromString("0.003")}
+	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil, fees,
 		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client())
 	if err != nil {
 		return err
@@ -168,7 +174,14 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	defer d.work.close()
 	fmt.Fprintf(out, "tongdao demo: the payment gateway on %s, the simulator on %s, store %s\n", gwSrv.URL, simSrv.URL, "sqlite:"+dbPath)
 	fmt.Fprintf(out, "  simulator clock starts at %s (virtual)\n\n", sim.Clock().Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime))
+	d.bizDay = clock.AccountingDay(sim.Clock().Now(), clock.NaturalDay)
 	d.day(ctx)
+	if err := d.work.once(ctx); err != nil { // post and deliver what the day left queued
+		return err
+	}
+	if err := d.afterDay(ctx, d.bizDay, fees); err != nil {
+		return err
+	}
 	return d.summary(ctx)
 }
 
@@ -411,11 +424,13 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 		fmt.Fprintf(d.out, "    total %s: debit %d, credit %d\n", cur, t[0], t[1])
 	}
 	d.check(tb.Balanced(), "debits equal credits")
-	rep, err := d.work.ledger.Verify(ctx, ledger.VerifyOptions{Vouchers: posting.Vouchers{Orders: d.db}})
+	rep, err := d.work.ledger.Verify(ctx, ledger.VerifyOptions{Day: d.bizDay,
+		Vouchers:   ledger.VoucherSources{posting.Vouchers{Orders: d.db}, clearing.Vouchers{Store: d.db}, recon.Vouchers{Store: d.db}},
+		Statements: recon.Positions{Ledger: d.db, Reports: d.reports}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders): %d entries, %d lines\n", rep.Entries, rep.Lines)
+	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders and batches, receivables with the statements of %s): %d entries, %d lines\n", d.bizDay, rep.Entries, rep.Lines)
 	for _, c := range rep.Checks {
 		status := "ok"
 		switch {
