@@ -24,7 +24,11 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stdout, "one line per scenario and a summary. Then it starts the payment gateway on an embedded")
 			fmt.Fprintln(stdout, "SQLite file beside the simulator and drives a day through the signed merchant API:")
 			fmt.Fprintln(stdout, "payments on WeChat and Alipay, a lost answer resolved by query, duplicate and forged")
-			fmt.Fprintln(stdout, "callbacks, partial refunds and an expiry, checking each outcome.")
+			fmt.Fprintln(stdout, "callbacks, partial refunds, an expiry, a bank card binding with a token payment, and a")
+			fmt.Fprintln(stdout, "payout returned the next morning, checking each outcome. After the day it reconciles")
+			fmt.Fprintln(stdout, "each channel account's statement with the orders, posts the merchant's T+1 settlement")
+			fmt.Fprintln(stdout, "batch (and shows a re-run adds nothing), books the channels' money arriving, and runs")
+			fmt.Fprintln(stdout, "ledger verify with vouchers and the external check against the statements.")
 			fmt.Fprintln(stdout, "Exit status 0 when every scenario and every check passes.")
 			fmt.Fprintln(stdout, "For more control use `tongdao scenario run` and `tongdao sim serve`.")
 			return 0
