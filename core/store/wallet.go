@@ -376,6 +376,30 @@ func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op, lines []wallet.Li
 	return nil
 }
 
+// FinishWalletOps implements wallet.Store: one transaction (on SQLite one member of a
+// group commit) for a whole batch of final states.
+func (d *DB) FinishWalletOps(ctx context.Context, ops []*wallet.Op, lines []wallet.Line) error {
+	err := d.orderTx(ctx, func(tx *otx) error {
+		q := d.q(`UPDATE wallet_ops SET state = ?, reason = ?, payment_id = ?, hold_seq = ?, entry_seq = ?, reverse_seq = ?,
+		attempts = ?, next_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`)
+		for _, o := range ops {
+			if _, err := tx.ExecContext(ctx, q, string(o.State), o.Reason, o.PaymentID, o.HoldSeq, o.EntrySeq, o.ReverseSeq, o.Attempts,
+				micros(o.NextAt), micros(o.UpdatedAt), o.ID, o.Version); err != nil {
+				return err
+			}
+		}
+		for len(lines) > 0 {
+			n := min(len(lines), rowsPerStmt(11))
+			if err := d.addLines(ctx, tx, lines[:n]); err != nil {
+				return err
+			}
+			lines = lines[n:]
+		}
+		return nil
+	})
+	return walletErr("finish ops", err)
+}
+
 // DeleteWalletOp implements wallet.Store.
 func (d *DB) DeleteWalletOp(ctx context.Context, id string) error {
 	err := d.orderTx(ctx, func(tx *otx) error {

@@ -1,0 +1,117 @@
+package wallet_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tongdao/tongdao/core/ledger"
+	"github.com/tongdao/tongdao/core/wallet"
+)
+
+// A process that stops between a transfer's steps loses nothing: the op it stored is
+// re-driven by WorkOnce (of any process) once RedriveAfter has passed, exactly once.
+func TestTransfer_CrashIsRedriven(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		crash     string
+		drain     bool // the sender's money is gone before the re-drive
+		wantDone  bool // the op ends done (else it is removed: nothing moved)
+		wantMoved bool // the crashed call applied the entry
+	}{
+		{"stopped after storing the op", "after-begin", false, true, false},
+		{"stopped after the entry", "after-post", false, true, true},
+		{"stopped after storing the op, then refused", "after-begin", true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, dsn string) {
+				f := newFixture(t, dsn, nil)
+				_, a := f.customer("C1", "张三", idZhang, wallet.LevelFull)
+				_, b := f.customer("C2", "李四", idLi, wallet.LevelFull)
+				f.fund(a, 1000_00)
+				crashed, err := wallet.New(wallet.Config{Store: f.db, Ledger: f.led, Clock: f.clk, Keyring: testKeyring(t), KDF: testKDF})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wallet.SetCrash(crashed, tc.crash)
+
+				h0 := f.head()
+				req := wallet.TransferRequest{RequestNo: "T1", From: a.ID, To: b.ID, Amount: 300_00}
+				_, err = crashed.Transfer(f.ctx, "M1", req)
+				if tc.wantMoved != (err == nil) {
+					t.Fatalf("crashed transfer: %v", err)
+				}
+				stored, err := f.db.WalletOpByRequest(f.ctx, "M1", wallet.OpTransfer, "T1")
+				if err != nil || stored.State != wallet.OpPending || stored.NextAt.IsZero() {
+					t.Fatalf("stored op after the stop: %+v %v", stored, err)
+				}
+				if moved := f.head() == h0+1; moved != tc.wantMoved {
+					t.Fatalf("head %d after the stop (from %d)", f.head(), h0)
+				}
+				if tc.drain {
+					if _, err := f.svc.Transfer(f.ctx, "M1", wallet.TransferRequest{RequestNo: "T2", From: a.ID, To: b.ID, Amount: 1000_00}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				h1 := f.head()
+
+				// Not due yet: a live caller may still be driving it.
+				if rep, err := f.svc.WorkOnce(f.ctx); err != nil || rep.OpsRedriven != 0 {
+					t.Fatalf("early re-drive: %+v %v", rep, err)
+				}
+				f.clk.Advance(2 * time.Minute)
+				rep, err := f.svc.WorkOnce(f.ctx)
+				if err != nil || rep.OpsRedriven != 1 {
+					t.Fatalf("re-drive: %+v %v", rep, err)
+				}
+				got, err := f.db.WalletOpByRequest(f.ctx, "M1", wallet.OpTransfer, "T1")
+				if !tc.wantDone {
+					if !errors.Is(err, wallet.ErrNotFound) || f.head() != h1 {
+						t.Fatalf("refused re-drive left %+v %v, head %d (want %d)", got, err, f.head(), h1)
+					}
+					return
+				}
+				wantSeq := h0 + 1
+				if !tc.wantMoved {
+					wantSeq = h1 + 1
+				}
+				if err != nil || got.State != wallet.OpDone || got.EntrySeq != wantSeq || !got.NextAt.IsZero() || f.head() != wantSeq {
+					t.Fatalf("re-driven op %+v %v, head %d, want entry %d", got, err, f.head(), wantSeq)
+				}
+				// Exactly once: the balances, one statement line each side tied to the entry, and
+				// a retry by the caller answers the same op.
+				if va, vb := f.view(a), f.view(b); va.Available != cny(700_00) || vb.Available != cny(300_00) {
+					t.Fatalf("balances %s %s", va.Available, vb.Available)
+				}
+				for _, x := range []struct {
+					acct *wallet.Account
+					side string
+				}{{a, "D"}, {b, "C"}} {
+					p, err := f.svc.Statement(f.ctx, "M1", x.acct.ID, "", 10)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var n int
+					for _, l := range p.Lines {
+						if l.OpID == got.ID {
+							n++
+							if l.EntrySeq != wantSeq || l.Side != x.side || l.Amount != cny(300_00) {
+								t.Errorf("line %+v", l)
+							}
+						}
+					}
+					if n != 1 {
+						t.Errorf("%s: %d lines of the op, want 1", x.side, n)
+					}
+				}
+				again, err := f.svc.Transfer(f.ctx, "M1", req)
+				if err != nil || again.ID != got.ID || f.head() != wantSeq {
+					t.Fatalf("retry: %+v %v head %d", again, err, f.head())
+				}
+				if rep, err := f.led.Verify(f.ctx, ledger.VerifyOptions{}); err != nil || !rep.OK() {
+					t.Fatalf("verify: %v %v", rep, err)
+				}
+			})
+		})
+	}
+}
