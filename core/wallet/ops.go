@@ -90,7 +90,7 @@ func (s *Service) dayLimit(c *Customer) *DayLimit {
 // (false: it is finished, return it as it is).
 func (s *Service) begin(ctx context.Context, o *Op, limit *DayLimit) (*Op, bool, error) {
 	now := s.cfg.Clock.Now()
-	o.ID, o.CreatedAt, o.UpdatedAt = newID("op_"), now, now
+	o.ID, o.CreatedAt, o.UpdatedAt = newOpID(now), now, now
 	if o.State == "" {
 		o.State = OpPending
 	}
