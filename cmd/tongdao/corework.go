@@ -34,7 +34,7 @@ type coreWork struct {
 // accounts: fees by account rate (fees[account], a decimal fraction), fee-refund policy from
 // each channel's Info, webhooks from the merchants' endpoints.
 func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.Logger, fees map[string]decimal.Decimal,
-	hooks notify.Directory, hc *http.Client) (*coreWork, error) {
+	hooks notify.Directory, hc *http.Client, skipMerchants ...string) (*coreWork, error) {
 	// Queue for each consumer only the events it acts on (every process of one database
 	// runs this same code, so they agree).
 	db.SetOutboxTypes("ledger", posting.EventTypes...)
@@ -56,7 +56,8 @@ func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.L
 		_ = l.Close()
 		return nil, err
 	}
-	p, err := posting.New(posting.Config{Store: db, Ledger: l, Clock: clk, Fees: feeFn, FeeRefund: feeRefund, Logger: log})
+	p, err := posting.New(posting.Config{Store: db, Ledger: l, Clock: clk, Fees: feeFn, FeeRefund: feeRefund, Logger: log,
+		SkipMerchants: skipMerchants})
 	if err != nil {
 		_ = l.Close()
 		return nil, err

@@ -43,6 +43,8 @@ type gatewayFile struct {
 	// (docs/ROUTING.md); they are reloaded on SIGHUP (gatewayrouting.go).
 	Routing *router.File `yaml:"routing"`
 	Risk    *risk.File   `yaml:"risk"`
+	// Wallet mounts the wallet routes (/v1/wallet/…) when enabled (gatewaywallet.go).
+	Wallet *walletFile `yaml:"wallet"`
 
 	dir  string // the config file's folder: relative *_file paths are read from there
 	path string
@@ -268,6 +270,7 @@ func loadGatewayFile(path string) (*gatewayFile, error) {
 			at(1, "%v", err)
 		}
 	}
+	f.checkWallet(at)
 	if len(errs) > 0 {
 		return nil, errors.New(strings.Join(errs, "\n"))
 	}
