@@ -69,6 +69,8 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(fs.Output(), "Beside the API it posts every money movement to the ledger (same database) and")
 		fmt.Fprintln(fs.Output(), "delivers merchant webhooks, both from the order outbox.")
 		fmt.Fprintln(fs.Output(), "Several instances may share one PostgreSQL database (--db postgres://…).")
+		fmt.Fprintln(fs.Output(), "A `wallet:` block in the config adds customers and wallets under /v1/wallet/…")
+		fmt.Fprintln(fs.Output(), "(see `tongdao docs wallets`).")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
