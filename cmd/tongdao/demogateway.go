@@ -27,6 +27,7 @@ import (
 	"github.com/tongdao/tongdao/core/order"
 	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/core/wallet"
 	"github.com/tongdao/tongdao/simulator"
 	simalipay "github.com/tongdao/tongdao/simulator/alipay"
 	simbank "github.com/tongdao/tongdao/simulator/bank"
@@ -49,7 +50,9 @@ type gatewayDay struct {
 	work  *coreWork
 	bank  *simbank.Server
 	hooks *hookCounter
-	fail  int
+	// wallet: customers and wallets on the same gateway and ledger (demowallet.go).
+	wallet *wallet.Service
+	fail   int
 }
 
 // hookCounter is the demo merchant's webhook endpoint: it verifies each webhook's signature
@@ -113,6 +116,9 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	// Payment successes are queued for the wallet too (it credits top-ups); before the first write.
+	db.SetOutboxConsumers("ledger", "webhook", "wallet")
+	db.SetOutboxTypes("wallet", "payment.succeeded")
 
 	wdemo := simwechat.DemoMerchant()
 	wx, err := wechat.New(wechat.Config{AppID: wdemo.AppIDs[0], MchID: wdemo.MchID, Key: wdemo.Key, BaseURL: simSrv.URL,
@@ -145,7 +151,8 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	defer gwSrv.Close()
 	d.gw, err = gateway.New(gateway.Config{
 		Store: db, Clock: sim.Clock(), PublicURL: gwSrv.URL, Keyring: kr,
-		Merchants: []gateway.Merchant{{ID: "M1", Name: "Demo shop", HMACSecret: demoSecret}},
+		Merchants: []gateway.Merchant{{ID: "M1", Name: "Demo shop", HMACSecret: demoSecret},
+			{ID: demoTopUpMerchant, Name: "Wallet top-ups", HMACSecret: "demo-wallet-topup-secret-0123456789"}},
 		Accounts: []gateway.Account{
 			{ID: "wx-demo", Channel: wx, ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
 			{ID: "ali-demo", Channel: ali, AppID: simalipay.DemoMerchant().AppID},
@@ -158,14 +165,24 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.cl = &gateway.Client{BaseURL: gwSrv.URL, MerchantID: "M1", Secret: demoSecret, HTTP: gwSrv.Client(), Clock: sim.Clock()}
-	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil,
-		map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006"),
-			"bank-demo": decimal.RequireFromString("0.003")},
-		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client())
+	rates := map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006"),
+		"bank-demo": decimal.RequireFromString("0.003")}
+	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil, rates,
+		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client(), demoTopUpMerchant)
 	if err != nil {
 		return err
 	}
 	defer d.work.close()
+	fees, err := posting.RateFees(rates)
+	if err != nil {
+		return err
+	}
+	if d.wallet, err = wallet.New(wallet.Config{Store: db, Ledger: d.work.ledger, Clock: sim.Clock(), Keyring: kr,
+		Pay: d.gw.Pay, Orders: db, Fees: fees, TopUpMerchant: demoTopUpMerchant}); err != nil {
+		return err
+	}
+	d.wallet.Mount(d.gw)
+	defer func() { _ = d.wallet.Flush(context.WithoutCancel(ctx)) }()
 	fmt.Fprintf(out, "tongdao demo: the payment gateway on %s, the simulator on %s, store %s\n", gwSrv.URL, simSrv.URL, "sqlite:"+dbPath)
 	fmt.Fprintf(out, "  simulator clock starts at %s (virtual)\n\n", sim.Clock().Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime))
 	d.day(ctx)
@@ -218,6 +235,9 @@ func (d *gatewayDay) advance(ctx context.Context, by time.Duration) {
 	}
 	if err := d.work.once(ctx); err != nil {
 		d.check(false, "background work: %v", err)
+	}
+	if _, err := d.wallet.WorkOnce(ctx); err != nil {
+		d.check(false, "wallet work: %v", err)
 	}
 }
 
@@ -292,6 +312,7 @@ func (d *gatewayDay) day(ctx context.Context) {
 	d.check(got.State == order.Closed, "DAY-002 %s", got.State)
 
 	d.bankDay(ctx)
+	d.walletDay(ctx)
 }
 
 // bankDay binds a card with the bank, pays with its token, and pays a card out; the payout
@@ -382,7 +403,7 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 	st := d.gw.Stats()
 	fmt.Fprintf(d.out, "  notifications applied %d, refused %d; unknown outcomes %d, resolved by query %d; expired %d\n",
 		st.Notifications.Load(), st.NotificationsBad.Load(), st.ChannelUnknown.Load(), st.QueriesResolved.Load(), st.PaymentsExpired.Load())
-	for _, c := range []string{"ledger", "webhook"} {
+	for _, c := range []string{"ledger", "webhook", "wallet"} {
 		os, err := d.db.OutboxStats(ctx, c)
 		if err == nil {
 			fmt.Fprintf(d.out, "  outbox %-8s pending %d, done %d, dead %d\n", c, os.Pending, os.Done, os.Dead)
@@ -411,11 +432,11 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 		fmt.Fprintf(d.out, "    total %s: debit %d, credit %d\n", cur, t[0], t[1])
 	}
 	d.check(tb.Balanced(), "debits equal credits")
-	rep, err := d.work.ledger.Verify(ctx, ledger.VerifyOptions{Vouchers: posting.Vouchers{Orders: d.db}})
+	rep, err := d.work.ledger.Verify(ctx, ledger.VerifyOptions{Vouchers: wallet.Vouchers{Wallet: d.db, Orders: d.db}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders): %d entries, %d lines\n", rep.Entries, rep.Lines)
+	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders and the wallet operations): %d entries, %d lines\n", rep.Entries, rep.Lines)
 	for _, c := range rep.Checks {
 		status := "ok"
 		switch {
