@@ -2,6 +2,8 @@ package wallet_test
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,4 +116,63 @@ func TestTransfer_CrashIsRedriven(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Concurrent requests never pass the day's limit together, and one request number sent by
+// many callers at once is counted once, on both stores (PostgreSQL stores the op and its
+// day total in one statement).
+func TestTransfer_DayLimitUnderConcurrency(t *testing.T) {
+	eachStore(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, nil)
+		_, a := f.customer("C1", "张三", idZhang, wallet.LevelNone) // 200.00 per tx, 500.00 per day
+		_, b := f.customer("C2", "李四", idLi, wallet.LevelNone)
+		f.fund(a, 1000_00)
+		h0 := f.head()
+		run := func(n int, req func(i int) wallet.TransferRequest) ([]*wallet.Op, []error) {
+			ops, errs := make([]*wallet.Op, n), make([]error, n)
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					ops[i], errs[i] = f.svc.Transfer(f.ctx, "M1", req(i))
+				}(i)
+			}
+			wg.Wait()
+			return ops, errs
+		}
+		ops, errs := run(16, func(int) wallet.TransferRequest {
+			return wallet.TransferRequest{RequestNo: "SAME", From: a.ID, To: b.ID, Amount: 200_00}
+		})
+		for i := range ops {
+			if errs[i] != nil || ops[i].ID != ops[0].ID {
+				t.Fatalf("caller %d of one number: %+v %v", i, ops[i], errs[i])
+			}
+		}
+		if f.head() != h0+1 {
+			t.Fatalf("one number, %d entries", f.head()-h0)
+		}
+		// 300.00 of the day is left: three of sixteen 100.00 transfers fit.
+		_, errs = run(16, func(i int) wallet.TransferRequest {
+			return wallet.TransferRequest{RequestNo: fmt.Sprintf("D%02d", i), From: a.ID, To: b.ID, Amount: 100_00}
+		})
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, wallet.ErrLimit):
+				t.Fatalf("unexpected refusal: %v", err)
+			}
+		}
+		if ok != 3 || f.head() != h0+4 {
+			t.Fatalf("%d of 16 transfers passed (want 3), %d entries", ok, f.head()-h0)
+		}
+		if _, err := f.svc.Transfer(f.ctx, "M1", wallet.TransferRequest{RequestNo: "LAST", From: a.ID, To: b.ID, Amount: 1}); !errors.Is(err, wallet.ErrLimit) {
+			t.Fatalf("0.01 past the day's limit: %v", err)
+		}
+		if v := f.view(a); v.Available != cny(500_00) {
+			t.Fatalf("sender holds %s, want 500.00", v.Available)
+		}
+	})
 }
