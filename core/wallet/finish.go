@@ -30,7 +30,9 @@ type finisher struct {
 	mu      sync.Mutex
 	queue   []*Op
 	running bool
-	idle    chan struct{} // closed when the running goroutine has written everything queued
+	queued  int64         // ops ever queued
+	written int64         // ops whose write was tried (done, or failed and left for re-drive)
+	tick    chan struct{} // closed (and replaced) after every batch
 }
 
 // finishLater queues o's final state and statement lines for the finisher and returns the
@@ -46,9 +48,13 @@ func (s *Service) finishLater(o *Op) *Op {
 	f := &s.fin
 	f.mu.Lock()
 	f.queue = append(f.queue, &stored)
+	f.queued++
+	if f.tick == nil {
+		f.tick = make(chan struct{})
+	}
 	if !f.running {
-		f.running, f.idle = true, make(chan struct{})
-		go s.finishLoop(f.idle)
+		f.running = true
+		go s.finishLoop()
 	}
 	f.mu.Unlock()
 	out := *o
@@ -56,8 +62,8 @@ func (s *Service) finishLater(o *Op) *Op {
 	return &out
 }
 
-// finishLoop writes what is queued until the queue is empty, then closes idle and ends.
-func (s *Service) finishLoop(idle chan struct{}) {
+// finishLoop writes what is queued until the queue is empty, then ends.
+func (s *Service) finishLoop() {
 	f := &s.fin
 	for {
 		f.mu.Lock()
@@ -69,7 +75,6 @@ func (s *Service) finishLoop(idle chan struct{}) {
 		}
 		if len(batch) == 0 {
 			f.running = false
-			close(idle)
 			f.mu.Unlock()
 			return
 		}
@@ -84,25 +89,35 @@ func (s *Service) finishLoop(idle chan struct{}) {
 			s.log.Warn("wallet: final states not written; left for re-drive", "ops", len(batch), "err", err)
 		}
 		cancel()
+		f.mu.Lock()
+		f.written += int64(len(batch))
+		close(f.tick)
+		f.tick = make(chan struct{})
+		f.mu.Unlock()
 	}
 }
 
 // Flush waits until the final states and statement lines of the transfers and payments
-// this Service answered so far are written (or their write failed, leaving them to
-// WorkOnce's re-drive). Statement calls it; call it before closing the store.
+// this Service answered before the call are written (or their write failed, leaving them to
+// WorkOnce's re-drive); ops answered meanwhile do not hold it up. Statement calls it; call it
+// before closing the store.
 func (s *Service) Flush(ctx context.Context) error {
 	f := &s.fin
 	f.mu.Lock()
-	running, idle := f.running, f.idle
+	target := f.queued
 	f.mu.Unlock()
-	if !running {
-		return nil
-	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		f.mu.Lock()
+		done, tick := f.written >= target, f.tick
+		f.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-tick:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

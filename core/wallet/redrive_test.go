@@ -1,6 +1,7 @@
 package wallet_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -175,4 +176,45 @@ func TestTransfer_DayLimitUnderConcurrency(t *testing.T) {
 			t.Fatalf("sender holds %s, want 500.00", v.Available)
 		}
 	})
+}
+
+// A statement read while transfers keep coming waits only for the lines of the transfers
+// answered before it, not for the background writer to fall idle.
+func TestStatement_DoesNotWaitForIdleUnderLoad(t *testing.T) {
+	f := newFixture(t, sqliteDSN(t), nil)
+	_, a := f.customer("C1", "张三", idZhang, wallet.LevelFull)
+	_, b := f.customer("C2", "李四", idLi, wallet.LevelFull)
+	f.fund(a, 1000_00)
+	first, err := f.svc.Transfer(f.ctx, "M1", wallet.TransferRequest{RequestNo: "T0", From: a.ID, To: b.ID, Amount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := f.svc.Transfer(f.ctx, "M1", wallet.TransferRequest{RequestNo: fmt.Sprintf("L%d-%d", w, i), From: a.ID, To: b.ID, Amount: 1}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	defer func() { close(stop); wg.Wait() }()
+	for i := 0; i < 5; i++ {
+		ctx, cancel := context.WithTimeout(f.ctx, 20*time.Second)
+		p, err := f.svc.Statement(ctx, "M1", a.ID, "", 1)
+		cancel()
+		if err != nil || len(p.Lines) != 1 || p.Lines[0].OpID != first.ID {
+			t.Fatalf("statement under load: %+v %v", p, err)
+		}
+	}
 }
