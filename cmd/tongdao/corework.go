@@ -35,18 +35,18 @@ type coreWork struct {
 // accounts: fees by account rate (fees[account], a decimal fraction), fee-refund policy from
 // each channel's Info, webhooks from the merchants' endpoints.
 func newCoreWork(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.Logger, fees map[string]decimal.Decimal,
-	hooks notify.Directory, hc *http.Client) (*coreWork, error) {
+	hooks notify.Directory, hc *http.Client, skipMerchants ...string) (*coreWork, error) {
 	cs, err := rateContracts(gw.Accounts(), fees)
 	if err != nil {
 		return nil, err
 	}
-	return newCoreWorkWith(db, gw, clk, log, cs, hooks, hc)
+	return newCoreWorkWith(db, gw, clk, log, cs, hooks, hc, skipMerchants...)
 }
 
 // newCoreWorkWith is newCoreWork with every account's fee contract (core/clearing): the
 // poster books the fee that settlement and reconciliation compute.
 func newCoreWorkWith(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *slog.Logger, cs clearing.Contracts,
-	hooks notify.Directory, hc *http.Client) (*coreWork, error) {
+	hooks notify.Directory, hc *http.Client, skipMerchants ...string) (*coreWork, error) {
 	// Queue for each consumer only the events it acts on (every process of one database
 	// runs this same code, so they agree).
 	db.SetOutboxTypes("ledger", posting.EventTypes...)
@@ -64,7 +64,8 @@ func newCoreWorkWith(db *store.DB, gw *gateway.Gateway, clk clock.Clock, log *sl
 		}
 	}
 	feeFn := cs.FeeFunc()
-	p, err := posting.New(posting.Config{Store: db, Ledger: l, Clock: clk, Fees: feeFn, FeeRefund: feeRefund, Logger: log})
+	p, err := posting.New(posting.Config{Store: db, Ledger: l, Clock: clk, Fees: feeFn, FeeRefund: feeRefund, Logger: log,
+		SkipMerchants: skipMerchants})
 	if err != nil {
 		_ = l.Close()
 		return nil, err

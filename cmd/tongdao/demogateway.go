@@ -26,9 +26,9 @@ import (
 	"github.com/tongdao/tongdao/core/ledger"
 	"github.com/tongdao/tongdao/core/notify"
 	"github.com/tongdao/tongdao/core/order"
-	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/recon"
 	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/core/wallet"
 	"github.com/tongdao/tongdao/simulator"
 	simalipay "github.com/tongdao/tongdao/simulator/alipay"
 	simbank "github.com/tongdao/tongdao/simulator/bank"
@@ -51,7 +51,9 @@ type gatewayDay struct {
 	work  *coreWork
 	bank  *simbank.Server
 	hooks *hookCounter
-	fail  int
+	// wallet: customers and wallets on the same gateway and ledger (demowallet.go).
+	wallet *wallet.Service
+	fail   int
 	// reports are the after-day reconciliations (demoafter.go), the source of ledger
 	// verify's external check.
 	reports []*recon.Report
@@ -119,6 +121,9 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	// Payment successes are queued for the wallet too (it credits top-ups); before the first write.
+	db.SetOutboxConsumers("ledger", "webhook", "wallet")
+	db.SetOutboxTypes("wallet", "payment.succeeded")
 
 	wdemo := simwechat.DemoMerchant()
 	wx, err := wechat.New(wechat.Config{AppID: wdemo.AppIDs[0], MchID: wdemo.MchID, Key: wdemo.Key, BaseURL: simSrv.URL,
@@ -151,7 +156,8 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	defer gwSrv.Close()
 	d.gw, err = gateway.New(gateway.Config{
 		Store: db, Clock: sim.Clock(), PublicURL: gwSrv.URL, Keyring: kr,
-		Merchants: []gateway.Merchant{{ID: "M1", Name: "Demo shop", HMACSecret: demoSecret}},
+		Merchants: []gateway.Merchant{{ID: "M1", Name: "Demo shop", HMACSecret: demoSecret},
+			{ID: demoTopUpMerchant, Name: "Wallet top-ups", HMACSecret: "demo-wallet-topup-secret-0123456789"}},
 		Accounts: []gateway.Account{
 			{ID: "wx-demo", Channel: wx, ChannelMerchantID: wdemo.MchID, AppID: wdemo.AppIDs[0]},
 			{ID: "ali-demo", Channel: ali, AppID: simalipay.DemoMerchant().AppID},
@@ -167,11 +173,22 @@ func runGatewayDay(ctx context.Context, out io.Writer) error {
 	fees := map[string]decimal.Decimal{"wx-demo": decimal.RequireFromString("0.006"), "ali-demo": decimal.RequireFromString("0.006"),
 		"bank-demo": decimal.RequireFromString("0.003")}
 	d.work, err = newCoreWork(db, d.gw, sim.Clock(), nil, fees,
-		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client())
+		notify.StaticDirectory{"M1": {URL: hookSrv.URL, Secret: demoHookSecret}}, hookSrv.Client(), demoTopUpMerchant)
 	if err != nil {
 		return err
 	}
 	defer d.work.close()
+	// The wallet credits top-ups net of the fee the same contracts charge.
+	cs, err := rateContracts(d.gw.Accounts(), fees)
+	if err != nil {
+		return err
+	}
+	if d.wallet, err = wallet.New(wallet.Config{Store: db, Ledger: d.work.ledger, Clock: sim.Clock(), Keyring: kr,
+		Pay: d.gw.Pay, Orders: db, Fees: cs.FeeFunc(), TopUpMerchant: demoTopUpMerchant}); err != nil {
+		return err
+	}
+	d.wallet.Mount(d.gw)
+	defer func() { _ = d.wallet.Flush(context.WithoutCancel(ctx)) }()
 	fmt.Fprintf(out, "tongdao demo: the payment gateway on %s, the simulator on %s, store %s\n", gwSrv.URL, simSrv.URL, "sqlite:"+dbPath)
 	fmt.Fprintf(out, "  simulator clock starts at %s (virtual)\n\n", sim.Clock().Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime))
 	d.bizDay = clock.AccountingDay(sim.Clock().Now(), clock.NaturalDay)
@@ -231,6 +248,9 @@ func (d *gatewayDay) advance(ctx context.Context, by time.Duration) {
 	}
 	if err := d.work.once(ctx); err != nil {
 		d.check(false, "background work: %v", err)
+	}
+	if _, err := d.wallet.WorkOnce(ctx); err != nil {
+		d.check(false, "wallet work: %v", err)
 	}
 }
 
@@ -305,6 +325,7 @@ func (d *gatewayDay) day(ctx context.Context) {
 	d.check(got.State == order.Closed, "DAY-002 %s", got.State)
 
 	d.bankDay(ctx)
+	d.walletDay(ctx)
 }
 
 // bankDay binds a card with the bank, pays with its token, and pays a card out; the payout
@@ -395,7 +416,7 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 	st := d.gw.Stats()
 	fmt.Fprintf(d.out, "  notifications applied %d, refused %d; unknown outcomes %d, resolved by query %d; expired %d\n",
 		st.Notifications.Load(), st.NotificationsBad.Load(), st.ChannelUnknown.Load(), st.QueriesResolved.Load(), st.PaymentsExpired.Load())
-	for _, c := range []string{"ledger", "webhook"} {
+	for _, c := range []string{"ledger", "webhook", "wallet"} {
 		os, err := d.db.OutboxStats(ctx, c)
 		if err == nil {
 			fmt.Fprintf(d.out, "  outbox %-8s pending %d, done %d, dead %d\n", c, os.Pending, os.Done, os.Dead)
@@ -425,12 +446,12 @@ func (d *gatewayDay) summary(ctx context.Context) error {
 	}
 	d.check(tb.Balanced(), "debits equal credits")
 	rep, err := d.work.ledger.Verify(ctx, ledger.VerifyOptions{Day: d.bizDay,
-		Vouchers:   ledger.VoucherSources{posting.Vouchers{Orders: d.db}, clearing.Vouchers{Store: d.db}, recon.Vouchers{Store: d.db}},
+		Vouchers:   ledger.VoucherSources{wallet.Vouchers{Wallet: d.db, Orders: d.db}, clearing.Vouchers{Store: d.db}, recon.Vouchers{Store: d.db}},
 		Statements: recon.Positions{Ledger: d.db, Reports: d.reports}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders and batches, receivables with the statements of %s): %d entries, %d lines\n", d.bizDay, rep.Entries, rep.Lines)
+	fmt.Fprintf(d.out, "\n  ledger verify (vouchers compared with the orders, wallet operations and batches, receivables with the statements of %s): %d entries, %d lines\n", d.bizDay, rep.Entries, rep.Lines)
 	for _, c := range rep.Checks {
 		status := "ok"
 		switch {

@@ -22,6 +22,7 @@ import (
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/store"
+	"github.com/tongdao/tongdao/core/wallet"
 )
 
 func gatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -68,6 +69,8 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(fs.Output(), "Beside the API it posts every money movement to the ledger (same database) and")
 		fmt.Fprintln(fs.Output(), "delivers merchant webhooks, both from the order outbox.")
 		fmt.Fprintln(fs.Output(), "Several instances may share one PostgreSQL database (--db postgres://…).")
+		fmt.Fprintln(fs.Output(), "A `wallet:` block in the config adds customers and wallets under /v1/wallet/…")
+		fmt.Fprintln(fs.Output(), "(see `tongdao docs wallets`).")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -103,10 +106,8 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	defer db.Close()
-	if *natsURL != "" {
-		// Every process writing to this database must queue events for the same consumers.
-		db.SetOutboxConsumers("ledger", "webhook", "nats")
-	}
+	// Every process writing to this database must queue events for the same consumers.
+	file.outboxSetup(db, *natsURL != "")
 	// Keep as many idle connections per channel host as requests in flight: with the default
 	// two, a busy gateway dialled a new connection for most channel calls (7% of its CPU).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -138,7 +139,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tongdao gateway serve: config: %v\n", err)
 		return 2
 	}
-	work, err := newCoreWorkWith(db, gw, clock.Real(), log, contracts, file.webhooks(), nil)
+	work, err := newCoreWorkWith(db, gw, clock.Real(), log, contracts, file.webhooks(), nil, file.skipMerchants()...)
 	if err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 2
@@ -147,6 +148,14 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := setupAgeing(ctx, file, work.ledger, db, gw.Accounts(), reg); err != nil {
 		fmt.Fprintf(stderr, "tongdao gateway serve: clearing: %v\n", err)
 		return 1
+	}
+	var wsvc *wallet.Service
+	if file.walletOn() {
+		if wsvc, err = file.newWallet(db, gw, work.ledger, clock.Real(), log); err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: wallet: %v\n", err)
+			return 2
+		}
+		work.extra = append(work.extra, walletRun(wsvc, *interval))
 	}
 	if *natsURL != "" {
 		pub, closeNATS, err := newNATSPublisher(ctx, *natsURL, db, log)
@@ -187,6 +196,9 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "  metrics: http://%s/metrics\n", *metricsAddr)
 	}
 	fmt.Fprintf(stdout, "  store: %s; %d merchants, %d channel accounts\n", redactDSN(*dsn), len(cfg.Merchants), len(cfg.Accounts))
+	if wsvc != nil {
+		fmt.Fprintf(stdout, "  wallet: /v1/wallet/… (top-ups under merchant %s)\n", file.Wallet.TopUpMerchant)
+	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -214,6 +226,9 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	stopWork()
 	wg.Wait()
+	if wsvc != nil {
+		_ = wsvc.Flush(shutdownCtx) // final states of answered transfers; WorkOnce re-drives any left
+	}
 	fmt.Fprintln(stdout, "tongdao gateway: stopped")
 	return 0
 }

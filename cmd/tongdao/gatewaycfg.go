@@ -47,6 +47,8 @@ type gatewayFile struct {
 	// Clearing: T+n, the bank account channel funds arrive in, receivable age limits per
 	// channel (docs/CLEARING.md; settleconfig.go).
 	Clearing clearingFile `yaml:"clearing"`
+	// Wallet mounts the wallet routes (/v1/wallet/…) when enabled (gatewaywallet.go).
+	Wallet *walletFile `yaml:"wallet"`
 
 	dir  string // the config file's folder: relative *_file paths are read from there
 	path string
@@ -286,6 +288,7 @@ func loadGatewayFile(path string) (*gatewayFile, error) {
 			at(1, "%v", err)
 		}
 	}
+	f.checkWallet(at)
 	if len(errs) > 0 {
 		return nil, errors.New(strings.Join(errs, "\n"))
 	}

@@ -30,7 +30,7 @@ Commands:
                  settle clearing day D: one batch per merchant and currency with gross,
                  refunds, fees (by contract, less fees returned by refunds) and net, due on
                  D+t (clearing.t, default 1); each batch posts Dr 2202 merchant payable,
-                 Cr 2241 merchant settlement, Cr 6021 fee income, keyed by the batch id.
+                 Cr 2203 merchant settlement, Cr 6021 fee income, keyed by the batch id.
                  Each channel's day is its own: natural day (WeChat, Alipay, bank) or
                  UnionPay's, which turns at 23:00 Beijing. A day not over yet is refused.
                  Running a day again stores and posts nothing new; a payment recorded

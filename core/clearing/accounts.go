@@ -14,14 +14,13 @@ import (
 // The chart codes clearing posts to, beside posting's 1122 (receivable from the channel,
 // awaiting clearing) and 2202 (merchant payable).
 const (
-	CodeBank       = "1002" // 银行存款: the platform's bank deposit (asset)
-	CodeSettlement = "2241" // 应付结算款: settled to the merchant, due on the batch's pay-on day (liability)
-	CodeFeeIncome  = "6021" // 手续费收入: channel fees recovered from merchants at settlement (revenue)
+	CodeBank       = posting.CodeBankDeposit // 1002 银行存款: the platform's bank deposit (asset; posting's chart has it)
+	CodeSettlement = "2203"                  // 应付结算款: settled to the merchant, due on the batch's pay-on day (liability)
+	CodeFeeIncome  = "6021"                  // 手续费收入: channel fees recovered from merchants at settlement (revenue)
 )
 
-// Chart is posting.Chart plus clearing's own codes.
+// Chart is posting.Chart (which has 1002 银行存款) plus clearing's own codes.
 var Chart = append(append([]ledger.ChartAccount(nil), posting.Chart...),
-	ledger.ChartAccount{Code: CodeBank, Name: "银行存款 bank deposits", Type: ledger.Asset, Normal: ledger.Debit},
 	ledger.ChartAccount{Code: CodeSettlement, Name: "应付结算款 merchant settlements due", Type: ledger.Liability, Normal: ledger.Credit},
 	ledger.ChartAccount{Code: CodeFeeIncome, Name: "手续费收入 fees recovered from merchants", Type: ledger.Revenue, Normal: ledger.Credit},
 )

@@ -161,7 +161,7 @@ var ErrDayOpen = errors.New("clearing: clearing day not over")
 // batches stored before (the first run: all of them), and posts every batch not yet posted:
 //
 //	Dr 2202 merchant payable   Gross − Refunded
-//	Cr 2241 merchant settlement Net
+//	Cr 2203 merchant settlement Net
 //	Cr 6021 fee income          Fees
 //
 // (a negative figure goes to the other side), keyed and vouchered by the batch's id. A re-run

@@ -131,8 +131,8 @@ type SplitOrder struct {
 
 // PostSplit divides o.Amount (Split) and posts one entry with one debit and N credits:
 //
-//	Dr 2241 settlement of the payer      Amount
-//	Cr 2241 settlement of receiver i     part i   (i = 1…N)
+//	Dr 2203 settlement of the payer      Amount
+//	Cr 2203 settlement of receiver i     part i   (i = 1…N)
 //
 // keyed "split/<ID>" and vouchered (VoucherSplit, ID): posting the same split again returns
 // the first entry; the same ID with other figures is ledger.ErrIdempotencyConflict. A

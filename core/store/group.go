@@ -99,6 +99,7 @@ func (d *DB) commitLoop() {
 func (d *DB) runGroup(batch []*groupReq) {
 	errs := make([]error, len(batch))
 	ctx := context.Background()
+	defer d.lockWrite()()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		for _, r := range batch {

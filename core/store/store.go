@@ -87,6 +87,23 @@ type DB struct {
 	// wal checkpoints the SQLite WAL off the writers' path ("?checkpoint=background";
 	// walcheckpoint.go); nil otherwise.
 	wal *walCheckpointer
+	// wtx serializes this process's write transactions on SQLite (the ledger's, the group
+	// commits): SQLite admits one writer, and a BEGIN IMMEDIATE that finds the lock taken
+	// waits in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries. Two
+	// goroutines of one process that both write (the ledger's writer and the order/wallet
+	// committer) then lost milliseconds on every collision; waiting here hands the lock over
+	// as soon as it is free. (Other processes on the file still meet the busy handler.)
+	wtx sync.Mutex
+}
+
+// lockWrite takes the process's SQLite write turn (a no-op on PostgreSQL); the returned
+// function gives it back.
+func (d *DB) lockWrite() func() {
+	if d.dialect != SQLite {
+		return func() {}
+	}
+	d.wtx.Lock()
+	return d.wtx.Unlock
 }
 
 var (
@@ -289,6 +306,7 @@ func (d *DB) Close() error {
 // Write implements ledger.Store: one transaction that holds the chain-head lock (SQLite:
 // BEGIN IMMEDIATE; PostgreSQL: SELECT … FOR UPDATE on ledger_head) until commit.
 func (d *DB) Write(ctx context.Context, fn func(ledger.WriteTx) error) error {
+	defer d.lockWrite()()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

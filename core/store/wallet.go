@@ -283,6 +283,9 @@ func (d *DB) InsertWalletOp(ctx context.Context, o *wallet.Op, limit *wallet.Day
 	if o.Version == 0 {
 		o.Version = 1
 	}
+	if d.dialect == Postgres && limit != nil {
+		return d.pgInsertWalletOp(ctx, o, limit)
+	}
 	var got *wallet.Op
 	created := false
 	err := d.orderTx(ctx, func(tx *otx) error {
@@ -318,6 +321,63 @@ func (d *DB) InsertWalletOp(ctx context.Context, o *wallet.Op, limit *wallet.Day
 		return nil, false, walletErr("insert op", err)
 	}
 	return got, created, nil
+}
+
+// pgInsertWalletOp is InsertWalletOp with a day limit on PostgreSQL in one statement, one
+// round trip instead of four (BEGIN, insert, total, COMMIT). The day total is raised first,
+// only while it stays within limit.Max (ON CONFLICT DO UPDATE re-checks its WHERE on the row's
+// latest version, under its row lock, so concurrent requests cannot pass the limit together),
+// and the op is inserted only if the total was raised. The total is not raised for a request
+// number already stored; two first requests with one number racing may both raise it, and
+// the one whose op insert then meets the other's takes its amount off again.
+func (d *DB) pgInsertWalletOp(ctx context.Context, o *wallet.Op, limit *wallet.DayLimit) (*wallet.Op, bool, error) {
+	cp := *o
+	cp.LimitDay = limit.Day
+	args := opArgs(&cp)
+	n := len(args)
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	// $2 merchant, $3 kind, $4 request no, $5 customer, $12 amount; then the day and the max.
+	q := fmt.Sprintf(`WITH tot AS (
+		INSERT INTO wallet_day_totals AS t (customer_id, day, total)
+		SELECT $5, $%d, $12::bigint WHERE $12::bigint <= $%d::bigint
+			AND NOT EXISTS (SELECT 1 FROM wallet_ops WHERE merchant_id = $2 AND kind = $3 AND request_no = $4)
+		ON CONFLICT (customer_id, day) DO UPDATE SET total = t.total + excluded.total WHERE t.total + excluded.total <= $%d::bigint
+		RETURNING total
+	), ins AS (
+		INSERT INTO wallet_ops (`+opCols+`) SELECT %s FROM tot
+		ON CONFLICT (merchant_id, kind, request_no) DO NOTHING RETURNING id
+	)
+	SELECT (SELECT COUNT(*) FROM tot), (SELECT COUNT(*) FROM ins)`, n+1, n+2, n+2, strings.Join(ph, ","))
+	args = append(args, limit.Day, limit.Max)
+	// A second try only when the first found neither room nor a stored op: the op it saw was
+	// removed meanwhile (a refused request's), so the answer is not yet "over the limit".
+	for try := 0; ; try++ {
+		var raised, inserted int
+		if err := d.w.QueryRowContext(ctx, q, args...).Scan(&raised, &inserted); err != nil {
+			return nil, false, walletErr("insert op", err)
+		}
+		if inserted == 1 {
+			return &cp, true, nil
+		}
+		if raised == 1 { // lost the race for the number: its amount leaves the total again
+			if _, err := d.w.ExecContext(ctx, `UPDATE wallet_day_totals SET total = total - $1 WHERE customer_id = $2 AND day = $3`,
+				o.Amount.Minor(), o.CustomerID, limit.Day); err != nil {
+				return nil, false, walletErr("insert op", err)
+			}
+		}
+		got, err := d.WalletOpByRequest(ctx, o.MerchantID, o.Kind, o.RequestNo)
+		switch {
+		case err == nil:
+			return got, false, nil
+		case !errors.Is(err, wallet.ErrNotFound):
+			return nil, false, err
+		case try == 1:
+			return nil, false, fmt.Errorf("store: insert op: %w", wallet.ErrLimit)
+		}
+	}
 }
 
 // WalletOp implements wallet.Store (read from the write pool: callers read what they just wrote).
@@ -374,6 +434,86 @@ func (d *DB) UpdateWalletOp(ctx context.Context, o *wallet.Op, lines []wallet.Li
 	}
 	o.Version++
 	return nil
+}
+
+// FinishWalletOps implements wallet.Store: one transaction (on SQLite one member of a
+// group commit) for a whole batch of final states.
+func (d *DB) FinishWalletOps(ctx context.Context, ops []*wallet.Op, lines []wallet.Line) error {
+	if d.dialect == Postgres && len(ops) > 0 && (len(ops)+len(lines))*11 <= maxParams {
+		return d.pgFinishWalletOps(ctx, ops, lines)
+	}
+	err := d.orderTx(ctx, func(tx *otx) error {
+		q := d.q(`UPDATE wallet_ops SET state = ?, reason = ?, payment_id = ?, hold_seq = ?, entry_seq = ?, reverse_seq = ?,
+		attempts = ?, next_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`)
+		for _, o := range ops {
+			if _, err := tx.ExecContext(ctx, q, string(o.State), o.Reason, o.PaymentID, o.HoldSeq, o.EntrySeq, o.ReverseSeq, o.Attempts,
+				micros(o.NextAt), micros(o.UpdatedAt), o.ID, o.Version); err != nil {
+				return err
+			}
+		}
+		for len(lines) > 0 {
+			n := min(len(lines), rowsPerStmt(11))
+			if err := d.addLines(ctx, tx, lines[:n]); err != nil {
+				return err
+			}
+			lines = lines[n:]
+		}
+		return nil
+	})
+	return walletErr("finish ops", err)
+}
+
+// pgFinishWalletOps is FinishWalletOps on PostgreSQL in one statement (one round trip, not
+// one per op): a multi-row UPDATE … FROM (VALUES …) with the lines' INSERT.
+func (d *DB) pgFinishWalletOps(ctx context.Context, ops []*wallet.Op, lines []wallet.Line) error {
+	var b strings.Builder
+	args := make([]any, 0, 11*(len(ops)+len(lines)))
+	b.WriteString(`WITH u AS (UPDATE wallet_ops AS o SET state = v.state, reason = v.reason, payment_id = v.payment_id, hold_seq = v.hold_seq,
+		entry_seq = v.entry_seq, reverse_seq = v.reverse_seq, attempts = v.attempts, next_at = v.next_at, updated_at = v.updated_at,
+		version = o.version + 1 FROM (VALUES `)
+	casts := []string{"text", "bigint", "text", "text", "text", "bigint", "bigint", "bigint", "int", "bigint", "bigint"}
+	row := func(vals ...any) {
+		b.WriteByte('(')
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			args = append(args, v)
+			fmt.Fprintf(&b, "$%d::%s", len(args), casts[i])
+		}
+		b.WriteByte(')')
+	}
+	for i, o := range ops {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		row(o.ID, o.Version, string(o.State), o.Reason, o.PaymentID, o.HoldSeq, o.EntrySeq, o.ReverseSeq, o.Attempts, micros(o.NextAt), micros(o.UpdatedAt))
+	}
+	b.WriteString(`) AS v (id, version, state, reason, payment_id, hold_seq, entry_seq, reverse_seq, attempts, next_at, updated_at)
+		WHERE o.id = v.id AND o.version = v.version RETURNING 1) `)
+	if len(lines) == 0 {
+		b.WriteString(`SELECT COUNT(*) FROM u`)
+	} else {
+		b.WriteString(`INSERT INTO wallet_lines (account_id, entry_seq, side, amount, currency, op_id, op_kind, voucher_kind, voucher_id, memo, at) VALUES `)
+		for i, l := range lines {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(")
+			for j, v := range []any{l.AccountID, l.EntrySeq, l.Side, l.Amount.Minor(), string(l.Amount.Currency()), l.OpID, string(l.OpKind),
+				l.VoucherKind, l.VoucherID, l.Memo, micros(l.At)} {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				args = append(args, v)
+				fmt.Fprintf(&b, "$%d", len(args))
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(` ON CONFLICT (account_id, entry_seq, side) DO NOTHING`)
+	}
+	_, err := d.w.ExecContext(ctx, b.String(), args...)
+	return walletErr("finish ops", err)
 }
 
 // DeleteWalletOp implements wallet.Store.

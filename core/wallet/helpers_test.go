@@ -63,6 +63,8 @@ func newFixture(t testing.TB, dsn string, mutate func(*wallet.Config)) *fixture 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Runs before the ledger and the store close (cleanups run last-registered first).
+	t.Cleanup(func() { _ = svc.Flush(ctx) })
 	f := &fixture{t: t, ctx: ctx, db: db, led: led, clk: clk, svc: svc}
 	if err := led.PutChart(ctx, ledger.ChartAccount{Code: "9100", Name: "test funding", Type: ledger.Asset, Normal: ledger.Debit}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
@@ -89,9 +90,13 @@ func (s *Service) dayLimit(c *Customer) *DayLimit {
 // (false: it is finished, return it as it is).
 func (s *Service) begin(ctx context.Context, o *Op, limit *DayLimit) (*Op, bool, error) {
 	now := s.cfg.Clock.Now()
-	o.ID, o.CreatedAt, o.UpdatedAt = newID("op_"), now, now
+	o.ID, o.CreatedAt, o.UpdatedAt = newOpID(now), now, now
 	if o.State == "" {
 		o.State = OpPending
+	}
+	if (o.Kind == OpTransfer || o.Kind == OpPayment) && o.NextAt.IsZero() {
+		// Due for WorkOnce's re-drive should this process stop before the op is finished.
+		o.NextAt = now.Add(s.cfg.RedriveAfter)
 	}
 	got, created, err := s.cfg.Store.InsertWalletOp(ctx, o, limit)
 	if errors.Is(err, ErrLimit) && limit != nil {
@@ -195,17 +200,7 @@ func (s *Service) Transfer(ctx context.Context, merchantID string, req TransferR
 	if err != nil || !drive {
 		return o, err
 	}
-	e, err := s.post(ctx, "wallet/"+o.ID+"/move", o, ledger.Voucher{Kind: VoucherTransfer, ID: o.ID, Amount: amt}, "transfer "+req.RequestNo,
-		[]ledger.Line{{Account: ledger.AccountID(from.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: ledger.AccountID(to.LedgerID), Side: ledger.Credit, Amount: amt}},
-		stmt{from, ledger.Debit}, stmt{to, ledger.Credit})
-	if err != nil {
-		if refused(err) {
-			return nil, s.abandon(ctx, o, mapLedger(err))
-		}
-		return nil, mapLedger(err)
-	}
-	o.State, o.EntrySeq = OpDone, e.Seq
-	return s.finish(ctx, o)
+	return s.complete(ctx, o, false)
 }
 
 // PaymentRequest pays a merchant from a payment account (账户支付).
@@ -247,8 +242,7 @@ func (s *Service) Pay(ctx context.Context, merchantID string, req PaymentRequest
 	if err := s.CheckPassword(ctx, c.ID, req.Password); err != nil {
 		return nil, err
 	}
-	payable, err := s.ledgerAccount(ctx, posting.PayableSpec(payee, amt.Currency()))
-	if err != nil {
+	if _, err := s.ledgerAccount(ctx, posting.PayableSpec(payee, amt.Currency())); err != nil {
 		return nil, err
 	}
 	if err := s.perTx(c, amt); err != nil {
@@ -259,15 +253,59 @@ func (s *Service) Pay(ctx context.Context, merchantID string, req PaymentRequest
 	if err != nil || !drive {
 		return o, err
 	}
-	e, err := s.post(ctx, "wallet/"+o.ID+"/move", o, ledger.Voucher{Kind: VoucherPayment, ID: o.ID, Amount: amt}, "payment "+req.RequestNo+" to "+payee,
-		[]ledger.Line{{Account: ledger.AccountID(a.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: payable, Side: ledger.Credit, Amount: amt}},
-		stmt{a, ledger.Debit})
+	return s.complete(ctx, o, false)
+}
+
+// move posts the one entry of a transfer or payment op o (again, on a retry or a re-drive:
+// the key is the op's, so the ledger answers a retry with the entry it applied first) and
+// notes its statement lines on o.
+func (s *Service) move(ctx context.Context, o *Op) (*ledger.Entry, error) {
+	from, err := s.cachedAccount(ctx, o.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	amt := o.Amount
+	switch o.Kind {
+	case OpTransfer:
+		to, err := s.cachedAccount(ctx, o.ToAccount)
+		if err != nil {
+			return nil, err
+		}
+		return s.post(ctx, "wallet/"+o.ID+"/move", o, ledger.Voucher{Kind: VoucherTransfer, ID: o.ID, Amount: amt}, "transfer "+o.RequestNo,
+			[]ledger.Line{{Account: ledger.AccountID(from.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: ledger.AccountID(to.LedgerID), Side: ledger.Credit, Amount: amt}},
+			stmt{from, ledger.Debit}, stmt{to, ledger.Credit})
+	case OpPayment:
+		payable, err := s.ledgerAccount(ctx, posting.PayableSpec(o.Payee, amt.Currency()))
+		if err != nil {
+			return nil, err
+		}
+		return s.post(ctx, "wallet/"+o.ID+"/move", o, ledger.Voucher{Kind: VoucherPayment, ID: o.ID, Amount: amt}, "payment "+o.RequestNo+" to "+o.Payee,
+			[]ledger.Line{{Account: ledger.AccountID(from.LedgerID), Side: ledger.Debit, Amount: amt}, {Account: payable, Side: ledger.Credit, Amount: amt}},
+			stmt{from, ledger.Debit})
+	}
+	return nil, fmt.Errorf("wallet: op %s: %s ops are not moved here", o.ID, o.Kind)
+}
+
+// complete drives a pending transfer or payment op: its entry, then its final state. A
+// refusal by the ledger (nothing written) removes the op. The final state and the
+// statement lines are written by the finisher, batched with other ops', after the caller
+// has its answer (the entry is durable by then); sync writes them before returning
+// (re-drive). Until they are written the op is pending and due for re-drive, which posts
+// again under the same key and so finds the same entry: a stop in between loses nothing.
+func (s *Service) complete(ctx context.Context, o *Op, sync bool) (*Op, error) {
+	if s.crash == "after-begin" {
+		return nil, errCrash
+	}
+	e, err := s.move(ctx, o)
 	if err != nil {
 		if refused(err) {
 			return nil, s.abandon(ctx, o, mapLedger(err))
 		}
 		return nil, mapLedger(err)
 	}
-	o.State, o.EntrySeq = OpDone, e.Seq
-	return s.finish(ctx, o)
+	o.State, o.EntrySeq, o.NextAt = OpDone, e.Seq, time.Time{}
+	if sync {
+		return s.finish(ctx, o)
+	}
+	return s.finishLater(o), nil
 }

@@ -38,6 +38,9 @@ func (s *Service) Statement(ctx context.Context, merchantID, accountID, cursor s
 	if limit < 1 || limit > 500 {
 		return nil, fail(ErrInvalid, "limit", "want 1 to 500")
 	}
+	if err := s.Flush(ctx); err != nil {
+		return nil, err
+	}
 	ls, err := s.cfg.Store.StatementLines(ctx, a.ID, after, limit)
 	if err != nil {
 		return nil, err

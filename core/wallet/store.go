@@ -59,6 +59,10 @@ type Store interface {
 	// The statement lines are stored in the same transaction (a line already stored is
 	// skipped).
 	UpdateWalletOp(ctx context.Context, o *Op, lines []Line) error
+	// FinishWalletOps stores the final state of each of ops (as UpdateWalletOp, skipping an
+	// op whose stored version moved) and the statement lines (a line already stored is
+	// skipped), all in one transaction.
+	FinishWalletOps(ctx context.Context, ops []*Op, lines []Line) error
 	// DeleteWalletOp removes a pending op that was refused before any money moved, and takes
 	// its amount off its day's total.
 	DeleteWalletOp(ctx context.Context, id string) error

@@ -256,17 +256,19 @@ func (s *Service) queryPayouts(ctx context.Context) (int, error) {
 type WorkReport struct {
 	TopUpsCredited int
 	PayoutsQueried int
+	OpsRedriven    int // transfers and payments left pending by a stopped process, driven to their end
 }
 
-// WorkOnce credits the top-ups whose payments succeeded (from the order outbox) and queries
-// the payouts that are due. Several processes may run it on one database: outbox deliveries
+// WorkOnce credits the top-ups whose payments succeeded (from the order outbox), queries
+// the payouts that are due, and re-drives transfers and payments left pending. Several processes may run it on one database: outbox deliveries
 // and due withdrawals are leased.
 func (s *Service) WorkOnce(ctx context.Context) (WorkReport, error) {
 	var rep WorkReport
-	var err1, err2 error
+	var err1, err2, err3 error
 	rep.TopUpsCredited, err1 = s.creditTopUps(ctx)
 	rep.PayoutsQueried, err2 = s.queryPayouts(ctx)
-	return rep, errors.Join(err1, err2)
+	rep.OpsRedriven, err3 = s.redrive(ctx)
+	return rep, errors.Join(err1, err2, err3)
 }
 
 // Run calls WorkOnce every interval on the Clock until ctx ends.
