@@ -157,6 +157,16 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		work.extra = append(work.extra, walletRun(wsvc, *interval))
 	}
+	var handler http.Handler = gw
+	if wsvc != nil && file.Wallet.BalanceTokenKey != "" {
+		h, closeAudit, err := file.newBalance(ctx, db, gw, wsvc, clock.Real(), log)
+		if err != nil {
+			fmt.Fprintf(stderr, "tongdao gateway serve: balance query: %v\n", err)
+			return 2
+		}
+		defer closeAudit()
+		handler = h
+	}
 	if *natsURL != "" {
 		pub, closeNATS, err := newNATSPublisher(ctx, *natsURL, db, log)
 		if err != nil {
@@ -175,7 +185,7 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tongdao gateway serve: %v\n", err)
 		return 1
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	var msrv *http.Server
 	if *metricsAddr != "" {
@@ -198,6 +208,9 @@ func gatewayServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "  store: %s; %d merchants, %d channel accounts\n", redactDSN(*dsn), len(cfg.Merchants), len(cfg.Accounts))
 	if wsvc != nil {
 		fmt.Fprintf(stdout, "  wallet: /v1/wallet/… (top-ups under merchant %s)\n", file.Wallet.TopUpMerchant)
+		if file.Wallet.BalanceTokenKey != "" {
+			fmt.Fprintln(stdout, "  balance query: POST /v1/balance-tokens (merchant), GET /v1/customer/accounts/{account_id}/balance (customer, Bearer token), audited")
+		}
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/tongdao/tongdao/core/audit"
+	"github.com/tongdao/tongdao/core/balance"
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/ledger"
-	"github.com/tongdao/tongdao/core/posting"
 	"github.com/tongdao/tongdao/core/store"
 	"github.com/tongdao/tongdao/core/wallet"
 )
@@ -27,6 +29,11 @@ type walletFile struct {
 	// PayoutAccount is the channel account (bank) withdrawals are paid out through; empty =
 	// withdrawals are refused.
 	PayoutAccount string `yaml:"payout_account"`
+	// BalanceTokenKey, when set (at least 32 bytes, the same in every gateway process),
+	// serves the customer's balance query (docs/BALANCE.md): POST /v1/balance-tokens for the
+	// merchant, GET /v1/customer/accounts/{account_id}/balance with the token for the
+	// customer's app, every query in the hash-chained audit log (tongdao audit verify).
+	BalanceTokenKey string `yaml:"balance_token_key"`
 }
 
 // walletOn reports whether the wallet block is there and enabled.
@@ -50,6 +57,9 @@ func (f *gatewayFile) checkWallet(at func(line int, format string, a ...any)) {
 		} else if f.Accounts[i].Channel != "bank" {
 			at(f.Accounts[i].line, "wallet.payout_account %q is a %s account; withdrawals pay out through a bank account", w.PayoutAccount, f.Accounts[i].Channel)
 		}
+	}
+	if k := w.BalanceTokenKey; k != "" && len(k) < 32 {
+		at(1, "wallet.balance_token_key is %d bytes; it signs customers' balance tokens, so give at least 32", len(k))
 	}
 	if f.Options.CardKeys == nil {
 		at(1, "wallet needs options.card_keys (ID numbers, card numbers and mobiles are sealed at rest)")
@@ -84,11 +94,12 @@ func (f *gatewayFile) newWallet(db *store.DB, gw *gateway.Gateway, led *ledger.L
 	if err != nil {
 		return nil, err
 	}
-	fees, err := posting.RateFees(f.feeRates())
+	// Top-ups are credited net of the fee the account's contract charges, as the poster books it.
+	cs, err := f.contracts(gw.Accounts())
 	if err != nil {
 		return nil, err
 	}
-	cfg := wallet.Config{Store: db, Ledger: led, Clock: clk, Keyring: kr, Pay: gw.Pay, Orders: db, Fees: fees,
+	cfg := wallet.Config{Store: db, Ledger: led, Clock: clk, Keyring: kr, Pay: gw.Pay, Orders: db, Fees: cs.FeeFunc(),
 		TopUpMerchant: f.Wallet.TopUpMerchant, Binders: map[string]channel.Binder{}, Logger: log}
 	accts := gw.Accounts()
 	ids := make([]string, 0, len(accts))
@@ -122,4 +133,20 @@ func (f *gatewayFile) newWallet(db *store.DB, gw *gateway.Gateway, led *ledger.L
 // queries, re-drives.
 func walletRun(svc *wallet.Service, interval time.Duration) func(context.Context) error {
 	return func(ctx context.Context) error { return svc.Run(ctx, interval) }
+}
+
+// newBalance serves the customer balance query over the wallet when the wallet block has
+// a balance_token_key: it mounts the token route on gw and returns the handler to serve
+// (the balance route, then gw), and a func that closes the audit log.
+func (f *gatewayFile) newBalance(ctx context.Context, db *store.DB, gw *gateway.Gateway, w *wallet.Service, clk clock.Clock, log *slog.Logger) (http.Handler, func(), error) {
+	lg, err := audit.New(ctx, audit.Config{Store: db, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := balance.New(balance.Config{Source: w.BalanceSource(), Audit: lg, TokenKey: []byte(f.Wallet.BalanceTokenKey), Clock: clk, Logger: log})
+	if err != nil {
+		_ = lg.Close()
+		return nil, nil, err
+	}
+	return svc.Mount(gw), func() { _ = lg.Close() }, nil
 }

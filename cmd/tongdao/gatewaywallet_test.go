@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongdao/tongdao/core/audit"
+	"github.com/tongdao/tongdao/core/balance"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/gateway"
 	"github.com/tongdao/tongdao/core/store"
@@ -72,6 +74,7 @@ wallet:
   enabled: true
   topup_merchant: wallet
   payout_account: bank1
+  balance_token_key: "balance-token-key-for-tests-0123456789"
 `, base, demoSecret, sim.URL, wd.AppIDs[0], wd.MchID, wd.Key, sim.URL, simbank.DemoMerchantID, simbank.DemoCertSerial, demoDir, demoDir, demoDir)
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -153,7 +156,7 @@ wallet:
 		call("POST", "/v1/wallet/customers/"+c.ID+"/password", map[string]string{"password": "135790"}, nil)
 		return a
 	}
-	balance := func(id string) int64 {
+	balanceOf := func(id string) int64 {
 		var a wallet.AccountJSON
 		call("GET", "/v1/wallet/accounts/"+id, nil, &a)
 		return a.Available
@@ -178,7 +181,7 @@ wallet:
 	if _, err := sim.Pay(context.Background(), simulator.PayerAction{Channel: "wechat", OutTradeNo: p.ChannelOrderNo}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the top-up credit", func() bool { return balance(a.ID) == 100_00 })
+	waitFor("the top-up credit", func() bool { return balanceOf(a.ID) == 100_00 })
 
 	var tr wallet.OpJSON
 	call("POST", "/v1/wallet/transfers", map[string]any{"request_no": "TR1", "from_account": a.ID, "to_account": b.ID, "amount": 30_00}, &tr)
@@ -190,7 +193,7 @@ wallet:
 	if pay.State != wallet.OpDone || pay.Payee != "M1" {
 		t.Fatalf("payment %+v", pay)
 	}
-	if ga, gb := balance(a.ID), balance(b.ID); ga != 70_00 || gb != 20_00 {
+	if ga, gb := balanceOf(a.ID), balanceOf(b.ID); ga != 70_00 || gb != 20_00 {
 		t.Fatalf("balances %d %d, want 7000 2000", ga, gb)
 	}
 	var st struct {
@@ -204,10 +207,39 @@ wallet:
 		t.Fatalf("statement of the receiver: %+v", st)
 	}
 
+	// The customer's app reads 李四's balance with a token the merchant asked for; every
+	// query is in the audit log.
+	var usr struct {
+		ID string `json:"id"`
+	}
+	call("POST", "/v1/wallet/customers/"+b.CustomerID+"/users", map[string]string{"business_line": "app", "login": "lisi@example.com"}, &usr)
+	var tok balance.TokenResponse
+	call("POST", balance.TokenPath, balance.TokenRequest{UserID: usr.ID, AccountID: b.ID}, &tok)
+	query := func(token string) (int, []byte) {
+		req, _ := http.NewRequest("GET", base+"/v1/customer/accounts/"+b.ID+"/balance", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	if code, body := query(tok.Token); code != 200 || !strings.Contains(string(body), `"available"`) || strings.Contains(string(body), "李四") {
+		t.Fatalf("balance query: %d %s (want 200, the balance, the name masked)", code, body)
+	}
+	if code, _ := query(tok.Token + "x"); code != 401 {
+		t.Fatalf("a forged token: %d, want 401", code)
+	}
+	if rep, err := audit.Verify(context.Background(), db, audit.VerifyOptions{}); err != nil || !rep.OK() || rep.Records < 3 {
+		t.Fatalf("audit log after the queries: %+v %v", rep, err)
+	}
+
 	stop()
 	select {
 	case code := <-exited:
-		if code != 0 || !strings.Contains(out.String(), "wallet: /v1/wallet/") {
+		if code != 0 || !strings.Contains(out.String(), "wallet: /v1/wallet/") || !strings.Contains(out.String(), "balance query:") {
 			t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 		}
 	case <-time.After(40 * time.Second):
