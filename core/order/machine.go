@@ -74,42 +74,42 @@ func allowed(edges []edge, from, to State, c Cause) bool {
 // about that order — a query or a notification — never by our own call's answer or an
 // operator's guess. It does not change p.
 func CheckPayment(p *Payment, t Transition) error {
-	refuse := func(reason string) error {
-		return &TransitionError{Kind: "payment", ID: p.ID, From: p.State, To: t.To, Cause: t.Cause, Reason: reason}
-	}
-	if !allowed(paymentEdges, p.State, t.To, t.Cause) {
-		return refuse("not in the payment transition table")
-	}
-	if p.Unresolved && t.To == Failed && t.Cause != CauseQuery && t.Cause != CauseNotification {
-		return refuse("the outcome is unknown: only a query or a notification of the channel can say it failed")
+	if err := checkCommon("payment", p.ID, paymentEdges, p.State, p.Unresolved, t.To, t.Cause, t.Unresolved, Pending); err != nil {
+		return err
 	}
 	// Closing an order whose outcome is unknown needs the channel's word too: a query, a
 	// notification, or the channel's own Close answer, which the API and expiry paths get
 	// before they transition. An operator cannot guess it.
 	if p.Unresolved && t.To == Closed && t.Cause == CauseOperator {
-		return refuse("the outcome is unknown: close it on the channel (or query it) first")
+		return &TransitionError{Kind: "payment", ID: p.ID, From: p.State, To: t.To, Cause: t.Cause,
+			Reason: "the outcome is unknown: close it on the channel (or query it) first"}
 	}
-	if t.Unresolved && t.To != Pending {
-		return refuse("only a pending order can be unresolved")
+	return nil
+}
+
+// checkCommon is the rule every kind of order follows: the edge from → to is in its table
+// for cause; an order whose outcome is unknown is failed only on the channel's word (a query
+// or a notification); and only an order in the waiting state (pending, processing) may be
+// left unresolved.
+func checkCommon(kind, id string, edges []edge, from State, unresolved bool, to State, cause Cause, toUnresolved bool, waiting State) error {
+	refuse := func(reason string) error {
+		return &TransitionError{Kind: kind, ID: id, From: from, To: to, Cause: cause, Reason: reason}
+	}
+	if !allowed(edges, from, to, cause) {
+		return refuse("not in the " + kind + " transition table")
+	}
+	if unresolved && to == Failed && cause != CauseQuery && cause != CauseNotification {
+		return refuse("the outcome is unknown: only a query or a notification of the channel can say it failed")
+	}
+	if toUnresolved && to != waiting {
+		return refuse("only a " + string(waiting) + " " + kind + " can be unresolved")
 	}
 	return nil
 }
 
 // CheckRefund is CheckPayment for refunds.
 func CheckRefund(r *Refund, t Transition) error {
-	refuse := func(reason string) error {
-		return &TransitionError{Kind: "refund", ID: r.ID, From: r.State, To: t.To, Cause: t.Cause, Reason: reason}
-	}
-	if !allowed(refundEdges, r.State, t.To, t.Cause) {
-		return refuse("not in the refund transition table")
-	}
-	if r.Unresolved && t.To == Failed && t.Cause != CauseQuery && t.Cause != CauseNotification {
-		return refuse("the outcome is unknown: only a query or a notification of the channel can say it failed")
-	}
-	if t.Unresolved && t.To != Pending {
-		return refuse("only a pending refund can be unresolved")
-	}
-	return nil
+	return checkCommon("refund", r.ID, refundEdges, r.State, r.Unresolved, t.To, t.Cause, t.Unresolved, Pending)
 }
 
 // ApplyPayment returns a copy of p after t (state, unresolved flag, channel id, paid time,

@@ -100,19 +100,7 @@ func PayoutFinal(s State) bool { return s == Failed || s == PayoutReturned }
 // CheckPayout reports whether t may be applied to p: the edge is in the table, and a payout
 // whose outcome is unknown is failed only on the channel's word (a query or notification).
 func CheckPayout(p *Payout, t PayoutTransition) error {
-	refuse := func(reason string) error {
-		return &TransitionError{Kind: "payout", ID: p.ID, From: p.State, To: t.To, Cause: t.Cause, Reason: reason}
-	}
-	if !allowed(payoutEdges, p.State, t.To, t.Cause) {
-		return refuse("not in the payout transition table")
-	}
-	if p.Unresolved && t.To == Failed && t.Cause != CauseQuery && t.Cause != CauseNotification {
-		return refuse("the outcome is unknown: only a query or a notification of the channel can say it failed")
-	}
-	if t.Unresolved && t.To != PayoutProcessing {
-		return refuse("only a processing payout can be unresolved")
-	}
-	return nil
+	return checkCommon("payout", p.ID, payoutEdges, p.State, p.Unresolved, t.To, t.Cause, t.Unresolved, PayoutProcessing)
 }
 
 // ApplyPayout returns a copy of p after t, or the *TransitionError of CheckPayout.
