@@ -289,6 +289,8 @@ func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 		st.Time, _ = d.timeNode(argNode, apath)
 	case ActHTTP, ActWaitAcks, ActMisbehave:
 		c.targetArgs(st, argNode, apath)
+	case ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB:
+		c.coreArgs(st, argNode, apath)
 	case ActClearFaults:
 		if a := d.deref(argNode, apath); a != nil && !isNull(a) && (a.Kind != yaml.MappingNode || len(a.Content) != 0) {
 			if a.Kind != yaml.ScalarNode || a.Value != "true" {
@@ -513,6 +515,15 @@ func (c *stepCtx) checkExpect(st *Step, n *yaml.Node, path string) {
 	}
 	if e.HTTP != nil && st.Action != ActHTTP {
 		c.d.errorf(n, join(path, "http"), "only an http step has an HTTP answer to check")
+	}
+	if e.Result != nil {
+		if !isCoreAction(st.Action) {
+			c.d.errorf(n, join(path, "result"), "only a core step (%s) has a result to check", coreNames())
+		} else {
+			for _, jc := range e.Result.JSON {
+				c.checkResultField(st.Action, jc.Path, n, join(path, "result."+jc.Path))
+			}
+		}
 	}
 	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil || e.Final != nil || e.Frozen != nil) {
 		c.d.errorf(n, path, "a %s step has no result to check; use callbacks, records or statement here", st.Action)

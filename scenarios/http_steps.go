@@ -161,11 +161,29 @@ func (r *run) expandExpect(e *Expect) (*Expect, error) {
 		}
 		cp.HTTP = &h
 	}
+	if e.Result != nil {
+		h := *e.Result
+		h.JSON = append([]JSONCheck(nil), e.Result.JSON...)
+		for i := range h.JSON {
+			if h.JSON[i].Equals != nil {
+				v, err := r.expand(*h.JSON[i].Equals)
+				if err != nil {
+					return nil, err
+				}
+				h.JSON[i].Equals = &v
+			}
+		}
+		cp.Result = &h
+	}
 	return &cp, nil
 }
 
 // execTarget runs the steps of target.go's world; ok is false for other actions.
 func (r *run) execTarget(ctx context.Context, st *Step) (outcome, bool, error) {
+	if isCoreAction(st.Action) {
+		out, err := r.execCore(ctx, st)
+		return out, true, err
+	}
 	switch st.Action {
 	case ActHTTP:
 		out, err := r.httpStep(ctx, st)
