@@ -22,15 +22,16 @@ const (
 	ActFundsArrived Action = "funds_arrived"
 	ActLedgerVerify Action = "ledger_verify"
 	ActTamperDB     Action = "tamper_db"
+	ActPayment      Action = "payment"
 )
 
 // CoreActions lists the core steps in documentation order.
 func CoreActions() []Action {
-	return []Action{ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB}
+	return []Action{ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment}
 }
 
 // CoreStep is a core step's arguments (already validated and normalised: days as
-// 2026-11-20, amounts in yuan with their currency as money.Amount.String gives them) and the
+// 2026-11-20, amounts as yuan, a space and the currency: "12.50 CNY") and the
 // variables it captures from its result.
 type CoreStep struct {
 	Args    map[string]string
@@ -88,6 +89,10 @@ var coreSpecs = map[Action]coreSpec{
 		args:    []coreArg{{name: "day", kind: argDay}, {name: "account"}},
 		results: []string{"ok", "failed", "checks"},
 	},
+	ActPayment: {
+		args:    []coreArg{{name: "id", required: true}},
+		results: []string{"id", "merchant", "order_no", "channel", "channel_order_no", "state", "amount", "refunded_amount"},
+	},
 	ActTamperDB: {
 		args:    []coreArg{{name: "sql", required: true}},
 		results: []string{"rows"},
@@ -128,7 +133,7 @@ func (c *stepCtx) coreArgs(st *Step, n *yaml.Node, path string) {
 				if !v.IsPositive() {
 					d.errorf(m.get(a.name), m.field(a.name), "want a positive amount, got %s", v)
 				}
-				cs.Args[a.name] = v.String()
+				cs.Args[a.name] = v.Decimal() + " " + string(v.Currency())
 			}
 		default:
 			v := m.str(a.name)

@@ -31,6 +31,10 @@ const (
 	Secret     = "scenario-merchant-secret-0123456789"
 )
 
+// walletSecret is the HMAC secret of the wallet's own merchant (top-ups are made in
+// process through gateway.Pay; nobody calls the API as it).
+const walletSecret = "scenario-wallet-secret-0123456789"
+
 // Routes maps payment methods to channels: the account of each channel is named after it
 // ("wechat", "alipay", ...). A method not listed goes to the first channel served.
 var Routes = map[channel.Method]string{
@@ -68,7 +72,7 @@ func Start(dir string) scenarios.GatewayStarter {
 			cleanup()
 			return err
 		}
-		db.SetOutboxConsumers(notify.Consumer)
+		coreConsumers(db, notify.Consumer)
 		db.SetOutboxTypes(notify.Consumer, webhookTypes...)
 		var accounts []gateway.Account
 		served := map[string]bool{}
@@ -100,13 +104,25 @@ func Start(dir string) scenarios.GatewayStarter {
 		}
 		gw, err := gateway.New(gateway.Config{
 			Store: db, Clock: env.Clock, PublicURL: env.PublicURL,
-			Merchants: []gateway.Merchant{{ID: MerchantID, Name: "Scenario shop", HMACSecret: Secret, RatePerSecond: 10000, Burst: 10000}},
+			Merchants: []gateway.Merchant{{ID: MerchantID, Name: "Scenario shop", HMACSecret: Secret, RatePerSecond: 10000, Burst: 10000},
+				{ID: WalletMerchant, Name: "Wallet top-ups", HMACSecret: walletSecret}},
 			Accounts:  accounts, Routes: routes,
 		})
 		if err != nil {
 			_ = closeAll()
 			return nil, err
 		}
+		co, err := newCore(ctx, db, env.Clock, gw, accounts)
+		if err != nil {
+			_ = closeAll()
+			return nil, fmt.Errorf("payment core: %w", err)
+		}
+		prevClose := closeAll
+		closeAll = func() error {
+			co.close()
+			return prevClose()
+		}
+		handler := co.balance.Mount(gw)
 		hooks := notify.StaticDirectory{}
 		if env.WebhookURL != "" {
 			hooks[MerchantID] = notify.Endpoint{URL: env.WebhookURL, Secret: env.WebhookSecret}
@@ -118,6 +134,9 @@ func Start(dir string) scenarios.GatewayStarter {
 		}
 		work := func(ctx context.Context) error {
 			if _, err := gw.WorkOnce(ctx); err != nil {
+				return err
+			}
+			if _, err := co.work(ctx); err != nil {
 				return err
 			}
 			// Send every webhook due now; the rest wait for their retry time (a later clock move).
@@ -145,7 +164,7 @@ func Start(dir string) scenarios.GatewayStarter {
 		verify := func(h http.Header, body []byte, now time.Time) error {
 			return notify.VerifyWebhook(env.WebhookSecret, h, body, now, notify.DefaultTolerance)
 		}
-		return &scenarios.GatewayTarget{Handler: gw, Sign: sign, Work: work, Close: closeAll, VerifyWebhook: verify}, nil
+		return &scenarios.GatewayTarget{Handler: handler, Sign: sign, Work: work, Close: closeAll, VerifyWebhook: verify, Core: co.run}, nil
 	}
 }
 
