@@ -106,7 +106,7 @@ func Start(dir string) scenarios.GatewayStarter {
 			Store: db, Clock: env.Clock, PublicURL: env.PublicURL,
 			Merchants: []gateway.Merchant{{ID: MerchantID, Name: "Scenario shop", HMACSecret: Secret, RatePerSecond: 10000, Burst: 10000},
 				{ID: WalletMerchant, Name: "Wallet top-ups", HMACSecret: walletSecret}},
-			Accounts:  accounts, Routes: routes,
+			Accounts: accounts, Routes: routes,
 		})
 		if err != nil {
 			_ = closeAll()
