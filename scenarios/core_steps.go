@@ -23,11 +23,12 @@ const (
 	ActLedgerVerify Action = "ledger_verify"
 	ActTamperDB     Action = "tamper_db"
 	ActPayment      Action = "payment"
+	ActAudit        Action = "audit"
 )
 
 // CoreActions lists the core steps in documentation order.
 func CoreActions() []Action {
-	return []Action{ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment}
+	return []Action{ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment, ActAudit}
 }
 
 // CoreStep is a core step's arguments (already validated and normalised: days as
@@ -92,6 +93,10 @@ var coreSpecs = map[Action]coreSpec{
 	ActPayment: {
 		args:    []coreArg{{name: "id", required: true}},
 		results: []string{"id", "merchant", "order_no", "channel", "channel_order_no", "state", "amount", "refunded_amount"},
+	},
+	ActAudit: {
+		args:    []coreArg{{name: "account"}, {name: "actor"}, {name: "action"}},
+		results: []string{"count", "results", "verified", "records"},
 	},
 	ActTamperDB: {
 		args:    []coreArg{{name: "sql", required: true}},

@@ -289,7 +289,7 @@ func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 		st.Time, _ = d.timeNode(argNode, apath)
 	case ActHTTP, ActWaitAcks, ActMisbehave:
 		c.targetArgs(st, argNode, apath)
-	case ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment:
+	case ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment, ActAudit:
 		c.coreArgs(st, argNode, apath)
 	case ActClearFaults:
 		if a := d.deref(argNode, apath); a != nil && !isNull(a) && (a.Kind != yaml.MappingNode || len(a.Content) != 0) {

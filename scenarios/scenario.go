@@ -149,7 +149,7 @@ func Actions() []Action {
 		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance,
 		ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth,
 		ActHTTP, ActWaitAcks, ActMisbehave,
-		ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment}
+		ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment, ActAudit}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the

@@ -271,6 +271,8 @@ func (c *core) run(ctx context.Context, call scenarios.CoreCall) ([]byte, error)
 		}
 		return json.Marshal(map[string]any{"id": p.ID, "merchant": p.MerchantID, "order_no": p.OrderNo, "channel": p.Channel,
 			"channel_order_no": p.ChannelOrderNo, "state": p.State, "amount": p.Amount.Minor(), "refunded_amount": p.RefundedAmount.Minor()})
+	case scenarios.ActAudit:
+		return c.auditLines(ctx, a["account"], a["actor"], a["action"])
 	case scenarios.ActTamperDB:
 		res, err := c.db.SQL().ExecContext(ctx, a["sql"])
 		if err != nil {
@@ -364,4 +366,27 @@ func (c *core) verify(ctx context.Context, dayText, account string) ([]byte, err
 		checks[ck.Name] = v
 	}
 	return json.Marshal(map[string]any{"ok": rep.OK(), "failed": strings.Join(failed, ","), "checks": checks})
+}
+
+// auditLines lists the audit log's records (of an account, an actor, an action) with a
+// count per result, and whether the whole hash chain verifies.
+func (c *core) auditLines(ctx context.Context, account, actor, action string) ([]byte, error) {
+	results := map[string]int{}
+	recs := []map[string]any{}
+	err := c.db.AuditRecords(ctx, audit.Filter{Account: account, Actor: actor}, func(r *audit.Record) error {
+		if action != "" && r.Action != action {
+			return nil
+		}
+		results[r.Result]++
+		recs = append(recs, map[string]any{"seq": r.Seq, "actor": r.Actor, "action": r.Action, "account": r.Account, "ip": r.IP, "result": r.Result})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := audit.Verify(ctx, c.db, audit.VerifyOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"count": len(recs), "results": results, "verified": rep.OK(), "records": recs})
 }
