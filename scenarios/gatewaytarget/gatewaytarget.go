@@ -81,7 +81,9 @@ func Start(dir string) scenarios.GatewayStarter {
 			if f == nil {
 				continue
 			}
-			m.NotifyURL = ""
+			// The gateway's own callback endpoint for the account: payments name it per
+			// request; wallet payouts rely on the adapter's default (the bank requires one).
+			m.NotifyURL = env.PublicURL + "/notify/" + m.Channel + "/" + m.Channel
 			ch, err := f(env.SimURL, m, env.HTTPClient)
 			if err != nil {
 				_ = closeAll()
