@@ -88,7 +88,7 @@ var coreSpecs = map[Action]coreSpec{
 	},
 	ActLedgerVerify: {
 		args:    []coreArg{{name: "day", kind: argDay}, {name: "account"}},
-		results: []string{"ok", "failed", "checks"},
+		results: []string{"ok", "failed", "checks", "overdue"},
 	},
 	ActPayment: {
 		args:    []coreArg{{name: "id", required: true}},

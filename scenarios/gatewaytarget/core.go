@@ -34,6 +34,10 @@ import (
 // them, reconciliation compares the statements' fees with them, settlement deducts them.
 var FeeRates = map[string]string{"wechat": "0.006", "alipay": "0.006", "unionpay": "0.006", "bank": "0"}
 
+// AgeLimits are how long each channel's receivable may await its funds before the ledger's
+// ageing check (账龄) reports it overdue: T+1 channels two days, UnionPay three.
+var AgeLimits = map[string]time.Duration{"wechat": 48 * time.Hour, "alipay": 48 * time.Hour, "unionpay": 72 * time.Hour, "bank": 48 * time.Hour}
+
 // WalletMerchant is the gateway merchant wallet top-ups are paid under (wallet.Config's
 // TopUpMerchant).
 const WalletMerchant = "wallet"
@@ -101,6 +105,15 @@ func newCore(ctx context.Context, db *store.DB, clk clock.Clock, gw *gateway.Gat
 	fail := func(err error) (*core, error) {
 		c.close()
 		return nil, err
+	}
+	limits := map[string]time.Duration{}
+	for ch := range cuts {
+		if lim, ok := AgeLimits[ch]; ok {
+			limits[ch] = lim
+		}
+	}
+	if err := clearing.ApplyAgeLimits(ctx, c.led, db, limits, money.CNY); err != nil {
+		return fail(err)
 	}
 	fees := cs.FeeFunc()
 	if c.poster, err = posting.New(posting.Config{Store: db, Ledger: c.led, Clock: clk, Fees: fees, FeeRefund: feeRefund,
@@ -365,7 +378,16 @@ func (c *core) verify(ctx context.Context, dayText, account string) ([]byte, err
 		}
 		checks[ck.Name] = v
 	}
-	return json.Marshal(map[string]any{"ok": rep.OK(), "failed": strings.Join(failed, ","), "checks": checks})
+	overdue, err := clearing.OverdueReceivables(ctx, c.db, c.clk, opt.Day)
+	if err != nil {
+		return nil, err
+	}
+	late := []string{}
+	for _, o := range overdue {
+		late = append(late, o.Channel)
+	}
+	sort.Strings(late)
+	return json.Marshal(map[string]any{"ok": rep.OK(), "failed": strings.Join(failed, ","), "checks": checks, "overdue": strings.Join(late, ",")})
 }
 
 // auditLines lists the audit log's records (of an account, an actor, an action) with a
