@@ -224,6 +224,9 @@ func (r *run) execCore(ctx context.Context, st *Step) (outcome, error) {
 	}
 	raw, err := t.core(ctx, call)
 	if err != nil {
+		if st.Expect != nil && st.Expect.AnyError {
+			return outcome{err: err, summary: "refused: " + err.Error()}, nil
+		}
 		return outcome{}, fmt.Errorf("%s: %w", st.Action, err)
 	}
 	r.logf("  => %s", clip(string(raw), 600))
