@@ -1,8 +1,12 @@
 // Package gatewaytarget builds the in-process tongdao gateway that `target: gateway`
 // scenarios test: one gateway per scenario on its own SQLite file, wired to the scenario's
 // simulator through the adapters the caller hands in (scenarios.ChannelFactory), with the
-// query-back/expiry worker and the merchant webhooks run after every clock move. It is
-// the scenarios.GatewayStarter that cmd/tongdao and the tests use.
+// query-back/expiry worker and the merchant webhooks run after every clock move. Behind it
+// is the payment core on the same store: the ledger and its poster, the wallet routes
+// (core/wallet), the balance query with its audit log (core/balance, core/audit), and
+// reconciliation and settlement (core/recon, core/clearing), which the scenarios' core
+// steps reach through scenarios.GatewayTarget.Core. It is the scenarios.GatewayStarter
+// that cmd/tongdao and the tests use.
 package gatewaytarget
 
 import (
