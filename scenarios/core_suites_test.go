@@ -50,7 +50,7 @@ func TestBundledCoreSuites(t *testing.T) {
 	for _, dir := range []struct {
 		name string
 		min  int
-	}{{"recon", 8}, {"wallet", 7}} {
+	}{{"recon", 10}, {"wallet", 8}} {
 		t.Run(dir.name, func(t *testing.T) {
 			list, err := scenarios.LoadPaths([]string{dir.name}, scenarios.ParseOptions{Channels: scenarios.ToolkitChannels()})
 			if err != nil {
