@@ -74,3 +74,28 @@ func TestBundledCoreSuites(t *testing.T) {
 		})
 	}
 }
+
+// A core step's result check that does not hold fails the scenario at the check's line,
+// saying what the result holds; a check on an absent field says so.
+func TestRun_CoreResultMismatchNamesTheCheck(t *testing.T) {
+	src := "name: verify mismatch\ntarget: gateway\nchannel: wechat\nsteps:\n  - ledger_verify: {}\n    expect: {result: {ok: false}}\n"
+	sc, err := scenarios.Parse("mismatch.yaml", []byte(src), scenarios.ParseOptions{Channels: scenarios.ToolkitChannels()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src2 := "name: settle absent\ntarget: gateway\nchannel: wechat\nstart: \"2026-12-02T10:00:00+08:00\"\nsteps:\n  - settle: {day: 2026-12-01}\n    expect: {result: {\"batches[0].net\": \"1.00\"}}\n"
+	sc2, err := scenarios.Parse("absent.yaml", []byte(src2), scenarios.ParseOptions{Channels: scenarios.ToolkitChannels()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(context.Background(), []*scenarios.Scenario{sc, sc2}, coreOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"mismatch.yaml:6:22: step 1: expected ok = false, got true", "absent.yaml:7:22: step 1: expected batches[0].net in the result"} {
+		r := res[i]
+		if r.Passed || !strings.Contains(scenarios.FormatFailure(r), want) {
+			t.Errorf("%s: want a failure with %q, got:\n%s", r.Scenario.Name, want, scenarios.FormatFailure(r))
+		}
+	}
+}
