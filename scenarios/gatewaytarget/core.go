@@ -178,33 +178,28 @@ func (c *core) close() {
 	}
 }
 
-// work runs the poster's and the wallet's rounds until nothing is left for them.
-func (c *core) work(ctx context.Context) (bool, error) {
-	did := false
+// work runs the poster's and the wallet's rounds until neither has an event left.
+func (c *core) work(ctx context.Context) error {
 	for i := 0; i < 200; i++ {
-		n, err := c.poster.RunOnce(ctx)
-		if err != nil {
-			return did, fmt.Errorf("postings: %w", err)
+		if _, err := c.poster.RunOnce(ctx); err != nil {
+			return fmt.Errorf("postings: %w", err)
 		}
-		wr, err := c.wallet.WorkOnce(ctx)
-		if err != nil {
-			return did, fmt.Errorf("wallet: %w", err)
+		if _, err := c.wallet.WorkOnce(ctx); err != nil {
+			return fmt.Errorf("wallet: %w", err)
 		}
 		lst, err := c.db.OutboxStats(ctx, "ledger")
 		if err != nil {
-			return did, err
+			return err
 		}
 		wst, err := c.db.OutboxStats(ctx, "wallet")
 		if err != nil {
-			return did, err
+			return err
 		}
-		_ = wr
-		did = did || n > 0
 		if lst.Pending == 0 && wst.Pending == 0 {
-			return did, nil
+			return nil
 		}
 	}
-	return did, nil
+	return nil
 }
 
 // run runs one core step.
@@ -229,7 +224,7 @@ func (c *core) run(ctx context.Context, call scenarios.CoreCall) ([]byte, error)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.work(ctx); err != nil {
+		if err := c.work(ctx); err != nil {
 			return nil, err
 		}
 		return json.Marshal(map[string]any{"id": it.ID, "status": it.Status, "class": it.Class, "kind": it.Kind, "no": it.No, "note": it.Note})
@@ -316,7 +311,7 @@ func (c *core) runRecon(ctx context.Context, account, dayText string) ([]byte, e
 		return nil, err
 	}
 	// Confirmed items complete orders: let the poster book them before the next step.
-	if _, err := c.work(ctx); err != nil {
+	if err := c.work(ctx); err != nil {
 		return nil, err
 	}
 	counts := map[string]int64{}

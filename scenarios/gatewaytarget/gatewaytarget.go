@@ -142,7 +142,7 @@ func Start(dir string) scenarios.GatewayStarter {
 			if _, err := gw.WorkOnce(ctx); err != nil {
 				return err
 			}
-			if _, err := co.work(ctx); err != nil {
+			if err := co.work(ctx); err != nil {
 				return err
 			}
 			// Send every webhook due now; the rest wait for their retry time (a later clock move).
