@@ -115,8 +115,10 @@ func (c *stepCtx) coreArgs(st *Step, n *yaml.Node, path string) {
 	spec := coreSpecs[st.Action]
 	cs := &CoreStep{Args: map[string]string{}}
 	st.Core = cs
-	if n == nil || isNull(n) {
-		n = &yaml.Node{Kind: yaml.MappingNode, Line: 0}
+	if n == nil {
+		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	} else if isNull(n) { // `ledger_verify:` with nothing after it: no arguments
+		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
 	}
 	m := d.mapping(n, path)
 	if m == nil {

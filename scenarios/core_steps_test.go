@@ -91,6 +91,8 @@ func TestParse_BadCoreStepsNameFileLineAndField(t *testing.T) {
 			"f.yaml:6:13: steps[0].expect.result: only a core step (recon, recon_resolve, settle, funds_arrived, ledger_verify, tamper_db, payment, audit) has a result to check"},
 		{"error and result", head + "  - settle: {day: 2026-12-01}\n    expect: {error: any, result: {created: 0}}\n",
 			"f.yaml:6:13: steps[0].expect.result: a step that must fail (`error: any`) has no result to check"},
+		{"arguments missing", head + "  - settle:\n",
+			`f.yaml:5:12: steps[0].settle.day: required`},
 		{"sql missing", head + "  - tamper_db: {}\n",
 			`f.yaml:5:16: steps[0].tamper_db.sql: required`},
 		{"http to nowhere", head + "  - http: {to: sim, path: /_sim/bank/sms}\n",
