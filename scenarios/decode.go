@@ -289,6 +289,8 @@ func (c *stepCtx) step(n *yaml.Node, i int) *Step {
 		st.Time, _ = d.timeNode(argNode, apath)
 	case ActHTTP, ActWaitAcks, ActMisbehave:
 		c.targetArgs(st, argNode, apath)
+	case ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment, ActAudit:
+		c.coreArgs(st, argNode, apath)
 	case ActClearFaults:
 		if a := d.deref(argNode, apath); a != nil && !isNull(a) && (a.Kind != yaml.MappingNode || len(a.Content) != 0) {
 			if a.Kind != yaml.ScalarNode || a.Value != "true" {
@@ -513,6 +515,26 @@ func (c *stepCtx) checkExpect(st *Step, n *yaml.Node, path string) {
 	}
 	if e.HTTP != nil && st.Action != ActHTTP {
 		c.d.errorf(n, join(path, "http"), "only an http step has an HTTP answer to check")
+	}
+	if isCoreAction(st.Action) {
+		if len(e.Status) > 0 || len(e.Error) > 0 || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil || e.Final != nil || e.Frozen != nil {
+			c.d.errorf(n, path, "a %s step is checked with `result:` (its JSON result) or `error: any` (it must fail)", st.Action)
+		}
+		if e.AnyError && e.Result != nil {
+			c.d.errorf(n, join(path, "result"), "a step that must fail (`error: any`) has no result to check")
+		}
+		if e.Result != nil {
+			for _, jc := range e.Result.JSON {
+				c.checkResultField(st.Action, jc.Path, n, join(path, "result."+jc.Path))
+			}
+		}
+		if len(e.Statements) > 0 {
+			c.d.errorf(n, join(path, "statement"), "only a download_statement step (or the scenario-level expect) checks a statement")
+		}
+		return
+	}
+	if e.Result != nil {
+		c.d.errorf(n, join(path, "result"), "only a core step (%s) has a result to check", coreNames())
 	}
 	if !hasResult && (len(e.Status) > 0 || len(e.Error) > 0 || e.AnyError || e.Code != "" || e.Retryable != nil || e.Amount != nil || e.RefundedAmount != nil || e.Final != nil || e.Frozen != nil) {
 		c.d.errorf(n, path, "a %s step has no result to check; use callbacks, records or statement here", st.Action)

@@ -145,6 +145,9 @@ func (c *stepCtx) expect(n *yaml.Node, path, defChannel string, top bool) *Expec
 		}
 	}
 	c.targetExpect(e, m)
+	if !top {
+		c.resultExpect(e, m)
+	}
 	if sn := m.get("statement"); sn != nil {
 		for i, it := range d.oneOrMany(sn, m.field("statement")) {
 			if se := c.statementExpect(it, fmt.Sprintf("%s[%d]", m.field("statement"), i), defChannel, top); se != nil {

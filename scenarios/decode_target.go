@@ -22,6 +22,13 @@ func (c *stepCtx) targetArgs(st *Step, n *yaml.Node, path string) {
 	switch st.Action {
 	case ActHTTP:
 		h := &HTTPStep{Method: strings.ToUpper(m.str("method")), Path: m.required("path")}
+		switch to := m.str("to"); to {
+		case "", "target":
+		case "simulator":
+			h.ToSim = true
+		default:
+			d.errorf(m.get("to"), m.field("to"), "want target (the default) or simulator (its control API), got %q", to)
+		}
 		if h.Method == "" {
 			h.Method = http.MethodGet
 		}

@@ -93,7 +93,7 @@ func TestParse_ErrorsNameFileLineAndField(t *testing.T) {
 		{"two actions", head + "  - advance: 1s\n    set_time: \"2026-11-21 00:00:00\"\n",
 			`f.yaml:4:5: steps[0]: a step has exactly one action; found "advance" and "set_time"`},
 		{"no action", head + "  - expect: {status: SUCCEEDED}\n",
-			`f.yaml:4:5: steps[0]: a step needs one action: pay, query, close, cancel, refund, query_refund, payer_pay, payer_cancel, fault, clear_faults, advance, set_time, wait_callbacks, download_statement, bind, resend_sms, confirm_bind, unbind, query_binding, payout, query_payout, return_payout, balance, pay_sms, preauth, preauth_undo, capture, capture_undo, query_auth, http, wait_acks, misbehave`},
+			`f.yaml:4:5: steps[0]: a step needs one action: pay, query, close, cancel, refund, query_refund, payer_pay, payer_cancel, fault, clear_faults, advance, set_time, wait_callbacks, download_statement, bind, resend_sms, confirm_bind, unbind, query_binding, payout, query_payout, return_payout, balance, pay_sms, preauth, preauth_undo, capture, capture_undo, query_auth, http, wait_acks, misbehave, recon, recon_resolve, settle, funds_arrived, ledger_verify, tamper_db, payment, audit`},
 		{"bad duration", head + "  - advance: 90 seconds\n",
 			`f.yaml:4:14: steps[0].advance: bad duration "90 seconds" (want e.g. 90s, 5m, 1h30m, 2d)`},
 		{"bad status", head + "  - query: {order: A}\n    expect: {status: PAID}\n",

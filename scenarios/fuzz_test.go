@@ -23,6 +23,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("name: x\nsteps:\n  - {}\n"))
 	f.Add([]byte("name: y\nchannel: wechat\nsteps:\n  - fault: {kind: timeout_after, op: pay, first: 1}\n  - advance: 2d\n    expect: {callbacks: {order: A, parsed: 1}}\nexpect:\n  statement: {day: 2026-11-20, contains: [{order: A, amount: \"0.01 USD\"}]}\n"))
+	f.Add([]byte("name: c\ntarget: gateway\nchannel: wechat\nsteps:\n  - recon: {account: wechat, day: 2026-12-01, capture: {i: \"items[0].id\"}}\n    expect: {result: {counts.matched: 1, agrees: true}}\n  - recon_resolve: {item: \"${i}\", action: adjust}\n    expect: {error: any}\n  - funds_arrived: {channel: wechat, day: 2026-12-01, amount: \"1.00\"}\n  - http: {to: simulator, path: /_sim/x}\n"))
 	f.Add([]byte("name: z\ntarget: http\nchannel: wechat\nsteps:\n  - misbehave: {respond: status, status: 500, first: 1}\n  - http: {method: POST, path: /o/${a}, json: {a: [1]}, capture: {a: x.y[0]}}\n    expect: {http: {status: [200], json: {a: {regex: b}, c: null}}}\n  - wait_acks: {order: \"${a}\", count: 1}\nexpect:\n  records: {kind: call, distinct: f, within: 1s, after: {kind: call, acked: true}}\n  webhooks: {type: t, events: true}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("f.yaml", data, ParseOptions{})

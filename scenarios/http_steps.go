@@ -29,6 +29,9 @@ type HTTPStep struct {
 	Timeout time.Duration
 	// Capture names variables set from the JSON answer: variable -> JSON path.
 	Capture map[string]string
+	// ToSim sends the request to the scenario's simulator (its control API, unsigned)
+	// instead of the target: `to: simulator`.
+	ToSim bool
 }
 
 // HTTPExpect checks an http step's response.
@@ -161,11 +164,29 @@ func (r *run) expandExpect(e *Expect) (*Expect, error) {
 		}
 		cp.HTTP = &h
 	}
+	if e.Result != nil {
+		h := *e.Result
+		h.JSON = append([]JSONCheck(nil), e.Result.JSON...)
+		for i := range h.JSON {
+			if h.JSON[i].Equals != nil {
+				v, err := r.expand(*h.JSON[i].Equals)
+				if err != nil {
+					return nil, err
+				}
+				h.JSON[i].Equals = &v
+			}
+		}
+		cp.Result = &h
+	}
 	return &cp, nil
 }
 
 // execTarget runs the steps of target.go's world; ok is false for other actions.
 func (r *run) execTarget(ctx context.Context, st *Step) (outcome, bool, error) {
+	if isCoreAction(st.Action) {
+		out, err := r.execCore(ctx, st)
+		return out, true, err
+	}
 	switch st.Action {
 	case ActHTTP:
 		out, err := r.httpStep(ctx, st)
@@ -188,10 +209,16 @@ func (r *run) execTarget(ctx context.Context, st *Step) (outcome, bool, error) {
 // httpStep sends one request to the target and checks the answer.
 func (r *run) httpStep(ctx context.Context, st *Step) (outcome, error) {
 	t := r.tgt
-	if t == nil || t.kind == TargetAdapters || t.base == "" {
-		return outcome{}, errors.New("http: the scenario has no target to call; set `target: gateway` or `target: http`")
-	}
 	h := st.HTTP
+	base, client, sign := "", (*http.Client)(nil), false
+	switch {
+	case h.ToSim:
+		base, client = strings.TrimRight(r.simURL, "/"), r.client
+	case t == nil || t.kind == TargetAdapters || t.base == "":
+		return outcome{}, errors.New("http: the scenario has no target to call; set `target: gateway` or `target: http`")
+	default:
+		base, client, sign = t.base, t.client, t.kind == TargetGateway && t.sign != nil
+	}
 	p, err := r.expand(h.Path)
 	if err != nil {
 		return outcome{}, err
@@ -227,7 +254,7 @@ func (r *run) httpStep(ctx context.Context, st *Step) (outcome, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, h.Method, t.base+p, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(rctx, h.Method, base+p, bytes.NewReader(body))
 	if err != nil {
 		return outcome{}, fmt.Errorf("http: %w", err)
 	}
@@ -244,7 +271,7 @@ func (r *run) httpStep(ctx context.Context, st *Step) (outcome, error) {
 		}
 		req.Header.Set(k, ev)
 	}
-	if t.kind == TargetGateway && t.sign != nil {
+	if sign {
 		if err := t.sign(req, body); err != nil {
 			return outcome{}, fmt.Errorf("http: signing the request: %w", err)
 		}
@@ -252,7 +279,7 @@ func (r *run) httpStep(ctx context.Context, st *Step) (outcome, error) {
 	if len(body) > 0 {
 		r.logf("  request %s", clip(string(body), 300))
 	}
-	resp, err := t.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return outcome{}, fmt.Errorf("http %s %s: %w", h.Method, p, err)
 	}

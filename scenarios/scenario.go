@@ -148,7 +148,8 @@ func Actions() []Action {
 		ActWaitCallbacks, ActDownloadStatement, ActBind, ActResendSMS, ActConfirmBind, ActUnbind,
 		ActQueryBinding, ActPayout, ActQueryPayout, ActReturnPayout, ActBalance,
 		ActPaySMS, ActPreAuth, ActPreAuthUndo, ActCapture, ActCaptureUndo, ActQueryAuth,
-		ActHTTP, ActWaitAcks, ActMisbehave}
+		ActHTTP, ActWaitAcks, ActMisbehave,
+		ActRecon, ActReconResolve, ActSettle, ActFundsArrived, ActLedgerVerify, ActTamperDB, ActPayment, ActAudit}
 }
 
 // Step is one step of a scenario: exactly one action with its arguments, and the
@@ -209,6 +210,8 @@ type Step struct {
 	// HTTP is an http step's request; Misbehave a misbehave step's plan.
 	HTTP      *HTTPStep
 	Misbehave *Misbehaviour
+	// Core is a core step's arguments (core_steps.go).
+	Core *CoreStep
 
 	Expect *Expect
 }
@@ -241,6 +244,9 @@ type Expect struct {
 	// HTTP checks an http step's response; Webhooks what the merchant endpoint received.
 	HTTP     *HTTPExpect
 	Webhooks []WebhookExpect
+	// Result checks a core step's JSON result (its Status, BodyContains and BodyRegex are
+	// unused).
+	Result *HTTPExpect
 }
 
 // CallbackExpect counts the callbacks that reached the scenario's notify endpoint.

@@ -68,6 +68,9 @@ type GatewayTarget struct {
 	Close func() error
 	// VerifyWebhook checks a webhook's signature as the merchant would (nil: not checked).
 	VerifyWebhook func(h http.Header, body []byte, now time.Time) error
+	// Core runs a core step (recon, settle, ledger_verify, …: core_steps.go) against the
+	// gateway's store and ledger and returns its JSON result; nil: core steps fail.
+	Core func(ctx context.Context, call CoreCall) ([]byte, error)
 }
 
 // GatewayStarter builds an in-process gateway for one scenario (Options.Gateway). cmd
@@ -117,6 +120,7 @@ type targetRun struct {
 	work   func(context.Context) error
 	close  func() error
 	gw     http.Handler // in-process gateway
+	core   func(context.Context, CoreCall) ([]byte, error)
 	hooks  *merchantEndpoint
 	vars   map[string]string
 	// hooksSeen is how many webhooks the transcript shows already.
@@ -219,7 +223,7 @@ func (r *run) setupTarget(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("target gateway: starting the in-process gateway: %w", err)
 	}
-	t.gw, t.sign, t.work, t.close = g.Handler, g.Sign, g.Work, g.Close
+	t.gw, t.sign, t.work, t.close, t.core = g.Handler, g.Sign, g.Work, g.Close, g.Core
 	t.base = inProcessGatewayURL
 	t.client = &http.Client{Transport: simulator.HandlerTransport(g.Handler), Timeout: 30 * time.Second}
 	t.hooks.verify = g.VerifyWebhook

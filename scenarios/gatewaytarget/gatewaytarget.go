@@ -1,8 +1,12 @@
 // Package gatewaytarget builds the in-process tongdao gateway that `target: gateway`
 // scenarios test: one gateway per scenario on its own SQLite file, wired to the scenario's
 // simulator through the adapters the caller hands in (scenarios.ChannelFactory), with the
-// query-back/expiry worker and the merchant webhooks run after every clock move. It is
-// the scenarios.GatewayStarter that cmd/tongdao and the tests use.
+// query-back/expiry worker and the merchant webhooks run after every clock move. Behind it
+// is the payment core on the same store: the ledger and its poster, the wallet routes
+// (core/wallet), the balance query with its audit log (core/balance, core/audit), and
+// reconciliation and settlement (core/recon, core/clearing), which the scenarios' core
+// steps reach through scenarios.GatewayTarget.Core. It is the scenarios.GatewayStarter
+// that cmd/tongdao and the tests use.
 package gatewaytarget
 
 import (
@@ -30,6 +34,10 @@ const (
 	MerchantID = "M1"
 	Secret     = "scenario-merchant-secret-0123456789"
 )
+
+// walletSecret is the HMAC secret of the wallet's own merchant (top-ups are made in
+// process through gateway.Pay; nobody calls the API as it).
+const walletSecret = "scenario-wallet-secret-0123456789"
 
 // Routes maps payment methods to channels: the account of each channel is named after it
 // ("wechat", "alipay", ...). A method not listed goes to the first channel served.
@@ -68,7 +76,7 @@ func Start(dir string) scenarios.GatewayStarter {
 			cleanup()
 			return err
 		}
-		db.SetOutboxConsumers(notify.Consumer)
+		coreConsumers(db, notify.Consumer)
 		db.SetOutboxTypes(notify.Consumer, webhookTypes...)
 		var accounts []gateway.Account
 		served := map[string]bool{}
@@ -77,7 +85,9 @@ func Start(dir string) scenarios.GatewayStarter {
 			if f == nil {
 				continue
 			}
-			m.NotifyURL = ""
+			// The gateway's own callback endpoint for the account: payments name it per
+			// request; wallet payouts rely on the adapter's default (the bank requires one).
+			m.NotifyURL = env.PublicURL + "/notify/" + m.Channel + "/" + m.Channel
 			ch, err := f(env.SimURL, m, env.HTTPClient)
 			if err != nil {
 				_ = closeAll()
@@ -100,13 +110,25 @@ func Start(dir string) scenarios.GatewayStarter {
 		}
 		gw, err := gateway.New(gateway.Config{
 			Store: db, Clock: env.Clock, PublicURL: env.PublicURL,
-			Merchants: []gateway.Merchant{{ID: MerchantID, Name: "Scenario shop", HMACSecret: Secret, RatePerSecond: 10000, Burst: 10000}},
-			Accounts:  accounts, Routes: routes,
+			Merchants: []gateway.Merchant{{ID: MerchantID, Name: "Scenario shop", HMACSecret: Secret, RatePerSecond: 10000, Burst: 10000},
+				{ID: WalletMerchant, Name: "Wallet top-ups", HMACSecret: walletSecret}},
+			Accounts: accounts, Routes: routes,
 		})
 		if err != nil {
 			_ = closeAll()
 			return nil, err
 		}
+		co, err := newCore(ctx, db, env.Clock, gw, accounts)
+		if err != nil {
+			_ = closeAll()
+			return nil, fmt.Errorf("payment core: %w", err)
+		}
+		prevClose := closeAll
+		closeAll = func() error {
+			co.close()
+			return prevClose()
+		}
+		handler := co.balance.Mount(gw)
 		hooks := notify.StaticDirectory{}
 		if env.WebhookURL != "" {
 			hooks[MerchantID] = notify.Endpoint{URL: env.WebhookURL, Secret: env.WebhookSecret}
@@ -118,6 +140,9 @@ func Start(dir string) scenarios.GatewayStarter {
 		}
 		work := func(ctx context.Context) error {
 			if _, err := gw.WorkOnce(ctx); err != nil {
+				return err
+			}
+			if err := co.work(ctx); err != nil {
 				return err
 			}
 			// Send every webhook due now; the rest wait for their retry time (a later clock move).
@@ -145,7 +170,7 @@ func Start(dir string) scenarios.GatewayStarter {
 		verify := func(h http.Header, body []byte, now time.Time) error {
 			return notify.VerifyWebhook(env.WebhookSecret, h, body, now, notify.DefaultTolerance)
 		}
-		return &scenarios.GatewayTarget{Handler: gw, Sign: sign, Work: work, Close: closeAll, VerifyWebhook: verify}, nil
+		return &scenarios.GatewayTarget{Handler: handler, Sign: sign, Work: work, Close: closeAll, VerifyWebhook: verify, Core: co.run}, nil
 	}
 }
 
