@@ -31,6 +31,11 @@ type committer struct {
 	reqs      chan *groupReq
 	stop      chan struct{}
 	wg        sync.WaitGroup
+	// mu makes enqueueing and closing exclusive: a caller enqueues under the read lock after
+	// seeing closed false, closeGroup sets closed under the write lock. Without it a request
+	// could land in the channel's buffer after the loop's last drain and wait forever.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // errClosed is returned for writes after Close.
@@ -45,18 +50,18 @@ func (d *DB) groupTx(ctx context.Context, fn func(*otx) error) error {
 		go d.commitLoop()
 	})
 	r := &groupReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case <-c.stop:
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
 		return errClosed
-	default:
 	}
 	select {
-	case c.reqs <- r:
-	case <-c.stop:
-		return errClosed
+	case c.reqs <- r: // the loop runs until closed is set, so a full channel drains
 	case <-ctx.Done():
+		c.mu.RUnlock()
 		return ctx.Err()
 	}
+	c.mu.RUnlock()
 	// Once queued, the transaction may run: wait for its outcome even if ctx ends, so the
 	// caller never reports "not done" for something that committed.
 	return <-r.done
@@ -179,6 +184,11 @@ func (d *DB) closeGroup() {
 	c.once.Do(func() { // never started: make the channels so later calls see it closed
 		c.reqs, c.stop = make(chan *groupReq, maxGroup), make(chan struct{})
 	})
-	c.closeOnce.Do(func() { close(c.stop) })
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		close(c.stop)
+		c.mu.Unlock()
+	})
 	c.wg.Wait()
 }
