@@ -176,3 +176,42 @@ type signed struct {
 	acct ledger.AccountID
 	v    int64
 }
+
+// openAll opens, in one ledger transaction, those of specs not cached yet, and caches their
+// ids: the first settlement of 10,000 new merchants opened 10,000 settlement accounts one
+// commit each (11–24 s on SQLite, 64–150 s on PostgreSQL) before this.
+func (a *accounts) openAll(ctx context.Context, specs []ledger.AccountSpec) error {
+	a.mu.Lock()
+	var missing []ledger.AccountSpec
+	seen := map[string]bool{}
+	for _, s := range specs {
+		k := acctKey(s.Code, s.OwnerKind, s.OwnerID, s.Currency)
+		if _, ok := a.ids[k]; !ok && !seen[k] {
+			seen[k] = true
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		a.mu.Unlock()
+		return nil
+	}
+	err := a.ensureChart(ctx)
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	accs, err := a.l.CreateAccounts(ctx, missing)
+	if err != nil {
+		return fmt.Errorf("clearing: open %d accounts: %w", len(missing), err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ids == nil {
+		a.ids = map[string]ledger.AccountID{}
+	}
+	for _, acc := range accs {
+		a.ids[acctKey(acc.Code, acc.OwnerKind, acc.OwnerID, acc.Currency)] = acc.ID
+	}
+	return nil
+}
+

@@ -384,6 +384,13 @@ func (s *Settler) post(ctx context.Context, bs []*Batch) (map[string]int64, erro
 		if err := s.accs.prefetch(ctx); err != nil {
 			return out, err
 		}
+		specs := make([]ledger.AccountSpec, 0, 2*len(bs)+1)
+		for _, b := range bs {
+			specs = append(specs, posting.PayableSpec(b.MerchantID, b.Currency), SettlementSpec(b.MerchantID, b.Currency), FeeIncomeSpec(b.Currency))
+		}
+		if err := s.accs.openAll(ctx, specs); err != nil {
+			return out, err
+		}
 	}
 	var mu sync.Mutex
 	var errs []error
