@@ -214,4 +214,3 @@ func (a *accounts) openAll(ctx context.Context, specs []ledger.AccountSpec) erro
 	}
 	return nil
 }
-
