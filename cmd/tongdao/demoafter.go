@@ -45,14 +45,7 @@ func (d *gatewayDay) afterDay(ctx context.Context, day clock.Date, fees map[stri
 	}
 	fmt.Fprintf(d.out, "\n  after the day %s: reconciliation, settlement, funds\n", day)
 
-	rn, err := recon.New(recon.Config{Store: d.db, Orders: d.db, Clock: d.sim.Clock(),
-		Fee: func(account string, amount money.Amount) (money.Amount, error) {
-			c, err := cs.For(account)
-			if err != nil {
-				return money.Amount{}, err
-			}
-			return c.Fee(amount)
-		}})
+	rn, err := recon.New(recon.Config{Store: d.db, Orders: d.db, Clock: d.sim.Clock(), Fee: recon.ContractFee(cs)})
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,13 +122,7 @@ func gatewayLoad(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			}
 		}
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
+	pct := percentiles(lat)
 	fmt.Fprintf(stdout, "tongdao gateway load: %s, %d callers", el.Round(time.Millisecond), *conc)
 	if *rate > 0 {
 		fmt.Fprintf(stdout, ", open loop at %g/s", *rate)

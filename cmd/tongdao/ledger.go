@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -518,13 +517,7 @@ func ledgerLoad(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
-	pct := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
-		}
-		return all[min(len(all)-1, int(p*float64(len(all))))]
-	}
+	pct := percentiles(all)
 	cpuPer := time.Duration(0)
 	if len(all) > 0 {
 		cpuPer = cpu / time.Duration(len(all))

@@ -17,7 +17,6 @@ import (
 	"github.com/tongdao/tongdao/core/channel"
 	"github.com/tongdao/tongdao/core/clock"
 	"github.com/tongdao/tongdao/core/ledger"
-	"github.com/tongdao/tongdao/core/money"
 	"github.com/tongdao/tongdao/core/recon"
 	"github.com/tongdao/tongdao/core/store"
 )
@@ -147,13 +146,7 @@ func newReconSetup(ctx context.Context, dsn, cfgPath, channelName, account strin
 		s.close()
 		return nil, 2, fmt.Errorf("config: %w", err)
 	}
-	rc.Fee = func(account string, amount money.Amount) (money.Amount, error) {
-		c, err := cs.For(account)
-		if err != nil {
-			return money.Amount{}, err
-		}
-		return c.Fee(amount)
-	}
+	rc.Fee = recon.ContractFee(cs)
 	if withLedger {
 		l, err := ledger.New(ledger.Config{Store: db, Clock: clock.Real(), Cutoff: clock.NaturalDay})
 		if err != nil {

@@ -23,8 +23,7 @@ type Gateway struct {
 	merchants map[string]*Merchant
 	accounts  map[string]*Account
 	limits    limiter
-	handler   http.Handler
-	router    *mux.Router
+	router    *mux.Router // the API's routes; Handle adds more
 	stats     Stats
 	metrics   *metrics           // nil until RegisterMetrics
 	payouts   PayoutStore        // nil when the store keeps no payouts
@@ -89,13 +88,12 @@ func New(cfg Config) (*Gateway, error) {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", "")
 	})
-	g.handler = r
 	g.router = r
 	return g, nil
 }
 
 // ServeHTTP serves the merchant API (/v1/…) and channel callbacks (/notify/{channel}/{account}).
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.router.ServeHTTP(w, r) }
 
 // Stats returns the gateway's counters.
 func (g *Gateway) Stats() *Stats { return &g.stats }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/tongdao/tongdao/core/clearing"
 	"github.com/tongdao/tongdao/core/money"
 )
 
@@ -55,3 +56,17 @@ func RateFee(rates map[string]decimal.Decimal) (FeeFunc, error) {
 // ErrNoContract is what a FeeFunc answers (wrapped) for an account without a fee contract:
 // the statement's fees of that account are then taken as they are, not compared.
 var ErrNoContract = errors.New("recon: no fee contract")
+
+// ContractFee returns the FeeFunc of fee contracts (core/clearing): the fee the account's
+// contract charges, which is what the ledger poster booked when the contracts are the
+// poster's too (gateway serve's fee_rate or fees). An account without a contract answers
+// ErrNoContract, so its statement fees are taken as they are rather than failing the run.
+func ContractFee(cs clearing.Contracts) FeeFunc {
+	return func(account string, amount money.Amount) (money.Amount, error) {
+		c, ok := cs[account]
+		if !ok {
+			return money.Amount{}, fmt.Errorf("recon: no fee contract for channel account %q: %w", account, ErrNoContract)
+		}
+		return c.Fee(amount)
+	}
+}

@@ -14,35 +14,13 @@ type reader struct{ d *DB }
 func (d *DB) reads() reader { return reader{d} }
 
 func (r reader) stmt(ctx context.Context, q string) *sql.Stmt {
-	d := r.d
-	if !d.cacheStmts {
+	if !r.d.cacheStmts {
 		return nil
 	}
-	d.mu.Lock()
-	st, ok := d.rstmts[q]
-	full := d.rstmts == nil || len(d.rstmts) >= maxCachedStmts
-	d.mu.Unlock()
-	if ok {
-		return st
-	}
-	if full {
-		return nil
-	}
-	st, err := d.r.PrepareContext(ctx, q)
+	st, err := r.d.prepareOnce(ctx, r.d.r, &r.d.rstmts, q)
 	if err != nil {
 		return nil // the unprepared query reports the error
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if old, ok := d.rstmts[q]; ok {
-		_ = st.Close()
-		return old
-	}
-	if d.rstmts == nil { // closed meanwhile
-		_ = st.Close()
-		return nil
-	}
-	d.rstmts[q] = st
 	return st
 }
 

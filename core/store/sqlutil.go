@@ -179,28 +179,43 @@ func (t *ltx) cached(ctx context.Context, q string) (*sql.Stmt, error) {
 	if !t.write || !t.d.cacheStmts {
 		return nil, nil
 	}
-	t.d.mu.Lock()
-	st := t.d.stmts[q]
-	full := len(t.d.stmts) >= maxCachedStmts || t.d.stmts == nil
-	t.d.mu.Unlock()
-	if st == nil {
-		if full {
-			return nil, nil
-		}
-		var err error
-		if st, err = t.d.w.PrepareContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("store: prepare: %w", err)
-		}
-		t.d.mu.Lock()
-		if old := t.d.stmts[q]; old != nil {
-			_ = st.Close()
-			st = old
-		} else if t.d.stmts != nil {
-			t.d.stmts[q] = st
-		}
-		t.d.mu.Unlock()
+	st, err := t.d.prepareOnce(ctx, t.d.w, &t.d.stmts, q)
+	if st == nil || err != nil {
+		return nil, err
 	}
 	return t.tx.StmtContext(ctx, st), nil
+}
+
+// prepareOnce returns q prepared on pool, from *cache or prepared now and kept there
+// (database/sql re-prepares it per connection as needed). It returns nil, nil when the cache
+// is full (maxCachedStmts) or closed: the caller runs q unprepared.
+func (d *DB) prepareOnce(ctx context.Context, pool *sql.DB, cache *map[string]*sql.Stmt, q string) (*sql.Stmt, error) {
+	d.mu.Lock()
+	st := (*cache)[q]
+	full := *cache == nil || len(*cache) >= maxCachedStmts
+	d.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	if full {
+		return nil, nil
+	}
+	st, err := pool.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: prepare: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old := (*cache)[q]; old != nil {
+		_ = st.Close()
+		return old, nil
+	}
+	if *cache == nil { // closed meanwhile
+		_ = st.Close()
+		return nil, nil
+	}
+	(*cache)[q] = st
+	return st, nil
 }
 
 // unnestInsert is bulkInsert for PostgreSQL: one statement whose parameters are one array per

@@ -145,13 +145,7 @@ func newCore(ctx context.Context, db *store.DB, clk clock.Clock, gw *gateway.Gat
 		return fail(err)
 	}
 	if c.recon, err = recon.New(recon.Config{Store: db, Orders: db, Clock: clk,
-		Fee: func(account string, amount money.Amount) (money.Amount, error) {
-			k, err := cs.For(account)
-			if err != nil {
-				return money.Amount{}, err
-			}
-			return k.Fee(amount)
-		},
+		Fee:      recon.ContractFee(cs),
 		Adjuster: recon.LedgerAdjuster{Ledger: c.led, Store: db, Orders: db}}); err != nil {
 		return fail(err)
 	}
